@@ -1,0 +1,82 @@
+"""Engine and transactions for SQLite (default) and PostgreSQL (psycopg)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+# Slack waits 3 s for an ack; a write stuck behind another writer for longer is a lost cause.
+SQLITE_BUSY_TIMEOUT_MS = 2500
+POOL_SIZE = 8
+
+
+class Database:
+    """One engine per process; `transaction()` is the unit of work repositories run in."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                pool_size=POOL_SIZE,
+                max_overflow=0,
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(
+                url, pool_size=POOL_SIZE, max_overflow=4, pool_pre_ping=True
+            )
+        self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction: commits on success, rolls back on any exception.
+
+        On SQLite it starts with BEGIN IMMEDIATE so two writers queue on the busy timeout
+        instead of one failing half-way with "database is locked".
+        """
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only unit of work (deferred transaction: readers never block writers in WAL)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def ping(self) -> None:
+        """Raises when the database cannot answer a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from pysqlite so `transaction()` can ask for IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,117 @@
+"""Tables. Every row that belongs to a workspace carries `team_id`.
+
+Changing a table here needs a migration in `storage/migrations/versions/`; a test compares the
+two and fails when they drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Workspace(SQLModel, table=True):
+    """What the bot learned about its workspace at first start; `home_page` never changes after."""
+
+    __tablename__ = "workspace"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    home_page: str = Field(max_length=255)
+    bot_user_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Person(SQLModel, table=True):
+    """A cache of Slack profile fields the bot needs (names for xAPI actors, time zones, bots)."""
+
+    __tablename__ = "person"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    display_name: str = Field(default="", max_length=255)
+    email: str | None = Field(default=None, max_length=255)
+    tz: str = Field(default="UTC", max_length=64)
+    is_bot: bool = False
+    deleted: bool = False
+    refreshed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Events API deliveries already handled: Slack retries an event it thinks was lost."""
+
+    __tablename__ = "processed_event"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Kudos(SQLModel, table=True):
+    """One recognition from one giver to one receiver."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (
+        # One source (a slash command's trigger, a reaction event) yields at most one kudos per
+        # receiver, so a redelivered request can never count twice.
+        UniqueConstraint("team_id", "source_key", "receiver_id", name="uq_kudos_source"),
+        Index("ix_kudos_giver_created", "team_id", "giver_id", "created_at"),
+        Index("ix_kudos_receiver_created", "team_id", "receiver_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    team_id: str = Field(max_length=32)
+    giver_id: str = Field(max_length=32)
+    receiver_id: str = Field(max_length=32)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    channel_id: str = Field(max_length=32)
+    source: str = Field(max_length=16)
+    source_key: str = Field(max_length=128)
+    post_ts: str | None = Field(default=None, max_length=32)
+    permalink: str | None = Field(default=None, max_length=512)
+    give_statement_id: str = Field(max_length=36)
+    receive_statement_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxStatement(SQLModel, table=True):
+    """An xAPI statement waiting for (or done with) delivery to the LRS.
+
+    `body` holds the exact bytes sent, serialised once: a resend is byte-identical, so an LRS that
+    compares re-POSTs accepts it as the same statement.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_seq", "status", "seq"),
+        Index("ix_outbox_timestamp", "statement_timestamp"),
+        Index("ix_outbox_actor", "team_id", "actor_id"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    statement_id: str = Field(max_length=36, unique=True)
+    team_id: str = Field(max_length=32)
+    actor_id: str = Field(max_length=32)
+    voiding: bool = False
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    statement_timestamp: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=8)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+OUTBOX_PENDING = "pending"
+OUTBOX_SENT = "sent"
+OUTBOX_DEAD = "dead"
+
+metadata = SQLModel.metadata

@@ -1,0 +1,254 @@
+"""The xAPI outbox: statements written with the change that caused them, drained in order.
+
+State machine of a row: pending → sent, or pending → dead (the LRS rejected that statement on
+its own; `retry_dead` puts it back to pending). A claim is a lease (`claimed_until`), so a
+forwarder that dies mid-batch only delays its rows; another process (or the next start) takes
+them once the lease runs out. Resends carry the stored bytes unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, delete, select
+
+from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, OutboxStatement
+from storage.repositories._sql import insert_ignoring_duplicates
+
+
+@dataclass(frozen=True)
+class NewStatement:
+    statement_id: str
+    team_id: str
+    actor_id: str
+    body: str
+    timestamp: datetime
+    voiding: bool = False
+
+
+@dataclass(frozen=True)
+class ClaimedStatement:
+    statement_id: str
+    body: str
+    voiding: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    dead: int
+    sent: int
+    oldest_pending_at: datetime | None
+    last_sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    statement_id: str
+    reason: str
+    created_at: datetime
+
+
+def add(session: Session, statements: Iterable[NewStatement], now: datetime) -> int:
+    """Queues statements; an id already queued is left as it is (same event, same statement).
+
+    Returns how many were new.
+    """
+    added = 0
+    for statement in statements:
+        added += insert_ignoring_duplicates(
+            session,
+            OutboxStatement,
+            {
+                "statement_id": statement.statement_id,
+                "team_id": statement.team_id,
+                "actor_id": statement.actor_id,
+                "voiding": statement.voiding,
+                "body": statement.body,
+                "statement_timestamp": statement.timestamp,
+                "status": OUTBOX_PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )
+    return added
+
+
+def claim_batch(
+    session: Session, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedStatement]:
+    """Leases the next batch to send, oldest first.
+
+    Delivery is first-in, first-out: when the oldest pending row is waiting out a backoff,
+    nothing is claimed, so a voiding statement never overtakes the statement it voids. A batch
+    is a run of rows of one kind: voiding statements travel in batches of their own.
+    """
+    query = (
+        select(OutboxStatement)
+        .where(
+            OutboxStatement.status == OUTBOX_PENDING,
+            or_(
+                col(OutboxStatement.claimed_until).is_(None),
+                col(OutboxStatement.claimed_until) <= now,
+            ),
+        )
+        .order_by(col(OutboxStatement.seq))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query))
+    batch: list[OutboxStatement] = []
+    for row in rows:
+        if row.next_attempt_at > now or (batch and row.voiding != batch[0].voiding):
+            break
+        batch.append(row)
+    if not batch:
+        return []
+    session.execute(
+        update(OutboxStatement)
+        .where(col(OutboxStatement.seq).in_([row.seq for row in batch]))
+        .values(claimed_until=now + lease)
+    )
+    return [
+        ClaimedStatement(row.statement_id, row.body, row.voiding, row.attempts) for row in batch
+    ]
+
+
+def mark_sent(session: Session, statement_ids: Sequence[str], now: datetime) -> None:
+    if statement_ids:
+        session.execute(
+            update(OutboxStatement)
+            .where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
+            .values(status=OUTBOX_SENT, sent_at=now, claimed_until=None, last_error=None)
+        )
+
+
+def release(
+    session: Session, statement_ids: Sequence[str], next_attempt_at: datetime, error: str | None
+) -> None:
+    """Gives claimed rows back for a later attempt (after a failure, or unsent at shutdown)."""
+    if statement_ids:
+        values: dict[str, object] = {"next_attempt_at": next_attempt_at, "claimed_until": None}
+        if error is not None:
+            values["attempts"] = OutboxStatement.attempts + 1
+            values["last_error"] = error[:2000]
+        session.execute(
+            update(OutboxStatement)
+            .where(
+                col(OutboxStatement.statement_id).in_(list(statement_ids)),
+                OutboxStatement.status == OUTBOX_PENDING,
+            )
+            .values(**values)
+        )
+
+
+def mark_dead(session: Session, statement_id: str, reason: str) -> None:
+    session.execute(
+        update(OutboxStatement)
+        .where(OutboxStatement.statement_id == statement_id)
+        .values(
+            status=OUTBOX_DEAD,
+            claimed_until=None,
+            attempts=OutboxStatement.attempts + 1,
+            last_error=reason[:2000],
+        )
+    )
+
+
+def retry_dead(session: Session, now: datetime) -> int:
+    """Puts every dead-lettered statement back in the queue (after the cause was fixed)."""
+    result = session.execute(
+        update(OutboxStatement)
+        .where(OutboxStatement.status == OUTBOX_DEAD)
+        .values(status=OUTBOX_PENDING, next_attempt_at=now, claimed_until=None)
+    )
+    return result.rowcount or 0
+
+
+def counts(session: Session) -> OutboxCounts:
+    by_status = dict(
+        session.exec(
+            select(OutboxStatement.status, func.count()).group_by(OutboxStatement.status)
+        ).all()
+    )
+    oldest = session.exec(
+        select(func.min(OutboxStatement.created_at)).where(OutboxStatement.status == OUTBOX_PENDING)
+    ).one()
+    last_sent = session.exec(select(func.max(OutboxStatement.sent_at))).one()
+    return OutboxCounts(
+        pending=by_status.get(OUTBOX_PENDING, 0),
+        dead=by_status.get(OUTBOX_DEAD, 0),
+        sent=by_status.get(OUTBOX_SENT, 0),
+        oldest_pending_at=_aware(oldest),
+        last_sent_at=_aware(last_sent),
+    )
+
+
+def dead_letters(session: Session, limit: int = 20) -> list[DeadLetter]:
+    rows = session.exec(
+        select(OutboxStatement)
+        .where(OutboxStatement.status == OUTBOX_DEAD)
+        .order_by(col(OutboxStatement.seq))
+        .limit(limit)
+    )
+    return [DeadLetter(r.statement_id, r.last_error or "", r.created_at) for r in rows]
+
+
+def bodies_since(
+    session: Session, since: datetime, until: datetime | None = None, actor_id: str | None = None
+) -> Iterator[str]:
+    """Stored statements whose timestamp falls in [since, until), oldest first."""
+    query = select(OutboxStatement.body).where(OutboxStatement.statement_timestamp >= since)
+    if until is not None:
+        query = query.where(OutboxStatement.statement_timestamp < until)
+    if actor_id is not None:
+        query = query.where(OutboxStatement.actor_id == actor_id)
+    query = query.order_by(col(OutboxStatement.statement_timestamp), col(OutboxStatement.seq))
+    yield from session.exec(query.execution_options(yield_per=500))
+
+
+def statuses(session: Session, statement_ids: Sequence[str]) -> dict[str, str]:
+    rows = session.exec(
+        select(OutboxStatement.statement_id, OutboxStatement.status).where(
+            col(OutboxStatement.statement_id).in_(list(statement_ids))
+        )
+    )
+    return dict(rows.all())
+
+
+def delete_unsent(session: Session, statement_ids: Sequence[str]) -> int:
+    """Drops statements that never left (erasure); returns how many."""
+    if not statement_ids:
+        return 0
+    result = session.exec(
+        delete(OutboxStatement).where(
+            col(OutboxStatement.statement_id).in_(list(statement_ids)),
+            OutboxStatement.status != OUTBOX_SENT,
+        )
+    )
+    return result.rowcount or 0
+
+
+def delete_by_actor(session: Session, team_id: str, actor_id: str) -> int:
+    """Deletes the local copies of a person's statements (erasure)."""
+    result = session.exec(
+        delete(OutboxStatement).where(
+            OutboxStatement.team_id == team_id, OutboxStatement.actor_id == actor_id
+        )
+    )
+    return result.rowcount or 0
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # Aggregates bypass the column type, so SQLite hands back naive (or string) values.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
