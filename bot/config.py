@@ -71,7 +71,9 @@ class Settings:
         return self.lrs_endpoint is not None
 
 
-def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | None = ".env"
+) -> Settings:
     """Settings from `environ` (default: the process environment) over the `.env` file.
 
     Real environment variables win over the file, as operators expect from twelve-factor apps.
@@ -109,7 +111,9 @@ class _Reader:
         try:
             value = int(raw)
         except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not a whole number: expected one {bound}") from None
+            raise ConfigError(
+                f"{name}={raw!r} is not a whole number: expected one {bound}"
+            ) from None
         if value < minimum or (maximum is not None and value > maximum):
             raise ConfigError(f"{name}={raw!r} is out of range: expected a whole number {bound}")
         return value
@@ -121,7 +125,9 @@ class _Reader:
         parsed = urlparse(raw)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             shown = "the value" if secret else repr(raw)
-            raise ConfigError(f"{name}: {shown} is not a URL: expected e.g. https://example.com/path/")
+            raise ConfigError(
+                f"{name}: {shown} is not a URL: expected e.g. https://example.com/path/"
+            )
         return raw
 
     def user_ids(self, name: str) -> frozenset[str]:
@@ -141,8 +147,12 @@ class _Reader:
 def _parse(env: _Reader) -> Settings:
     app_token = env.get("SLACK_APP_TOKEN")
     if app_token is not None and not app_token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN is malformed: expected an app-level token starting xapp-")
-    bot_token = env.required("SLACK_BOT_TOKEN", "the bot token starting xoxb- (OAuth & Permissions)")
+        raise ConfigError(
+            "SLACK_APP_TOKEN is malformed: expected an app-level token starting xapp-"
+        )
+    bot_token = env.required(
+        "SLACK_BOT_TOKEN", "the bot token starting xoxb- (OAuth & Permissions)"
+    )
     if not bot_token.startswith("xox"):
         raise ConfigError("SLACK_BOT_TOKEN is malformed: expected a bot token starting xoxb-")
     signing_secret = env.get("SLACK_SIGNING_SECRET")

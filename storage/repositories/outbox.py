@@ -213,36 +213,7 @@ def bodies_since(
     yield from session.exec(query.execution_options(yield_per=500))
 
 
-def statuses(session: Session, statement_ids: Sequence[str]) -> dict[str, str]:
-    rows = session.exec(
-        select(OutboxStatement.statement_id, OutboxStatement.status).where(
-            col(OutboxStatement.statement_id).in_(list(statement_ids))
-        )
-    )
-    return dict(rows.all())
 
-
-def delete_unsent(session: Session, statement_ids: Sequence[str]) -> int:
-    """Drops statements that never left (erasure); returns how many."""
-    if not statement_ids:
-        return 0
-    result = session.exec(
-        delete(OutboxStatement).where(
-            col(OutboxStatement.statement_id).in_(list(statement_ids)),
-            OutboxStatement.status != OUTBOX_SENT,
-        )
-    )
-    return result.rowcount or 0
-
-
-def delete_by_actor(session: Session, team_id: str, actor_id: str) -> int:
-    """Deletes the local copies of a person's statements (erasure)."""
-    result = session.exec(
-        delete(OutboxStatement).where(
-            OutboxStatement.team_id == team_id, OutboxStatement.actor_id == actor_id
-        )
-    )
-    return result.rowcount or 0
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -252,3 +223,23 @@ def _aware(value: datetime | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def delete_statements(session: Session, statement_ids: Sequence[str]) -> int:
+    """Deletes local copies, whatever their state (erasure)."""
+    if not statement_ids:
+        return 0
+    result = session.exec(
+        delete(OutboxStatement).where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
+    )
+    return result.rowcount or 0
+
+
+def delivery_states(session: Session, statement_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """Status and attempt count per id: a pending row with attempts may already be in the LRS."""
+    rows = session.exec(
+        select(
+            OutboxStatement.statement_id, OutboxStatement.status, OutboxStatement.attempts
+        ).where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
+    )
+    return {sid: (status, attempts) for sid, status, attempts in rows}

@@ -1,0 +1,115 @@
+"""Builds the Bolt app and the aiohttp web app that serves it. No listeners live here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.lazy_listener.async_internals import to_runnable_function
+from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import operations
+from bot.services import Services
+from handlers import register_all
+
+log = logging.getLogger("guildbot.app")
+
+
+class TrackedLazyRunner(AsyncioLazyListenerRunner):
+    """Bolt's asyncio lazy runner, keeping its tasks so shutdown can wait for them."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__(logger)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
+        task = asyncio.ensure_future(
+            to_runnable_function(internal_func=function, logger=self.logger, request=request)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout: float) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+def build_bolt_app(
+    services: Services, client: AsyncWebClient
+) -> tuple[AsyncApp, TrackedLazyRunner]:
+    settings = services.settings
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        # In Socket Mode Slack's frames are not signed; the app token authenticates the socket.
+        request_verification_enabled=not settings.socket_mode,
+        # Ack after the durable write, so an acked interaction survives a crash.
+        process_before_response=True,
+        logger=logging.getLogger("guildbot.bolt"),
+    )
+    lazy_runner = TrackedLazyRunner(logging.getLogger("guildbot.bolt.lazy"))
+    app.listener_runner.lazy_listener_runner = lazy_runner
+    register_all(app, services)
+    return app, lazy_runner
+
+
+class Gate:
+    """Open while the process takes requests; shutdown closes it first."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+
+def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Application:
+    async def slack_events(request: web.Request) -> web.Response:
+        if not gate.open:
+            # Slack retries events later; a slash command shows the user a failure instead
+            # of silently vanishing.
+            return web.Response(status=503, text="shutting down")
+        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response(*await health(services))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def health(services: Services) -> tuple[dict[str, Any], int]:
+    """The body and status of /healthz: 503 only when the database cannot answer."""
+    forwarder = services.forwarder.status
+    forwarder_view = {"state": forwarder.state, "detail": forwarder.detail}
+    try:
+        counts = await asyncio.wait_for(
+            services.run(operations.outbox_counts, services.database), timeout=5
+        )
+    except Exception as error:  # any failure to read means the database is not usable
+        log.warning("health check: database unavailable: %s", type(error).__name__)
+        return (
+            {"status": "error", "database": "unavailable", "forwarder": forwarder_view},
+            503,
+        )
+    status = "degraded" if forwarder.state == "paused" else "ok"
+    return (
+        {
+            "status": status,
+            "database": "ok",
+            "outbox": {"pending": counts.pending, "dead": counts.dead},
+            "forwarder": forwarder_view,
+        },
+        200,
+    )

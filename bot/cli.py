@@ -1,0 +1,159 @@
+"""`guildbot` command line: run the bot, and the operator's tools.
+
+guildbot [run]                       start the bot (same as python -m bot)
+guildbot db upgrade                  apply database migrations
+guildbot outbox status               pending / dead-lettered statements, with reasons
+guildbot outbox retry-dead           queue dead-lettered statements again
+guildbot export --since DATE         statements as JSON lines on stdout
+guildbot forget --user U…            erase a person (voids what reached the LRS)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot import operations
+from bot.clock import utcnow
+from bot.config import ConfigError, Settings, load_settings
+from bot.runtime import StartupError, build_services, serve, workspace_facts
+from bot.xapi.statements import Learner
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.repositories import workspaces
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging()
+    try:
+        return args.action(args)
+    except (ConfigError, StartupError) as problem:
+        print(f"guildbot: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="guildbot", description="Social learning in Slack.")
+    parser.set_defaults(action=_run)
+    commands = parser.add_subparsers(title="commands")
+    commands.add_parser("run", help="start the bot").set_defaults(action=_run)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(action=_db_upgrade)
+
+    outbox = commands.add_parser("outbox", help="the xAPI outbox").add_subparsers(required=True)
+    outbox.add_parser("status", help="pending and dead-lettered statements").set_defaults(
+        action=_outbox_status
+    )
+    outbox.add_parser("retry-dead", help="queue dead-lettered statements again").set_defaults(
+        action=_outbox_retry_dead
+    )
+
+    export = commands.add_parser("export", help="statements as JSON lines on stdout")
+    export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
+    export.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), exclusive")
+    export.set_defaults(action=_export)
+
+    forget = commands.add_parser("forget", help="erase a person's data")
+    forget.add_argument("--user", required=True, help="the Slack user id, e.g. U012AB3CD")
+    forget.set_defaults(action=_forget)
+    return parser
+
+
+def _date(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a date: expected YYYY-MM-DD") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Library debug logs can carry request bodies; keep them out.
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _open_database(settings: Settings) -> Database:
+    database = Database(settings.database_url)
+    upgrade(database)
+    return database
+
+
+def _run(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    _open_database(load_settings())
+    print("database is up to date")
+    return 0
+
+
+def _outbox_status(_: argparse.Namespace) -> int:
+    database = _open_database(load_settings())
+    counts = operations.outbox_counts(database)
+    print(f"pending: {counts.pending}")
+    print(f"sent:    {counts.sent}")
+    print(f"dead:    {counts.dead}")
+    if counts.oldest_pending_at:
+        print(f"oldest pending since: {counts.oldest_pending_at.isoformat()}")
+    if counts.last_sent_at:
+        print(f"last delivery: {counts.last_sent_at.isoformat()}")
+    for letter in operations.dead_letters(database):
+        print(f"dead {letter.statement_id}: {letter.reason}")
+    return 0
+
+
+def _outbox_retry_dead(_: argparse.Namespace) -> int:
+    queued = operations.retry_dead(_open_database(load_settings()), utcnow())
+    print(f"{queued} dead-lettered statement(s) queued again; a running bot sends them shortly")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    database = _open_database(load_settings())
+    for body in operations.export_statements(database, args.since, args.until):
+        sys.stdout.write(body + "\n")
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = _open_database(settings)
+    with database.reading() as session:
+        workspace = workspaces.first(session)
+    if workspace is None:
+        print("nothing stored yet: the bot has never started with this database")
+        return 0
+    facts = workspace_facts(settings, workspace.team_id, workspace.home_page, workspace.bot_user_id)
+    services = build_services(settings, database, facts)
+    erased = operations.forget_person(
+        database,
+        services.statements,
+        Learner(workspace.bot_user_id or "guildbot", "guildbot"),
+        workspace.team_id,
+        args.user,
+        utcnow(),
+    )
+    services.executor.shutdown()
+    print(
+        f"forgot {args.user}: {erased.kudos_deleted} kudos deleted, "
+        f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
+        f"{erased.statements_dropped} unsent statement(s) dropped"
+    )
+    return 0

@@ -1,0 +1,160 @@
+"""Kudos: who may recognise whom, and what one recognition records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain import text
+from bot.domain.people import Profile
+from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id
+from storage.database import Database
+from storage.models import Kudos
+from storage.repositories import kudos as kudos_repo
+from storage.repositories import outbox as outbox_repo
+from storage.repositories.outbox import NewStatement
+
+MIN_REASON_WORDS = 3
+USAGE = "/kudos @person [@another …] <why, in a few words> [#value …]"
+EXAMPLE = "/kudos @Dana for the clear incident write-up #teamwork"
+
+
+class KudosRefused(Exception):
+    """The kudos cannot be given; the message tells the giver how to do it right."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class KudosIntent:
+    """What the giver asked for, read from the command text."""
+
+    receiver_ids: tuple[str, ...]
+    reason: str
+    values: tuple[str, ...]
+
+
+def read_intent(command_text: str) -> KudosIntent:
+    """`@a [@b …] <reason> [#value …]`, read leniently; raises `KudosRefused` with a hint."""
+    try:
+        parsed = text.read(command_text)
+    except text.TextProblem as problem:
+        raise KudosRefused(str(problem)) from None
+    receivers = parsed.leading_users
+    if not receivers:
+        raise KudosRefused(
+            f"Start with the person you want to thank, picked with @. For example: `{EXAMPLE}`"
+        )
+    reason = parsed.words_after_leading_users().strip()
+    if len(reason.split()) < MIN_REASON_WORDS:
+        raise KudosRefused(
+            f"Add a reason of at least {MIN_REASON_WORDS} words, so people know what it was for. "
+            f"For example: `{EXAMPLE}`"
+        )
+    return KudosIntent(receivers, reason, parsed.tags)
+
+
+def check_receivers(giver_id: str, receivers: Sequence[Profile]) -> None:
+    """Refuses self-kudos and kudos to bots or deactivated accounts."""
+    for person in receivers:
+        if person.user_id == giver_id:
+            raise KudosRefused(
+                "Kudos are for recognising others, so you can't give them to yourself. "
+                "Know someone who helped? `/kudos @them <what they did>`"
+            )
+        if person.is_bot:
+            raise KudosRefused(
+                f"<@{person.user_id}> is an app, and kudos are for people. "
+                "Thank the person behind it instead."
+            )
+        if person.deleted:
+            raise KudosRefused(
+                f"<@{person.user_id}> is no longer in this workspace, so they can't receive kudos."
+            )
+
+
+@dataclass(frozen=True)
+class GiveKudos:
+    team_id: str
+    giver: Profile
+    receivers: tuple[Profile, ...]
+    reason: str
+    values: tuple[str, ...]
+    channel_id: str
+    source: str
+    """How it was given: "command", "reaction" or "shortcut"."""
+    source_key: str
+    """Unique per request (a command's trigger id, an event id): a redelivery records nothing new."""
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class KudosGiven:
+    kudos_ids: tuple[str, ...]
+    newly_recorded: bool
+
+
+class KudosService:
+    def __init__(self, database: Database, statements: StatementBuilder, clock: Clock) -> None:
+        self._database = database
+        self._statements = statements
+        self._clock = clock
+
+    def give(self, request: GiveKudos) -> KudosGiven:
+        """Stores one kudos per receiver with its `give` and `receive` statements, atomically."""
+        now = self._clock()
+        kudos_ids: list[str] = []
+        new = False
+        with self._database.transaction() as session:
+            for receiver in request.receivers:
+                kudos_id = derived_id(
+                    request.team_id, "kudos", request.source_key, receiver.user_id
+                )
+                kudos_ids.append(kudos_id)
+                give, receive = self._statements.kudos_given(
+                    KudosFacts(
+                        kudos_id=kudos_id,
+                        giver=request.giver.learner,
+                        receiver=receiver.learner,
+                        reason=request.reason,
+                        values=request.values,
+                        skills=(),
+                        channel_id=request.channel_id,
+                        permalink=request.permalink,
+                        timestamp=now,
+                    )
+                )
+                row = Kudos(
+                    id=kudos_id,
+                    team_id=request.team_id,
+                    giver_id=request.giver.user_id,
+                    receiver_id=receiver.user_id,
+                    reason=request.reason,
+                    tags=list(request.values),
+                    channel_id=request.channel_id,
+                    source=request.source,
+                    source_key=request.source_key,
+                    permalink=request.permalink,
+                    give_statement_id=give.id,
+                    receive_statement_id=receive.id,
+                    created_at=now,
+                )
+                if kudos_repo.add(session, row):
+                    new = True
+                    outbox_repo.add(
+                        session,
+                        [
+                            NewStatement(s.id, request.team_id, s.actor_id, s.body, s.timestamp)
+                            for s in (give, receive)
+                        ],
+                        now,
+                    )
+        return KudosGiven(tuple(kudos_ids), new)
+
+    def record_post(self, kudos_ids: Sequence[str], post_ts: str, permalink: str | None) -> None:
+        """Remembers where the recognition was posted (undo and removal need it)."""
+        with self._database.transaction() as session:
+            kudos_repo.set_post(session, kudos_ids, post_ts, permalink)

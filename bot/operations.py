@@ -1,0 +1,85 @@
+"""Operator tasks behind the CLI and /healthz: outbox health, export, erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.xapi.statements import Learner, StatementBuilder
+from storage.database import Database
+from storage.models import OUTBOX_DEAD, OUTBOX_SENT
+from storage.repositories import kudos as kudos_repo
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import people as people_repo
+from storage.repositories.outbox import DeadLetter, NewStatement, OutboxCounts
+
+
+def outbox_counts(database: Database) -> OutboxCounts:
+    with database.reading() as session:
+        return outbox_repo.counts(session)
+
+
+def dead_letters(database: Database, limit: int = 20) -> list[DeadLetter]:
+    with database.reading() as session:
+        return outbox_repo.dead_letters(session, limit)
+
+
+def retry_dead(database: Database, now: datetime) -> int:
+    with database.transaction() as session:
+        return outbox_repo.retry_dead(session, now)
+
+
+def export_statements(
+    database: Database, since: datetime, until: datetime | None = None
+) -> Iterator[str]:
+    """Every stored statement in the period, as the exact JSON that went (or will go) out."""
+    with database.reading() as session:
+        yield from outbox_repo.bodies_since(session, since, until)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    kudos_deleted: int
+    statements_voided: int
+    statements_dropped: int
+
+
+def forget_person(
+    database: Database,
+    statements: StatementBuilder,
+    bot: Learner,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+) -> Erasure:
+    """Deletes what guildbot keeps about a person and voids what already reached the LRS.
+
+    xAPI has no delete: statements the LRS may hold are voided (by the bot, so the voiding
+    statement names nobody); statements that never left are dropped. Local copies go either way.
+    """
+    with database.transaction() as session:
+        kudos = kudos_repo.involving(session, team_id, user_id)
+        statement_ids = [
+            sid for k in kudos for sid in (k.give_statement_id, k.receive_statement_id)
+        ]
+        states = outbox_repo.delivery_states(session, statement_ids)
+        # A pending row that was tried may have been stored before its answer got lost.
+        maybe_delivered = [
+            sid
+            for sid, (status, attempts) in states.items()
+            if status == OUTBOX_SENT or (status != OUTBOX_DEAD and attempts > 0)
+        ]
+        outbox_repo.delete_statements(session, statement_ids)
+        voids = [statements.voiding(bot, sid, now, cause="erasure") for sid in maybe_delivered]
+        outbox_repo.add(
+            session,
+            [
+                NewStatement(s.id, team_id, s.actor_id, s.body, s.timestamp, voiding=True)
+                for s in voids
+            ],
+            now,
+        )
+        kudos_repo.delete_many(session, [k.id for k in kudos])
+        people_repo.delete_person(session, team_id, user_id)
+    return Erasure(len(kudos), len(voids), len(statement_ids) - len(maybe_delivered))

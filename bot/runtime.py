@@ -1,0 +1,206 @@
+"""Start-up, serving and graceful shutdown of one guildbot process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Gate, build_bolt_app, build_web_app
+from bot.clock import Clock, utcnow
+from bot.config import ConfigError, Settings
+from bot.domain.kudos import KudosService
+from bot.domain.people import PeopleDirectory
+from bot.executor import BlockingExecutor
+from bot.services import Services
+from bot.slack_client import build_web_client
+from bot.xapi.forwarder import Forwarder, LrsConfig
+from bot.xapi.statements import StatementBuilder, XapiIdentity
+from storage.database import POOL_SIZE, Database
+from storage.migrate import upgrade
+from storage.repositories import workspaces
+
+log = logging.getLogger("guildbot")
+
+SHUTDOWN_LAZY_WAIT_S = 10.0
+SHUTDOWN_FLUSH_S = 5.0
+
+
+class StartupError(RuntimeError):
+    """Start-up cannot go on; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class WorkspaceFacts:
+    team_id: str
+    home_page: str
+    activity_base: str
+    bot_user_id: str | None
+
+
+def required_scopes(settings: Settings) -> set[str]:
+    scopes = {"commands", "chat:write", "chat:write.public", "users:read"}
+    if settings.xapi_actor == "email":
+        scopes.add("users:read.email")
+    return scopes
+
+
+async def discover_workspace(
+    settings: Settings, client: AsyncWebClient, database: Database, clock: Clock
+) -> WorkspaceFacts:
+    """Asks Slack who we are, checks the token's scopes and fixes the xAPI home page."""
+    try:
+        identity = await client.auth_test()
+    except SlackApiError as error:
+        raise StartupError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}): "
+            "expected the bot token of an installed app (OAuth & Permissions)"
+        ) from None
+    except Exception as error:
+        raise StartupError(
+            f"SLACK_API_URL: could not reach Slack at {settings.slack_api_url} "
+            f"({type(error).__name__}); check the network or the URL"
+        ) from None
+    granted = identity.headers.get("x-oauth-scopes") or identity.headers.get("X-OAuth-Scopes")
+    if granted is not None:
+        missing = required_scopes(settings) - {s.strip() for s in granted.split(",")}
+        if missing:
+            raise StartupError(
+                f"SLACK_BOT_TOKEN lacks the scopes {', '.join(sorted(missing))}: add them under "
+                "OAuth & Permissions (see app_manifest.yml) and reinstall the app"
+            )
+    enterprise_id = identity.get("enterprise_id") or None
+    if enterprise_id and not settings.xapi_homepage:
+        raise StartupError(
+            "XAPI_HOMEPAGE is not set: expected your Enterprise Grid org's URL, e.g. "
+            "https://acme.enterprise.slack.com/ (user ids are org-wide on Grid)"
+        )
+    team_id = identity["team_id"]
+
+    def remember() -> str:
+        with database.transaction() as session:
+            stored = workspaces.remember(
+                session,
+                team_id=team_id,
+                home_page=settings.xapi_homepage or identity["url"],
+                enterprise_id=enterprise_id,
+                bot_user_id=identity.get("user_id"),
+                now=clock(),
+            )
+            return stored.home_page
+
+    stored_home_page = await asyncio.to_thread(remember)
+    return workspace_facts(settings, team_id, stored_home_page, identity.get("user_id"))
+
+
+def workspace_facts(
+    settings: Settings, team_id: str, stored_home_page: str, bot_user_id: str | None
+) -> WorkspaceFacts:
+    """The home page and activity base in force: settings win, else what was stored at first
+    start (never what Slack reports today, so a renamed workspace keeps its ids)."""
+    return WorkspaceFacts(
+        team_id=team_id,
+        home_page=settings.xapi_homepage or stored_home_page,
+        activity_base=settings.xapi_activity_base or stored_home_page.rstrip("/") + "/guildbot",
+        bot_user_id=bot_user_id,
+    )
+
+
+def build_services(
+    settings: Settings,
+    database: Database,
+    workspace: WorkspaceFacts,
+    clock: Clock = utcnow,
+) -> Services:
+    executor = BlockingExecutor(POOL_SIZE)
+    statements = StatementBuilder(
+        XapiIdentity(
+            team_id=workspace.team_id,
+            home_page=workspace.home_page,
+            activity_base=workspace.activity_base,
+            actor_mode=settings.xapi_actor,
+            include_text=settings.xapi_include_text,
+        )
+    )
+    lrs = (
+        LrsConfig(
+            endpoint=settings.lrs_endpoint,
+            key=settings.lrs_key or "",
+            secret=settings.lrs_secret or "",
+            version=settings.xapi_version,
+        )
+        if settings.lrs_endpoint
+        else None
+    )
+    return Services(
+        settings=settings,
+        database=database,
+        executor=executor,
+        clock=clock,
+        statements=statements,
+        forwarder=Forwarder(database, executor, lrs, clock=clock),
+        people=PeopleDirectory(database, clock),
+        kudos=KudosService(database, statements, clock),
+    )
+
+
+async def serve(settings: Settings) -> None:
+    """Runs until SIGTERM or SIGINT, then shuts down in order without losing acked work."""
+    database = Database(settings.database_url)
+    try:
+        await asyncio.to_thread(upgrade, database)
+    except Exception as error:
+        raise StartupError(
+            f"DATABASE_URL: could not open or migrate the database ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]})"
+        ) from None
+    client = build_web_client(settings)
+    workspace = await discover_workspace(settings, client, database, utcnow)
+    services = build_services(settings, database, workspace)
+    bolt, lazy_runner = build_bolt_app(services, client)
+    gate = Gate()
+    runner = web.AppRunner(build_web_app(bolt, services, gate), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, port=settings.port, shutdown_timeout=5).start()
+    socket_handler = None
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+        await socket_handler.connect_async()
+    await services.forwarder.start()
+    mode = "Socket Mode" if socket_handler else f"HTTP on port {settings.port} (POST /slack/events)"
+    log.info("guildbot ready: %s, workspace %s", mode, workspace.team_id)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+    log.info("shutting down: no new requests; finishing %d in-flight tasks", lazy_runner.in_flight)
+    gate.open = False
+    if socket_handler:
+        await socket_handler.close_async()
+    await lazy_runner.wait(SHUTDOWN_LAZY_WAIT_S)
+    await services.forwarder.flush(SHUTDOWN_FLUSH_S)
+    await services.forwarder.close()
+    await runner.cleanup()
+    services.executor.shutdown()
+    database.dispose()
+    log.info("stopped")
+
+
+__all__ = [
+    "ConfigError",
+    "StartupError",
+    "build_services",
+    "discover_workspace",
+    "serve",
+    "workspace_facts",
+]

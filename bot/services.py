@@ -1,0 +1,35 @@
+"""What listeners need, built once at start-up and handed to each `register(app, services)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.kudos import KudosService
+from bot.domain.people import PeopleDirectory
+from bot.executor import BlockingExecutor
+from bot.xapi.forwarder import Forwarder
+from bot.xapi.statements import StatementBuilder
+from storage.database import Database
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    executor: BlockingExecutor
+    clock: Clock
+    statements: StatementBuilder
+    forwarder: Forwarder
+    people: PeopleDirectory
+    kudos: KudosService
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Runs blocking (database) work off the event loop."""
+        return await self.executor.run(fn, *args, **kwargs)

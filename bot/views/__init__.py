@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from facts to blocks, tested without Slack."""

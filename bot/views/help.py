@@ -1,0 +1,66 @@
+"""Usage of every command, in one place: `/guild help` and each command's `help` read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    command: str
+    summary: str
+    usages: tuple[tuple[str, str], ...]
+    note: str | None = None
+
+
+GUILD = CommandHelp(
+    "/guild",
+    "guildbot at a glance",
+    (("/guild help", "every command, with examples"),),
+)
+KUDOS = CommandHelp(
+    "/kudos",
+    "recognise a colleague",
+    (
+        (
+            "/kudos @person [@another …] <why> [#value …]",
+            "thank one or more people; the reason needs at least 3 words, values are optional tags",
+        ),
+        ("/kudos help", "this help"),
+    ),
+    note="Example: `/kudos @Dana for the clear incident write-up #teamwork`",
+)
+
+COMMANDS: tuple[CommandHelp, ...] = (KUDOS, GUILD)
+
+
+def command_help_text(help_: CommandHelp) -> str:
+    lines = [f"*{help_.command}*: {help_.summary}"]
+    lines += [f"• `{usage}`: {what}" for usage, what in help_.usages]
+    if help_.note:
+        lines.append(help_.note)
+    return "\n".join(lines)
+
+
+def guild_help_blocks() -> list[dict[str, Any]]:
+    blocks: list[Any] = [HeaderBlock(text="guildbot commands")]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=command_help_text(h))) for h in COMMANDS]
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Everything you do with guildbot is kept as a learning record for your "
+                    "organisation. Replies to your commands are visible only to you."
+                )
+            ]
+        )
+    )
+    return [block.to_dict() for block in blocks]
+
+
+def guild_help_text() -> str:
+    """The plain-text fallback Slack shows in notifications."""
+    return "guildbot commands: " + ", ".join(h.command for h in COMMANDS)

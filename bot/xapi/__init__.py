@@ -1,0 +1,1 @@
+"""xAPI: vocabulary, statement builders and the outbox forwarder."""

@@ -1,0 +1,235 @@
+"""Statement builders: tincan models in, the exact bytes for the outbox out.
+
+The `tincan` package builds valid statements on Python 3.11, but it always adds `version`
+(the LRS sets it) and writes timestamps as `+00:00` with microseconds; `_serialise` fixes both,
+once, so a resend is byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tincan import (
+    Activity,
+    ActivityDefinition,
+    Agent,
+    AgentAccount,
+    Context,
+    ContextActivities,
+    Extensions,
+    LanguageMap,
+    Result,
+    Statement,
+    StatementRef,
+)
+from tincan import Verb as TincanVerb
+
+from bot.xapi import vocabulary as v
+
+# Fixed forever: statement ids derived from Slack events must map the same way in every release.
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://guildbot/xapi/statements")
+
+
+def derived_id(*parts: str) -> str:
+    """A statement id that a redelivered Slack event maps to again (lowercase UUID)."""
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+
+
+def xapi_timestamp(moment: datetime) -> str:
+    """UTC, `Z`, millisecond precision: the form every LRS accepts and compares safely."""
+    if moment.tzinfo is None:
+        raise ValueError("statement timestamps must be time-zone aware")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A person as an actor: Slack id, display name, and e-mail when the profile gives one."""
+
+    user_id: str
+    name: str = ""
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class XapiIdentity:
+    """Deployment-wide facts every statement needs."""
+
+    team_id: str
+    home_page: str
+    activity_base: str
+    actor_mode: str = "account"
+    include_text: bool = False
+
+
+@dataclass(frozen=True)
+class BuiltStatement:
+    id: str
+    actor_id: str
+    body: str
+    timestamp: datetime
+    voiding: bool = False
+
+
+@dataclass(frozen=True)
+class KudosFacts:
+    kudos_id: str
+    giver: Learner
+    receiver: Learner
+    reason: str
+    values: Sequence[str]
+    skills: Sequence[str]
+    channel_id: str
+    permalink: str | None
+    timestamp: datetime
+
+
+class StatementBuilder:
+    def __init__(self, identity: XapiIdentity) -> None:
+        self.identity = identity
+        self._base = identity.activity_base.rstrip("/")
+
+    # Identifiers -----------------------------------------------------------------------------
+
+    def activity_id(self, *path: str) -> str:
+        return "/".join([self._base, *path])
+
+    def extension(self, name: str) -> str:
+        return f"{self._base}/extensions/{name}"
+
+    def skill_activity(self, slug: str) -> Activity:
+        return Activity(
+            id=self.activity_id("skills", slug),
+            definition=ActivityDefinition(type=v.TAG, name=_lang(f"#{slug}")),
+        )
+
+    def actor(self, learner: Learner) -> Agent:
+        """`mbox` when XAPI_ACTOR=email and the profile has one; otherwise the Slack account
+        (a person without a visible e-mail still gets their statements, under their account)."""
+        if self.identity.actor_mode == "email" and learner.email:
+            return Agent(name=learner.name or None, mbox=f"mailto:{learner.email}")
+        return Agent(
+            name=learner.name or None,
+            account=AgentAccount(home_page=self.identity.home_page, name=learner.user_id),
+        )
+
+    # Statements ------------------------------------------------------------------------------
+
+    def kudos_given(self, facts: KudosFacts) -> tuple[BuiltStatement, BuiltStatement]:
+        """The giver's `give` and the receiver's linked `receive` for one kudos."""
+        give_id = derived_id(self.identity.team_id, "kudos", facts.kudos_id, v.GIVE.id)
+        receive_id = derived_id(self.identity.team_id, "kudos", facts.kudos_id, v.RECEIVE.id)
+        badge = Activity(
+            id=self.activity_id("kudos", facts.kudos_id),
+            definition=ActivityDefinition(
+                type=v.BADGE,
+                name=_lang("Kudos"),
+                more_info=facts.permalink,
+            ),
+        )
+        result = Result(response=facts.reason) if self.identity.include_text else None
+        extensions: dict[str, Any] = {self.extension(v.EXT_TEAM): self.identity.team_id}
+        if facts.values:
+            extensions[self.extension(v.EXT_VALUES)] = list(facts.values)
+        give_extensions = {
+            **extensions,
+            self.extension(v.EXT_RECEIVER): self._agent_json(facts.receiver),
+        }
+        give = Statement(
+            id=give_id,
+            actor=self.actor(facts.giver),
+            verb=_verb(v.GIVE),
+            object=badge,
+            result=result,
+            context=self._context(facts.channel_id, facts.skills, give_extensions),
+        )
+        receive_context = self._context(facts.channel_id, facts.skills, extensions)
+        receive_context.statement = StatementRef(id=give_id)
+        receive = Statement(
+            id=receive_id,
+            actor=self.actor(facts.receiver),
+            verb=_verb(v.RECEIVE),
+            object=badge,
+            result=result,
+            context=receive_context,
+        )
+        return (
+            self._built(give, facts.giver.user_id, facts.timestamp),
+            self._built(receive, facts.receiver.user_id, facts.timestamp),
+        )
+
+    def voiding(
+        self, actor: Learner, target_statement_id: str, timestamp: datetime, cause: str
+    ) -> BuiltStatement:
+        """Voids a statement; `cause` (e.g. the event id) makes a redelivery map to the same id."""
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "void", target_statement_id, cause),
+            actor=self.actor(actor),
+            verb=_verb(v.VOIDED),
+            object=StatementRef(id=target_statement_id),
+        )
+        return self._built(statement, actor.user_id, timestamp, voiding=True)
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    def _context(
+        self, channel_id: str | None, skills: Sequence[str], extensions: dict[str, Any]
+    ) -> Context:
+        parent = []
+        if channel_id:
+            parent.append(
+                Activity(
+                    id=self.activity_id("channels", channel_id),
+                    definition=ActivityDefinition(type=v.CHAT_CHANNEL),
+                )
+            )
+        workspace = Activity(
+            id=self.identity.home_page,
+            definition=ActivityDefinition(type=v.COMMUNITY_SITE),
+        )
+        activities = ContextActivities(
+            parent=parent or None,
+            grouping=[workspace],
+            other=[self.skill_activity(slug) for slug in skills] or None,
+        )
+        return Context(
+            platform=v.PLATFORM,
+            language=v.LANGUAGE,
+            context_activities=activities,
+            extensions=Extensions(extensions),
+        )
+
+    def _agent_json(self, learner: Learner) -> dict[str, Any]:
+        return json.loads(self.actor(learner).to_json())
+
+    def _built(
+        self, statement: Statement, actor_id: str, timestamp: datetime, voiding: bool = False
+    ) -> BuiltStatement:
+        return BuiltStatement(
+            id=str(statement.id),
+            actor_id=actor_id,
+            body=_serialise(statement, timestamp),
+            timestamp=timestamp,
+            voiding=voiding,
+        )
+
+
+def _serialise(statement: Statement, timestamp: datetime) -> str:
+    document = json.loads(statement.to_json())
+    document.pop("version", None)
+    document["timestamp"] = xapi_timestamp(timestamp)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _lang(text: str) -> LanguageMap:
+    return LanguageMap({v.LANGUAGE: text})
+
+
+def _verb(verb: v.Verb) -> TincanVerb:
+    return TincanVerb(id=verb.id, display=_lang(verb.display))

@@ -1,0 +1,19 @@
+"""Slack listeners, one module per capability, each exposing `register(app, services)`.
+
+Listeners parse the payload, call the domain, render blocks and reply. They know nothing of
+SQL: state changes go through domain services on the executor.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from handlers import guild, kudos
+
+MODULES = (guild, kudos)
+
+
+def register_all(app: AsyncApp, services: Services) -> None:
+    for module in MODULES:
+        module.register(app, services)

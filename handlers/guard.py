@@ -1,0 +1,88 @@
+"""The one error boundary every listener runs inside.
+
+A listener that raises makes Bolt answer Slack with HTTP 500 (and Slack shows the user a
+cryptic failure). Instead the person gets a short ephemeral apology with a reference, and the
+log gets the traceback under the same reference, so support can find it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+
+log = logging.getLogger("guildbot.handlers")
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def apology(reference: str) -> str:
+    return (
+        "Sorry, something went wrong on our side and I couldn't finish that. "
+        f"Please try again in a moment; if it keeps happening, tell your admin the reference `{reference}`."
+    )
+
+
+def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
+    """Wraps a listener (ack or lazy) so no exception ever escapes to Bolt."""
+    names = list(inspect.signature(fn).parameters)
+
+    async def listener(args: AsyncArgs) -> None:
+        try:
+            await fn(**{name: getattr(args, name) for name in names})
+        except Exception:
+            reference = secrets.token_hex(4).upper()
+            log.exception("listener %s failed (reference %s)", fn.__qualname__, reference)
+            await _tell_user(args, apology(reference))
+
+    # Bolt tells lazy functions apart by name.
+    listener.__name__ = fn.__name__
+    listener.__qualname__ = fn.__qualname__
+    return listener
+
+
+async def _tell_user(args: AsyncArgs, text: str) -> None:
+    try:
+        body: dict[str, Any] = args.body or {}
+        if args.ack.response is None:
+            # Still inside the ack: for a slash command the ack text *is* the ephemeral reply.
+            if "command" in body:
+                await args.ack(text=text)
+                return
+            await args.ack()
+        if body.get("response_url") or _first_response_url(body):
+            await args.respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        user = _user_id(body)
+        channel = _channel_id(body)
+        if user and channel:
+            await args.client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Exception:
+        log.exception("could not tell the user about a failure")
+
+
+def _first_response_url(body: dict[str, Any]) -> str | None:
+    urls = body.get("response_urls") or []
+    return urls[0].get("response_url") if urls else None
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    if "user_id" in body:
+        return body["user_id"]
+    user = body.get("user")
+    if isinstance(user, dict):
+        return user.get("id")
+    return None
+
+
+def _channel_id(body: dict[str, Any]) -> str | None:
+    if "channel_id" in body:
+        return body["channel_id"]
+    channel = body.get("channel")
+    if isinstance(channel, dict):
+        return channel.get("id")
+    return None

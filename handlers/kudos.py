@@ -1,0 +1,99 @@
+"""`/kudos`: recognition by slash command.
+
+Before the ack: read the text, look up the people (cached), store the kudos with its
+statements. After the ack: post the recognition.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.kudos import GiveKudos, KudosRefused, check_receivers, read_intent
+from bot.services import Services
+from bot.views.help import KUDOS, command_help_text
+from bot.views.kudos import confirmation_text, recognition_blocks, recognition_text
+from handlers.guard import guarded
+from handlers.people import PersonNotFound, profiles
+
+log = logging.getLogger("guildbot.handlers.kudos")
+
+SLACK_SLOW = (
+    "Slack is slow to answer right now, so I didn't send the kudos. Please try again in a minute."
+)
+# chat.postMessage cannot reach these; the command's response_url still can.
+UNREACHABLE_BY_BOT = {"channel_not_found", "not_in_channel", "is_archived"}
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @guarded
+    async def give_kudos(
+        ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        text = (command.get("text") or "").strip()
+        if text.lower() in ("", "help"):
+            await ack(text=command_help_text(KUDOS))
+            return
+        team_id, giver_id = command["team_id"], command["user_id"]
+        try:
+            intent = read_intent(text)
+            people = await profiles(services, client, team_id, [giver_id, *intent.receiver_ids])
+            receivers = tuple(people[uid] for uid in intent.receiver_ids)
+            check_receivers(giver_id, receivers)
+        except KudosRefused as refusal:
+            await ack(text=refusal.message)
+            return
+        except PersonNotFound as missing:
+            await ack(text=f"I couldn't find <@{missing.user_id}> in this workspace.")
+            return
+        except TimeoutError:
+            await ack(text=SLACK_SLOW)
+            return
+        given = await services.run(
+            services.kudos.give,
+            GiveKudos(
+                team_id=team_id,
+                giver=people[giver_id],
+                receivers=receivers,
+                reason=intent.reason,
+                values=intent.values,
+                channel_id=command["channel_id"],
+                source="command",
+                source_key=command["trigger_id"],
+            ),
+        )
+        services.forwarder.wake()
+        context["kudos"] = {
+            "ids": list(given.kudos_ids),
+            "receivers": list(intent.receiver_ids),
+            "reason": intent.reason,
+            "values": list(intent.values),
+        }
+        await ack(text=confirmation_text(intent.receiver_ids))
+
+    @guarded
+    async def post_recognition(
+        command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        kudos = context.get("kudos")
+        if not kudos:
+            return
+        giver_id = command["user_id"]
+        text = recognition_text(giver_id, kudos["receivers"], kudos["reason"])
+        blocks = recognition_blocks(giver_id, kudos["receivers"], kudos["reason"], kudos["values"])
+        try:
+            posted = await client.chat_postMessage(
+                channel=command["channel_id"], text=text, blocks=blocks
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in UNREACHABLE_BY_BOT:
+                raise
+            # A private channel without the bot, or a DM between people: answer in place.
+            await respond(text=text, blocks=blocks, response_type="in_channel")
+            return
+        await services.run(services.kudos.record_post, kudos["ids"], posted["ts"], None)
+
+    app.command("/kudos")(ack=give_kudos, lazy=[post_recognition])

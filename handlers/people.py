@@ -1,0 +1,71 @@
+"""Slack profile look-ups behind the profile cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.people import Profile
+from bot.services import Services
+
+# Look-ups may run before an ack, inside Slack's 3-second window.
+LOOKUP_TIMEOUT_S = 2.0
+
+
+class PersonNotFound(Exception):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
+
+
+async def profiles(
+    services: Services, client: AsyncWebClient, team_id: str, user_ids: Iterable[str]
+) -> dict[str, Profile]:
+    """Profiles for `user_ids`: from the cache, else from `users.info` (then cached).
+
+    Raises `PersonNotFound` for an id Slack does not know, `TimeoutError` when Slack is slow.
+    """
+    wanted = list(dict.fromkeys(user_ids))
+    known = await services.run(services.people.fresh, team_id, wanted)
+    missing = [uid for uid in wanted if uid not in known]
+    if missing:
+        fetched = await asyncio.wait_for(
+            asyncio.gather(*(_fetch(client, uid) for uid in missing)), LOOKUP_TIMEOUT_S
+        )
+        await services.run(services.people.remember, team_id, fetched)
+        known.update({p.user_id: p for p in fetched})
+    return {uid: known[uid] for uid in wanted}
+
+
+async def _fetch(client: AsyncWebClient, user_id: str) -> Profile:
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        if error.response.get("error") in ("user_not_found", "user_not_visible"):
+            raise PersonNotFound(user_id) from None
+        raise
+    return profile_from_slack(response["user"])
+
+
+def profile_from_slack(user: dict[str, Any]) -> Profile:
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or user["id"]
+    )
+    return Profile(
+        user_id=user["id"],
+        name=name,
+        email=profile.get("email"),
+        tz=user.get("tz") or "UTC",
+        # Slackbot is not flagged as a bot but is one for every purpose here.
+        is_bot=bool(user.get("is_bot") or user.get("is_app_user")) or user["id"] == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+    )

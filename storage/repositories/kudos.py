@@ -1,0 +1,48 @@
+"""Kudos rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, delete, or_, select, update
+
+from storage.models import Kudos
+from storage.repositories._sql import insert_ignoring_duplicates
+
+
+def add(session: Session, kudos: Kudos) -> bool:
+    """Stores a kudos unless its (source, receiver) was already recorded; True when new."""
+    return insert_ignoring_duplicates(session, Kudos, kudos.model_dump())
+
+
+def get_many(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:
+    return list(session.exec(select(Kudos).where(col(Kudos.id).in_(list(kudos_ids)))))
+
+
+def set_post(
+    session: Session, kudos_ids: Sequence[str], post_ts: str, permalink: str | None
+) -> None:
+    session.execute(
+        update(Kudos)
+        .where(col(Kudos.id).in_(list(kudos_ids)))
+        .values(post_ts=post_ts, permalink=permalink)
+    )
+
+
+def involving(session: Session, team_id: str, user_id: str) -> list[Kudos]:
+    """Every kudos the person gave or received."""
+    return list(
+        session.exec(
+            select(Kudos).where(
+                Kudos.team_id == team_id,
+                or_(Kudos.giver_id == user_id, Kudos.receiver_id == user_id),
+            )
+        )
+    )
+
+
+def delete_many(session: Session, kudos_ids: Sequence[str]) -> int:
+    if not kudos_ids:
+        return 0
+    result = session.exec(delete(Kudos).where(col(Kudos.id).in_(list(kudos_ids))))
+    return result.rowcount or 0
