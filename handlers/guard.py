@@ -14,10 +14,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger("guildbot.handlers")
 
 Listener = Callable[..., Awaitable[None]]
+
+
+def error_code(error: SlackApiError) -> str | None:
+    """Slack's error code (`channel_not_found`, …); None when the answer was not Slack's JSON."""
+    data = error.response.data
+    return data.get("error") if isinstance(data, dict) else None
 
 
 def apology(reference: str) -> str:

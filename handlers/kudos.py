@@ -16,7 +16,7 @@ from bot.domain.kudos import GiveKudos, KudosRefused, check_receivers, read_inte
 from bot.services import Services
 from bot.views.help import KUDOS, command_help_text
 from bot.views.kudos import confirmation_text, recognition_blocks, recognition_text
-from handlers.guard import guarded
+from handlers.guard import error_code, guarded
 from handlers.people import PersonNotFound, profiles
 
 log = logging.getLogger("guildbot.handlers.kudos")
@@ -89,7 +89,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 channel=command["channel_id"], text=text, blocks=blocks
             )
         except SlackApiError as error:
-            if error.response.get("error") not in UNREACHABLE_BY_BOT:
+            if error_code(error) not in UNREACHABLE_BY_BOT:
                 raise
             # A private channel without the bot, or a DM between people: answer in place.
             await respond(text=text, blocks=blocks, response_type="in_channel")

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.people import Profile
 from bot.services import Services
+from handlers.guard import error_code
 
 # Look-ups may run before an ack, inside Slack's 3-second window.
 LOOKUP_TIMEOUT_S = 2.0
@@ -45,7 +46,7 @@ async def _fetch(client: AsyncWebClient, user_id: str) -> Profile:
     try:
         response = await client.users_info(user=user_id)
     except SlackApiError as error:
-        if error.response.get("error") in ("user_not_found", "user_not_visible"):
+        if error_code(error) in ("user_not_found", "user_not_visible"):
             raise PersonNotFound(user_id) from None
         raise
     return profile_from_slack(response["user"])

@@ -1,0 +1,31 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.harness import BotHarness, settings_for
+from tests.support.slack import FakeSlack
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.add_user("U0ANN", "Ann")
+    fake.add_user("U0BOB", "Bob", tz="America/New_York")
+    fake.add_user("U0CAT", "Cat", tz="Asia/Tokyo")
+    fake.add_user("U0ROBOT", "Deploy Bot", is_bot=True)
+    fake.add_user("U0GONE", "Former Colleague", deleted=True)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotHarness]:
+    harness = await BotHarness(settings_for(tmp_path, slack), slack).start()
+    yield harness
+    await harness.close()

@@ -1,0 +1,300 @@
+"""LRS peers for forwarder tests.
+
+- `fake_lrs`: an in-process aiohttp LRS on 127.0.0.1 that stores statements by id and fails on
+  demand (down, 5xx, 429, 400 for marked statements, 401/403, 413, slow, strict 409).
+- `real_lrs`: Learning Locker's statement service (npm `xapi-statements`, in memory), started
+  once per test session from `tests/lrs` (`npm ci --prefix tests/lrs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+VERSION_HEADER = "X-Experience-API-Version"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+LRS_DIR = Path(__file__).resolve().parents[1] / "lrs"
+LRS_ENTRY = LRS_DIR / "node_modules" / "xapi-statements" / "dist" / "index.js"
+LRS_START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the fake LRS received."""
+
+    method: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    ids: list[str]
+
+
+@dataclass
+class FakeLrs:
+    """An LRS that behaves like the real ones (all-or-nothing batches) and fails on demand."""
+
+    key: str = "guildbot"
+    secret: str = "s3cr3t-lrs-password"
+    strict: bool = False
+    """Answer 409 to a batch holding an id already stored (ADL's LRS); else 200 (Learning Locker)."""
+    check_credentials: bool = True
+    forbidden: bool = False
+    reject_marker: str | None = None
+    """400 for any batch holding a statement whose body contains this text."""
+    reject_all: str | None = None
+    """400 with this message for every POST (an LRS that dislikes everything we send)."""
+    max_batch: int | None = None
+    """413 for a batch of more statements than this."""
+    delay: float = 0.0
+    """Seconds to sleep before answering a POST (after storing it)."""
+    canned: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    """Answers for the next POSTs, used up first-in first-out; nothing is stored."""
+
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    voided: set[str] = field(default_factory=set)
+    writes: Counter[str] = field(default_factory=Counter)
+    requests: list[Recorded] = field(default_factory=list)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/xAPI/"
+
+    @property
+    def posts(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST"]
+
+    @property
+    def visible(self) -> set[str]:
+        """Ids a `GET statements?statementId=` finds (stored and not voided)."""
+        return set(self.stored) - self.voided
+
+    async def start(self) -> None:
+        """Starts (or restarts, on the same port) the server."""
+        app = web.Application()
+        app.router.add_post("/xAPI/statements", self._post)
+        app.router.add_get("/xAPI/statements", self._get)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.2)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+        if not self.port:
+            server = site._server
+            assert server is not None
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        """Takes the LRS down: connections are refused until `start()`."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _authorised(self, request: web.Request) -> web.Response | None:
+        if self.check_credentials:
+            token = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
+            if request.headers.get("Authorization") != f"Basic {token}":
+                return web.json_response({"message": "Unauthorised"}, status=401)
+        if self.forbidden:
+            return web.json_response({"message": "Forbidden"}, status=403)
+        if request.headers.get(VERSION_HEADER) != "1.0.3":
+            return web.json_response({"message": "Unsupported version"}, status=400)
+        return None
+
+    async def _post(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        statements: list[dict[str, Any]] = json.loads(body)
+        ids = [s["id"] for s in statements]
+        self.requests.append(
+            Recorded("POST", dict(request.query), dict(request.headers), body, ids)
+        )
+        denied = self._authorised(request)
+        if denied is not None:
+            return denied
+        if self.canned:
+            status, headers = self.canned.pop(0)
+            return web.json_response(
+                {"message": f"canned {status}"}, status=status, headers=headers
+            )
+        if self.max_batch is not None and len(statements) > self.max_batch:
+            return web.json_response({"message": "Payload too large"}, status=413)
+        if self.reject_all is not None:
+            return web.json_response({"message": self.reject_all}, status=400)
+        if self.reject_marker is not None:
+            for statement in statements:
+                if self.reject_marker in json.dumps(statement, ensure_ascii=False):
+                    return web.json_response(
+                        {"message": f"Invalid statement {statement['id']}: {self.reject_marker}"},
+                        status=400,
+                    )
+        for statement in statements:
+            known = self.stored.get(statement["id"])
+            if known is not None and (self.strict or known != statement):
+                return web.json_response(
+                    {"message": f"Statement {statement['id']} already exists"}, status=409
+                )
+        for statement in statements:
+            if statement["id"] not in self.stored:
+                self.stored[statement["id"]] = statement
+                self.writes[statement["id"]] += 1
+                if statement["verb"]["id"] == VOIDED:
+                    self.voided.add(statement["object"]["id"])
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return web.json_response(ids)
+
+    async def _get(self, request: web.Request) -> web.Response:
+        self.requests.append(Recorded("GET", dict(request.query), dict(request.headers), b"", []))
+        denied = self._authorised(request)
+        if denied is not None:
+            return denied
+        if "statementId" in request.query:
+            found = request.query["statementId"]
+            if found in self.stored and found not in self.voided:
+                return web.json_response(self.stored[found])
+        elif "voidedStatementId" in request.query:
+            found = request.query["voidedStatementId"]
+            if found in self.voided:
+                return web.json_response(self.stored[found])
+        return web.json_response({"message": "No Statement found"}, status=404)
+
+
+@pytest_asyncio.fixture
+async def fake_lrs() -> AsyncIterator[FakeLrs]:
+    lrs = FakeLrs()
+    await lrs.start()
+    try:
+        yield lrs
+    finally:
+        await lrs.stop()
+
+
+@dataclass(frozen=True)
+class RealLrs:
+    """The running test LRS. It accepts any Basic credentials (AUTH_REPO=test)."""
+
+    endpoint: str
+    key: str = "guildbot"
+    secret: str = "any-secret"
+
+    def _headers(self) -> dict[str, str]:
+        token = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
+        return {"Authorization": f"Basic {token}", VERSION_HEADER: "1.0.3"}
+
+    async def get(self, **params: str) -> tuple[int, Any]:
+        """`GET statements?<params>`: (status, parsed JSON body)."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                self.endpoint + "statements", params=params, headers=self._headers()
+            ) as response,
+        ):
+            return response.status, await response.json(content_type=None)
+
+    async def statement(self, statement_id: str) -> tuple[int, Any]:
+        return await self.get(statementId=statement_id)
+
+    async def voided_statement(self, statement_id: str) -> tuple[int, Any]:
+        return await self.get(voidedStatementId=statement_id)
+
+    async def all_ids(self) -> list[str]:
+        """Ids of every non-voided statement stored, following `more` links (duplicates kept)."""
+        ids: list[str] = []
+        status, page = await self.get(limit="500")
+        assert status == 200, page
+        while True:
+            ids.extend(s["id"] for s in page["statements"])
+            more = page.get("more")
+            if not more:
+                return ids
+            base = self.endpoint.split("/xAPI/")[0]
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(base + more, headers=self._headers()) as response,
+            ):
+                page = await response.json(content_type=None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _ready(endpoint: str) -> bool:
+    request = urllib.request.Request(endpoint + "about", headers={VERSION_HEADER: "1.0.3"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 200 and VERSION_HEADER.lower() in {
+                name.lower() for name in json.loads(response.read())
+            }
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def real_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
+    if not LRS_ENTRY.is_file():
+        pytest.skip(
+            f"the test LRS is not installed ({LRS_ENTRY} missing): run `npm ci --prefix tests/lrs`"
+        )
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("the test LRS needs Node.js (`node` not on PATH)")
+    workdir = tmp_path_factory.mktemp("lrs")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "EXPRESS_PORT": str(port),
+        "MODELS_REPO": "memory",
+        "AUTH_REPO": "test",
+        "EVENTS_REPO": "test",
+        "STORAGE_REPO": "local",
+        "FS_LOCAL_STORAGE_DIR": str(workdir / "storage"),
+        "EXPRESS_MORGAN_DIRECTORY": str(workdir / "accessLogs"),
+        "SERVICE_AWAIT_UPDATES": "true",
+    }
+    log_path = workdir / "lrs.log"
+    endpoint = f"http://127.0.0.1:{port}/xAPI/"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [node, "-r", str(LRS_DIR / "loopback.js"), str(LRS_ENTRY)],
+            cwd=LRS_DIR,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + LRS_START_TIMEOUT
+        while not _ready(endpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-3000:]
+                pytest.fail(f"the test LRS did not start (exit {process.poll()}):\n{tail}")
+            time.sleep(0.2)
+        yield RealLrs(endpoint)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,214 @@
+"""A stand-in for Slack: its Web API (recording calls, failing on demand), response URLs,
+and correctly signed requests the way Slack sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM_ID = "T0GUILD"
+WORKSPACE_URL = "https://acme.slack.com/"
+BOT_USER_ID = "UBOT0001"
+DEFAULT_SCOPES = "commands,chat:write,chat:write.public,users:read"
+
+
+def sign(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack adds: v0 HMAC-SHA256 over `v0:<timestamp>:<body>`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_command_body(
+    command: str,
+    text: str,
+    user_id: str,
+    channel_id: str = "C0GENERAL",
+    response_url: str = "",
+    trigger_id: str | None = None,
+    team_id: str = TEAM_ID,
+) -> str:
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "team_domain": "acme",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0GUILD",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id or f"{time.time_ns()}.{user_id}.trigger",
+        }
+    )
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    tz: str = "Europe/London"
+    is_bot: bool = False
+    deleted: bool = False
+    email: str | None = None
+
+    def to_slack(self) -> dict[str, Any]:
+        profile: dict[str, Any] = {"display_name": self.name, "real_name": self.name}
+        if self.email:
+            profile["email"] = self.email
+        return {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name.lower(),
+            "deleted": self.deleted,
+            "is_bot": self.is_bot,
+            "tz": self.tz,
+            "profile": profile,
+        }
+
+
+@dataclass
+class FakeSlack:
+    """Slack's Web API on 127.0.0.1, answering like Slack for the methods guildbot uses."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    scopes: str = DEFAULT_SCOPES
+    enterprise_id: str | None = None
+    unreachable_channels: set[str] = field(default_factory=set)
+    failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(
+        default_factory=dict
+    )
+    delay_s: dict[str, float] = field(default_factory=dict)
+    base_url: str = ""
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+
+    def add_user(self, user_id: str, name: str, **details: Any) -> User:
+        user = User(user_id, name, **details)
+        self.users[user_id] = user
+        return user
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 200,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` get this answer instead of the normal one."""
+        for _ in range(times):
+            self.failures.setdefault(method, []).append(
+                (status, body or {"ok": False, "error": "fatal_error"}, headers or {})
+            )
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [call.args for call in self.calls if call.method == method]
+
+    @property
+    def response_url(self) -> str:
+        return self.base_url.replace("/api/", "/respond/") + "hook"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{hook}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/api/"
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _arguments(request)
+        self.calls.append(Call(method, args))
+        if method in self.delay_s:
+            await asyncio.sleep(self.delay_s[method])
+        queued = self.failures.get(method)
+        if queued:
+            status, body, headers = queued.pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        body, headers = handler(args)
+        return web.json_response(body, headers=headers)
+
+    # Methods ---------------------------------------------------------------------------------
+
+    def _auth_test(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        body: dict[str, Any] = {
+            "ok": True,
+            "url": WORKSPACE_URL,
+            "team": "Acme",
+            "user": "guildbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0GUILD",
+            "is_enterprise_install": False,
+        }
+        if self.enterprise_id:
+            body["enterprise_id"] = self.enterprise_id
+        return body, {"x-oauth-scopes": self.scopes}
+
+    def _users_info(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        user = self.users.get(args.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}, {}
+        return {"ok": True, "user": user.to_slack()}, {}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel = args.get("channel", "")
+        if channel in self.unreachable_channels:
+            return {"ok": False, "error": "channel_not_found"}, {}
+        ts = f"{1764500000 + next(self._ts)}.000100"
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}, {}
+
+    def _chat_postEphemeral(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"ok": True, "message_ts": f"{1764500000 + next(self._ts)}.000200"}, {}
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
+    raw = await request.text()
+    if request.content_type == "application/json":
+        return json.loads(raw or "{}")
+    args: dict[str, Any] = dict(parse_qsl(raw))
+    for key in ("blocks", "attachments"):
+        if isinstance(args.get(key), str):
+            args[key] = json.loads(args[key])
+    return args
