@@ -1,0 +1,74 @@
+"""/guild help, request signing, and the error boundary around every listener."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from bot import operations
+from tests.support.harness import BotHarness
+from tests.support.slack import sign, slash_command_body
+
+
+async def test_guild_help_lists_commands_ephemerally(bot: BotHarness) -> None:
+    status, reply = await bot.command("/guild", "help", "U0ANN")
+
+    assert status == 200
+    assert reply.get("response_type", "ephemeral") == "ephemeral"
+    text = str(reply["blocks"])
+    assert "/kudos" in text and "/guild" in text
+
+
+async def test_guild_with_empty_text_shows_help(bot: BotHarness) -> None:
+    status, reply = await bot.command("/guild", "", "U0ANN")
+
+    assert status == 200
+    assert "/kudos" in str(reply["blocks"])
+
+
+async def test_guild_unknown_option_says_so_and_shows_help(bot: BotHarness) -> None:
+    status, reply = await bot.command("/guild", "dance", "U0ANN")
+
+    assert status == 200
+    assert "I don't know `/guild dance`" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(lambda body: sign(body, secret="wrong-secret"), id="wrong-signature"),
+        pytest.param(lambda body: sign(body, timestamp=int(time.time()) - 600), id="stale"),
+        pytest.param(lambda body: {}, id="unsigned"),
+    ],
+)
+async def test_forged_requests_get_401_and_change_nothing(
+    bot: BotHarness, headers: Callable[[str], dict[str, str]]
+) -> None:
+    body = slash_command_body("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+
+    status, _ = await bot.post(body, headers(body))
+    await bot.settle()
+
+    assert status == 401
+    assert [c.method for c in bot.slack.calls] == ["auth.test"]  # start-up only
+    assert operations.outbox_counts(bot.database).pending == 0
+
+
+async def test_a_crash_before_the_ack_becomes_an_apology_not_a_500(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_give(*_: object) -> None:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(bot.services.kudos, "give", broken_give)
+
+    status, reply = await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+
+    assert status == 200
+    assert "Sorry, something went wrong" in reply["text"]
+    assert "exploded" not in reply["text"] and "Traceback" not in reply["text"]
+    reference = reply["text"].split("`")[1]
+    assert any(reference in r.getMessage() for r in caplog.records)
+    assert bot.slack.calls_to("chat.postMessage") == []
