@@ -81,10 +81,13 @@ def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Applica
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response(*await health(services))
+        body, status = await health(services)
+        return web.json_response(body, status=status)
 
     web_app = web.Application()
-    web_app.router.add_post("/slack/events", slack_events)
+    if not services.settings.socket_mode:
+        # In Socket Mode requests are not signed: never accept them over HTTP.
+        web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     return web_app
 

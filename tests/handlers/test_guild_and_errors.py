@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
 
 from bot import operations
-from tests.support.harness import BotHarness
-from tests.support.slack import sign, slash_command_body
+from tests.support.harness import BotHarness, settings_for
+from tests.support.slack import FakeSlack, sign, slash_command_body
 
 
 async def test_guild_help_lists_commands_ephemerally(bot: BotHarness) -> None:
@@ -72,3 +74,20 @@ async def test_a_crash_before_the_ack_becomes_an_apology_not_a_500(
     reference = reply["text"].split("`")[1]
     assert any(reference in r.getMessage() for r in caplog.records)
     assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_socket_mode_serves_health_but_no_unsigned_http_endpoint(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    settings = settings_for(tmp_path, slack, SLACK_APP_TOKEN="xapp-1-test", SLACK_SIGNING_SECRET="")
+    harness = await BotHarness(settings, slack).start()
+    try:
+        body = slash_command_body("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+        status, _ = await harness.post(body, {})
+        assert status in (404, 405)
+        health_url = harness.url.replace("/slack/events", "/healthz")
+        async with ClientSession() as http, http.get(health_url) as response:
+            assert response.status == 200
+            assert (await response.json())["database"] == "ok"
+    finally:
+        await harness.close()
