@@ -20,7 +20,7 @@ from storage.migrate import upgrade
 from tests.support.slack import SIGNING_SECRET, FakeSlack, sign, slash_command_body
 
 
-def test_env(tmp_path: Path, slack: FakeSlack, **overrides: str) -> dict[str, str]:
+def bot_env(tmp_path: Path, slack: FakeSlack, **overrides: str) -> dict[str, str]:
     env = {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -94,4 +94,4 @@ class BotHarness:
 
 
 def settings_for(tmp_path: Path, slack: FakeSlack, **overrides: str) -> Settings:
-    return load_settings(test_env(tmp_path, slack, **overrides), env_file=None)
+    return load_settings(bot_env(tmp_path, slack, **overrides), env_file=None)

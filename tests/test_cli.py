@@ -1,0 +1,118 @@
+"""The operator's command line: outbox status, retry, export, erasure."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.cli import main
+from storage.models import Kudos, OutboxStatement
+from storage.repositories import outbox as outbox_repo
+from tests.support.harness import BotHarness, bot_env
+from tests.support.slack import FakeSlack
+
+
+@pytest.fixture
+def operator_env(
+    bot: BotHarness, tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> BotHarness:
+    """The operator's shell: same settings as the running bot, no .env file."""
+    monkeypatch.chdir(tmp_path)
+    for name, value in bot_env(tmp_path, slack).items():
+        monkeypatch.setenv(name, value)
+    return bot
+
+
+def statements(bot: BotHarness) -> list[OutboxStatement]:
+    with bot.database.reading() as session:
+        return list(session.exec(select(OutboxStatement)))
+
+
+async def test_outbox_status_shows_counts_and_dead_letter_reasons(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    dead = statements(bot)[0].statement_id
+    with bot.database.transaction() as session:
+        outbox_repo.mark_dead(session, dead, "LRS said: bad verb")
+
+    assert main(["outbox", "status"]) == 0
+
+    out = capsys.readouterr().out
+    assert "pending: 1" in out and "dead:    1" in out
+    assert f"dead {dead}: LRS said: bad verb" in out
+
+
+async def test_retry_dead_queues_dead_letters_again(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    with bot.database.transaction() as session:
+        for row in statements(bot):
+            outbox_repo.mark_dead(session, row.statement_id, "rejected")
+
+    assert main(["outbox", "retry-dead"]) == 0
+
+    assert "2 dead-lettered statement(s) queued again" in capsys.readouterr().out
+    assert {row.status for row in statements(bot)} == {"pending"}
+
+
+async def test_export_writes_the_stored_statements_as_json_lines(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    today = datetime.now(UTC).date().isoformat()
+
+    assert main(["export", "--since", today]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert main(["export", "--since", "2000-01-01", "--until", "2000-01-02"]) == 0
+    nothing = capsys.readouterr().out
+
+    assert sorted(lines) == sorted(row.body for row in statements(bot))
+    assert {json.loads(line)["verb"]["id"].rsplit("/", 1)[1] for line in lines} == {
+        "give",
+        "receive",
+    }
+    assert nothing == ""
+
+
+async def test_forget_erases_a_person_and_voids_what_reached_the_lrs(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    await bot.command("/kudos", "<@U0CAT> for the careful review", "U0ANN")
+    bob_kudos = [r for r in statements(bot) if '"name":"U0BOB"' in r.body]
+    with bot.database.transaction() as session:
+        outbox_repo.mark_sent(session, [r.statement_id for r in bob_kudos], datetime.now(UTC))
+
+    assert main(["forget", "--user", "U0BOB"]) == 0
+
+    assert "forgot U0BOB: 1 kudos deleted, 2 statement(s) queued for voiding" in (
+        capsys.readouterr().out
+    )
+    with bot.database.reading() as session:
+        assert [k.receiver_id for k in session.exec(select(Kudos))] == ["U0CAT"]
+    remaining = statements(bot)
+    assert not any("U0BOB" in r.body for r in remaining)
+    voided = {json.loads(r.body)["object"]["id"] for r in remaining if r.voiding}
+    assert voided == {r.statement_id for r in bob_kudos}
+
+
+def test_operator_commands_name_a_missing_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+
+    assert main(["outbox", "status"]) == 2
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "SLACK_BOT_TOKEN" in line
