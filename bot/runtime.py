@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Gate, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
-from bot.domain.kudos import KudosService
+from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.people import PeopleDirectory
 from bot.executor import BlockingExecutor
 from bot.services import Services
@@ -145,7 +145,16 @@ def build_services(
         statements=statements,
         forwarder=Forwarder(database, executor, lrs, clock=clock),
         people=PeopleDirectory(database, clock),
-        kudos=KudosService(database, statements, clock),
+        kudos=KudosService(
+            database,
+            statements,
+            clock,
+            KudosLimits(
+                settings.kudos_daily_limit,
+                settings.kudos_manager_daily_limit,
+                settings.kudos_managers,
+            ),
+        ),
     )
 
 

@@ -12,10 +12,21 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.kudos import GiveKudos, KudosRefused, check_receivers, read_intent
+from bot.domain.kudos import (
+    GiveKudos,
+    KudosRefused,
+    QuotaExceeded,
+    check_receivers,
+    read_intent,
+)
 from bot.services import Services
 from bot.views.help import KUDOS, command_help_text
-from bot.views.kudos import confirmation_text, recognition_blocks, recognition_text
+from bot.views.kudos import (
+    confirmation_text,
+    quota_exceeded_text,
+    recognition_blocks,
+    recognition_text,
+)
 from handlers.guard import error_code, guarded
 from handlers.people import PersonNotFound, profiles
 
@@ -52,19 +63,26 @@ def register(app: AsyncApp, services: Services) -> None:
         except TimeoutError:
             await ack(text=SLACK_SLOW)
             return
-        given = await services.run(
-            services.kudos.give,
-            GiveKudos(
-                team_id=team_id,
-                giver=people[giver_id],
-                receivers=receivers,
-                reason=intent.reason,
-                values=intent.values,
-                channel_id=command["channel_id"],
-                source="command",
-                source_key=command["trigger_id"],
-            ),
-        )
+        try:
+            given = await services.run(
+                services.kudos.give,
+                GiveKudos(
+                    team_id=team_id,
+                    giver=people[giver_id],
+                    receivers=receivers,
+                    reason=intent.reason,
+                    values=intent.values,
+                    channel_id=command["channel_id"],
+                    source="command",
+                    source_key=command["trigger_id"],
+                ),
+            )
+        except QuotaExceeded as over:
+            quota = over.quota
+            await ack(
+                text=quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)
+            )
+            return
         services.forwarder.wake()
         context["kudos"] = {
             "ids": list(given.kudos_ids),
@@ -72,7 +90,7 @@ def register(app: AsyncApp, services: Services) -> None:
             "reason": intent.reason,
             "values": list(intent.values),
         }
-        await ack(text=confirmation_text(intent.receiver_ids))
+        await ack(text=confirmation_text(intent.receiver_ids, given.quota.left))
 
     @guarded
     async def post_recognition(

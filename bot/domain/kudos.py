@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import text
@@ -92,67 +96,140 @@ class GiveKudos:
 
 
 @dataclass(frozen=True)
+class Quota:
+    """How many kudos a giver may still give today, in their own time zone."""
+
+    limit: int
+    used: int
+    resets_at: datetime
+
+    @property
+    def left(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+class QuotaExceeded(Exception):
+    def __init__(self, quota: Quota, wanted: int) -> None:
+        super().__init__(f"quota exceeded: {quota.used}/{quota.limit}, wanted {wanted}")
+        self.quota = quota
+        self.wanted = wanted
+
+
+@dataclass(frozen=True)
+class KudosLimits:
+    daily: int
+    manager_daily: int
+    managers: frozenset[str] = frozenset()
+
+    def for_giver(self, user_id: str) -> int:
+        return self.manager_daily if user_id in self.managers else self.daily
+
+
+def local_day(moment: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    """Midnight to midnight of `moment`'s day in the zone `tz_name` (UTC when unknown), in UTC."""
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = moment.astimezone(zone)
+    start = datetime.combine(local.date(), time.min, tzinfo=zone)
+    end = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+@dataclass(frozen=True)
 class KudosGiven:
     kudos_ids: tuple[str, ...]
     newly_recorded: bool
+    quota: Quota
 
 
 class KudosService:
-    def __init__(self, database: Database, statements: StatementBuilder, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        statements: StatementBuilder,
+        clock: Clock,
+        limits: KudosLimits,
+    ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
+        self._limits = limits
 
     def give(self, request: GiveKudos) -> KudosGiven:
-        """Stores one kudos per receiver with its `give` and `receive` statements, atomically."""
+        """Stores one kudos per receiver with its `give` and `receive` statements, atomically.
+
+        Raises `QuotaExceeded` (storing nothing) when the giver has fewer kudos left today
+        than receivers. The quota check and the insert share one transaction, serialised per
+        giver, so concurrent requests can never overspend it.
+        """
         now = self._clock()
-        kudos_ids: list[str] = []
-        new = False
+        giver = request.giver
+        day_start, day_end = local_day(now, giver.tz)
+        kudos_ids = [
+            derived_id(request.team_id, "kudos", request.source_key, r.user_id)
+            for r in request.receivers
+        ]
         with self._database.transaction() as session:
-            for receiver in request.receivers:
-                kudos_id = derived_id(
-                    request.team_id, "kudos", request.source_key, receiver.user_id
-                )
-                kudos_ids.append(kudos_id)
-                give, receive = self._statements.kudos_given(
-                    KudosFacts(
-                        kudos_id=kudos_id,
-                        giver=request.giver.learner,
-                        receiver=receiver.learner,
-                        reason=request.reason,
-                        values=request.values,
-                        skills=(),
-                        channel_id=request.channel_id,
-                        permalink=request.permalink,
-                        timestamp=now,
-                    )
-                )
-                row = Kudos(
-                    id=kudos_id,
-                    team_id=request.team_id,
-                    giver_id=request.giver.user_id,
-                    receiver_id=receiver.user_id,
-                    reason=request.reason,
-                    tags=list(request.values),
-                    channel_id=request.channel_id,
-                    source=request.source,
-                    source_key=request.source_key,
-                    permalink=request.permalink,
-                    give_statement_id=give.id,
-                    receive_statement_id=receive.id,
-                    created_at=now,
-                )
-                if kudos_repo.add(session, row):
-                    new = True
-                    outbox_repo.add(
-                        session,
-                        [
-                            NewStatement(s.id, request.team_id, s.actor_id, s.body, s.timestamp)
-                            for s in (give, receive)
-                        ],
-                        now,
-                    )
-        return KudosGiven(tuple(kudos_ids), new)
+            kudos_repo.lock_giver(session, request.team_id, giver.user_id)
+            used = kudos_repo.count_given(
+                session, request.team_id, giver.user_id, day_start, day_end
+            )
+            quota = Quota(self._limits.for_giver(giver.user_id), used, day_end)
+            if kudos_repo.get_many(session, kudos_ids):
+                # A redelivered request: it was counted the first time.
+                return KudosGiven(tuple(kudos_ids), False, quota)
+            if used + len(request.receivers) > quota.limit:
+                raise QuotaExceeded(quota, len(request.receivers))
+            for kudos_id, receiver in zip(kudos_ids, request.receivers, strict=True):
+                self._record(session, request, kudos_id, receiver, now)
+        return KudosGiven(
+            tuple(kudos_ids), True, Quota(quota.limit, used + len(kudos_ids), day_end)
+        )
+
+    def _record(
+        self, session: Session, request: GiveKudos, kudos_id: str, receiver: Profile, now: datetime
+    ) -> None:
+        give, receive = self._statements.kudos_given(
+            KudosFacts(
+                kudos_id=kudos_id,
+                giver=request.giver.learner,
+                receiver=receiver.learner,
+                reason=request.reason,
+                values=request.values,
+                skills=(),
+                channel_id=request.channel_id,
+                permalink=request.permalink,
+                timestamp=now,
+            )
+        )
+        kudos_repo.add(
+            session,
+            Kudos(
+                id=kudos_id,
+                team_id=request.team_id,
+                giver_id=request.giver.user_id,
+                receiver_id=receiver.user_id,
+                reason=request.reason,
+                tags=list(request.values),
+                channel_id=request.channel_id,
+                source=request.source,
+                source_key=request.source_key,
+                permalink=request.permalink,
+                give_statement_id=give.id,
+                receive_statement_id=receive.id,
+                created_at=now,
+            ),
+        )
+        outbox_repo.add(
+            session,
+            [
+                NewStatement(s.id, request.team_id, s.actor_id, s.body, s.timestamp)
+                for s in (give, receive)
+            ],
+            now,
+        )
 
     def record_post(self, kudos_ids: Sequence[str], post_ts: str, permalink: str | None) -> None:
         """Remembers where the recognition was posted (undo and removal need it)."""

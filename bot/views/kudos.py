@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
@@ -34,5 +35,27 @@ def recognition_blocks(
     return [block.to_dict() for block in blocks]
 
 
-def confirmation_text(receiver_ids: Sequence[str]) -> str:
-    return f"Kudos sent to {_people(receiver_ids)}. Thanks for recognising good work!"
+def confirmation_text(receiver_ids: Sequence[str], left_today: int) -> str:
+    left = "no kudos" if left_today == 0 else f"{left_today} kudos"
+    return (
+        f"Kudos sent to {_people(receiver_ids)}. Thanks for recognising good work! "
+        f"You have {left} left today."
+    )
+
+
+def slack_time(moment: datetime, fallback: str) -> str:
+    """A time each reader sees in their own zone (Slack date formatting)."""
+    return f"<!date^{int(moment.timestamp())}^{{time}} ({{date_short_pretty}})|{fallback}>"
+
+
+def quota_exceeded_text(limit: int, left: int, wanted: int, resets_at: datetime) -> str:
+    reset = slack_time(resets_at, "at midnight, your time")
+    if left == 0:
+        return (
+            f"You've given all {limit} of today's kudos, so this one wasn't sent. "
+            f"Your quota resets {reset}."
+        )
+    return (
+        f"You have {left} kudos left today, not enough for {wanted} people, so nothing was sent. "
+        f"Thank fewer people now, or the rest after your quota resets {reset}."
+    )

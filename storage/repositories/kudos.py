@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import func, text
 from sqlmodel import Session, col, delete, or_, select, update
 
 from storage.models import Kudos
@@ -46,3 +48,31 @@ def delete_many(session: Session, kudos_ids: Sequence[str]) -> int:
         return 0
     result = session.exec(delete(Kudos).where(col(Kudos.id).in_(list(kudos_ids))))
     return result.rowcount or 0
+
+
+def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
+    """Serialises quota checks per giver until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the giver. SQLite: the write transaction
+    (BEGIN IMMEDIATE) already serialises every writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"kudos-quota:{team_id}:{giver_id}"},
+        )
+
+
+def count_given(
+    session: Session, team_id: str, giver_id: str, since: datetime, until: datetime
+) -> int:
+    """Kudos the giver gave in [since, until) that still stand (revoked ones don't count)."""
+    return session.exec(
+        select(func.count()).where(
+            Kudos.team_id == team_id,
+            Kudos.giver_id == giver_id,
+            Kudos.created_at >= since,
+            Kudos.created_at < until,
+            col(Kudos.revoked_at).is_(None),
+        )
+    ).one()
