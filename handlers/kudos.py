@@ -18,11 +18,14 @@ from bot.domain.kudos import (
     QuotaExceeded,
     check_receivers,
     read_intent,
+    read_period,
 )
 from bot.services import Services
 from bot.views.help import KUDOS, command_help_text
 from bot.views.kudos import (
+    PERIOD_TITLES,
     confirmation_text,
+    leaderboard_blocks,
     quota_exceeded_text,
     recognition_blocks,
     recognition_text,
@@ -47,6 +50,10 @@ def register(app: AsyncApp, services: Services) -> None:
         text = (command.get("text") or "").strip()
         if text.lower() in ("", "help"):
             await ack(text=command_help_text(KUDOS))
+            return
+        first, _, rest = text.partition(" ")
+        if first.lower() == "leaderboard":
+            await show_leaderboard(ack, command, client, rest)
             return
         team_id, giver_id = command["team_id"], command["user_id"]
         try:
@@ -91,6 +98,32 @@ def register(app: AsyncApp, services: Services) -> None:
             "values": list(intent.values),
         }
         await ack(text=confirmation_text(intent.receiver_ids, given.quota.left))
+
+    async def show_leaderboard(
+        ack: AsyncAck, command: dict, client: AsyncWebClient, option: str
+    ) -> None:
+        try:
+            period = read_period(option)
+            viewer = (await profiles(services, client, command["team_id"], [command["user_id"]]))[
+                command["user_id"]
+            ]
+        except KudosRefused as refusal:
+            await ack(text=refusal.message)
+            return
+        except TimeoutError:
+            await ack(text=SLACK_SLOW)
+            return
+        board = await services.run(
+            services.kudos.leaderboard, command["team_id"], period, viewer.tz
+        )
+        await ack(
+            text=f"Kudos leaderboard, {PERIOD_TITLES[period]}",
+            blocks=leaderboard_blocks(
+                period,
+                [(s.user_id, s.count) for s in board.receivers],
+                [(s.user_id, s.count) for s in board.givers],
+            ),
+        )
 
     @guarded
     async def post_recognition(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import FakeSlack
 
@@ -29,3 +30,9 @@ async def bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotHarness]:
     harness = await BotHarness(settings_for(tmp_path, slack), slack).start()
     yield harness
     await harness.close()
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    """Monday 30 November 2026, noon UTC, until a test moves it."""
+    return SettableClock()

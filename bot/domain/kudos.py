@@ -125,16 +125,61 @@ class KudosLimits:
         return self.manager_daily if user_id in self.managers else self.daily
 
 
+def _zone(tz_name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def local_day(moment: datetime, tz_name: str) -> tuple[datetime, datetime]:
     """Midnight to midnight of `moment`'s day in the zone `tz_name` (UTC when unknown), in UTC."""
-    try:
-        zone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = _zone(tz_name)
     local = moment.astimezone(zone)
     start = datetime.combine(local.date(), time.min, tzinfo=zone)
     end = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+PERIODS = ("week", "month", "all")
+LEADERBOARD_SIZE = 5
+
+
+def period_start(period: str, now: datetime, tz_name: str) -> datetime | None:
+    """Start of this calendar week (Monday) or month in the viewer's zone, in UTC; None = all."""
+    if period == "all":
+        return None
+    day_start, _ = local_day(now, tz_name)
+    local = day_start.astimezone(_zone(tz_name))
+    if period == "week":
+        local -= timedelta(days=local.weekday())
+    else:
+        local = local.replace(day=1)
+    # Rebuild from the date so a DST change inside the period can't shift midnight.
+    return datetime.combine(local.date(), time.min, tzinfo=_zone(tz_name)).astimezone(UTC)
+
+
+def read_period(option: str) -> str:
+    period = option.strip().lower() or "week"
+    if period not in PERIODS:
+        raise KudosRefused(
+            f"I don't know the period “{option.strip()}”. Try `/kudos leaderboard week`, "
+            "`/kudos leaderboard month` or `/kudos leaderboard all`."
+        )
+    return period
+
+
+@dataclass(frozen=True)
+class Standing:
+    user_id: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    period: str
+    receivers: tuple[Standing, ...]
+    givers: tuple[Standing, ...]
 
 
 @dataclass(frozen=True)
@@ -230,6 +275,20 @@ class KudosService:
             ],
             now,
         )
+
+    def leaderboard(self, team_id: str, period: str, viewer_tz: str) -> Leaderboard:
+        since = period_start(period, self._clock(), viewer_tz)
+        with self._database.reading() as session:
+            ranked = {
+                by: tuple(
+                    Standing(user_id, count)
+                    for user_id, count, _ in kudos_repo.leaders(
+                        session, team_id, since, by, LEADERBOARD_SIZE
+                    )
+                )
+                for by in ("receiver", "giver")
+            }
+        return Leaderboard(period, ranked["receiver"], ranked["giver"])
 
     def record_post(self, kudos_ids: Sequence[str], post_ts: str, permalink: str | None) -> None:
         """Remembers where the recognition was posted (undo and removal need it)."""

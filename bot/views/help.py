@@ -29,6 +29,7 @@ KUDOS = CommandHelp(
             "/kudos @person [@another …] <why> [#value …]",
             "thank one or more people; the reason needs at least 3 words, values are optional tags",
         ),
+        ("/kudos leaderboard [week|month|all]", "top receivers and givers (default: this week)"),
         ("/kudos help", "this help"),
     ),
     note="Example: `/kudos @Dana for the clear incident write-up #teamwork`",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 
 def _people(user_ids: Sequence[str]) -> str:
@@ -59,3 +59,45 @@ def quota_exceeded_text(limit: int, left: int, wanted: int, resets_at: datetime)
         f"You have {left} kudos left today, not enough for {wanted} people, so nothing was sent. "
         f"Thank fewer people now, or the rest after your quota resets {reset}."
     )
+
+
+PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
+
+
+def leaderboard_blocks(
+    period: str, receivers: Sequence[tuple[str, int]], givers: Sequence[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    title = PERIOD_TITLES[period]
+    if not receivers:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"No kudos {title} yet. Be the first: `/kudos @someone <what they did>`"
+                )
+            ).to_dict()
+        ]
+
+    def ranking(rows: Sequence[tuple[str, int]]) -> str:
+        return "\n".join(
+            f"{place}. <@{user_id}>: {count} kudos"
+            for place, (user_id, count) in enumerate(rows, start=1)
+        )
+
+    blocks: list[Any] = [
+        HeaderBlock(text=f"Kudos leaderboard, {title}"),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text="*Most recognised*\n" + ranking(receivers)),
+                MarkdownTextObject(text="*Most generous*\n" + ranking(givers)),
+            ]
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Ties go to whoever got there first. Other periods: "
+                    "`/kudos leaderboard week|month|all`"
+                )
+            ]
+        ),
+    ]
+    return [block.to_dict() for block in blocks]

@@ -204,7 +204,7 @@ class Forwarder:
             return
         if self._task is not None:
             return
-        self._session = aiohttp.ClientSession(timeout=self._request_timeout)
+        self._http()
         try:
             counts = await self._executor.run(self._read_counts)
             self._last_delivery_at = counts.last_sent_at
@@ -289,8 +289,7 @@ class Forwarder:
                 log.exception("Could not claim xAPI statements from the outbox")
                 return _NOTHING
             if not batch:
-                if self._state == SENDING:
-                    self._set(IDLE)
+                await self._settle_when_empty()
                 return _NOTHING
             self._claimed.update((s.statement_id, s) for s in batch)
             if self._state == IDLE:
@@ -312,6 +311,22 @@ class Forwarder:
             self._paused_until = None
             self._set(IDLE)
             return _Drained(len(batch), self._sent_total - sent_before, True)
+
+    async def _settle_when_empty(self) -> None:
+        """Nothing claimable: report idle unless something is still waiting on a failure."""
+        if self._state == SENDING:
+            self._set(IDLE)
+        elif self._state in (RETRYING, PAUSED):
+            # Rows backing off keep the state; none left (another replica sent them, or an
+            # operator erased them) means there is nothing left to be in trouble about.
+            try:
+                pending = (await self._executor.run(self._read_counts)).pending
+            except Exception:
+                log.exception("Could not read the outbox counts")
+                return
+            if pending == 0:
+                self._paused_until = None
+                self._set(IDLE)
 
     async def _deliver(self, batch: Sequence[ClaimedStatement]) -> None:
         """Sends a batch, splitting it on 400/413 and reconciling it on 409."""
@@ -367,9 +382,9 @@ class Forwarder:
             streak = self._rejected_in_a_row + len(suspects)
             if not self._accepted_before or streak >= self._max_rejections_in_a_row:
                 raise _Pause(
-                    f"LRS rejected {len(suspects)} statement(s) that pass local validation and "
-                    f"accepted none since; looks like a configuration problem, so nothing was "
-                    f"dead-lettered. LRS said: {suspects[0][1]}"
+                    f"LRS rejected {len(suspects)} statement(s) on their own and accepted none, "
+                    f"which looks like a configuration problem (nothing was dead-lettered): "
+                    f"{suspects[0][1]}"
                 )
             self._rejected_in_a_row = streak
         for statement, reason in suspects:

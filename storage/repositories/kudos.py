@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col, delete, or_, select, update
@@ -76,3 +76,29 @@ def count_given(
             col(Kudos.revoked_at).is_(None),
         )
     ).one()
+
+
+def leaders(
+    session: Session, team_id: str, since: datetime | None, by: str, limit: int
+) -> list[tuple[str, int, datetime]]:
+    """Top receivers (`by="receiver"`) or givers (`by="giver"`) of standing kudos since `since`.
+
+    Ties go to whoever reached the count first: the earlier last kudos ranks higher.
+    """
+    person = Kudos.receiver_id if by == "receiver" else Kudos.giver_id
+    count = func.count().label("n")
+    reached = func.max(Kudos.created_at).label("reached")
+    query = select(person, count, reached).where(
+        Kudos.team_id == team_id, col(Kudos.revoked_at).is_(None)
+    )
+    if since is not None:
+        query = query.where(Kudos.created_at >= since)
+    query = query.group_by(person).order_by(count.desc(), reached.asc(), person).limit(limit)
+    return [(user_id, n, _aware(at)) for user_id, n, at in session.exec(query)]
+
+
+def _aware(value: datetime | str) -> datetime:
+    # Aggregates bypass the column type; SQLite hands back naive text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

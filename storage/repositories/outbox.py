@@ -213,9 +213,6 @@ def bodies_since(
     yield from session.exec(query.execution_options(yield_per=500))
 
 
-
-
-
 def _aware(value: datetime | None) -> datetime | None:
     # Aggregates bypass the column type, so SQLite hands back naive (or string) values.
     if value is None:

@@ -11,21 +11,9 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Kudos
+from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import FakeSlack, sign, slash_command_body
-
-
-class SettableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -177,8 +177,10 @@ class FakeLrs:
         return web.json_response({"message": "No Statement found"}, status=404)
 
 
-@pytest_asyncio.fixture
-async def fake_lrs() -> AsyncIterator[FakeLrs]:
+# Fixtures are named with `name=` so a test module can import them (`..._fixture`, noqa F401)
+# and take `fake_lrs` / `real_lrs` as parameters without ruff seeing a redefinition.
+@pytest_asyncio.fixture(name="fake_lrs")
+async def fake_lrs_fixture() -> AsyncIterator[FakeLrs]:
     lrs = FakeLrs()
     await lrs.start()
     try:
@@ -250,8 +252,8 @@ def _ready(endpoint: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def real_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
+@pytest.fixture(scope="session", name="real_lrs")
+def real_lrs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
     if not LRS_ENTRY.is_file():
         pytest.skip(
             f"the test LRS is not installed ({LRS_ENTRY} missing): run `npm ci --prefix tests/lrs`"
@@ -298,3 +300,8 @@ def real_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# The plain names, for `from tests.support.lrs import real_lrs, fake_lrs` (e.g. in a conftest).
+fake_lrs = fake_lrs_fixture
+real_lrs = real_lrs_fixture

@@ -120,7 +120,8 @@ def counts(database: Database) -> outbox.OutboxCounts:
 
 def statuses(database: Database, statements: Iterable[Built]) -> dict[str, str]:
     with database.reading() as session:
-        return outbox.statuses(session, [s.id for s in statements])
+        states = outbox.delivery_states(session, [s.id for s in statements])
+    return {statement_id: status for statement_id, (status, _attempts) in states.items()}
 
 
 def dead_letters(database: Database) -> list[outbox.DeadLetter]:
