@@ -16,6 +16,7 @@ from bot.domain.kudos import (
     GiveKudos,
     KudosRefused,
     QuotaExceeded,
+    UndoRefused,
     check_receivers,
     read_intent,
     read_period,
@@ -24,11 +25,14 @@ from bot.services import Services
 from bot.views.help import KUDOS, command_help_text
 from bot.views.kudos import (
     PERIOD_TITLES,
+    UNDO_ACTION,
+    confirmation_blocks,
     confirmation_text,
     leaderboard_blocks,
     quota_exceeded_text,
     recognition_blocks,
     recognition_text,
+    undone_text,
 )
 from handlers.guard import error_code, guarded
 from handlers.people import PersonNotFound, profiles
@@ -97,7 +101,10 @@ def register(app: AsyncApp, services: Services) -> None:
             "reason": intent.reason,
             "values": list(intent.values),
         }
-        await ack(text=confirmation_text(intent.receiver_ids, given.quota.left))
+        confirmation = confirmation_text(intent.receiver_ids, given.quota.left)
+        await ack(
+            text=confirmation, blocks=confirmation_blocks(confirmation, command["trigger_id"])
+        )
 
     async def show_leaderboard(
         ack: AsyncAck, command: dict, client: AsyncWebClient, option: str
@@ -147,4 +154,44 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await services.run(services.kudos.record_post, kudos["ids"], posted["ts"], None)
 
+    @guarded
+    async def undo_kudos(
+        ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        try:
+            requester = (await profiles(services, client, team_id, [user_id]))[user_id]
+            revoked = await services.run(
+                services.kudos.undo, team_id, body["actions"][0]["value"], requester
+            )
+        except (UndoRefused, TimeoutError) as refusal:
+            context["undo"] = {"refused": getattr(refusal, "message", SLACK_SLOW)}
+            await ack()
+            return
+        services.forwarder.wake()
+        context["undo"] = {
+            "receivers": list(revoked.receiver_ids),
+            "channel": revoked.channel_id,
+            "post_ts": revoked.post_ts,
+        }
+        await ack()
+
+    @guarded
+    async def finish_undo(
+        client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        undo = context.get("undo") or {}
+        if "refused" in undo:
+            await respond(text=undo["refused"], response_type="ephemeral", replace_original=False)
+            return
+        if undo.get("post_ts"):
+            try:
+                await client.chat_delete(channel=undo["channel"], ts=undo["post_ts"])
+            except SlackApiError as error:
+                # Already deleted by someone: the kudos are revoked all the same.
+                if error_code(error) != "message_not_found":
+                    raise
+        await respond(text=undone_text(undo["receivers"]), replace_original=True)
+
     app.command("/kudos")(ack=give_kudos, lazy=[post_recognition])
+    app.action(UNDO_ACTION)(ack=undo_kudos, lazy=[finish_undo])

@@ -141,6 +141,22 @@ def local_day(moment: datetime, tz_name: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+UNDO_WINDOW = timedelta(minutes=10)
+
+
+class UndoRefused(KudosRefused):
+    """The kudos stands; the message says why."""
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """Kudos just revoked, with where their recognition was posted (to delete it)."""
+
+    receiver_ids: tuple[str, ...]
+    channel_id: str
+    post_ts: str | None
+
+
 PERIODS = ("week", "month", "all")
 LEADERBOARD_SIZE = 5
 
@@ -272,6 +288,55 @@ class KudosService:
             [
                 NewStatement(s.id, request.team_id, s.actor_id, s.body, s.timestamp)
                 for s in (give, receive)
+            ],
+            now,
+        )
+
+    def undo(self, team_id: str, source_key: str, requester: Profile) -> Revoked:
+        """The giver takes back what one request gave, within `UNDO_WINDOW`.
+
+        The kudos are marked revoked (their quota comes back) and their `give` and `receive`
+        statements are voided, in one transaction. Raises `UndoRefused` otherwise.
+        """
+        now = self._clock()
+        with self._database.transaction() as session:
+            given = kudos_repo.from_source(session, team_id, source_key)
+            if not given or given[0].giver_id != requester.user_id:
+                raise UndoRefused("Only the person who gave these kudos can undo them.")
+            standing = [k for k in given if k.revoked_at is None]
+            if not standing:
+                raise UndoRefused("Those kudos were already undone.")
+            if now - given[0].created_at > UNDO_WINDOW:
+                minutes = int(UNDO_WINDOW.total_seconds() // 60)
+                raise UndoRefused(
+                    f"Kudos can be undone for {minutes} minutes after giving them, so these stand. "
+                    "If they must go, ask an L&D admin."
+                )
+            kudos_repo.mark_revoked(session, [k.id for k in standing], now)
+            self._void(session, team_id, standing, requester, cause=f"undo:{source_key}", now=now)
+        return Revoked(
+            tuple(k.receiver_id for k in standing), standing[0].channel_id, standing[0].post_ts
+        )
+
+    def _void(
+        self,
+        session: Session,
+        team_id: str,
+        kudos: Sequence[Kudos],
+        by: Profile,
+        cause: str,
+        now: datetime,
+    ) -> None:
+        voids = [
+            self._statements.voiding(by.learner, statement_id, now, cause)
+            for k in kudos
+            for statement_id in (k.give_statement_id, k.receive_statement_id)
+        ]
+        outbox_repo.add(
+            session,
+            [
+                NewStatement(v.id, team_id, v.actor_id, v.body, v.timestamp, voiding=True)
+                for v in voids
             ],
             now,
         )

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 
 def _people(user_ids: Sequence[str]) -> str:
@@ -41,6 +47,23 @@ def confirmation_text(receiver_ids: Sequence[str], left_today: int) -> str:
         f"Kudos sent to {_people(receiver_ids)}. Thanks for recognising good work! "
         f"You have {left} left today."
     )
+
+
+UNDO_ACTION = "kudos_undo"
+
+
+def confirmation_blocks(text: str, source_key: str) -> list[dict[str, Any]]:
+    """The giver's private confirmation, with Undo (honoured for 10 minutes)."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(text=text),
+            accessory=ButtonElement(text="Undo", action_id=UNDO_ACTION, value=source_key),
+        ).to_dict()
+    ]
+
+
+def undone_text(receiver_ids: Sequence[str]) -> str:
+    return f"Undone: your kudos to {_people(receiver_ids)} were taken back and your quota returned."
 
 
 def slack_time(moment: datetime, fallback: str) -> str:

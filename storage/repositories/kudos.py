@@ -21,6 +21,21 @@ def get_many(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:
     return list(session.exec(select(Kudos).where(col(Kudos.id).in_(list(kudos_ids)))))
 
 
+def from_source(session: Session, team_id: str, source_key: str) -> list[Kudos]:
+    """The kudos one request gave (one per receiver)."""
+    return list(
+        session.exec(select(Kudos).where(Kudos.team_id == team_id, Kudos.source_key == source_key))
+    )
+
+
+def mark_revoked(session: Session, kudos_ids: Sequence[str], now: datetime) -> None:
+    session.execute(
+        update(Kudos)
+        .where(col(Kudos.id).in_(list(kudos_ids)), col(Kudos.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def set_post(
     session: Session, kudos_ids: Sequence[str], post_ts: str, permalink: str | None
 ) -> None:

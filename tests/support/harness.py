@@ -17,7 +17,13 @@ from bot.services import Services
 from bot.slack_client import build_web_client
 from storage.database import Database
 from storage.migrate import upgrade
-from tests.support.slack import SIGNING_SECRET, FakeSlack, sign, slash_command_body
+from tests.support.slack import (
+    SIGNING_SECRET,
+    FakeSlack,
+    block_action_body,
+    sign,
+    slash_command_body,
+)
 
 
 def bot_env(tmp_path: Path, slack: FakeSlack, **overrides: str) -> dict[str, str]:
@@ -77,6 +83,13 @@ class BotHarness:
         body = slash_command_body(
             command, text, user, channel, response_url=self.slack.response_url, **kwargs
         )
+        result = await self.post(body, sign(body))
+        await self.settle()
+        return result
+
+    async def press(self, action_id: str, value: str, user: str) -> tuple[int, Any]:
+        """Presses a button (signed block_actions) and waits for its lazy work."""
+        body = block_action_body(action_id, value, user, self.slack.response_url)
         result = await self.post(body, sign(body))
         await self.settle()
         return result

@@ -30,6 +30,32 @@ def sign(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) 
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+def block_action_body(
+    action_id: str, value: str, user_id: str, response_url: str, team_id: str = TEAM_ID
+) -> str:
+    """A button press, as Slack posts it: form-encoded `payload` JSON."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
+        "api_app_id": "A0GUILD",
+        "container": {"type": "message", "is_ephemeral": True},
+        "trigger_id": f"{time.time_ns()}.{user_id}.trigger",
+        "channel": {"id": "C0GENERAL", "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def slash_command_body(
     command: str,
     text: str,
@@ -197,17 +223,21 @@ class FakeSlack:
         ts = f"{1764500000 + next(self._ts)}.000100"
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}, {}
 
+    def _chat_delete(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}, {}
+
     def _chat_postEphemeral(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         return {"ok": True, "message_ts": f"{1764500000 + next(self._ts)}.000200"}, {}
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
-    if request.method == "GET":
-        return dict(request.query)
+    """slack_sdk sends arguments as a query string, a form or JSON, depending on the method."""
+    args: dict[str, Any] = dict(request.query)
     raw = await request.text()
     if request.content_type == "application/json":
-        return json.loads(raw or "{}")
-    args: dict[str, Any] = dict(parse_qsl(raw))
+        args.update(json.loads(raw or "{}"))
+        return args
+    args.update(parse_qsl(raw))
     for key in ("blocks", "attachments"):
         if isinstance(args.get(key), str):
             args[key] = json.loads(args[key])
