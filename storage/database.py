@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -34,6 +35,9 @@ class Database:
                 url, pool_size=POOL_SIZE, max_overflow=4, pool_pre_ping=True
             )
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        # SQLite takes one writer at a time; writers waiting in its busy handler sleep in
+        # growing steps and are not woken when the lock frees, so queue them here instead.
+        self._write_queue = threading.Lock() if self.is_sqlite else nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -43,10 +47,15 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A write transaction: commits on success, rolls back on any exception.
 
-        On SQLite it starts with BEGIN IMMEDIATE so two writers queue on the busy timeout
-        instead of one failing half-way with "database is locked".
+        On SQLite writers of this process queue on a lock, and the transaction starts with
+        BEGIN IMMEDIATE so a writer in another process makes it wait on the busy timeout
+        instead of failing half-way with "database is locked".
         """
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+        with (
+            self._write_queue,
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.clock import SettableClock
+from tests.support.databases import database  # noqa: F401
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import FakeSlack
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.xapi.statements import Learner
@@ -32,21 +32,45 @@ class Profile:
 
 
 class PeopleDirectory:
-    """Cached profiles; the Slack side of a look-up lives in the handlers."""
+    """Cached profiles, in memory and in the database (which survives restarts and is shared
+    by replicas). The Slack side of a look-up lives in the handlers."""
 
     def __init__(self, database: Database, clock: Clock) -> None:
         self._database = database
         self._clock = clock
+        self._memory: dict[tuple[str, str], tuple[Profile, datetime]] = {}
 
     def fresh(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
         """Profiles cached recently enough to trust; missing ids need a Slack look-up."""
         cutoff = self._clock() - PROFILE_MAX_AGE
-        with self._database.reading() as session:
-            rows = people_repo.get_many(session, team_id, user_ids)
-        return {uid: _profile(row) for uid, row in rows.items() if row.refreshed_at >= cutoff}
+        found: dict[str, Profile] = {}
+        unknown: list[str] = []
+        for uid in user_ids:
+            cached = self._memory.get((team_id, uid))
+            if cached and cached[1] >= cutoff:
+                found[uid] = cached[0]
+            else:
+                unknown.append(uid)
+        if unknown:
+            with self._database.reading() as session:
+                rows = people_repo.get_many(session, team_id, unknown)
+            for uid, row in rows.items():
+                if row.refreshed_at >= cutoff:
+                    found[uid] = self._keep(team_id, _profile(row), row.refreshed_at)
+        return found
+
+    def forget(self, team_id: str, user_id: str) -> None:
+        self._memory.pop((team_id, user_id), None)
+
+    def _keep(self, team_id: str, profile: Profile, refreshed_at: datetime) -> Profile:
+        self._memory[(team_id, profile.user_id)] = (profile, refreshed_at)
+        return profile
 
     def remember(self, team_id: str, profiles: Iterable[Profile]) -> None:
         now = self._clock()
+        profiles = list(profiles)
+        for p in profiles:
+            self._keep(team_id, p, now)
         with self._database.transaction() as session:
             for p in profiles:
                 people_repo.save(

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from sqlalchemy import Insert, Table, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
+
+
+@functools.cache
+def _insert_or_ignore(table: Table, dialect: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # RETURNING tells new from ignored on both databases (psycopg reports rowcount -1 here).
+    return insert(table).on_conflict_do_nothing().returning(literal_column("1"))
 
 
 def insert_ignoring_duplicates(
@@ -14,10 +23,10 @@ def insert_ignoring_duplicates(
     """INSERT … ON CONFLICT DO NOTHING; True when the row was new.
 
     Used wherever a redelivered request must not count twice: the unique key decides, in the
-    same transaction as the effect, with no read-then-write race.
+    same transaction as the effect, with no read-then-write race. One statement per table,
+    values bound at execution, so SQLAlchemy compiles it once (this is on the ack path).
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    result = session.execute(statement)
-    return bool(result.rowcount)
+    connection = session.connection()
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    statement = _insert_or_ignore(table, connection.dialect.name)
+    return connection.execute(statement, values).first() is not None

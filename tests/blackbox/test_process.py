@@ -1,0 +1,353 @@
+"""`python -m bot` as a real process: what Slack, users and operators see from outside.
+
+Each test starts its own bot (fresh SQLite file, free port, FakeSlack in the test's event loop)
+and checks only what is observable: HTTP answers, Slack Web API calls, the database file, the
+LRS, exit codes and stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Kudos, OutboxStatement
+from tests.support import lrs as lrs_support
+from tests.support.lrs import RealLrs
+from tests.support.process import (
+    BOT_TOKEN,
+    BotProcess,
+    base_env,
+    bot_env,
+    eventually,
+    free_port,
+    run_bot_once,
+)
+from tests.support.slack import SIGNING_SECRET, WORKSPACE_URL, FakeSlack, sign, slash_command_body
+
+# The session-wide real LRS; it skips (with the reason shown by -ra) when not installed.
+real_lrs = lrs_support.real_lrs
+
+GIVE = "http://activitystrea.ms/give"
+RECEIVE = "http://activitystrea.ms/receive"
+LRS_KEY = "guildbot"
+LRS_SECRET = "blackbox-lrs-secret"
+
+StartBot = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]:
+    """Starts `python -m bot` (again, for restarts) on one port and one database file."""
+    port = free_port()
+    started: list[BotProcess] = []
+
+    async def start(**overrides: str | None) -> BotProcess:
+        bot = BotProcess(bot_env(tmp_path, slack.base_url, port, **overrides), tmp_path)
+        started.append(bot)
+        return await bot.start()
+
+    yield start
+    for bot in started:
+        await bot.stop(timeout=10)
+
+
+def new_person(slack: FakeSlack, name: str) -> str:
+    """A user no other test (nor an earlier run against the same LRS) has used."""
+    user_id = "U0" + uuid.uuid4().hex[:8].upper()
+    slack.add_user(user_id, name)
+    return user_id
+
+
+def kudos_rows(bot: BotProcess) -> list[Kudos]:
+    database = bot.database()
+    try:
+        with database.reading() as session:
+            return list(session.exec(select(Kudos)))
+    finally:
+        database.dispose()
+
+
+def outbox_rows(bot: BotProcess) -> list[OutboxStatement]:
+    database = bot.database()
+    try:
+        with database.reading() as session:
+            return list(session.exec(select(OutboxStatement)))
+    finally:
+        database.dispose()
+
+
+def agent(user_id: str) -> str:
+    return json.dumps(
+        {"objectType": "Agent", "account": {"homePage": WORKSPACE_URL, "name": user_id}}
+    )
+
+
+async def lrs_ids(lrs: RealLrs, verb: str, user_id: str) -> list[str]:
+    """Ids of the statements the LRS holds with this verb and this actor."""
+    status, page = await lrs.get(verb=verb, agent=agent(user_id), limit="100")
+    assert status == 200, page
+    return [statement["id"] for statement in page["statements"]]
+
+
+def lrs_env(endpoint: str) -> dict[str, str]:
+    return {"LRS_ENDPOINT": endpoint, "LRS_KEY": LRS_KEY, "LRS_SECRET": LRS_SECRET}
+
+
+# Slack's side: signatures and the URL check --------------------------------------------------
+
+
+async def test_stale_or_forged_requests_get_401_and_change_nothing(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot()
+    body = slash_command_body("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    stale = sign(body, timestamp=int(time.time()) - 6 * 60)  # Slack's replay window is 5 min
+    forged = sign(body, secret="not-the-signing-secret")
+
+    for headers in (stale, forged, {}):
+        status, _ = await bot.post(body, headers)
+        assert status == 401, headers
+
+    assert kudos_rows(bot) == []
+    assert (await bot.health())["outbox"] == {"pending": 0, "dead": 0}
+    assert slack.calls_to("chat.postMessage") == []
+    # The very same body, correctly signed, goes through: the refusals were the signatures'.
+    status, reply = await bot.post(body, sign(body))
+    assert status == 200, reply
+    assert "Kudos sent" in reply["text"]
+
+
+async def test_url_verification_answers_the_challenge(start_bot: StartBot) -> None:
+    bot = await start_bot()
+
+    status, reply = await bot.event(
+        {
+            "type": "url_verification",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "token": "legacy",
+        }
+    )
+
+    assert status == 200
+    assert reply == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+# /kudos end to end ----------------------------------------------------------------------------
+
+
+async def test_kudos_is_acked_confirmed_posted_and_queued(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot()
+
+    status, reply = await bot.command(
+        "/kudos", "<@U0BOB> for the great demo", "U0ANN", response_url=slack.response_url
+    )
+
+    assert status == 200
+    assert "Kudos sent to <@U0BOB>" in reply["text"]
+    assert reply.get("response_type", "ephemeral") == "ephemeral"
+    # The ack means stored: the row exists the moment the answer arrives.
+    [row] = kudos_rows(bot)
+    assert (row.giver_id, row.receiver_id) == ("U0ANN", "U0BOB")
+    # The public recognition follows after the ack.
+    [post] = await eventually(lambda: slack.calls_to("chat.postMessage"), what="the post")
+    assert post["channel"] == "C0GENERAL"
+    assert "<@U0ANN>" in post["text"] and "<@U0BOB>" in post["text"]
+    await eventually(lambda: kudos_rows(bot)[0].post_ts, what="the post's ts to be recorded")
+    # No LRS configured: both statements wait in the outbox.
+    assert (await bot.health())["outbox"] == {"pending": 2, "dead": 0}
+
+
+@pytest.mark.lrs
+async def test_kudos_statements_become_readable_from_the_lrs(
+    start_bot: StartBot, slack: FakeSlack, real_lrs: RealLrs
+) -> None:
+    giver, receiver = new_person(slack, "Giver"), new_person(slack, "Receiver")
+    bot = await start_bot(**lrs_env(real_lrs.endpoint))
+
+    status, reply = await bot.command("/kudos", f"<@{receiver}> for the great demo", giver)
+
+    assert status == 200 and "Kudos sent" in reply["text"]
+    [row] = kudos_rows(bot)
+    await eventually(_outbox_empty(bot), timeout=20, what="the outbox to drain into the LRS")
+    give_status, give = await real_lrs.statement(row.give_statement_id)
+    receive_status, receive = await real_lrs.statement(row.receive_statement_id)
+    assert (give_status, receive_status) == (200, 200)
+    assert give["verb"]["id"] == GIVE
+    assert give["actor"]["account"] == {"homePage": WORKSPACE_URL, "name": giver}
+    assert receive["verb"]["id"] == RECEIVE
+    assert receive["actor"]["account"]["name"] == receiver
+
+
+# Durability: the acceptance test of the foundation --------------------------------------------
+
+
+@pytest.mark.lrs
+async def test_acked_kudos_survive_a_crash_and_reach_the_lrs_exactly_once(
+    start_bot: StartBot, slack: FakeSlack, real_lrs: RealLrs
+) -> None:
+    giver, receiver = new_person(slack, "Giver"), new_person(slack, "Receiver")
+    closed = f"http://127.0.0.1:{free_port()}/xAPI/"  # nothing listens there
+    bot = await start_bot(**lrs_env(closed))
+
+    status, reply = await bot.command("/kudos", f"<@{receiver}> for fixing the build", giver)
+    assert status == 200 and "Kudos sent" in reply["text"]
+    # Let the first delivery fail and give its claim back before the crash. (A crash inside a
+    # claim leaves the rows leased for the forwarder's lease, 120 s, by design: only slower.)
+    await eventually(_forwarder_in(bot, "retrying"), what="the first delivery attempt to fail")
+    await bot.kill()
+
+    [row] = kudos_rows(bot)
+    queued = outbox_rows(bot)
+    assert {r.statement_id: r.status for r in queued} == {
+        row.give_statement_id: "pending",
+        row.receive_statement_id: "pending",
+    }
+    assert all(r.attempts >= 1 for r in queued)  # the unreachable LRS was really tried
+
+    restarted = await start_bot(**lrs_env(real_lrs.endpoint))
+    await eventually(_outbox_empty(restarted), timeout=20, what="the backlog to drain")
+    assert await lrs_ids(real_lrs, GIVE, giver) == [row.give_statement_id]
+    assert await lrs_ids(real_lrs, RECEIVE, receiver) == [row.receive_statement_id]
+    assert await restarted.stop() == 0
+
+    # Another restart finds nothing to send and sends nothing again.
+    again = await start_bot(**lrs_env(real_lrs.endpoint))
+    health = await again.health()
+    assert health["outbox"] == {"pending": 0, "dead": 0}
+    assert health["forwarder"]["state"] in ("idle", "sending")
+    assert await again.stop() == 0
+    assert await lrs_ids(real_lrs, GIVE, giver) == [row.give_statement_id]
+    assert await lrs_ids(real_lrs, RECEIVE, receiver) == [row.receive_statement_id]
+    assert len(kudos_rows(bot)) == 1
+
+
+def _outbox_empty(bot: BotProcess) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        outbox = (await bot.health())["outbox"]
+        assert outbox["dead"] == 0, outbox
+        return outbox["pending"] == 0
+
+    return check
+
+
+def _forwarder_in(bot: BotProcess, state: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await bot.health())["forwarder"]["state"] == state
+
+    return check
+
+
+# Operations -----------------------------------------------------------------------------------
+
+
+async def test_sigterm_finishes_in_flight_work_then_exits_0(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    slack.delay_s["chat.postMessage"] = 1.5  # the recognition post is still running at SIGTERM
+    bot = await start_bot()
+
+    status, reply = await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    assert status == 200 and "Kudos sent" in reply["text"]
+    bot.send_signal(signal.SIGTERM)
+
+    # Meanwhile new requests are turned away rather than accepted and lost.
+    async def refused() -> Any:
+        status, _ = await bot.command("/guild", "help", "U0CAT")
+        return status if status != 200 else None
+
+    assert await eventually(refused, timeout=5, what="new requests to be refused") == 503
+    assert await bot.wait(timeout=10) == 0
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    # The post finished, not just started: its ts was recorded before the process ended.
+    assert kudos_rows(bot)[0].post_ts is not None
+    log = bot.stderr()
+    assert "stopped" in log
+    assert "Traceback" not in log
+
+
+async def test_healthz_reports_the_database_and_the_outbox(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot()
+
+    status, health = await bot.get("/healthz")
+
+    assert status == 200
+    assert health["status"] == "ok"
+    assert health["database"] == "ok"
+    assert health["outbox"] == {"pending": 0, "dead": 0}
+    assert health["forwarder"]["state"] == "disabled"  # no LRS configured
+    await bot.command("/kudos", "<@U0BOB> <@U0CAT> for pairing on the outage", "U0ANN")
+    assert (await bot.health())["outbox"] == {"pending": 4, "dead": 0}
+
+
+# Fail fast ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": None}, "SLACK_BOT_TOKEN"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"SLACK_SIGNING_SECRET": None}, "SLACK_SIGNING_SECRET"),
+        ({"LRS_ENDPOINT": "http://127.0.0.1:9/xAPI/", "LRS_SECRET": None}, "LRS_SECRET"),
+    ],
+    ids=[
+        "no-bot-token",
+        "port-not-a-number",
+        "port-out-of-range",
+        "no-signing-secret",
+        "lrs-without-secret",
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    tmp_path: Path, overrides: dict[str, str | None], named: str
+) -> None:
+    env = bot_env(
+        tmp_path,
+        "http://127.0.0.1:9/api/",  # never reached: settings fail first
+        free_port(),
+        **{"LRS_KEY": LRS_KEY, "LRS_SECRET": LRS_SECRET, **overrides},
+    )
+
+    finished = run_bot_once(env, tmp_path)
+
+    assert finished.returncode != 0
+    lines = finished.stderr.splitlines()
+    assert len(lines) == 1, finished.stderr
+    assert named in lines[0]
+    assert "Traceback" not in finished.stderr
+    output = finished.stdout + finished.stderr
+    for secret in (BOT_TOKEN, SIGNING_SECRET, LRS_SECRET):
+        assert secret not in output
+
+
+def test_an_empty_environment_names_the_bot_token(tmp_path: Path) -> None:
+    finished = run_bot_once(base_env(tmp_path), tmp_path)
+
+    assert finished.returncode != 0
+    assert finished.stderr.count("\n") == 1
+    assert "SLACK_BOT_TOKEN" in finished.stderr
+
+
+def test_unreachable_slack_stops_start_up_naming_slack_api_url(tmp_path: Path) -> None:
+    env = bot_env(tmp_path, f"http://127.0.0.1:{free_port()}/api/", free_port())
+
+    finished = run_bot_once(env, tmp_path)
+
+    assert finished.returncode != 0
+    problems = [line for line in finished.stderr.splitlines() if "SLACK_API_URL" in line]
+    assert len(problems) == 1, finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert BOT_TOKEN not in finished.stdout + finished.stderr

@@ -1,0 +1,310 @@
+"""Repositories and erasure, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot.domain.people import Profile
+from bot.operations import forget_person
+from bot.xapi import vocabulary
+from bot.xapi.statements import KudosFacts, Learner, StatementBuilder, XapiIdentity
+from storage.database import Database
+from storage.models import OUTBOX_DEAD, Kudos, OutboxStatement, Person
+from storage.repositories import events, kudos, outbox, people, workspaces
+from storage.repositories.outbox import NewStatement
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TEAM = "T0ACME"
+ANN = Profile("U0ANN", "Ann", "ann@example.com")
+BOB = Profile("U0BOB", "Bob", "bob@example.com")
+CAT = Profile("U0CAT", "Cat")
+BOT = Learner("U0GUILDBOT", "guildbot")
+
+
+def builder() -> StatementBuilder:
+    return StatementBuilder(
+        XapiIdentity(TEAM, "https://acme.slack.com/", "https://guild.example.com/xapi")
+    )
+
+
+def a_kudos(
+    kudos_id: str,
+    giver: str = "U0ANN",
+    receiver: str = "U0BOB",
+    source_key: str = "trigger-1",
+    team: str = TEAM,
+) -> Kudos:
+    return Kudos(
+        id=kudos_id,
+        team_id=team,
+        giver_id=giver,
+        receiver_id=receiver,
+        reason="for the clear incident write-up",
+        tags=["teamwork", "écriture"],
+        channel_id="C0GENERAL",
+        source="command",
+        source_key=source_key,
+        give_statement_id=f"give-{kudos_id}",
+        receive_statement_id=f"receive-{kudos_id}",
+        created_at=NOW,
+    )
+
+
+def person(user_id: str, name: str, team: str = TEAM) -> Person:
+    return Person(team_id=team, user_id=user_id, display_name=name, refreshed_at=NOW)
+
+
+# Events ----------------------------------------------------------------------------------------
+
+
+def test_a_redelivered_slack_event_is_claimed_only_once(database: Database) -> None:
+    with database.transaction() as session:
+        first = events.claim_event(session, TEAM, "Ev01", NOW)
+    with database.transaction() as session:
+        redelivery = events.claim_event(session, TEAM, "Ev01", NOW + timedelta(seconds=3))
+    with database.transaction() as session:
+        other_event = events.claim_event(session, TEAM, "Ev02", NOW)
+        other_team = events.claim_event(session, "T0OTHER", "Ev01", NOW)
+
+    assert (first, redelivery) == (True, False)
+    assert (other_event, other_team) == (True, True)
+
+
+def test_an_event_claim_rolled_back_with_its_effect_can_be_claimed_again(
+    database: Database,
+) -> None:
+    try:
+        with database.transaction() as session:
+            assert events.claim_event(session, TEAM, "Ev01", NOW)
+            raise RuntimeError("the handler failed after claiming")
+    except RuntimeError:
+        pass
+
+    with database.transaction() as session:
+        assert events.claim_event(session, TEAM, "Ev01", NOW)
+
+
+# Workspaces ------------------------------------------------------------------------------------
+
+
+def test_the_workspace_keeps_its_first_home_page_forever(database: Database) -> None:
+    with database.transaction() as session:
+        first = workspaces.remember(session, TEAM, "https://acme.slack.com/", None, "B1", NOW)
+    with database.transaction() as session:
+        renamed = workspaces.remember(
+            session, TEAM, "https://acme-corp.slack.com/", None, "B2", NOW + timedelta(days=30)
+        )
+
+    assert first.home_page == "https://acme.slack.com/"
+    assert renamed.home_page == "https://acme.slack.com/"
+    assert renamed.created_at == NOW
+    assert renamed.bot_user_id == "B2"
+    with database.reading() as session:
+        stored = workspaces.first(session)
+    assert stored is not None
+    assert (stored.team_id, stored.home_page, stored.bot_user_id) == (
+        TEAM,
+        "https://acme.slack.com/",
+        "B2",
+    )
+
+
+# People ----------------------------------------------------------------------------------------
+
+
+def test_people_are_saved_read_back_updated_and_deleted(database: Database) -> None:
+    with database.transaction() as session:
+        people.save(session, person("U0ANN", "Ann"))
+        people.save(session, person("U0BOB", "Bob"))
+        people.save(session, person("U0ANN", "Ann elsewhere", team="T0OTHER"))
+    with database.transaction() as session:
+        people.save(session, person("U0BOB", "Robert"))
+
+    with database.reading() as session:
+        found = people.get_many(session, TEAM, ["U0ANN", "U0BOB", "U0NOBODY", "U0ANN"])
+        nothing = people.get_many(session, TEAM, [])
+    assert {uid: p.display_name for uid, p in found.items()} == {
+        "U0ANN": "Ann",
+        "U0BOB": "Robert",
+    }
+    assert found["U0ANN"].refreshed_at == NOW
+    assert nothing == {}
+
+    with database.transaction() as session:
+        assert people.delete_person(session, TEAM, "U0ANN") == 1
+        assert people.delete_person(session, TEAM, "U0ANN") == 0
+    with database.reading() as session:
+        assert set(people.get_many(session, TEAM, ["U0ANN", "U0BOB"])) == {"U0BOB"}
+        assert set(people.get_many(session, "T0OTHER", ["U0ANN"])) == {"U0ANN"}
+
+
+# Kudos -----------------------------------------------------------------------------------------
+
+
+def test_a_kudos_is_recorded_once_per_source_and_receiver(database: Database) -> None:
+    with database.transaction() as session:
+        assert kudos.add(session, a_kudos("k1"))
+    with database.transaction() as session:
+        # The same slash command delivered again (new id, same trigger and receiver).
+        assert not kudos.add(session, a_kudos("k1-again"))
+        assert kudos.add(session, a_kudos("k2", receiver="U0CAT"))
+        assert kudos.add(session, a_kudos("k3", source_key="trigger-2"))
+        assert kudos.add(session, a_kudos("k4", team="T0OTHER"))
+
+    with database.reading() as session:
+        stored = {k.id: k for k in session.exec(select(Kudos))}
+    assert set(stored) == {"k1", "k2", "k3", "k4"}
+    assert stored["k1"].tags == ["teamwork", "écriture"]
+    assert stored["k1"].created_at == NOW
+
+
+def test_kudos_involving_someone_are_the_ones_they_gave_or_received(
+    database: Database,
+) -> None:
+    with database.transaction() as session:
+        kudos.add(session, a_kudos("given", giver="U0ANN", receiver="U0BOB", source_key="s1"))
+        kudos.add(session, a_kudos("received", giver="U0CAT", receiver="U0ANN", source_key="s2"))
+        kudos.add(session, a_kudos("others", giver="U0BOB", receiver="U0CAT", source_key="s3"))
+        kudos.add(session, a_kudos("elsewhere", team="T0OTHER", source_key="s4"))
+
+    with database.reading() as session:
+        anns = {k.id for k in kudos.involving(session, TEAM, "U0ANN")}
+
+    assert anns == {"given", "received"}
+
+
+def test_kudos_can_be_fetched_annotated_with_their_post_and_deleted(
+    database: Database,
+) -> None:
+    with database.transaction() as session:
+        kudos.add(session, a_kudos("k1", source_key="s1"))
+        kudos.add(session, a_kudos("k2", source_key="s2"))
+    with database.transaction() as session:
+        kudos.set_post(session, ["k1"], "1709370000.000100", "https://acme.slack.com/archives/x")
+
+    with database.reading() as session:
+        fetched = {k.id: k for k in kudos.get_many(session, ["k1", "k2", "missing"])}
+    assert fetched["k1"].post_ts == "1709370000.000100"
+    assert fetched["k2"].post_ts is None
+
+    with database.transaction() as session:
+        assert kudos.delete_many(session, ["k1"]) == 1
+        assert kudos.delete_many(session, []) == 0
+    with database.reading() as session:
+        assert [k.id for k in kudos.get_many(session, ["k1", "k2"])] == ["k2"]
+
+
+# Erasure ---------------------------------------------------------------------------------------
+
+
+def _outbox_rows(database: Database) -> dict[str, OutboxStatement]:
+    with database.reading() as session:
+        return {r.statement_id: r for r in session.exec(select(OutboxStatement))}
+
+
+def give(database: Database, kudos_id: str, giver: Profile, receiver: Profile) -> Kudos:
+    """Records a kudos with its give/receive statements, as the kudos service does."""
+    give_statement, receive_statement = builder().kudos_given(
+        KudosFacts(
+            kudos_id=kudos_id,
+            giver=giver.learner,
+            receiver=receiver.learner,
+            reason="for the clear write-up",
+            values=(),
+            skills=(),
+            channel_id="C0GEN",
+            permalink=None,
+            timestamp=NOW,
+        )
+    )
+    row = a_kudos(kudos_id, giver.user_id, receiver.user_id, source_key=f"trigger-{kudos_id}")
+    row.give_statement_id = give_statement.id
+    row.receive_statement_id = receive_statement.id
+    with database.transaction() as session:
+        assert kudos.add(session, row)
+        outbox.add(
+            session,
+            [
+                NewStatement(s.id, TEAM, s.actor_id, s.body, s.timestamp)
+                for s in (give_statement, receive_statement)
+            ],
+            NOW,
+        )
+    return row
+
+
+def test_forgetting_a_person_voids_what_left_drops_the_rest_and_spares_others(
+    database: Database,
+) -> None:
+    ann_gave = give(database, "k-ann-bob", ANN, BOB)
+    ann_got = give(database, "k-cat-ann", CAT, ANN)
+    others = give(database, "k-bob-cat", BOB, CAT)
+    with database.transaction() as session:
+        people.save(session, person("U0ANN", "Ann"))
+        people.save(session, person("U0BOB", "Bob"))
+    before = _outbox_rows(database)
+    others_statements = set(before) - {
+        ann_gave.give_statement_id,
+        ann_gave.receive_statement_id,
+        ann_got.give_statement_id,
+        ann_got.receive_statement_id,
+    }
+    assert len(others_statements) == 2
+
+    later = NOW + timedelta(hours=1)
+    with database.transaction() as session:
+        # Delivered.
+        outbox.mark_sent(session, [ann_gave.give_statement_id], NOW)
+        # Tried once, answer lost: it may be in the LRS.
+        outbox.release(session, [ann_got.give_statement_id], NOW, "timeout")
+        # Rejected by the LRS: it never got in.
+        outbox.mark_dead(session, ann_got.receive_statement_id, "400")
+        # ann_gave.receive_statement_id never left.
+
+    erasure = forget_person(database, builder(), BOT, TEAM, "U0ANN", later)
+
+    assert (erasure.kudos_deleted, erasure.statements_voided, erasure.statements_dropped) == (
+        2,
+        2,
+        2,
+    )
+    after = _outbox_rows(database)
+    voids = {sid: row for sid, row in after.items() if row.voiding}
+    voided_targets = set()
+    for row in voids.values():
+        body = json.loads(row.body)
+        assert body["verb"]["id"] == vocabulary.VOIDED.id
+        assert body["object"]["objectType"] == "StatementRef"
+        assert body["actor"]["account"]["name"] == BOT.user_id
+        assert row.status == "pending"
+        voided_targets.add(body["object"]["id"])
+    assert voided_targets == {ann_gave.give_statement_id, ann_got.give_statement_id}
+    # Local copies of every statement about Ann are gone; Bob→Cat is untouched.
+    assert set(after) - set(voids) == others_statements
+    assert all(after[sid].body == before[sid].body for sid in others_statements)
+    with database.reading() as session:
+        assert kudos.involving(session, TEAM, "U0ANN") == []
+        assert [k.id for k in kudos.involving(session, TEAM, "U0CAT")] == [others.id]
+        assert set(people.get_many(session, TEAM, ["U0ANN", "U0BOB"])) == {"U0BOB"}
+        assert outbox.counts(session).dead == 0
+    assert OUTBOX_DEAD not in {row.status for row in after.values()}
+
+
+def test_forgetting_twice_queues_no_second_round_of_voiding(database: Database) -> None:
+    row = give(database, "k-ann-bob", ANN, BOB)
+    with database.transaction() as session:
+        outbox.mark_sent(session, [row.give_statement_id, row.receive_statement_id], NOW)
+
+    first = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW + timedelta(hours=1))
+    second = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW + timedelta(hours=2))
+
+    assert first.statements_voided == 2
+    assert (second.kudos_deleted, second.statements_voided, second.statements_dropped) == (
+        0,
+        0,
+        0,
+    )
+    assert len(_outbox_rows(database)) == 2

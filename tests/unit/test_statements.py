@@ -1,0 +1,201 @@
+"""Statement builders (bot/xapi/statements.py): valid xAPI, house rules, stable bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from ralph.models.xapi.base.statements import BaseXapiStatement
+
+from bot.xapi import vocabulary as v
+from bot.xapi.statements import (
+    BuiltStatement,
+    KudosFacts,
+    Learner,
+    StatementBuilder,
+    XapiIdentity,
+    derived_id,
+    xapi_timestamp,
+)
+
+HOME = "https://acme.slack.com/"
+BASE = "https://guild.example.com/xapi"
+WHEN = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+ANN = Learner("U0ANN", "Ann", "ann@example.com")
+BOB = Learner("U0BOB", "Bob", "bob@example.com")
+NO_EMAIL = Learner("U0CAT", "Cat")
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def builder(actor_mode: str = "account", include_text: bool = False) -> StatementBuilder:
+    return StatementBuilder(XapiIdentity("T0ACME", HOME, BASE + "/", actor_mode, include_text))
+
+
+def facts(
+    giver: Learner = ANN,
+    receiver: Learner = BOB,
+    skills: tuple[str, ...] = (),
+    values: tuple[str, ...] = (),
+    timestamp: datetime = WHEN,
+) -> KudosFacts:
+    return KudosFacts(
+        kudos_id="5e1d3c8a-0f7b-5d0e-9a61-3c2f1e0d9b8a",
+        giver=giver,
+        receiver=receiver,
+        reason="for the clear incident write-up – merci",
+        values=values,
+        skills=skills,
+        channel_id="C0GENERAL",
+        permalink="https://acme.slack.com/archives/C0GENERAL/p1709371815000100",
+        timestamp=timestamp,
+    )
+
+
+def every_statement(statements: StatementBuilder) -> list[BuiltStatement]:
+    give, receive = statements.kudos_given(facts(skills=("python",), values=("teamwork",)))
+    void = statements.voiding(Learner("U0GUILDBOT", "guildbot"), give.id, WHEN, "Ev01")
+    return [give, receive, void]
+
+
+def document(built: BuiltStatement) -> dict[str, Any]:
+    return json.loads(built.body)
+
+
+@pytest.mark.parametrize("actor_mode", ["account", "email"])
+@pytest.mark.parametrize("include_text", [False, True])
+def test_every_statement_is_valid_xapi(actor_mode: str, include_text: bool) -> None:
+    for built in every_statement(builder(actor_mode, include_text)):
+        BaseXapiStatement(**document(built))
+
+
+def test_statements_follow_the_house_rules() -> None:
+    for built in every_statement(builder()):
+        body = document(built)
+        assert "version" not in body
+        assert body["id"] == built.id
+        assert UUID.match(body["id"])
+        assert TIMESTAMP.match(body["timestamp"])
+        assert body["timestamp"] == "2026-03-02T09:30:15.123Z"
+
+
+def test_timestamps_are_utc_with_exactly_three_decimals() -> None:
+    berlin = timezone(timedelta(hours=1))
+
+    assert xapi_timestamp(datetime(2026, 3, 2, 10, 30, 15, 123999, tzinfo=berlin)) == (
+        "2026-03-02T09:30:15.123Z"
+    )
+    assert xapi_timestamp(datetime(2026, 3, 2, 9, 30, tzinfo=UTC)) == "2026-03-02T09:30:00.000Z"
+    assert xapi_timestamp(datetime(2026, 3, 2, 9, 30, 0, 999, tzinfo=UTC)).endswith(".000Z")
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError):
+        xapi_timestamp(datetime(2026, 3, 2, 9, 30))
+    with pytest.raises(ValueError):
+        builder().kudos_given(facts(timestamp=datetime(2026, 3, 2, 9, 30)))
+
+
+def test_derived_ids_are_deterministic_lowercase_uuids() -> None:
+    first = derived_id("T0ACME", "kudos", "Ev01", "U0BOB")
+
+    assert first == derived_id("T0ACME", "kudos", "Ev01", "U0BOB")
+    assert UUID.match(first)
+    assert str(uuid.UUID(first)) == first
+    assert first != derived_id("T0ACME", "kudos", "Ev01", "U0CAT")
+    # Parts are kept apart: moving a boundary gives another id.
+    assert derived_id("ab", "c") != derived_id("a", "bc")
+
+
+def test_a_redelivered_event_builds_the_same_statements_byte_for_byte() -> None:
+    first = builder().kudos_given(facts(skills=("python",), values=("teamwork",)))
+    again = builder().kudos_given(facts(skills=("python",), values=("teamwork",)))
+
+    assert [s.body for s in first] == [s.body for s in again]
+    assert [s.id for s in first] == [s.id for s in again]
+    void = builder().voiding(ANN, first[0].id, WHEN, "Ev02")
+    assert void.body == builder().voiding(ANN, first[0].id, WHEN, "Ev02").body
+
+
+def test_give_and_receive_are_linked() -> None:
+    give, receive = builder().kudos_given(facts())
+    give_doc, receive_doc = document(give), document(receive)
+
+    assert give.id != receive.id
+    assert give_doc["verb"]["id"] == v.GIVE.id
+    assert receive_doc["verb"]["id"] == v.RECEIVE.id
+    assert give_doc["object"] == receive_doc["object"]
+    assert give_doc["object"]["definition"]["type"] == v.BADGE
+    assert receive_doc["context"]["statement"] == {"objectType": "StatementRef", "id": give.id}
+    assert (give.actor_id, receive.actor_id) == ("U0ANN", "U0BOB")
+    receiver = give_doc["context"]["extensions"][f"{BASE}/extensions/{v.EXT_RECEIVER}"]
+    assert receiver["account"] == {"homePage": HOME, "name": "U0BOB"}
+    assert give_doc["context"]["platform"] == "Slack"
+
+
+def test_the_reason_is_sent_only_with_include_text() -> None:
+    private = builder(include_text=False).kudos_given(facts())
+    shared = builder(include_text=True).kudos_given(facts())
+
+    for built in private:
+        assert "result" not in document(built)
+        assert "incident write-up" not in built.body
+    for built in shared:
+        assert document(built)["result"]["response"] == "for the clear incident write-up – merci"
+
+
+def test_actors_are_slack_accounts_by_default() -> None:
+    give, _ = builder().kudos_given(facts())
+
+    actor = document(give)["actor"]
+    assert actor["account"] == {"homePage": HOME, "name": "U0ANN"}
+    assert "mbox" not in actor
+    assert "ann@example.com" not in give.body
+
+
+def test_email_actors_use_mbox_and_fall_back_to_the_account_without_an_email() -> None:
+    give, receive = builder("email").kudos_given(facts(giver=ANN, receiver=NO_EMAIL))
+
+    giver = document(give)["actor"]
+    assert giver["mbox"] == "mailto:ann@example.com"
+    assert "account" not in giver
+    receiver = document(receive)["actor"]
+    assert receiver["account"] == {"homePage": HOME, "name": "U0CAT"}
+    assert "mbox" not in receiver
+
+
+def test_skills_are_tag_activities_in_context_other() -> None:
+    give, receive = builder().kudos_given(facts(skills=("python", "data-science")))
+
+    for built in (give, receive):
+        other = document(built)["context"]["contextActivities"]["other"]
+        assert [a["id"] for a in other] == [
+            f"{BASE}/skills/python",
+            f"{BASE}/skills/data-science",
+        ]
+        assert {a["definition"]["type"] for a in other} == {v.TAG}
+
+
+def test_no_skills_no_other_context_activities() -> None:
+    give, _ = builder().kudos_given(facts(values=("teamwork",)))
+
+    activities = document(give)["context"]["contextActivities"]
+    assert "other" not in activities
+    assert activities["grouping"][0]["id"] == HOME
+    assert activities["parent"][0]["id"] == f"{BASE}/channels/C0GENERAL"
+
+
+def test_a_voiding_statement_points_at_its_target() -> None:
+    give, _ = builder().kudos_given(facts())
+
+    void = builder().voiding(ANN, give.id, WHEN, cause="Ev09")
+
+    body = document(void)
+    assert void.voiding
+    assert body["verb"]["id"] == v.VOIDED.id == "http://adlnet.gov/expapi/verbs/voided"
+    assert body["object"] == {"objectType": "StatementRef", "id": give.id}
+    assert void.id != builder().voiding(ANN, give.id, WHEN, cause="Ev10").id
