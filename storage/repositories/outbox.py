@@ -86,7 +86,9 @@ def claim_batch(
 
     Delivery is first-in, first-out: when the oldest pending row is waiting out a backoff,
     nothing is claimed, so a voiding statement never overtakes the statement it voids. A batch
-    is a run of rows of one kind: voiding statements travel in batches of their own.
+    is a run of rows of one kind: voiding statements travel in batches of their own. Rows
+    another process holds are skipped, but voiding rows behind one of its statements wait, so
+    replicas keep the order too.
     """
     query = (
         select(OutboxStatement)
@@ -102,12 +104,14 @@ def claim_batch(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query))
     batch: list[OutboxStatement] = []
-    for row in rows:
+    for row in session.exec(query):
         if row.next_attempt_at > now or (batch and row.voiding != batch[0].voiding):
             break
         batch.append(row)
+    if batch and batch[0].voiding:
+        held = _oldest_held_elsewhere(session, now)
+        batch = [row for row in batch if held is None or row.seq < held]  # type: ignore[operator]
     if not batch:
         return []
     session.execute(
@@ -118,6 +122,17 @@ def claim_batch(
     return [
         ClaimedStatement(row.statement_id, row.body, row.voiding, row.attempts) for row in batch
     ]
+
+
+def _oldest_held_elsewhere(session: Session, now: datetime) -> int | None:
+    """The oldest non-voiding statement another forwarder is sending right now, if any."""
+    return session.exec(
+        select(func.min(OutboxStatement.seq)).where(
+            OutboxStatement.status == OUTBOX_PENDING,
+            col(OutboxStatement.voiding).is_(False),
+            col(OutboxStatement.claimed_until) > now,
+        )
+    ).one()
 
 
 def mark_sent(session: Session, statement_ids: Sequence[str], now: datetime) -> None:
@@ -233,10 +248,16 @@ def delete_statements(session: Session, statement_ids: Sequence[str]) -> int:
 
 
 def delivery_states(session: Session, statement_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-    """Status and attempt count per id: a pending row with attempts may already be in the LRS."""
+    """Status and attempt count per id: a pending row with attempts, or one a forwarder is
+    sending right now (counted as an attempt here), may already be in the LRS."""
     rows = session.exec(
         select(
-            OutboxStatement.statement_id, OutboxStatement.status, OutboxStatement.attempts
+            OutboxStatement.statement_id,
+            OutboxStatement.status,
+            OutboxStatement.attempts,
+            OutboxStatement.claimed_until,
         ).where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
     )
-    return {sid: (status, attempts) for sid, status, attempts in rows}
+    return {
+        sid: (status, attempts + (claimed is not None)) for sid, status, attempts, claimed in rows
+    }

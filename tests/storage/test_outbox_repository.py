@@ -183,6 +183,24 @@ def test_a_voiding_statement_never_overtakes_its_backing_off_target(
     assert ids(claim(database, NOW + timedelta(seconds=31))) == [void.statement_id]
 
 
+def test_a_voiding_statement_waits_while_another_forwarder_sends_its_target(
+    database: Database,
+) -> None:
+    target, other = statement(1), statement(2)
+    void = statement(3, voiding=True, target=target.statement_id)
+    add(database, target, other, void)
+    assert ids(claim(database, limit=1)) == [target.statement_id]  # replica A, in flight
+
+    # Replica B takes what A does not hold, but not the voiding statement behind A's batch.
+    assert ids(claim(database)) == [other.statement_id]
+    assert claim(database) == []
+    mark_sent(database, target, now=NOW + timedelta(seconds=1))
+    # Voiding rows wait for every older statement in flight, not only their own target.
+    assert claim(database, NOW + timedelta(seconds=1)) == []
+    mark_sent(database, other, now=NOW + timedelta(seconds=2))
+    assert ids(claim(database, NOW + timedelta(seconds=2))) == [void.statement_id]
+
+
 def test_release_counts_an_attempt_only_when_there_was_an_error(database: Database) -> None:
     failed, unsent = statement(1), statement(2)
     add(database, failed, unsent)
