@@ -308,3 +308,18 @@ def test_forgetting_twice_queues_no_second_round_of_voiding(database: Database) 
         0,
     )
     assert len(_outbox_rows(database)) == 2
+
+
+def test_forgetting_voids_a_statement_a_forwarder_is_sending_right_now(
+    database: Database,
+) -> None:
+    row = give(database, "k-ann-bob", ANN, BOB)
+    with database.transaction() as session:
+        claimed = outbox.claim_batch(session, NOW, limit=1, lease=timedelta(minutes=2))
+    assert [c.statement_id for c in claimed] == [row.give_statement_id]
+
+    erasure = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW)
+
+    assert (erasure.statements_voided, erasure.statements_dropped) == (1, 1)
+    [void] = [r for r in _outbox_rows(database).values() if r.voiding]
+    assert json.loads(void.body)["object"]["id"] == row.give_statement_id
