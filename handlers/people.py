@@ -31,7 +31,10 @@ async def profiles(
     Raises `PersonNotFound` for an id Slack does not know, `TimeoutError` when Slack is slow.
     """
     wanted = list(dict.fromkeys(user_ids))
-    known = await services.run(services.people.fresh, team_id, wanted)
+    known = services.people.in_memory(team_id, wanted)
+    if len(known) < len(wanted):
+        unknown = [uid for uid in wanted if uid not in known]
+        known.update(await services.run(services.people.fresh, team_id, unknown))
     missing = [uid for uid in wanted if uid not in known]
     if missing:
         fetched = await asyncio.wait_for(

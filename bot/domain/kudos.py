@@ -238,7 +238,7 @@ class KudosService:
                 session, request.team_id, giver.user_id, day_start, day_end
             )
             quota = Quota(self._limits.for_giver(giver.user_id), used, day_end)
-            if kudos_repo.get_many(session, kudos_ids):
+            if kudos_repo.existing(session, kudos_ids):
                 # A redelivered request: it was counted the first time.
                 return KudosGiven(tuple(kudos_ids), False, quota)
             if used + len(request.receivers) > quota.limit:

@@ -40,17 +40,22 @@ class PeopleDirectory:
         self._clock = clock
         self._memory: dict[tuple[str, str], tuple[Profile, datetime]] = {}
 
-    def fresh(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
-        """Profiles cached recently enough to trust; missing ids need a Slack look-up."""
+    def in_memory(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
+        """Fresh profiles this process already holds; never blocks, so it may run on the loop."""
         cutoff = self._clock() - PROFILE_MAX_AGE
         found: dict[str, Profile] = {}
-        unknown: list[str] = []
         for uid in user_ids:
             cached = self._memory.get((team_id, uid))
             if cached and cached[1] >= cutoff:
                 found[uid] = cached[0]
-            else:
-                unknown.append(uid)
+        return found
+
+    def fresh(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
+        """Profiles cached recently enough to trust; missing ids need a Slack look-up."""
+        cutoff = self._clock() - PROFILE_MAX_AGE
+        user_ids = list(user_ids)
+        found = self.in_memory(team_id, user_ids)
+        unknown = [uid for uid in user_ids if uid not in found]
         if unknown:
             with self._database.reading() as session:
                 rows = people_repo.get_many(session, team_id, unknown)

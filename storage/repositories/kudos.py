@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, delete, or_, select, update
 
 from storage.models import Kudos
 from storage.repositories._sql import insert_ignoring_duplicates
+from storage.types import UTCDateTime
 
 
 def add(session: Session, kudos: Kudos) -> bool:
@@ -78,19 +79,28 @@ def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
         )
 
 
+# Built once: these run inside every /kudos before the ack.
+_COUNT_GIVEN = select(func.count()).where(
+    Kudos.team_id == bindparam("team_id"),
+    Kudos.giver_id == bindparam("giver_id"),
+    Kudos.created_at >= bindparam("since", type_=UTCDateTime),
+    Kudos.created_at < bindparam("until", type_=UTCDateTime),
+    col(Kudos.revoked_at).is_(None),
+)
+_EXISTING = select(Kudos.id).where(col(Kudos.id).in_(bindparam("ids", expanding=True)))
+
+
 def count_given(
     session: Session, team_id: str, giver_id: str, since: datetime, until: datetime
 ) -> int:
     """Kudos the giver gave in [since, until) that still stand (revoked ones don't count)."""
-    return session.exec(
-        select(func.count()).where(
-            Kudos.team_id == team_id,
-            Kudos.giver_id == giver_id,
-            Kudos.created_at >= since,
-            Kudos.created_at < until,
-            col(Kudos.revoked_at).is_(None),
-        )
-    ).one()
+    parameters = {"team_id": team_id, "giver_id": giver_id, "since": since, "until": until}
+    return session.connection().execute(_COUNT_GIVEN, parameters).scalar_one()
+
+
+def existing(session: Session, kudos_ids: Sequence[str]) -> set[str]:
+    """Which of these kudos ids are already stored."""
+    return set(session.connection().execute(_EXISTING, {"ids": list(kudos_ids)}).scalars())
 
 
 def leaders(
