@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.xapi.statements import Learner, StatementBuilder
+from bot.xapi.statements import Learner, StatementBuilder, queued
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import people as people_repo
-from storage.repositories.outbox import DeadLetter, NewStatement, OutboxCounts
+from storage.repositories.outbox import DeadLetter, OutboxCounts
 
 
 def outbox_counts(database: Database) -> OutboxCounts:
@@ -72,14 +72,7 @@ def forget_person(
         ]
         outbox_repo.delete_statements(session, statement_ids)
         voids = [statements.voiding(bot, sid, now, cause="erasure") for sid in maybe_delivered]
-        outbox_repo.add(
-            session,
-            [
-                NewStatement(s.id, team_id, s.actor_id, s.body, s.timestamp, voiding=True)
-                for s in voids
-            ],
-            now,
-        )
+        outbox_repo.add(session, queued(team_id, voids), now)
         kudos_repo.delete_many(session, [k.id for k in kudos])
         people_repo.delete_person(session, team_id, user_id)
     return Erasure(len(kudos), len(voids), len(statement_ids) - len(maybe_delivered))

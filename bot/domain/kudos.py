@@ -12,12 +12,11 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.domain import text
 from bot.domain.people import Profile
-from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id
+from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
 from storage.database import Database
 from storage.models import Kudos
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
-from storage.repositories.outbox import NewStatement
 
 MIN_REASON_WORDS = 3
 USAGE = "/kudos @person [@another …] <why, in a few words> [#value …]"
@@ -283,14 +282,7 @@ class KudosService:
                 created_at=now,
             ),
         )
-        outbox_repo.add(
-            session,
-            [
-                NewStatement(s.id, request.team_id, s.actor_id, s.body, s.timestamp)
-                for s in (give, receive)
-            ],
-            now,
-        )
+        outbox_repo.add(session, queued(request.team_id, (give, receive)), now)
 
     def undo(self, team_id: str, source_key: str, requester: Profile) -> Revoked:
         """The giver takes back what one request gave, within `UNDO_WINDOW`.
@@ -332,14 +324,7 @@ class KudosService:
             for k in kudos
             for statement_id in (k.give_statement_id, k.receive_statement_id)
         ]
-        outbox_repo.add(
-            session,
-            [
-                NewStatement(v.id, team_id, v.actor_id, v.body, v.timestamp, voiding=True)
-                for v in voids
-            ],
-            now,
-        )
+        outbox_repo.add(session, queued(team_id, voids), now)
 
     def leaderboard(self, team_id: str, period: str, viewer_tz: str) -> Leaderboard:
         since = period_start(period, self._clock(), viewer_tz)

@@ -30,6 +30,7 @@ from tincan import (
 from tincan import Verb as TincanVerb
 
 from bot.xapi import vocabulary as v
+from storage.repositories.outbox import NewStatement
 
 # Fixed forever: statement ids derived from Slack events must map the same way in every release.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://guildbot/xapi/statements")
@@ -75,6 +76,13 @@ class BuiltStatement:
     body: str
     timestamp: datetime
     voiding: bool = False
+
+
+def queued(team_id: str, statements: Sequence[BuiltStatement]) -> list[NewStatement]:
+    """Outbox rows for built statements, bytes unchanged."""
+    return [
+        NewStatement(s.id, team_id, s.actor_id, s.body, s.timestamp, s.voiding) for s in statements
+    ]
 
 
 @dataclass(frozen=True)

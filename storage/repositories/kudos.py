@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, delete, or_, select, update
 
 from storage.models import Kudos
 from storage.repositories._sql import insert_ignoring_duplicates
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, aware_utc
 
 
 def add(session: Session, kudos: Kudos) -> bool:
@@ -119,11 +119,4 @@ def leaders(
     if since is not None:
         query = query.where(Kudos.created_at >= since)
     query = query.group_by(person).order_by(count.desc(), reached.asc(), person).limit(limit)
-    return [(user_id, n, _aware(at)) for user_id, n, at in session.exec(query)]
-
-
-def _aware(value: datetime | str) -> datetime:
-    # Aggregates bypass the column type; SQLite hands back naive text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return [(user_id, n, aware_utc(at)) for user_id, n, at in session.exec(query)]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, delete, select
 
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, OutboxStatement
 from storage.repositories._sql import insert_ignoring_duplicates
+from storage.types import aware_utc
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,8 @@ def counts(session: Session) -> OutboxCounts:
         pending=by_status.get(OUTBOX_PENDING, 0),
         dead=by_status.get(OUTBOX_DEAD, 0),
         sent=by_status.get(OUTBOX_SENT, 0),
-        oldest_pending_at=_aware(oldest),
-        last_sent_at=_aware(last_sent),
+        oldest_pending_at=aware_utc(oldest),
+        last_sent_at=aware_utc(last_sent),
     )
 
 
@@ -226,15 +227,6 @@ def bodies_since(
         query = query.where(OutboxStatement.actor_id == actor_id)
     query = query.order_by(col(OutboxStatement.statement_timestamp), col(OutboxStatement.seq))
     yield from session.exec(query.execution_options(yield_per=500))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates bypass the column type, so SQLite hands back naive (or string) values.
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def delete_statements(session: Session, statement_ids: Sequence[str]) -> int:
