@@ -47,7 +47,18 @@ class WorkspaceFacts:
 
 
 def required_scopes(settings: Settings) -> set[str]:
-    scopes = {"commands", "chat:write", "chat:write.public", "users:read"}
+    scopes = {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "users:read",
+        # Reaction kudos: the events, and reading the reacted-to message (thread, author kind).
+        "reactions:read",
+        "channels:history",
+        "groups:history",
+        # DMs to people who must act (e.g. a giver whose kudos an admin removed).
+        "im:write",
+    }
     if settings.xapi_actor == "email":
         scopes.add("users:read.email")
     return scopes
@@ -157,6 +168,7 @@ def build_services(
                 settings.kudos_manager_daily_limit,
                 settings.kudos_managers,
             ),
+            settings.lnd_admins,
         ),
     )
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import guild, kudos
+from handlers import guild, kudos, kudos_reactions, kudos_shortcuts, unhandled
 
-MODULES = (guild, kudos)
+# `unhandled` comes last: it acks whatever the capabilities before it did not match.
+MODULES = (guild, kudos, kudos_reactions, kudos_shortcuts, unhandled)
 
 
 def register_all(app: AsyncApp, services: Services) -> None:

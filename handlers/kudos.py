@@ -7,6 +7,7 @@ statements. After the ack: post the recognition.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -133,26 +134,24 @@ def register(app: AsyncApp, services: Services) -> None:
         )
 
     @guarded
-    async def post_recognition(
+    async def post_command_recognition(
         command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
         kudos = context.get("kudos")
         if not kudos:
             return
         giver_id = command["user_id"]
-        text = recognition_text(giver_id, kudos["receivers"], kudos["reason"])
-        blocks = recognition_blocks(giver_id, kudos["receivers"], kudos["reason"], kudos["values"])
-        try:
-            posted = await client.chat_postMessage(
-                channel=command["channel_id"], text=text, blocks=blocks
-            )
-        except SlackApiError as error:
-            if error_code(error) not in UNREACHABLE_BY_BOT:
-                raise
+        recognition = (giver_id, kudos["receivers"], kudos["reason"], kudos["values"])
+        posted = await post_recognition(
+            services, client, kudos["ids"], *recognition, command["channel_id"]
+        )
+        if not posted:
             # A private channel without the bot, or a DM between people: answer in place.
-            await respond(text=text, blocks=blocks, response_type="in_channel")
-            return
-        await services.run(services.kudos.record_post, kudos["ids"], posted["ts"], None)
+            await respond(
+                text=recognition_text(*recognition[:3]),
+                blocks=recognition_blocks(*recognition),
+                response_type="in_channel",
+            )
 
     @guarded
     async def undo_kudos(
@@ -185,13 +184,46 @@ def register(app: AsyncApp, services: Services) -> None:
             await respond(text=undo["refused"], response_type="ephemeral", replace_original=False)
             return
         if undo.get("post_ts"):
-            try:
-                await client.chat_delete(channel=undo["channel"], ts=undo["post_ts"])
-            except SlackApiError as error:
-                # Already deleted by someone: the kudos are revoked all the same.
-                if error_code(error) != "message_not_found":
-                    raise
+            await delete_post(client, undo["channel"], undo["post_ts"])
         await respond(text=undone_text(undo["receivers"]), replace_original=True)
 
-    app.command("/kudos")(ack=give_kudos, lazy=[post_recognition])
+    app.command("/kudos")(ack=give_kudos, lazy=[post_command_recognition])
     app.action(UNDO_ACTION)(ack=undo_kudos, lazy=[finish_undo])
+
+
+async def post_recognition(
+    services: Services,
+    client: AsyncWebClient,
+    kudos_ids: Sequence[str],
+    giver_id: str,
+    receiver_ids: Sequence[str],
+    reason: str,
+    values: Sequence[str],
+    channel: str,
+    thread_ts: str | None = None,
+) -> bool:
+    """Posts the recognition (as a thread reply when `thread_ts` is given) and remembers where,
+    for undo and removal. False when the bot cannot post in that channel."""
+    try:
+        posted = await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=recognition_text(giver_id, receiver_ids, reason),
+            blocks=recognition_blocks(giver_id, receiver_ids, reason, values),
+        )
+    except SlackApiError as error:
+        if error_code(error) not in UNREACHABLE_BY_BOT:
+            raise
+        return False
+    await services.run(services.kudos.record_post, kudos_ids, posted["ts"], None)
+    return True
+
+
+async def delete_post(client: AsyncWebClient, channel: str, ts: str) -> None:
+    """Deletes a recognition post whose kudos were revoked."""
+    try:
+        await client.chat_delete(channel=channel, ts=ts)
+    except SlackApiError as error:
+        # Someone deleted it already: the kudos are revoked all the same.
+        if error_code(error) != "message_not_found":
+            raise

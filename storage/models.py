@@ -61,6 +61,8 @@ class Kudos(SQLModel, table=True):
         UniqueConstraint("team_id", "source_key", "receiver_id", name="uq_kudos_source"),
         Index("ix_kudos_giver_created", "team_id", "giver_id", "created_at"),
         Index("ix_kudos_receiver_created", "team_id", "receiver_id", "created_at"),
+        Index("ix_kudos_message", "team_id", "channel_id", "message_ts"),
+        Index("ix_kudos_post", "team_id", "channel_id", "post_ts"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -72,6 +74,8 @@ class Kudos(SQLModel, table=True):
     channel_id: str = Field(max_length=32)
     source: str = Field(max_length=16)
     source_key: str = Field(max_length=128)
+    message_ts: str | None = Field(default=None, max_length=32)
+    """The message the kudos is for (reactions and the Give kudos shortcut); None for /kudos."""
     post_ts: str | None = Field(default=None, max_length=32)
     permalink: str | None = Field(default=None, max_length=512)
     give_statement_id: str = Field(max_length=36)

@@ -15,6 +15,7 @@ from bot.domain.people import Profile
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
 from storage.database import Database
 from storage.models import Kudos
+from storage.repositories import events as events_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
 
@@ -52,12 +53,22 @@ def read_intent(command_text: str) -> KudosIntent:
             f"Start with the person you want to thank, picked with @. For example: `{EXAMPLE}`"
         )
     reason = parsed.words_after_leading_users().strip()
+    check_reason(reason, f" For example: `{EXAMPLE}`")
+    return KudosIntent(receivers, reason, parsed.tags)
+
+
+def check_reason(reason: str, example: str = "") -> None:
     if len(reason.split()) < MIN_REASON_WORDS:
         raise KudosRefused(
-            f"Add a reason of at least {MIN_REASON_WORDS} words, so people know what it was for. "
-            f"For example: `{EXAMPLE}`"
+            f"Add a reason of at least {MIN_REASON_WORDS} words, so people know what it was for."
+            + example
         )
-    return KudosIntent(receivers, reason, parsed.tags)
+
+
+def read_values(typed: str) -> tuple[str, ...]:
+    """Values typed into a form field: `#teamwork, python` → ("teamwork", "python")."""
+    words = typed.replace(",", " ").split()
+    return tuple(dict.fromkeys(v for v in (text.normalise_tag(w.lstrip("#")) for w in words) if v))
 
 
 def check_receivers(giver_id: str, receivers: Sequence[Profile]) -> None:
@@ -92,6 +103,8 @@ class GiveKudos:
     source_key: str
     """Unique per request (a command's trigger id, an event id): a redelivery records nothing new."""
     permalink: str | None = None
+    message_ts: str | None = None
+    """The message the kudos is for, in `channel_id` (reactions and the message shortcut)."""
 
 
 @dataclass(frozen=True)
@@ -151,9 +164,22 @@ class UndoRefused(KudosRefused):
 class Revoked:
     """Kudos just revoked, with where their recognition was posted (to delete it)."""
 
+    giver_id: str
     receiver_ids: tuple[str, ...]
     channel_id: str
     post_ts: str | None
+    reason: str
+
+    @classmethod
+    def of(cls, kudos: Sequence[Kudos]) -> Revoked:
+        first = kudos[0]
+        return cls(
+            first.giver_id,
+            tuple(k.receiver_id for k in kudos),
+            first.channel_id,
+            first.post_ts,
+            first.reason,
+        )
 
 
 PERIODS = ("week", "month", "all")
@@ -211,11 +237,13 @@ class KudosService:
         statements: StatementBuilder,
         clock: Clock,
         limits: KudosLimits,
+        admins: frozenset[str] = frozenset(),
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._limits = limits
+        self._admins = admins
 
     def give(self, request: GiveKudos) -> KudosGiven:
         """Stores one kudos per receiver with its `give` and `receive` statements, atomically.
@@ -237,7 +265,7 @@ class KudosService:
                 session, request.team_id, giver.user_id, day_start, day_end
             )
             quota = Quota(self._limits.for_giver(giver.user_id), used, day_end)
-            if kudos_repo.existing(session, kudos_ids):
+            if kudos_repo.existing(session, kudos_ids) or self._reacted_already(session, request):
                 # A redelivered request: it was counted the first time.
                 return KudosGiven(tuple(kudos_ids), False, quota)
             if used + len(request.receivers) > quota.limit:
@@ -246,6 +274,22 @@ class KudosService:
                 self._record(session, request, kudos_id, receiver, now)
         return KudosGiven(
             tuple(kudos_ids), True, Quota(quota.limit, used + len(kudos_ids), day_end)
+        )
+
+    @staticmethod
+    def _reacted_already(session: Session, request: GiveKudos) -> bool:
+        """One person's reactions count once per message (skin-tone variants are one emoji)."""
+        if request.source != "reaction" or request.message_ts is None:
+            return False
+        return bool(
+            kudos_repo.standing_for_message(
+                session,
+                request.team_id,
+                request.channel_id,
+                request.message_ts,
+                request.giver.user_id,
+                "reaction",
+            )
         )
 
     def _record(
@@ -262,6 +306,7 @@ class KudosService:
                 channel_id=request.channel_id,
                 permalink=request.permalink,
                 timestamp=now,
+                message_ts=request.message_ts,
             )
         )
         kudos_repo.add(
@@ -276,6 +321,7 @@ class KudosService:
                 channel_id=request.channel_id,
                 source=request.source,
                 source_key=request.source_key,
+                message_ts=request.message_ts,
                 permalink=request.permalink,
                 give_statement_id=give.id,
                 receive_statement_id=receive.id,
@@ -306,9 +352,50 @@ class KudosService:
                 )
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
             self._void(session, team_id, standing, requester, cause=f"undo:{source_key}", now=now)
-        return Revoked(
-            tuple(k.receiver_id for k in standing), standing[0].channel_id, standing[0].post_ts
-        )
+        return Revoked.of(standing)
+
+    def withdraw_reaction(
+        self, team_id: str, channel_id: str, message_ts: str, remover: Profile, event_id: str
+    ) -> Revoked | None:
+        """The reactor removed their kudos reaction: revoke what it gave and void its statements.
+
+        None when there is nothing standing. The event id is claimed in the same transaction, so
+        a redelivered removal can never revoke kudos given by a later reaction.
+        """
+        now = self._clock()
+        with self._database.transaction() as session:
+            if not events_repo.claim_event(session, team_id, event_id, now):
+                return None
+            standing = kudos_repo.standing_for_message(
+                session, team_id, channel_id, message_ts, remover.user_id, "reaction"
+            )
+            if not standing:
+                return None
+            kudos_repo.mark_revoked(session, [k.id for k in standing], now)
+            self._void(session, team_id, standing, remover, cause=f"reaction:{event_id}", now=now)
+        return Revoked.of(standing)
+
+    def remove(self, team_id: str, channel_id: str, post_ts: str, admin: Profile) -> Revoked:
+        """An L&D admin removes the kudos a recognition post announced; raises `KudosRefused`."""
+        if admin.user_id not in self._admins:
+            raise KudosRefused(
+                "Only L&D admins can remove kudos. If these shouldn't stand, ask "
+                + (", ".join(f"<@{uid}>" for uid in sorted(self._admins)) or "your L&D team")
+                + "."
+            )
+        now = self._clock()
+        with self._database.transaction() as session:
+            announced = kudos_repo.from_post(session, team_id, channel_id, post_ts)
+            if not announced:
+                raise KudosRefused(
+                    "That message isn't a kudos recognition I posted, so there is nothing to remove."
+                )
+            standing = [k for k in announced if k.revoked_at is None]
+            if not standing:
+                raise KudosRefused("Those kudos were already taken back.")
+            kudos_repo.mark_revoked(session, [k.id for k in standing], now)
+            self._void(session, team_id, standing, admin, cause=f"removed:{post_ts}", now=now)
+        return Revoked.of(standing)
 
     def _void(
         self,

@@ -10,9 +10,13 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     SectionBlock,
+    UserMultiSelectElement,
 )
+from slack_sdk.models.views import View
 
 
 def _people(user_ids: Sequence[str]) -> str:
@@ -22,18 +26,22 @@ def _people(user_ids: Sequence[str]) -> str:
     return ", ".join(mentions[:-1]) + " and " + mentions[-1]
 
 
+# A reaction carries no words: its recognition points at the message it was given for.
+FOR_THIS_MESSAGE = "for this message"
+
+
 def recognition_text(giver_id: str, receiver_ids: Sequence[str], reason: str) -> str:
+    if not reason:
+        return f":trophy: <@{giver_id}> gave kudos to {_people(receiver_ids)} {FOR_THIS_MESSAGE}"
     return f":trophy: <@{giver_id}> gave kudos to {_people(receiver_ids)}: {reason}"
 
 
 def recognition_blocks(
     giver_id: str, receiver_ids: Sequence[str], reason: str, values: Sequence[str]
 ) -> list[dict[str, Any]]:
-    blocks: list[Any] = [
-        SectionBlock(
-            text=MarkdownTextObject(text=f":trophy: *Kudos to {_people(receiver_ids)}*\n{reason}")
-        )
-    ]
+    headline = f":trophy: *Kudos to {_people(receiver_ids)}*"
+    body = f"{headline}\n{reason}" if reason else f"{headline} {FOR_THIS_MESSAGE}"
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=body))]
     context = f"From <@{giver_id}>"
     if values:
         context += " · " + " ".join(f"`#{value}`" for value in values)
@@ -124,3 +132,69 @@ def leaderboard_blocks(
         ),
     ]
     return [block.to_dict() for block in blocks]
+
+
+GIVE_KUDOS_SHORTCUT = "give_kudos"
+REMOVE_KUDOS_SHORTCUT = "remove_kudos"
+GIVE_KUDOS_VIEW = "give_kudos"
+RECEIVERS_BLOCK, RECEIVERS_INPUT = "receivers", "receivers_input"
+REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
+VALUES_BLOCK, VALUES_INPUT = "values", "values_input"
+
+
+def give_kudos_modal(author_id: str, private_metadata: str) -> dict[str, Any]:
+    """The Give kudos form: the message's author prefilled, a reason, optional values."""
+    return View(
+        type="modal",
+        callback_id=GIVE_KUDOS_VIEW,
+        title="Give kudos",
+        submit="Give kudos",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            InputBlock(
+                block_id=RECEIVERS_BLOCK,
+                label="Who",
+                element=UserMultiSelectElement(
+                    action_id=RECEIVERS_INPUT, initial_users=[author_id], max_selected_items=10
+                ),
+            ),
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label="What for",
+                hint="A few words, so people know what it was for.",
+                element=PlainTextInputElement(
+                    action_id=REASON_INPUT,
+                    multiline=True,
+                    max_length=1000,
+                    placeholder="for the clear write-up of the outage",
+                ),
+            ),
+            InputBlock(
+                block_id=VALUES_BLOCK,
+                label="Values",
+                optional=True,
+                hint="Tags such as #teamwork or a skill such as #python.",
+                element=PlainTextInputElement(
+                    action_id=VALUES_INPUT, max_length=200, placeholder="#teamwork #python"
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def removed_text(revoked_receivers: Sequence[str], giver_id: str) -> str:
+    return (
+        f"Removed: the kudos from <@{giver_id}> to {_people(revoked_receivers)} no longer count, "
+        "and I've told the giver."
+    )
+
+
+def removed_notice(admin_id: str, receiver_ids: Sequence[str], reason: str) -> str:
+    """The giver's DM when an L&D admin removes their kudos."""
+    what = f" (“{reason}”)" if reason else ""
+    return (
+        f"<@{admin_id}> from L&D removed your kudos to {_people(receiver_ids)}{what}. "
+        "They no longer count, and any of today's quota they used is yours again. "
+        f"Questions? Ask <@{admin_id}>."
+    )

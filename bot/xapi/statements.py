@@ -96,6 +96,8 @@ class KudosFacts:
     channel_id: str
     permalink: str | None
     timestamp: datetime
+    message_ts: str | None = None
+    """The Slack message the kudos is for (a reaction's or the shortcut's), linked as context."""
 
 
 class StatementBuilder:
@@ -155,9 +157,13 @@ class StatementBuilder:
             verb=_verb(v.GIVE),
             object=badge,
             result=result,
-            context=self._context(facts.channel_id, facts.skills, give_extensions),
+            context=self._context(
+                facts.channel_id, facts.skills, give_extensions, facts.message_ts, facts.permalink
+            ),
         )
-        receive_context = self._context(facts.channel_id, facts.skills, extensions)
+        receive_context = self._context(
+            facts.channel_id, facts.skills, extensions, facts.message_ts, facts.permalink
+        )
         receive_context.statement = StatementRef(id=give_id)
         receive = Statement(
             id=receive_id,
@@ -187,9 +193,21 @@ class StatementBuilder:
     # Helpers ---------------------------------------------------------------------------------
 
     def _context(
-        self, channel_id: str | None, skills: Sequence[str], extensions: dict[str, Any]
+        self,
+        channel_id: str | None,
+        skills: Sequence[str],
+        extensions: dict[str, Any],
+        message_ts: str | None = None,
+        permalink: str | None = None,
     ) -> Context:
         parent = []
+        if channel_id and message_ts:
+            parent.append(
+                Activity(
+                    id=self.activity_id("messages", channel_id, message_ts),
+                    definition=ActivityDefinition(type=v.CHAT_MESSAGE, more_info=permalink),
+                )
+            )
         if channel_id:
             parent.append(
                 Activity(

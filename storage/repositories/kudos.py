@@ -29,6 +29,35 @@ def from_source(session: Session, team_id: str, source_key: str) -> list[Kudos]:
     )
 
 
+def standing_for_message(
+    session: Session, team_id: str, channel_id: str, message_ts: str, giver_id: str, source: str
+) -> list[Kudos]:
+    """The giver's kudos for one message, given one way (e.g. "reaction"), not revoked."""
+    return list(
+        session.exec(
+            select(Kudos).where(
+                Kudos.team_id == team_id,
+                Kudos.channel_id == channel_id,
+                Kudos.message_ts == message_ts,
+                Kudos.giver_id == giver_id,
+                Kudos.source == source,
+                col(Kudos.revoked_at).is_(None),
+            )
+        )
+    )
+
+
+def from_post(session: Session, team_id: str, channel_id: str, post_ts: str) -> list[Kudos]:
+    """The kudos a recognition post announced."""
+    return list(
+        session.exec(
+            select(Kudos).where(
+                Kudos.team_id == team_id, Kudos.channel_id == channel_id, Kudos.post_ts == post_ts
+            )
+        )
+    )
+
+
 def mark_revoked(session: Session, kudos_ids: Sequence[str], now: datetime) -> None:
     session.execute(
         update(Kudos)

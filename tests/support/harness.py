@@ -21,8 +21,11 @@ from tests.support.slack import (
     SIGNING_SECRET,
     FakeSlack,
     block_action_body,
+    event_body,
+    message_shortcut_body,
     sign,
     slash_command_body,
+    view_submission_body,
 )
 
 
@@ -67,8 +70,13 @@ class BotHarness:
     def url(self) -> str:
         return str(self._server.make_url("/slack/events"))
 
-    async def post(self, body: str, headers: dict[str, str]) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+    async def post(
+        self,
+        body: str,
+        headers: dict[str, str],
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> tuple[int, Any]:
+        headers = {"Content-Type": content_type, **headers}
         async with self._http.post(self.url, data=body.encode(), headers=headers) as response:
             text = await response.text()
             if response.content_type == "application/json":
@@ -93,6 +101,37 @@ class BotHarness:
         result = await self.post(body, sign(body))
         await self.settle()
         return result
+
+    async def event(self, event: dict[str, Any], event_id: str) -> tuple[int, Any]:
+        """Delivers an Events API event (signed JSON) and waits for its lazy work.
+
+        Sending the same `event_id` again is what Slack's retries look like.
+        """
+        body = event_body(event, event_id)
+        result = await self.post(body, sign(body), content_type="application/json")
+        await self.settle()
+        return result
+
+    async def shortcut(
+        self, callback_id: str, user: str, message: dict[str, Any], channel: str = "C0GENERAL"
+    ) -> tuple[int, Any]:
+        """Runs a message shortcut on `message` and waits for its lazy work."""
+        body = message_shortcut_body(callback_id, user, message, channel, self.slack.response_url)
+        result = await self.post(body, sign(body))
+        await self.settle()
+        return result
+
+    async def submit(
+        self, view: dict[str, Any], values: dict[str, Any], user: str, view_id: str = "V0FORM"
+    ) -> tuple[int, Any]:
+        """Submits a modal as `user` filled it in, and waits for the lazy work after the ack."""
+        body = view_submission_body(view, view_id, values, user)
+        result = await self.post(body, sign(body))
+        await self.settle()
+        return result
+
+    def opened_views(self) -> list[dict[str, Any]]:
+        return [call["view"] for call in self.slack.calls_to("views.open")]
 
     async def settle(self) -> None:
         await self.lazy.wait(10)

@@ -20,7 +20,10 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = "T0GUILD"
 WORKSPACE_URL = "https://acme.slack.com/"
 BOT_USER_ID = "UBOT0001"
-DEFAULT_SCOPES = "commands,chat:write,chat:write.public,users:read"
+DEFAULT_SCOPES = (
+    "commands,chat:write,chat:write.public,users:read,reactions:read,channels:history,"
+    "groups:history,im:write"
+)
 
 
 def sign(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -84,6 +87,79 @@ def slash_command_body(
     )
 
 
+def event_body(event: dict[str, Any], event_id: str, team_id: str = TEAM_ID) -> str:
+    """An Events API delivery (JSON), as Slack posts it; a retry reuses the event id."""
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "api_app_id": "A0GUILD",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True}],
+        }
+    )
+
+
+def reaction_event(
+    kind: str, user: str, reaction: str, channel: str, ts: str, item_user: str | None
+) -> dict[str, Any]:
+    """`reaction_added` / `reaction_removed` on a message."""
+    event: dict[str, Any] = {
+        "type": kind,
+        "user": user,
+        "reaction": reaction,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": f"{time.time():.6f}",
+    }
+    if item_user:
+        event["item_user"] = item_user
+    return event
+
+
+def message_shortcut_body(
+    callback_id: str,
+    user_id: str,
+    message: dict[str, Any],
+    channel: str,
+    response_url: str,
+    team_id: str = TEAM_ID,
+) -> str:
+    """A message shortcut (`message_action`), form-encoded like every interaction."""
+    payload = {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
+        "channel": {"id": channel, "name": "general"},
+        "message": message,
+        "message_ts": message["ts"],
+        "trigger_id": f"{time.time_ns()}.{user_id}.trigger",
+        "response_url": response_url,
+        "action_ts": f"{time.time():.6f}",
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    view: dict[str, Any], view_id: str, values: dict[str, Any], user_id: str, team_id: str = TEAM_ID
+) -> str:
+    """Submitting a modal: the view as opened, with `state.values` as the person filled it."""
+    submitted = {**view, "id": view_id, "team_id": team_id, "state": {"values": values}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
+        "api_app_id": "A0GUILD",
+        "trigger_id": f"{time.time_ns()}.{user_id}.trigger",
+        "view": submitted,
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 @dataclass
 class Call:
     method: str
@@ -128,6 +204,10 @@ class FakeSlack:
         default_factory=dict
     )
     delay_s: dict[str, float] = field(default_factory=dict)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """Messages by (channel, ts): those the bot posted and those a test wrote as a person."""
+    channels_without_bot: set[str] = field(default_factory=set)
+    """The bot can't read these (conversations.replies answers not_in_channel)."""
     base_url: str = ""
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -150,6 +230,45 @@ class FakeSlack:
             self.failures.setdefault(method, []).append(
                 (status, body or {"ok": False, "error": "fatal_error"}, headers or {})
             )
+
+    def write(
+        self,
+        channel: str,
+        user: str | None,
+        text: str,
+        thread_ts: str | None = None,
+        bot_id: str | None = None,
+    ) -> str:
+        """A message someone (or, with `bot_id`, an app) wrote; returns its ts."""
+        ts = self._next_ts()
+        message: dict[str, Any] = {"type": "message", "ts": ts, "text": text}
+        if user:
+            message["user"] = user
+        if bot_id:
+            message["bot_id"] = bot_id
+            message["subtype"] = "bot_message"
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages[(channel, ts)] = message
+        return ts
+
+    def react(self, channel: str, ts: str, name: str, user: str, add: bool = True) -> None:
+        """Slack's own record of a reaction, which conversations.replies then shows."""
+        reactions = self.messages[(channel, ts)].setdefault("reactions", [])
+        entry = next((r for r in reactions if r["name"] == name), None)
+        if entry is None:
+            entry = {"name": name, "users": [], "count": 0}
+            reactions.append(entry)
+        if add and user not in entry["users"]:
+            entry["users"].append(user)
+        if not add and user in entry["users"]:
+            entry["users"].remove(user)
+        entry["count"] = len(entry["users"])
+        if not entry["users"]:
+            reactions.remove(entry)
+
+    def _next_ts(self) -> str:
+        return f"{1764500000 + next(self._ts)}.000100"
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [call.args for call in self.calls if call.method == method]
@@ -220,14 +339,47 @@ class FakeSlack:
         channel = args.get("channel", "")
         if channel in self.unreachable_channels:
             return {"ok": False, "error": "channel_not_found"}, {}
-        ts = f"{1764500000 + next(self._ts)}.000100"
-        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}, {}
+        ts = self._next_ts()
+        message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": "B0GUILD"}
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}, {}
 
     def _chat_delete(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        if self.messages.pop((args.get("channel", ""), args.get("ts", "")), None) is None:
+            return {"ok": False, "error": "message_not_found"}, {}
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}, {}
 
-    def _chat_postEphemeral(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        return {"ok": True, "message_ts": f"{1764500000 + next(self._ts)}.000200"}, {}
+    def _chat_getPermalink(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        link = f"{WORKSPACE_URL}archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}, {}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        if channel in self.channels_without_bot:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        message = self.messages.get((channel, ts))
+        if message is None:
+            return {"ok": False, "error": "thread_not_found"}, {}
+        # Like Slack, a reply's thread comes back with its parent first.
+        parent = self.messages.get((channel, message.get("thread_ts") or ts))
+        found = [parent, message] if parent is not None and parent is not message else [message]
+        return {"ok": True, "messages": found, "has_more": False}, {}
+
+    def _conversations_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"ok": True, "channel": {"id": "D" + args.get("users", "").lstrip("UW")}}, {}
+
+    def _views_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}"}}, {}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        if args.get("channel", "") in self.unreachable_channels:
+            return {"ok": False, "error": "channel_not_found"}, {}
+        return {"ok": True, "message_ts": self._next_ts()}, {}
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
@@ -238,7 +390,7 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
         args.update(json.loads(raw or "{}"))
         return args
     args.update(parse_qsl(raw))
-    for key in ("blocks", "attachments"):
+    for key in ("blocks", "attachments", "view"):
         if isinstance(args.get(key), str):
             args[key] = json.loads(args[key])
     return args

@@ -1,0 +1,158 @@
+"""Reaction kudos: the kudos emoji on a message gives its author kudos from the reactor.
+
+Adding is handled after the ack: the event carries no thread or bot information, so the
+message is fetched first. Removing is a database write only, done before the ack so an acked
+removal is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.kudos import GiveKudos, KudosRefused, QuotaExceeded, check_receivers
+from bot.services import Services
+from bot.views.kudos import quota_exceeded_text
+from handlers.guard import error_code, guarded
+from handlers.kudos import delete_post, post_recognition
+from handlers.people import PersonNotFound, profiles
+
+log = logging.getLogger("guildbot.handlers.kudos_reactions")
+
+# The bot is not in the channel, or the message is gone: the reaction does not count.
+UNREADABLE = {"not_in_channel", "channel_not_found", "thread_not_found", "message_not_found"}
+
+
+def emoji_name(reaction: str) -> str:
+    """`trophy::skin-tone-3` → `trophy`: every skin tone is the same emoji."""
+    return reaction.split("::", 1)[0]
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def is_kudos_reaction(event: dict) -> bool:
+        item = event.get("item") or {}
+        # Without item_user the item is not a person's message (a file, or an app's post).
+        return (
+            emoji_name(event.get("reaction", "")) == services.settings.kudos_emoji
+            and item.get("type") == "message"
+            and bool(event.get("item_user"))
+        )
+
+    async def ack_event(ack: AsyncAck) -> None:
+        await ack()
+
+    @guarded
+    async def give_for_reaction(event: dict, body: dict, client: AsyncWebClient) -> None:
+        team_id = body["team_id"]
+        reactor_id, author_id = event["user"], event["item_user"]
+        channel, ts = event["item"]["channel"], event["item"]["ts"]
+        message = await _fetch_message(client, channel, ts)
+        if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
+            return
+        if not _still_reacted(message, reactor_id, services.settings.kudos_emoji):
+            return  # Removed again before we got here: nothing to give.
+        thread_ts = message.get("thread_ts") or ts
+        try:
+            people = await profiles(services, client, team_id, [reactor_id, author_id])
+            author = people[author_id]
+            if author.is_bot:
+                return
+            check_receivers(reactor_id, [author])
+        except PersonNotFound:
+            return
+        except KudosRefused as refusal:
+            await _tell_reactor(client, channel, thread_ts, reactor_id, refusal.message)
+            return
+        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+        try:
+            given = await services.run(
+                services.kudos.give,
+                GiveKudos(
+                    team_id=team_id,
+                    giver=people[reactor_id],
+                    receivers=(author,),
+                    reason="",
+                    values=(),
+                    channel_id=channel,
+                    source="reaction",
+                    source_key=f"reaction:{body['event_id']}",
+                    permalink=permalink,
+                    message_ts=ts,
+                ),
+            )
+        except QuotaExceeded as over:
+            quota = over.quota
+            text = quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)
+            await _tell_reactor(client, channel, thread_ts, reactor_id, text)
+            return
+        if not given.newly_recorded:
+            return  # A redelivery, or a second skin tone of the same emoji.
+        services.forwarder.wake()
+        await post_recognition(
+            services, client, given.kudos_ids, reactor_id, [author_id], "", (), channel, thread_ts
+        )
+
+    @guarded
+    async def withdraw_reaction(
+        ack: AsyncAck, event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        team_id, remover_id = body["team_id"], event["user"]
+        remover = (await profiles(services, client, team_id, [remover_id]))[remover_id]
+        revoked = await services.run(
+            services.kudos.withdraw_reaction,
+            team_id,
+            event["item"]["channel"],
+            event["item"]["ts"],
+            remover,
+            body["event_id"],
+        )
+        if revoked is not None:
+            services.forwarder.wake()
+            context["withdrawn"] = {"channel": revoked.channel_id, "post_ts": revoked.post_ts}
+        await ack()
+
+    @guarded
+    async def delete_recognition(client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        withdrawn = context.get("withdrawn") or {}
+        if withdrawn.get("post_ts"):
+            await delete_post(client, withdrawn["channel"], withdrawn["post_ts"])
+
+    app.event("reaction_added", matchers=[is_kudos_reaction])(
+        ack=ack_event, lazy=[give_for_reaction]
+    )
+    app.event("reaction_removed", matchers=[is_kudos_reaction])(
+        ack=withdraw_reaction, lazy=[delete_recognition]
+    )
+
+
+async def _fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[str, Any] | None:
+    """The reacted-to message, top-level or a thread reply, or None when the bot can't read it."""
+    try:
+        found = await client.conversations_replies(
+            channel=channel, ts=ts, oldest=ts, latest=ts, inclusive=True, limit=2
+        )
+    except SlackApiError as error:
+        if error_code(error) in UNREADABLE:
+            log.info("kudos reaction in %s ignored: %s", channel, error_code(error))
+            return None
+        raise
+    return next((m for m in found.get("messages") or [] if m.get("ts") == ts), None)
+
+
+def _still_reacted(message: dict[str, Any], user_id: str, emoji: str) -> bool:
+    """False only when the message's reactions show the reactor no longer has the emoji."""
+    reactions = [r for r in message.get("reactions") or [] if emoji_name(r["name"]) == emoji]
+    if any(user_id in r.get("users", []) for r in reactions):
+        return True
+    # Slack lists only some of the people when many reacted: absent from a partial list is unknown.
+    return any(r.get("count", 0) > len(r.get("users", [])) for r in reactions)
+
+
+async def _tell_reactor(
+    client: AsyncWebClient, channel: str, thread_ts: str, user_id: str, text: str
+) -> None:
+    await client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, text=text)

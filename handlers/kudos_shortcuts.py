@@ -1,0 +1,249 @@
+"""Message shortcuts: **Give kudos** on any message (threads included, where slash commands
+cannot be used) and, for L&D admins, **Remove kudos** on a recognition post."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.domain.kudos import (
+    GiveKudos,
+    KudosRefused,
+    QuotaExceeded,
+    check_reason,
+    check_receivers,
+    read_values,
+)
+from bot.domain.people import Profile
+from bot.services import Services
+from bot.views.kudos import (
+    GIVE_KUDOS_SHORTCUT,
+    GIVE_KUDOS_VIEW,
+    REASON_BLOCK,
+    REASON_INPUT,
+    RECEIVERS_BLOCK,
+    RECEIVERS_INPUT,
+    REMOVE_KUDOS_SHORTCUT,
+    VALUES_BLOCK,
+    VALUES_INPUT,
+    confirmation_blocks,
+    confirmation_text,
+    give_kudos_modal,
+    quota_exceeded_text,
+    recognition_blocks,
+    recognition_text,
+    removed_notice,
+    removed_text,
+)
+from handlers.guard import guarded
+from handlers.kudos import SLACK_SLOW, delete_post, post_recognition
+from handlers.people import PersonNotFound, profiles
+
+log = logging.getLogger("guildbot.handlers.kudos_shortcuts")
+
+PERMALINK_TIMEOUT_S = 1.0
+APP_MESSAGE = "That message was posted by an app, and kudos are for people."
+SELF_MESSAGE = (
+    "Kudos are for recognising others, so you can't give them for your own message. "
+    "Know someone who helped? Use Give kudos on their message."
+)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def ack_shortcut(ack: AsyncAck) -> None:
+        await ack()
+
+    @guarded
+    async def open_give_form(body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        message, user_id = body["message"], body["user"]["id"]
+        author_id = message.get("user")
+        if message.get("bot_id") or not author_id:
+            await respond(text=APP_MESSAGE, response_type="ephemeral", replace_original=False)
+            return
+        if author_id == user_id:
+            await respond(text=SELF_MESSAGE, response_type="ephemeral", replace_original=False)
+            return
+        channel = body["channel"]["id"]
+        metadata = {
+            "channel": channel,
+            "message_ts": message["ts"],
+            "thread_ts": message.get("thread_ts") or message["ts"],
+            "permalink": await _permalink(client, channel, message["ts"]),
+            "response_url": body.get("response_url"),
+        }
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=give_kudos_modal(author_id, json.dumps(metadata))
+        )
+
+    @guarded
+    async def give_from_form(
+        ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        state = view["state"]["values"]
+        receiver_ids = tuple(state[RECEIVERS_BLOCK][RECEIVERS_INPUT].get("selected_users") or [])
+        reason = (state[REASON_BLOCK][REASON_INPUT].get("value") or "").strip()
+        values = read_values(state[VALUES_BLOCK][VALUES_INPUT].get("value") or "")
+        metadata = json.loads(view["private_metadata"])
+        team_id, giver_id = body["user"]["team_id"], body["user"]["id"]
+        try:
+            check_reason(reason)
+        except KudosRefused as refusal:
+            await ack(response_action="errors", errors={REASON_BLOCK: refusal.message})
+            return
+        people: dict[str, Profile] = {}
+        try:
+            people = await profiles(services, client, team_id, [giver_id, *receiver_ids])
+            receivers = tuple(people[uid] for uid in receiver_ids)
+            check_receivers(giver_id, receivers)
+            given = await services.run(
+                services.kudos.give,
+                GiveKudos(
+                    team_id=team_id,
+                    giver=people[giver_id],
+                    receivers=receivers,
+                    reason=reason,
+                    values=values,
+                    channel_id=metadata["channel"],
+                    source="shortcut",
+                    source_key=f"shortcut:{view['id']}",
+                    permalink=metadata.get("permalink"),
+                    message_ts=metadata["message_ts"],
+                ),
+            )
+        except (KudosRefused, PersonNotFound, QuotaExceeded, TimeoutError) as problem:
+            await ack(
+                response_action="errors", errors={RECEIVERS_BLOCK: plain(_why(problem), people)}
+            )
+            return
+        services.forwarder.wake()
+        context["given"] = {
+            "ids": list(given.kudos_ids),
+            "receivers": list(receiver_ids),
+            "reason": reason,
+            "values": list(values),
+            "left": given.quota.left,
+            "source_key": f"shortcut:{view['id']}",
+            "newly": given.newly_recorded,
+        }
+        await ack()
+
+    @guarded
+    async def post_form_recognition(
+        body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        given = context.get("given")
+        if not given or not given["newly"]:
+            return
+        metadata = json.loads(view["private_metadata"])
+        giver_id = body["user"]["id"]
+        recognition = (giver_id, given["receivers"], given["reason"], given["values"])
+        channel, thread_ts = metadata["channel"], metadata["thread_ts"]
+        confirmation = confirmation_text(given["receivers"], given["left"])
+        undo = confirmation_blocks(confirmation, given["source_key"])
+        if await post_recognition(services, client, given["ids"], *recognition, channel, thread_ts):
+            await client.chat_postEphemeral(
+                channel=channel, user=giver_id, thread_ts=thread_ts, text=confirmation, blocks=undo
+            )
+            return
+        # The bot is not in this channel: the shortcut's response URL still reaches it.
+        if metadata.get("response_url"):
+            webhook = AsyncWebhookClient(metadata["response_url"])
+            await webhook.send(
+                text=recognition_text(*recognition[:3]),
+                blocks=recognition_blocks(*recognition),
+                response_type="in_channel",
+            )
+            await webhook.send(text=confirmation, blocks=undo, response_type="ephemeral")
+
+    @guarded
+    async def remove_kudos(
+        ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        team_id, admin_id = body["user"]["team_id"], body["user"]["id"]
+        try:
+            admin = (await profiles(services, client, team_id, [admin_id]))[admin_id]
+            revoked = await services.run(
+                services.kudos.remove, team_id, body["channel"]["id"], body["message"]["ts"], admin
+            )
+        except (KudosRefused, TimeoutError) as refusal:
+            context["removal"] = {"refused": _why(refusal)}
+            await ack()
+            return
+        services.forwarder.wake()
+        context["removal"] = {
+            "giver": revoked.giver_id,
+            "receivers": list(revoked.receiver_ids),
+            "reason": revoked.reason,
+            "channel": revoked.channel_id,
+            "post_ts": revoked.post_ts,
+        }
+        await ack()
+
+    @guarded
+    async def finish_removal(
+        body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        removal = context.get("removal") or {}
+        if "refused" in removal:
+            await respond(text=removal["refused"], response_type="ephemeral")
+            return
+        if removal.get("post_ts"):
+            await delete_post(client, removal["channel"], removal["post_ts"])
+        dm = await client.conversations_open(users=removal["giver"])
+        await client.chat_postMessage(
+            channel=dm["channel"]["id"],
+            text=removed_notice(body["user"]["id"], removal["receivers"], removal["reason"]),
+        )
+        await respond(
+            text=removed_text(removal["receivers"], removal["giver"]), response_type="ephemeral"
+        )
+
+    app.shortcut(GIVE_KUDOS_SHORTCUT)(ack=ack_shortcut, lazy=[open_give_form])
+    app.view(GIVE_KUDOS_VIEW)(ack=give_from_form, lazy=[post_form_recognition])
+    app.shortcut(REMOVE_KUDOS_SHORTCUT)(ack=remove_kudos, lazy=[finish_removal])
+
+
+def _why(problem: Exception) -> str:
+    """What to show on the form (or ephemerally) for a refusal."""
+    if isinstance(problem, KudosRefused):
+        return problem.message
+    if isinstance(problem, PersonNotFound):
+        return f"I couldn't find <@{problem.user_id}> in this workspace."
+    if isinstance(problem, QuotaExceeded):
+        quota = problem.quota
+        return quota_exceeded_text(quota.limit, quota.left, problem.wanted, quota.resets_at)
+    return SLACK_SLOW
+
+
+_MARKUP = re.compile(r"<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>|<!date\^[^|>]*\|(?P<fallback>[^>]*)>")
+
+
+def plain(text: str, people: dict[str, Profile]) -> str:
+    """Form errors are plain text: mentions become names, dates their fallback wording."""
+
+    def readable(match: re.Match[str]) -> str:
+        if match["user"]:
+            person = people.get(match["user"])
+            return person.name if person else "One of the people you picked"
+        return match["fallback"]
+
+    return _MARKUP.sub(readable, text)
+
+
+async def _permalink(client: AsyncWebClient, channel: str, ts: str) -> str | None:
+    """The message's permalink for the xAPI context; the form opens without it if Slack is slow."""
+    try:
+        response = await asyncio.wait_for(
+            client.chat_getPermalink(channel=channel, message_ts=ts), PERMALINK_TIMEOUT_S
+        )
+    except (TimeoutError, SlackApiError) as error:
+        log.info("no permalink for %s/%s: %s", channel, ts, error)
+        return None
+    return response.get("permalink")

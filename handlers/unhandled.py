@@ -1,0 +1,21 @@
+"""Acks subscribed events that no capability wants.
+
+Bolt answers 404 to an event no listener matches, and Slack then retries it and eventually
+disables the subscription. Registered last, so every capability's listener is tried first.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.services import Services
+
+SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def ignore(ack: AsyncAck) -> None:
+        await ack()
+
+    for event_type in SUBSCRIBED_EVENTS:
+        app.event(event_type)(ignore)
