@@ -13,7 +13,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @guarded
     async def show_help(ack: AsyncAck, command: dict) -> None:
         option = (command.get("text") or "").strip().lower()
-        blocks = guild_help_blocks()
+        blocks = guild_help_blocks(services.settings.kudos_emoji)
         if option not in ("", "help"):
             await ack(
                 text=f"I don't know `/guild {option}`. Here is what I can do:",

@@ -23,7 +23,7 @@ from bot.domain.kudos import (
     read_period,
 )
 from bot.services import Services
-from bot.views.help import KUDOS, command_help_text
+from bot.views.help import command_help_text, kudos_help
 from bot.views.kudos import (
     PERIOD_TITLES,
     UNDO_ACTION,
@@ -54,7 +54,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         text = (command.get("text") or "").strip()
         if text.lower() in ("", "help"):
-            await ack(text=command_help_text(KUDOS))
+            await ack(text=command_help_text(kudos_help(services.settings.kudos_emoji)))
             return
         first, _, rest = text.partition(" ")
         if first.lower() == "leaderboard":

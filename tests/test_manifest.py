@@ -84,6 +84,6 @@ def test_bot_display_name_has_no_spaces(manifest: dict[str, Any]) -> None:
 
 
 def test_guild_help_lists_every_command(manifest: dict[str, Any]) -> None:
-    help_text = json.dumps(guild_help_blocks())
+    help_text = json.dumps(guild_help_blocks("trophy"))
     for command in manifest["features"]["slash_commands"]:
         assert command["command"] in help_text

@@ -21,21 +21,35 @@ GUILD = CommandHelp(
     "guildbot at a glance",
     (("/guild help", "every command, with examples"),),
 )
-KUDOS = CommandHelp(
-    "/kudos",
-    "recognise a colleague",
-    (
-        (
-            "/kudos @person [@another …] <why> [#value …]",
-            "thank one or more people; the reason needs at least 3 words, values are optional tags",
-        ),
-        ("/kudos leaderboard [week|month|all]", "top receivers and givers (default: this week)"),
-        ("/kudos help", "this help"),
-    ),
-    note="Example: `/kudos @Dana for the clear incident write-up #teamwork`",
-)
 
-COMMANDS: tuple[CommandHelp, ...] = (KUDOS, GUILD)
+
+def kudos_help(emoji: str) -> CommandHelp:
+    return CommandHelp(
+        "/kudos",
+        "recognise a colleague",
+        (
+            (
+                "/kudos @person [@another …] <why> [#value …]",
+                "thank one or more people; the reason needs at least 3 words, "
+                "values are optional tags",
+            ),
+            (
+                "/kudos leaderboard [week|month|all]",
+                "top receivers and givers (default: this week)",
+            ),
+            ("/kudos help", "this help"),
+        ),
+        note=(
+            "Example: `/kudos @Dana for the clear incident write-up #teamwork`\n"
+            f"React with :{emoji}: to thank a message's author (in channels guildbot is in; "
+            "remove the reaction to take it back). In a thread, use the *Give kudos* "
+            "message shortcut (⋮ → Give kudos)."
+        ),
+    )
+
+
+def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
+    return (kudos_help(kudos_emoji), GUILD)
 
 
 def command_help_text(help_: CommandHelp) -> str:
@@ -46,9 +60,12 @@ def command_help_text(help_: CommandHelp) -> str:
     return "\n".join(lines)
 
 
-def guild_help_blocks() -> list[dict[str, Any]]:
+def guild_help_blocks(kudos_emoji: str) -> list[dict[str, Any]]:
     blocks: list[Any] = [HeaderBlock(text="guildbot commands")]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=command_help_text(h))) for h in COMMANDS]
+    blocks += [
+        SectionBlock(text=MarkdownTextObject(text=command_help_text(h)))
+        for h in commands(kudos_emoji)
+    ]
     blocks.append(
         ContextBlock(
             elements=[
@@ -64,4 +81,4 @@ def guild_help_blocks() -> list[dict[str, Any]]:
 
 def guild_help_text() -> str:
     """The plain-text fallback Slack shows in notifications."""
-    return "guildbot commands: " + ", ".join(h.command for h in COMMANDS)
+    return "guildbot commands: " + ", ".join(h.command for h in commands("trophy"))

@@ -318,3 +318,17 @@ async def test_a_reactors_quota_follows_their_own_time_zone(
         assert [k.receiver_id for k in kudos_rows(bot)] == ["U0BOB", "U0ANN"]
     finally:
         await bot.close()
+
+
+async def test_kudos_help_explains_reactions_and_where_they_count(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    bot = await BotHarness(settings_for(tmp_path, slack, KUDOS_EMOJI="clap"), slack).start()
+    try:
+        _, reply = await bot.command("/kudos", "help", "U0ANN")
+    finally:
+        await bot.close()
+
+    assert ":clap:" in reply["text"]
+    assert "channels guildbot is in" in reply["text"]
+    assert "Give kudos" in reply["text"]
