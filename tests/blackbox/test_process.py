@@ -30,7 +30,15 @@ from tests.support.process import (
     free_port,
     run_bot_once,
 )
-from tests.support.slack import SIGNING_SECRET, WORKSPACE_URL, FakeSlack, sign, slash_command_body
+from tests.support.slack import (
+    SIGNING_SECRET,
+    WORKSPACE_URL,
+    FakeSlack,
+    event_body,
+    reaction_event,
+    sign,
+    slash_command_body,
+)
 
 # The session-wide real LRS; it skips (with the reason shown by -ra) when not installed.
 real_lrs = lrs_support.real_lrs
@@ -245,6 +253,62 @@ def _forwarder_in(bot: BotProcess, state: str) -> Callable[[], Awaitable[bool]]:
         return (await bot.health())["forwarder"]["state"] == state
 
     return check
+
+
+# Reaction kudos: events with Slack's retries, voiding that reaches the LRS ---------------------
+
+
+async def deliver(bot: BotProcess, event: dict[str, Any], event_id: str, retry: int = 0) -> int:
+    """One Events API delivery; Slack marks its retries with X-Slack-Retry-Num."""
+    body = event_body(event, event_id)
+    headers = sign(body)
+    if retry:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    status, _ = await bot.post(body, headers, content_type="application/json")
+    return status
+
+
+@pytest.mark.lrs
+async def test_reaction_kudos_and_their_removal_reach_the_lrs_once_voided(
+    start_bot: StartBot, slack: FakeSlack, real_lrs: RealLrs
+) -> None:
+    reactor, author = new_person(slack, "Reactor"), new_person(slack, "Author")
+    bot = await start_bot(**lrs_env(real_lrs.endpoint))
+    ts = slack.write("C0GENERAL", author, "Here is how I fixed the flaky test")
+    slack.react("C0GENERAL", ts, "trophy::skin-tone-2", reactor)
+    added = reaction_event(
+        "reaction_added", reactor, "trophy::skin-tone-2", "C0GENERAL", ts, author
+    )
+
+    # The first delivery and two retries of the same event.
+    assert [await deliver(bot, added, "EvBB1", retry) for retry in (0, 1, 2)] == [200] * 3
+
+    await eventually(lambda: kudos_rows(bot) and kudos_rows(bot)[0].post_ts, what="the kudos")
+    [row] = kudos_rows(bot)
+    assert (row.giver_id, row.receiver_id, row.source) == (reactor, author, "reaction")
+    [reply] = [c for c in slack.calls_to("chat.postMessage") if c.get("thread_ts") == ts]
+    assert f"<@{author}>" in reply["text"]
+    await eventually(_outbox_empty(bot), timeout=20, what="the kudos statements to reach the LRS")
+    assert await lrs_ids(real_lrs, GIVE, reactor) == [row.give_statement_id]
+
+    slack.react("C0GENERAL", ts, "trophy::skin-tone-2", reactor, add=False)
+    removed = {**added, "type": "reaction_removed"}
+    assert [await deliver(bot, removed, "EvBB2", retry) for retry in (0, 1)] == [200, 200]
+
+    await eventually(_outbox_empty(bot), timeout=20, what="the voiding statements to reach the LRS")
+    assert kudos_rows(bot)[0].revoked_at is not None
+    for statement_id in (row.give_statement_id, row.receive_statement_id):
+        status, _ = await real_lrs.statement(statement_id)
+        assert status == 404  # voided statements are no longer returned by id
+        status, voided = await real_lrs.voided_statement(statement_id)
+        assert status == 200 and voided["id"] == statement_id
+    # Queries by verb no longer find the give statement; per the spec they return instead the
+    # voiding statement that targets it.
+    voids = [r for r in outbox_rows(bot) if r.voiding]
+    assert set(await lrs_ids(real_lrs, GIVE, reactor)) <= {r.statement_id for r in voids}
+    # Exactly two voiding statements, each sent once, whoever redelivered what.
+    assert len(voids) == 2 and {r.status for r in voids} == {"sent"}
+    await eventually(lambda: slack.calls_to("chat.delete"), what="the recognition to be deleted")
 
 
 # Operations -----------------------------------------------------------------------------------
