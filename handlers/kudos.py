@@ -215,7 +215,7 @@ async def post_recognition(
         if error_code(error) not in UNREACHABLE_BY_BOT:
             raise
         return False
-    await services.run(services.kudos.record_post, kudos_ids, posted["ts"], None)
+    await services.run(services.kudos.record_post, kudos_ids, posted["ts"])
     return True
 
 

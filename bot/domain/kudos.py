@@ -427,7 +427,7 @@ class KudosService:
             }
         return Leaderboard(period, ranked["receiver"], ranked["giver"])
 
-    def record_post(self, kudos_ids: Sequence[str], post_ts: str, permalink: str | None) -> None:
+    def record_post(self, kudos_ids: Sequence[str], post_ts: str) -> None:
         """Remembers where the recognition was posted (undo and removal need it)."""
         with self._database.transaction() as session:
-            kudos_repo.set_post(session, kudos_ids, post_ts, permalink)
+            kudos_repo.set_post(session, kudos_ids, post_ts)

@@ -21,6 +21,8 @@ _TOKEN = re.compile(
     r"|(?<![\w<])@(?P<typed>[\w][\w.\-]*)"
 )
 _WORD = re.compile(r"\S+")
+# Control characters (NUL included) are never meant, and PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class TextProblem(ValueError):
@@ -72,8 +74,14 @@ def normalise_tag(raw: str) -> str:
     return raw.strip().lower().rstrip(".,;:!?")
 
 
+def clean(text: str) -> str:
+    """Typed text without control characters (each becomes a space)."""
+    return _CONTROL.sub(" ", text)
+
+
 def read(text: str) -> ReadText:
     """Splits command text into people, tags and words; raises `TextProblem` for what we refuse."""
+    text = clean(text)
     tokens: list[Token] = []
     position = 0
     for match in _TOKEN.finditer(text):

@@ -66,14 +66,9 @@ def mark_revoked(session: Session, kudos_ids: Sequence[str], now: datetime) -> N
     )
 
 
-def set_post(
-    session: Session, kudos_ids: Sequence[str], post_ts: str, permalink: str | None
-) -> None:
-    session.execute(
-        update(Kudos)
-        .where(col(Kudos.id).in_(list(kudos_ids)))
-        .values(post_ts=post_ts, permalink=permalink)
-    )
+def set_post(session: Session, kudos_ids: Sequence[str], post_ts: str) -> None:
+    """Where the recognition was posted (the `permalink` stays the message the kudos is for)."""
+    session.execute(update(Kudos).where(col(Kudos.id).in_(list(kudos_ids))).values(post_ts=post_ts))
 
 
 def involving(session: Session, team_id: str, user_id: str) -> list[Kudos]:

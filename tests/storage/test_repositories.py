@@ -183,7 +183,7 @@ def test_kudos_can_be_fetched_annotated_with_their_post_and_deleted(
         kudos.add(session, a_kudos("k1", source_key="s1"))
         kudos.add(session, a_kudos("k2", source_key="s2"))
     with database.transaction() as session:
-        kudos.set_post(session, ["k1"], "1709370000.000100", "https://acme.slack.com/archives/x")
+        kudos.set_post(session, ["k1"], "1709370000.000100")
 
     with database.reading() as session:
         fetched = {k.id: k for k in kudos.get_many(session, ["k1", "k2", "missing"])}

@@ -95,3 +95,10 @@ def test_self_bots_and_former_colleagues_are_refused(
 
     assert expected in raised.value.message
     assert str(raised.value) == raised.value.message
+
+
+def test_control_characters_never_reach_the_stored_reason() -> None:
+    # PostgreSQL refuses NUL in text; Slack can deliver it from a pasted string.
+    intent = read_intent("<@U0BOB> for the\x00 great\x1b demo")
+
+    assert intent.reason == "for the great demo"
