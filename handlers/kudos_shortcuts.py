@@ -232,7 +232,7 @@ def plain(text: str, people: dict[str, Profile]) -> str:
     def readable(match: re.Match[str]) -> str:
         if match["user"]:
             person = people.get(match["user"])
-            return person.name if person else "One of the people you picked"
+            return person.name if person else "one of the people you picked"
         return match["fallback"]
 
     return _MARKUP.sub(readable, text)

@@ -84,6 +84,69 @@ class Kudos(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Skill(SQLModel, table=True):
+    """The workspace's skill catalogue: every canonical skill someone declared."""
+
+    __tablename__ = "skill"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PersonSkill(SQLModel, table=True):
+    """A skill a person declared, at a level (`learning`, `practitioner`, `expert`)."""
+
+    __tablename__ = "person_skill"
+    __table_args__ = (Index("ix_person_skill_slug", "team_id", "slug"),)
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(primary_key=True, max_length=64)
+    level: str = Field(max_length=16)
+    declared_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Endorsement(SQLModel, table=True):
+    """One person vouching for another's skill; at most one per endorser, person and skill."""
+
+    __tablename__ = "endorsement"
+    __table_args__ = (
+        Index("ix_endorsement_subject", "team_id", "slug", "user_id"),
+        Index("ix_endorsement_endorser", "team_id", "endorser_id"),
+    )
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    endorser_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(primary_key=True, max_length=64)
+    statement_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class KudosSkill(SQLModel, table=True):
+    """A kudos value that names a skill: evidence for the receiver in expert ranking."""
+
+    __tablename__ = "kudos_skill"
+    __table_args__ = (Index("ix_kudos_skill_slug", "team_id", "slug"),)
+
+    kudos_id: str = Field(primary_key=True, max_length=36)
+    slug: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+
+
+class SkillStatement(SQLModel, table=True):
+    """Which skill statements concern whom, so `/skills forget me` can void them all."""
+
+    __tablename__ = "skill_statement"
+    __table_args__ = (Index("ix_skill_statement_person", "team_id", "user_id"),)
+
+    statement_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+
+
 class OutboxStatement(SQLModel, table=True):
     """An xAPI statement waiting for (or done with) delivery to the LRS.
 

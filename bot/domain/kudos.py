@@ -76,8 +76,7 @@ def check_receivers(giver_id: str, receivers: Sequence[Profile]) -> None:
     for person in receivers:
         if person.user_id == giver_id:
             raise KudosRefused(
-                "Kudos are for recognising others, so you can't give them to yourself. "
-                "Know someone who helped? `/kudos @them <what they did>`"
+                "Kudos are for recognising others, so you can't give them to yourself."
             )
         if person.is_bot:
             raise KudosRefused(
