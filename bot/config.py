@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.domain.skill_names import AliasFileProblem, read_alias_lines
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///guildbot.db"
 
@@ -200,7 +202,7 @@ def _parse(env: _Reader) -> Settings:
         kudos_daily_limit=env.integer("KUDOS_DAILY_LIMIT", 5, 1),
         kudos_managers=env.user_ids("KUDOS_MANAGERS"),
         kudos_manager_daily_limit=env.integer("KUDOS_MANAGER_DAILY_LIMIT", 15, 1),
-        skill_aliases_file=_existing_file(env, "SKILL_ALIASES_FILE"),
+        skill_aliases_file=_alias_file(env),
     )
 
 
@@ -313,6 +315,17 @@ def _emoji(raw: str) -> str:
             f"KUDOS_EMOJI={raw!r} is not an emoji name: expected a name such as trophy or :tada:"
         )
     return name
+
+
+def _alias_file(env: _Reader) -> Path | None:
+    """SKILL_ALIASES_FILE must exist and read cleanly, or start-up names the bad line."""
+    path = _existing_file(env, "SKILL_ALIASES_FILE")
+    if path is not None:
+        try:
+            read_alias_lines(path.read_text().splitlines(), source=str(path))
+        except (AliasFileProblem, UnicodeDecodeError) as problem:
+            raise ConfigError(f"SKILL_ALIASES_FILE: {problem}") from None
+    return path
 
 
 def _existing_file(env: _Reader, name: str) -> Path | None:

@@ -12,6 +12,7 @@ from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import people as people_repo
+from storage.repositories import skills as skills_repo
 from storage.repositories.outbox import DeadLetter, OutboxCounts
 
 
@@ -62,7 +63,7 @@ def forget_person(
         kudos = kudos_repo.involving(session, team_id, user_id)
         statement_ids = [
             sid for k in kudos for sid in (k.give_statement_id, k.receive_statement_id)
-        ]
+        ] + skills_repo.statements_about(session, team_id, user_id)
         states = outbox_repo.delivery_states(session, statement_ids)
         # A pending row that was tried may have been stored before its answer got lost.
         maybe_delivered = [
@@ -73,6 +74,10 @@ def forget_person(
         outbox_repo.delete_statements(session, statement_ids)
         voids = [statements.voiding(bot, sid, now, cause="erasure") for sid in maybe_delivered]
         outbox_repo.add(session, queued(team_id, voids), now)
+        skills_repo.delete_kudos_skills(session, [k.id for k in kudos])
         kudos_repo.delete_many(session, [k.id for k in kudos])
+        skills_repo.delete_person_skills(session, team_id, user_id)
+        skills_repo.unlink_statements(session, statement_ids)
+        skills_repo.opt_in(session, team_id, user_id)
         people_repo.delete_person(session, team_id, user_id)
     return Erasure(len(kudos), len(voids), len(statement_ids) - len(maybe_delivered))

@@ -16,8 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Gate, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
+from bot.domain.experts import ExpertFinder
 from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.people import PeopleDirectory
+from bot.domain.skill_names import SkillNames
+from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.services import Services
 from bot.slack_client import build_web_client
@@ -151,6 +154,8 @@ def build_services(
         if settings.lrs_endpoint
         else None
     )
+    names = SkillNames.from_file(settings.skill_aliases_file)
+    skills = SkillsService(database, statements, clock, names)
     return Services(
         settings=settings,
         database=database,
@@ -168,8 +173,11 @@ def build_services(
                 settings.kudos_manager_daily_limit,
                 settings.kudos_managers,
             ),
+            skills,
             settings.lnd_admins,
         ),
+        skills=skills,
+        experts=ExpertFinder(database, statements, clock, names),
     )
 
 

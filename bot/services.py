@@ -8,8 +8,10 @@ from typing import ParamSpec, TypeVar
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.experts import ExpertFinder
 from bot.domain.kudos import KudosService
 from bot.domain.people import PeopleDirectory
+from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.xapi.forwarder import Forwarder
 from bot.xapi.statements import StatementBuilder
@@ -29,6 +31,8 @@ class Services:
     forwarder: Forwarder
     people: PeopleDirectory
     kudos: KudosService
+    skills: SkillsService
+    experts: ExpertFinder
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

@@ -136,6 +136,16 @@ class KudosSkill(SQLModel, table=True):
     team_id: str = Field(max_length=32)
 
 
+class SkillOptOut(SQLModel, table=True):
+    """People who asked `/skills forget me`: left out of rankings until they declare a skill."""
+
+    __tablename__ = "skill_opt_out"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    opted_out_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class SkillStatement(SQLModel, table=True):
     """Which skill statements concern whom, so `/skills forget me` can void them all."""
 

@@ -12,12 +12,14 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.domain import text
 from bot.domain.people import Profile
+from bot.domain.skills import SkillsService
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
 from storage.database import Database
 from storage.models import Kudos
 from storage.repositories import events as events_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import skills as skills_repo
 
 MIN_REASON_WORDS = 3
 USAGE = "/kudos @person [@another …] <why, in a few words> [#value …]"
@@ -236,12 +238,14 @@ class KudosService:
         statements: StatementBuilder,
         clock: Clock,
         limits: KudosLimits,
+        skills: SkillsService,
         admins: frozenset[str] = frozenset(),
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._limits = limits
+        self._skills = skills
         self._admins = admins
 
     def give(self, request: GiveKudos) -> KudosGiven:
@@ -269,8 +273,9 @@ class KudosService:
                 return KudosGiven(tuple(kudos_ids), False, quota)
             if used + len(request.receivers) > quota.limit:
                 raise QuotaExceeded(quota, len(request.receivers))
+            skills = self._skills.skills_named(session, request.team_id, request.values)
             for kudos_id, receiver in zip(kudos_ids, request.receivers, strict=True):
-                self._record(session, request, kudos_id, receiver, now)
+                self._record(session, request, kudos_id, receiver, skills, now)
         return KudosGiven(
             tuple(kudos_ids), True, Quota(quota.limit, used + len(kudos_ids), day_end)
         )
@@ -292,7 +297,13 @@ class KudosService:
         )
 
     def _record(
-        self, session: Session, request: GiveKudos, kudos_id: str, receiver: Profile, now: datetime
+        self,
+        session: Session,
+        request: GiveKudos,
+        kudos_id: str,
+        receiver: Profile,
+        skills: Sequence[str],
+        now: datetime,
     ) -> None:
         give, receive = self._statements.kudos_given(
             KudosFacts(
@@ -301,7 +312,7 @@ class KudosService:
                 receiver=receiver.learner,
                 reason=request.reason,
                 values=request.values,
-                skills=(),
+                skills=skills,
                 channel_id=request.channel_id,
                 permalink=request.permalink,
                 timestamp=now,
@@ -328,6 +339,8 @@ class KudosService:
             ),
         )
         outbox_repo.add(session, queued(request.team_id, (give, receive)), now)
+        # Values that name a skill are evidence for the receiver in /expert.
+        skills_repo.add_kudos_skills(session, request.team_id, kudos_id, skills)
 
     def undo(self, team_id: str, source_key: str, requester: Profile) -> Revoked:
         """The giver takes back what one request gave, within `UNDO_WINDOW`.

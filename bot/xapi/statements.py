@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from tincan import (
     Activity,
@@ -108,7 +109,8 @@ class StatementBuilder:
     # Identifiers -----------------------------------------------------------------------------
 
     def activity_id(self, *path: str) -> str:
-        return "/".join([self._base, *path])
+        # Skill names may hold `#` (`f#`) or non-ASCII letters: escape them into a valid IRI.
+        return "/".join([self._base, *(quote(part, safe="+.-_~") for part in path)])
 
     def extension(self, name: str) -> str:
         return f"{self._base}/extensions/{name}"
@@ -177,6 +179,64 @@ class StatementBuilder:
             self._built(give, facts.giver.user_id, facts.timestamp),
             self._built(receive, facts.receiver.user_id, facts.timestamp),
         )
+
+    def skill_changed(
+        self, person: Learner, slug: str, level: str | None, cause: str, timestamp: datetime
+    ) -> BuiltStatement:
+        """`add` (declared, or a new level: `level` set) or `remove` (`level` None) of a skill."""
+        verb = v.ADD if level else v.REMOVE
+        extensions = {self.extension(v.EXT_TEAM): self.identity.team_id}
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "skill", cause, slug, verb.id),
+            actor=self.actor(person),
+            verb=_verb(verb),
+            object=self.skill_activity(slug),
+            result=Result(extensions=Extensions({self.extension(v.EXT_LEVEL): level}))
+            if level
+            else None,
+            context=self._context(None, (), extensions),
+        )
+        return self._built(statement, person.user_id, timestamp)
+
+    def endorsed(
+        self, endorser: Learner, person: Learner, slug: str, cause: str, timestamp: datetime
+    ) -> BuiltStatement:
+        """`like` of a skill, with the endorsed person's profile as a context activity."""
+        profile = Activity(
+            id=self.activity_id("people", person.user_id),
+            definition=ActivityDefinition(type=v.USER_PROFILE),
+        )
+        context = self._context(
+            None,
+            (),
+            {
+                self.extension(v.EXT_TEAM): self.identity.team_id,
+                self.extension(v.EXT_ENDORSED): self._agent_json(person),
+            },
+        )
+        context.context_activities.other = [profile]
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "endorse", cause, person.user_id, slug),
+            actor=self.actor(endorser),
+            verb=_verb(v.LIKE),
+            object=self.skill_activity(slug),
+            context=context,
+        )
+        return self._built(statement, endorser.user_id, timestamp)
+
+    def searched(
+        self, searcher: Learner, slug: str, query: str, cause: str, timestamp: datetime
+    ) -> BuiltStatement:
+        """`search` that matched a skill; the query text only with `XAPI_INCLUDE_TEXT`."""
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "search", cause),
+            actor=self.actor(searcher),
+            verb=_verb(v.SEARCH),
+            object=self.skill_activity(slug),
+            result=Result(response=query) if self.identity.include_text else None,
+            context=self._context(None, (), {self.extension(v.EXT_TEAM): self.identity.team_id}),
+        )
+        return self._built(statement, searcher.user_id, timestamp)
 
     def voiding(
         self, actor: Learner, target_statement_id: str, timestamp: datetime, cause: str

@@ -140,3 +140,20 @@ async def test_a_failing_post_tells_the_giver_with_a_reference(bot: BotHarness) 
     assert apology["response_type"] == "ephemeral"
     assert "reference" in apology["text"]
     assert "Traceback" not in apology["text"]
+
+
+async def test_values_that_name_a_skill_become_skill_activities_and_evidence(
+    bot: BotHarness,
+) -> None:
+    # "py" is an alias of the well-known skill python; "teamwork" names no skill.
+    await bot.command("/kudos", "<@U0BOB> for pairing on the parser #py #teamwork", "U0ANN")
+
+    [give, receive] = [json.loads(r.body) for r in outbox_rows(bot)]
+    for statement in (give, receive):
+        other = statement["context"]["contextActivities"]["other"]
+        assert [a["id"].rsplit("/", 1)[-1] for a in other] == ["python"]
+        assert other[0]["definition"]["type"] == "http://id.tincanapi.com/activitytype/tag"
+    # Values stay as typed in their extension.
+    values = [v for k, v in give["context"]["extensions"].items() if k.endswith("/values")]
+    assert values == [["py", "teamwork"]]
+    assert bot.services.skills.profile("T0GUILD", "U0BOB").recognised[0].slug == "python"

@@ -61,6 +61,13 @@ def upgrade() -> None:
     with op.batch_alter_table("kudos_skill", schema=None) as batch_op:
         batch_op.create_index("ix_kudos_skill_slug", ["team_id", "slug"], unique=False)
     op.create_table(
+        "skill_opt_out",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("opted_out_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "user_id"),
+    )
+    op.create_table(
         "skill_statement",
         sa.Column("statement_id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
@@ -73,6 +80,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("skill_statement")
+    op.drop_table("skill_opt_out")
     op.drop_table("kudos_skill")
     op.drop_table("endorsement")
     op.drop_table("person_skill")

@@ -1,0 +1,326 @@
+"""Skills people declare, endorsements, and leaving it all (`/skills forget me`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.domain import text
+from bot.domain.people import Profile
+from bot.domain.skill_names import SkillNames, fold
+from bot.xapi.statements import BuiltStatement, StatementBuilder, queued
+from storage.database import Database
+from storage.models import Endorsement, PersonSkill
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import skills as skills_repo
+
+LEVELS = ("learning", "practitioner", "expert")
+DEFAULT_LEVEL = "practitioner"
+# Words people use for the three levels.
+_LEVEL_WORDS = {
+    "learning": "learning",
+    "learner": "learning",
+    "beginner": "learning",
+    "novice": "learning",
+    "practitioner": "practitioner",
+    "intermediate": "practitioner",
+    "proficient": "practitioner",
+    "expert": "expert",
+    "advanced": "expert",
+}
+MAX_SKILLS_PER_PERSON = 50
+ADD_EXAMPLE = "/skills add python:expert, react, public speaking:learning"
+
+
+class SkillsRefused(Exception):
+    """The request cannot be done; the message says how to do it right."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_level(word: str) -> str:
+    level = _LEVEL_WORDS.get(word.strip().lower())
+    if level is None:
+        raise SkillsRefused(
+            f"“{word.strip()}” isn't a level I know. Levels are `learning`, `practitioner` "
+            f"(the default) and `expert`. For example: `{ADD_EXAMPLE}`"
+        )
+    return level
+
+
+_CHANNEL_TAG = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+
+
+def read_skill_list(typed: str, names: SkillNames) -> list[tuple[str, str]]:
+    """`python:expert, react` → [("python", "expert"), ("react", "practitioner")]."""
+    cleaned = _CHANNEL_TAG.sub(r"\1", text.clean(typed))
+    wanted: dict[str, str] = {}
+    for item in cleaned.split(","):
+        if not item.strip():
+            continue
+        name, colon, level_word = item.partition(":")
+        slug = names.canonical(name)
+        if not slug:
+            raise SkillsRefused(
+                f"I couldn't read a skill in “{item.strip()}”. For example: `{ADD_EXAMPLE}`"
+            )
+        wanted[slug] = read_level(level_word) if colon else DEFAULT_LEVEL
+    if not wanted:
+        raise SkillsRefused(f"Name at least one skill. For example: `{ADD_EXAMPLE}`")
+    return list(wanted.items())
+
+
+def read_skill_names(typed: str, names: SkillNames) -> list[str]:
+    """`react, k8s` → ["react", "kubernetes"] (levels, if typed, are ignored)."""
+    cleaned = _CHANNEL_TAG.sub(r"\1", text.clean(typed))
+    slugs = [names.canonical(item.partition(":")[0]) for item in cleaned.split(",")]
+    found = list(dict.fromkeys(s for s in slugs if s))
+    if not found:
+        raise SkillsRefused("Name the skill to remove. For example: `/skills remove react`")
+    return found
+
+
+@dataclass(frozen=True)
+class Change:
+    slug: str
+    outcome: str
+    """"added", "level" (a new level), "unchanged", "removed" or "not declared"."""
+    level: str | None = None
+
+
+@dataclass(frozen=True)
+class SkillEntry:
+    slug: str
+    level: str | None
+    """None for a skill the person was recognised for but did not declare."""
+    endorsers: tuple[str, ...] = ()
+    kudos: int = 0
+
+
+@dataclass(frozen=True)
+class SkillProfile:
+    user_id: str
+    skills: tuple[SkillEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def declared(self) -> tuple[SkillEntry, ...]:
+        return tuple(s for s in self.skills if s.level is not None)
+
+    @property
+    def recognised(self) -> tuple[SkillEntry, ...]:
+        return tuple(s for s in self.skills if s.level is None)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    skills: int
+    endorsements: int
+    voided: int
+
+
+class SkillsService:
+    def __init__(
+        self, database: Database, statements: StatementBuilder, clock: Clock, names: SkillNames
+    ) -> None:
+        self._database = database
+        self._statements = statements
+        self._clock = clock
+        self.names = names
+
+    # Declaring ----------------------------------------------------------------------------------
+
+    def declare(
+        self, team_id: str, person: Profile, wanted: Sequence[tuple[str, str]], cause: str
+    ) -> list[Change]:
+        """Adds skills or changes their level; a skill already at that level is unchanged."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            current = {d.slug: d for d in skills_repo.declared(session, team_id, person.user_id)}
+            new = [slug for slug, _ in wanted if slug not in current]
+            if len(current) + len(new) > MAX_SKILLS_PER_PERSON:
+                raise SkillsRefused(
+                    f"A profile holds up to {MAX_SKILLS_PER_PERSON} skills. "
+                    "Remove some with `/skills remove <skill>` first."
+                )
+            changes = [
+                self._declare_one(session, team_id, person, slug, level, current, cause, now)
+                for slug, level in wanted
+            ]
+            skills_repo.add_to_catalogue(session, team_id, new, now)
+            skills_repo.opt_in(session, team_id, person.user_id)
+        return changes
+
+    def _declare_one(
+        self,
+        session: Session,
+        team_id: str,
+        person: Profile,
+        slug: str,
+        level: str,
+        current: Mapping[str, PersonSkill],
+        cause: str,
+        now: datetime,
+    ) -> Change:
+        existing = current.get(slug)
+        if existing is not None and existing.level == level:
+            return Change(slug, "unchanged", level)
+        skills_repo.save_declaration(
+            session,
+            PersonSkill(
+                team_id=team_id,
+                user_id=person.user_id,
+                slug=slug,
+                level=level,
+                declared_at=existing.declared_at if existing else now,
+                updated_at=now,
+            ),
+        )
+        statement = self._statements.skill_changed(person.learner, slug, level, cause, now)
+        self._queue(session, team_id, statement, [person.user_id], now)
+        return Change(slug, "level" if existing else "added", level)
+
+    def remove(
+        self, team_id: str, person: Profile, slugs: Sequence[str], cause: str
+    ) -> list[Change]:
+        now = self._clock()
+        with self._database.transaction() as session:
+            current = {d.slug for d in skills_repo.declared(session, team_id, person.user_id)}
+            gone = [slug for slug in slugs if slug in current]
+            skills_repo.remove_declarations(session, team_id, person.user_id, gone)
+            for slug in gone:
+                statement = self._statements.skill_changed(person.learner, slug, None, cause, now)
+                self._queue(session, team_id, statement, [person.user_id], now)
+        return [Change(slug, "removed" if slug in gone else "not declared") for slug in slugs]
+
+    def replace(
+        self, team_id: str, person: Profile, wanted: Sequence[tuple[str, str]], cause: str
+    ) -> list[Change]:
+        """The profile becomes exactly `wanted` (the Edit form): adds, level changes, removals."""
+        with self._database.reading() as session:
+            current = {d.slug for d in skills_repo.declared(session, team_id, person.user_id)}
+        keep = {slug for slug, _ in wanted}
+        removed = (
+            self.remove(team_id, person, sorted(current - keep), cause) if current - keep else []
+        )
+        return [*self.declare(team_id, person, wanted, cause), *removed] if wanted else removed
+
+    # Reading ------------------------------------------------------------------------------------
+
+    def profile(self, team_id: str, user_id: str) -> SkillProfile:
+        with self._database.reading() as session:
+            declared = skills_repo.declared(session, team_id, user_id)
+            endorsers = skills_repo.endorsers(session, team_id, user_id)
+            kudos = skills_repo.kudos_received_by_skill(session, team_id, user_id)
+        entries = [
+            SkillEntry(d.slug, d.level, tuple(endorsers.get(d.slug, ())), kudos.get(d.slug, 0))
+            for d in declared
+        ]
+        declared_slugs = {d.slug for d in declared}
+        entries += [
+            SkillEntry(slug, None, tuple(endorsers.get(slug, ())), count)
+            for slug, count in sorted(kudos.items())
+            if slug not in declared_slugs
+        ]
+        return SkillProfile(user_id, tuple(entries))
+
+    def suggest(self, team_id: str, typed: str, limit: int = 20) -> list[str]:
+        """Skills whose name contains what was typed, those starting with it first."""
+        wanted = self.names.canonical(typed)
+        folded = fold(typed)
+        with self._database.reading() as session:
+            known = set(skills_repo.catalogue(session, team_id)) | self.names.well_known
+        hits = [slug for slug in known if folded and folded in slug]
+        if wanted in known and wanted not in hits:
+            hits.append(wanted)
+        hits.sort(key=lambda slug: (slug != wanted, not slug.startswith(folded), slug))
+        return hits[:limit]
+
+    # Endorsing ----------------------------------------------------------------------------------
+
+    def endorse(
+        self, team_id: str, endorser: Profile, person: Profile, slug: str, cause: str
+    ) -> bool:
+        """True when new; False when the endorser had already endorsed that skill."""
+        if endorser.user_id == person.user_id:
+            raise SkillsRefused(
+                "You can't endorse yourself; ask a colleague who has seen your work."
+            )
+        if person.is_bot or person.deleted:
+            raise SkillsRefused(f"<@{person.user_id}> can't be endorsed.")
+        now = self._clock()
+        statement = self._statements.endorsed(endorser.learner, person.learner, slug, cause, now)
+        with self._database.transaction() as session:
+            added = skills_repo.add_endorsement(
+                session,
+                Endorsement(
+                    team_id=team_id,
+                    endorser_id=endorser.user_id,
+                    user_id=person.user_id,
+                    slug=slug,
+                    statement_id=statement.id,
+                    created_at=now,
+                ),
+            )
+            if added:
+                self._queue(session, team_id, statement, [endorser.user_id, person.user_id], now)
+        return added
+
+    def withdraw(
+        self, team_id: str, endorser: Profile, person_id: str, slug: str, cause: str
+    ) -> bool:
+        """Takes an endorsement back (its statement voided); False when there was none."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            row = skills_repo.endorsement(session, team_id, endorser.user_id, person_id, slug)
+            if row is None:
+                return False
+            skills_repo.delete_endorsement(session, row)
+            skills_repo.unlink_statements(session, [row.statement_id])
+            void = self._statements.voiding(endorser.learner, row.statement_id, now, cause)
+            outbox_repo.add(session, queued(team_id, [void]), now)
+        return True
+
+    # Leaving ------------------------------------------------------------------------------------
+
+    def forget(self, team_id: str, person: Profile, cause: str) -> Forgotten:
+        """Deletes the person's skills and the endorsements they gave and received, voids every
+        skill statement about them, and keeps them out of rankings until they declare again."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            declared = skills_repo.declared(session, team_id, person.user_id)
+            endorsements = skills_repo.endorsements_involving(session, team_id, person.user_id)
+            statement_ids = skills_repo.statements_about(session, team_id, person.user_id)
+            skills_repo.delete_person_skills(session, team_id, person.user_id)
+            skills_repo.unlink_statements(session, statement_ids)
+            voids = [
+                self._statements.voiding(person.learner, sid, now, cause) for sid in statement_ids
+            ]
+            outbox_repo.add(session, queued(team_id, voids), now)
+            skills_repo.opt_out(session, team_id, person.user_id, now)
+        return Forgotten(len(declared), len(endorsements), len(voids))
+
+    # Helpers ------------------------------------------------------------------------------------
+
+    def skills_named(self, session: Session, team_id: str, values: Sequence[str]) -> list[str]:
+        """Which typed values (e.g. kudos values) name a skill, as canonical names."""
+        canonical = list(dict.fromkeys(c for c in (self.names.canonical(v) for v in values) if c))
+        known = skills_repo.known(session, team_id, canonical) | self.names.well_known
+        return [slug for slug in canonical if slug in known]
+
+    def _queue(
+        self,
+        session: Session,
+        team_id: str,
+        statement: BuiltStatement,
+        about: Sequence[str],
+        now: datetime,
+    ) -> None:
+        outbox_repo.add(session, queued(team_id, [statement]), now)
+        skills_repo.link_statement(session, team_id, statement.id, about)
