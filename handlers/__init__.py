@@ -9,10 +9,18 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import guild, kudos, kudos_reactions, kudos_shortcuts, unhandled
+from handlers import (
+    experts,
+    guild,
+    kudos,
+    kudos_reactions,
+    kudos_shortcuts,
+    skills,
+    unhandled,
+)
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
-MODULES = (guild, kudos, kudos_reactions, kudos_shortcuts, unhandled)
+MODULES = (guild, kudos, kudos_reactions, kudos_shortcuts, skills, experts, unhandled)
 
 
 def register_all(app: AsyncApp, services: Services) -> None:

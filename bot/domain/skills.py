@@ -244,6 +244,13 @@ class SkillsService:
 
     # Endorsing ----------------------------------------------------------------------------------
 
+    def endorsed_by(
+        self, team_id: str, endorser_id: str, slug: str, user_ids: Sequence[str]
+    ) -> set[str]:
+        """Which of these people the endorser has endorsed for the skill."""
+        with self._database.reading() as session:
+            return skills_repo.endorsed_by(session, team_id, endorser_id, slug, user_ids)
+
     def endorse(
         self, team_id: str, endorser: Profile, person: Profile, slug: str, cause: str
     ) -> bool:

@@ -48,8 +48,36 @@ def kudos_help(emoji: str) -> CommandHelp:
     )
 
 
+SKILLS = CommandHelp(
+    "/skills",
+    "your skills, and other people's",
+    (
+        ("/skills", "your profile, with an Edit button"),
+        (
+            "/skills add <skill>[:level], …",
+            "add skills or change their level (learning, practitioner, expert; "
+            "default practitioner)",
+        ),
+        ("/skills remove <skill>, …", "take skills off your profile"),
+        ("/skills @person", "their skills, with the evidence and Endorse buttons"),
+        ("/skills forget me", "after a confirmation, delete your skills and endorsements"),
+        ("/skills help", "this help"),
+    ),
+    note="Example: `/skills add python:expert, kubernetes, public speaking:learning`",
+)
+EXPERT = CommandHelp(
+    "/expert",
+    "who knows a topic",
+    (
+        ("/expert <topic>", "the top 5 people, ranked by evidence, with Endorse buttons"),
+        ("/expert help", "this help"),
+    ),
+    note="Example: `/expert kubernetes` (aliases such as `k8s` and close spellings work too)",
+)
+
+
 def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
-    return (kudos_help(kudos_emoji), GUILD)
+    return (kudos_help(kudos_emoji), EXPERT, SKILLS, GUILD)
 
 
 def command_help_text(help_: CommandHelp) -> str:

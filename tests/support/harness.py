@@ -21,10 +21,12 @@ from tests.support.slack import (
     SIGNING_SECRET,
     FakeSlack,
     block_action_body,
+    block_suggestion_body,
     event_body,
     message_shortcut_body,
     sign,
     slash_command_body,
+    view_action_body,
     view_submission_body,
 )
 
@@ -129,6 +131,22 @@ class BotHarness:
         result = await self.post(body, sign(body))
         await self.settle()
         return result
+
+    async def view_action(
+        self, view: dict[str, Any], action: dict[str, Any], values: dict[str, Any], user: str
+    ) -> tuple[int, Any]:
+        """Changes an element inside an open modal and waits for the lazy work (views.update)."""
+        body = view_action_body(view, action, values, user)
+        result = await self.post(body, sign(body))
+        await self.settle()
+        return result
+
+    async def suggest(
+        self, view: dict[str, Any], action_id: str, block_id: str, typed: str, user: str
+    ) -> tuple[int, Any]:
+        """Types into an external select: Slack's block_suggestion request and its options."""
+        body = block_suggestion_body(view, action_id, block_id, typed, user)
+        return await self.post(body, sign(body))
 
     def opened_views(self) -> list[dict[str, Any]]:
         return [call["view"] for call in self.slack.calls_to("views.open")]

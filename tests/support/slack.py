@@ -143,6 +143,52 @@ def message_shortcut_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
+def view_action_body(
+    view: dict[str, Any],
+    action: dict[str, Any],
+    values: dict[str, Any],
+    user_id: str,
+    team_id: str = TEAM_ID,
+) -> str:
+    """A change inside an open modal (an element with `dispatch_action`), as block_actions."""
+    shown = {**view, "state": {"values": values}}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
+        "api_app_id": "A0GUILD",
+        "container": {"type": "view", "view_id": view.get("id")},
+        "trigger_id": f"{time.time_ns()}.{user_id}.trigger",
+        "view": shown,
+        "actions": [{"action_ts": f"{time.time():.6f}", **action}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_suggestion_body(
+    view: dict[str, Any],
+    action_id: str,
+    block_id: str,
+    typed: str,
+    user_id: str,
+    team_id: str = TEAM_ID,
+) -> str:
+    """Slack asking for the options of an external select while someone types."""
+    payload = {
+        "type": "block_suggestion",
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
+        "api_app_id": "A0GUILD",
+        "container": {"type": "view", "view_id": view.get("id")},
+        "view": view,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": typed,
+        "action_ts": f"{time.time():.6f}",
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def view_submission_body(
     view: dict[str, Any], view_id: str, values: dict[str, Any], user_id: str, team_id: str = TEAM_ID
 ) -> str:
@@ -374,7 +420,14 @@ class FakeSlack:
     def _views_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         view = args.get("view")
         view = json.loads(view) if isinstance(view, str) else view
-        return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}"}}, {}
+        number = next(self._ts)
+        return {"ok": True, "view": {**view, "id": f"V{number:08d}", "hash": f"h{number}"}}, {}
+
+    def _views_update(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        number = next(self._ts)
+        return {"ok": True, "view": {**view, "id": args.get("view_id"), "hash": f"h{number}"}}, {}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         if args.get("channel", "") in self.unreachable_channels:

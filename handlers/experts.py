@@ -1,0 +1,125 @@
+"""`/expert <topic>`, and the Endorse buttons on expert results and skill profiles."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.experts import ExpertSearch, Match
+from bot.domain.skills import SkillsRefused
+from bot.services import Services
+from bot.views.help import EXPERT, command_help_text
+from bot.views.skills import (
+    ENDORSE_ACTION,
+    WITHDRAW_ACTION,
+    expert_blocks,
+    expert_text,
+    profile_blocks,
+    profile_text,
+)
+from handlers.guard import guarded
+from handlers.kudos import SLACK_SLOW
+from handlers.people import PersonNotFound, profiles
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @guarded
+    async def find_experts(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
+        topic = (command.get("text") or "").strip()
+        if topic.lower() in ("", "help"):
+            await ack(text=command_help_text(EXPERT))
+            return
+        team_id, user_id = command["team_id"], command["user_id"]
+        try:
+            searcher = (await profiles(services, client, team_id, [user_id]))[user_id]
+        except TimeoutError:
+            await ack(text=SLACK_SLOW)
+            return
+        search = await services.run(
+            services.experts.search, team_id, searcher, topic, command["trigger_id"]
+        )
+        if search.match.slug:
+            services.forwarder.wake()
+        await ack(text=expert_text(search), blocks=expert_blocks(search, user_id))
+
+    @guarded
+    async def change_endorsement(
+        ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        action = body["actions"][0]
+        target = json.loads(action["value"])
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        try:
+            people = await profiles(services, client, team_id, [user_id, target["user"]])
+            if action["action_id"] == ENDORSE_ACTION:
+                await services.run(
+                    services.skills.endorse,
+                    team_id,
+                    people[user_id],
+                    people[target["user"]],
+                    target["skill"],
+                    body["trigger_id"],
+                )
+            else:
+                await services.run(
+                    services.skills.withdraw,
+                    team_id,
+                    people[user_id],
+                    target["user"],
+                    target["skill"],
+                    body["trigger_id"],
+                )
+        except (SkillsRefused, PersonNotFound, TimeoutError) as problem:
+            context["endorsement"] = {"refused": _why(problem)}
+            await ack()
+            return
+        services.forwarder.wake()
+        context["endorsement"] = target
+        await ack()
+
+    @guarded
+    async def refresh_after_endorsement(
+        body: dict, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Redraws the message the button was on, so the button shows the new state."""
+        outcome = context.get("endorsement") or {}
+        if "refused" in outcome:
+            await respond(
+                text=outcome["refused"], response_type="ephemeral", replace_original=False
+            )
+            return
+        team_id, viewer_id = body["user"]["team_id"], body["user"]["id"]
+        origin = outcome["from"]
+        if origin == "profile":
+            profile = await services.run(services.skills.profile, team_id, outcome["user"])
+            await respond(
+                text=profile_text(profile),
+                blocks=profile_blocks(profile, viewer_id),
+                replace_original=True,
+            )
+            return
+        slug = origin.removeprefix("expert:")
+        experts = await services.run(services.experts.rank, team_id, slug)
+        endorsed = await services.run(
+            services.skills.endorsed_by, team_id, viewer_id, slug, [e.user_id for e in experts]
+        )
+        search = ExpertSearch(Match(slug, slug, "exact"), tuple(experts), frozenset(endorsed))
+        await respond(
+            text=expert_text(search),
+            blocks=expert_blocks(search, viewer_id),
+            replace_original=True,
+        )
+
+    app.command("/expert")(find_experts)
+    app.action(ENDORSE_ACTION)(ack=change_endorsement, lazy=[refresh_after_endorsement])
+    app.action(WITHDRAW_ACTION)(ack=change_endorsement, lazy=[refresh_after_endorsement])
+
+
+def _why(problem: Exception) -> str:
+    if isinstance(problem, SkillsRefused):
+        return problem.message
+    if isinstance(problem, PersonNotFound):
+        return f"I couldn't find <@{problem.user_id}> in this workspace."
+    return SLACK_SLOW
