@@ -59,7 +59,15 @@ def facts(
 def every_statement(statements: StatementBuilder) -> list[BuiltStatement]:
     give, receive = statements.kudos_given(facts(skills=("python",), values=("teamwork",)))
     void = statements.voiding(Learner("U0GUILDBOT", "guildbot"), give.id, WHEN, "Ev01")
-    return [give, receive, void]
+    return [
+        give,
+        receive,
+        void,
+        statements.skill_changed(ANN, "python", "expert", "T1", WHEN),
+        statements.skill_changed(ANN, "f#", None, "T2", WHEN),
+        statements.endorsed(BOB, ANN, "python", "T3", WHEN),
+        statements.searched(NO_EMAIL, "python", "who knows python?", "T4", WHEN),
+    ]
 
 
 def document(built: BuiltStatement) -> dict[str, Any]:
@@ -199,3 +207,37 @@ def test_a_voiding_statement_points_at_its_target() -> None:
     assert body["verb"]["id"] == v.VOIDED.id == "http://adlnet.gov/expapi/verbs/voided"
     assert body["object"] == {"objectType": "StatementRef", "id": give.id}
     assert void.id != builder().voiding(ANN, give.id, WHEN, cause="Ev10").id
+
+
+def test_skill_statements_use_the_skill_as_object_with_an_escaped_id() -> None:
+    statements = builder()
+    added = document(statements.skill_changed(ANN, "python", "expert", "T1", WHEN))
+    removed = document(statements.skill_changed(ANN, "f#", None, "T2", WHEN))
+
+    assert added["verb"]["id"] == v.ADD.id and removed["verb"]["id"] == v.REMOVE.id
+    assert added["object"]["id"] == f"{BASE}/skills/python"
+    assert added["object"]["definition"]["type"] == v.TAG
+    assert added["result"]["extensions"] == {f"{BASE}/extensions/level": "expert"}
+    # `#` would start an IRI fragment: skill names are escaped in ids.
+    assert removed["object"]["id"] == f"{BASE}/skills/f%23"
+    assert "result" not in removed
+
+
+def test_an_endorsement_names_the_person_as_a_profile_activity() -> None:
+    liked = document(builder().endorsed(BOB, ANN, "python", "T3", WHEN))
+
+    assert liked["verb"]["id"] == v.LIKE.id
+    assert liked["actor"]["account"]["name"] == "U0BOB"
+    assert liked["object"]["id"] == f"{BASE}/skills/python"
+    [profile] = liked["context"]["contextActivities"]["other"]
+    assert profile["id"] == f"{BASE}/people/U0ANN"
+    assert profile["definition"]["type"] == v.USER_PROFILE
+
+
+def test_a_search_keeps_the_query_text_only_with_include_text() -> None:
+    quiet = document(builder().searched(ANN, "python", "who knows python?", "T4", WHEN))
+    chatty = document(builder(include_text=True).searched(ANN, "python", "who?", "T4", WHEN))
+
+    assert "result" not in quiet
+    assert chatty["result"]["response"] == "who?"
+    assert quiet["object"]["id"] == f"{BASE}/skills/python"
