@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.domain import text
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames, fold
 from bot.xapi.statements import StatementBuilder, queued
@@ -56,6 +57,7 @@ class ExpertFinder:
 
     def match(self, team_id: str, topic: str) -> Match:
         """Exact name, then alias, then close spelling; otherwise the closest suggestions."""
+        topic = text.as_typed(topic).strip()
         folded = fold(topic)
         with self._database.reading() as session:
             known = set(skills_repo.catalogue(session, team_id)) | self._names.well_known

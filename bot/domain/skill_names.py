@@ -45,6 +45,7 @@ SHIPPED_ALIASES: Mapping[str, tuple[str, ...]] = {
 _SEPARATORS = re.compile(r"[\s_/]+")
 _UNWANTED = re.compile(r"[^\w+#.\-]")
 _REPEATED_HYPHENS = re.compile(r"-{2,}")
+_LEADING_SIGNS = re.compile(r"^[-.#]+")
 
 
 class AliasFileProblem(ValueError):
@@ -53,11 +54,12 @@ class AliasFileProblem(ValueError):
 
 def fold(raw: str) -> str:
     """`  Machine Learning ` → `machine-learning`; `#Python` → `python`; `C++` → `c++`."""
-    text = unicodedata.normalize("NFKC", raw).strip().lower().lstrip("#")
+    text = unicodedata.normalize("NFKC", raw).strip().lower()
     text = _SEPARATORS.sub("-", text).replace("_", "-")
     text = _UNWANTED.sub("", text)
-    text = _REPEATED_HYPHENS.sub("-", text).strip("-.")
-    return text[:MAX_LENGTH]
+    # Leading `#`s are tag signs, wherever dropped punctuation left them.
+    text = _LEADING_SIGNS.sub("", _REPEATED_HYPHENS.sub("-", text)).rstrip("-.")
+    return text[:MAX_LENGTH].rstrip("-.")
 
 
 def read_alias_lines(lines: Iterable[str], source: str = "aliases") -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,23 +54,20 @@ def read_level(word: str) -> str:
     return level
 
 
-_CHANNEL_TAG = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
-
-
 def read_skill_list(typed: str, names: SkillNames) -> list[tuple[str, str]]:
     """`python:expert, react` → [("python", "expert"), ("react", "practitioner")]."""
-    cleaned = _CHANNEL_TAG.sub(r"\1", text.clean(typed))
+    cleaned = text.as_typed(typed)
     wanted: dict[str, str] = {}
     for item in cleaned.split(","):
         if not item.strip():
             continue
-        name, colon, level_word = item.partition(":")
+        name, _, level_word = item.partition(":")
         slug = names.canonical(name)
         if not slug:
             raise SkillsRefused(
                 f"I couldn't read a skill in “{item.strip()}”. For example: `{ADD_EXAMPLE}`"
             )
-        wanted[slug] = read_level(level_word) if colon else DEFAULT_LEVEL
+        wanted[slug] = read_level(level_word) if level_word.strip() else DEFAULT_LEVEL
     if not wanted:
         raise SkillsRefused(f"Name at least one skill. For example: `{ADD_EXAMPLE}`")
     return list(wanted.items())
@@ -79,7 +75,7 @@ def read_skill_list(typed: str, names: SkillNames) -> list[tuple[str, str]]:
 
 def read_skill_names(typed: str, names: SkillNames) -> list[str]:
     """`react, k8s` → ["react", "kubernetes"] (levels, if typed, are ignored)."""
-    cleaned = _CHANNEL_TAG.sub(r"\1", text.clean(typed))
+    cleaned = text.as_typed(typed)
     slugs = [names.canonical(item.partition(":")[0]) for item in cleaned.split(",")]
     found = list(dict.fromkeys(s for s in slugs if s))
     if not found:
@@ -214,7 +210,11 @@ class SkillsService:
     # Reading ------------------------------------------------------------------------------------
 
     def profile(self, team_id: str, user_id: str) -> SkillProfile:
+        """Declared skills with their evidence, then skills only kudos named; empty for someone
+        who chose `/skills forget me` (and has not declared a skill since)."""
         with self._database.reading() as session:
+            if skills_repo.opted_out(session, team_id, user_id):
+                return SkillProfile(user_id)
             declared = skills_repo.declared(session, team_id, user_id)
             endorsers = skills_repo.endorsers(session, team_id, user_id)
             kudos = skills_repo.kudos_received_by_skill(session, team_id, user_id)
@@ -264,6 +264,7 @@ class SkillsService:
         now = self._clock()
         statement = self._statements.endorsed(endorser.learner, person.learner, slug, cause, now)
         with self._database.transaction() as session:
+            self._check_endorsable(session, team_id, person.user_id, slug)
             added = skills_repo.add_endorsement(
                 session,
                 Endorsement(
@@ -278,6 +279,17 @@ class SkillsService:
             if added:
                 self._queue(session, team_id, statement, [endorser.user_id, person.user_id], now)
         return added
+
+    @staticmethod
+    def _check_endorsable(session: Session, team_id: str, user_id: str, slug: str) -> None:
+        """Only a skill on someone's profile (declared, or named by kudos) can be endorsed."""
+        if skills_repo.opted_out(session, team_id, user_id):
+            raise SkillsRefused(f"<@{user_id}> has chosen not to be listed for skills.")
+        declared = {d.slug for d in skills_repo.declared(session, team_id, user_id)}
+        if slug not in declared and slug not in skills_repo.kudos_received_by_skill(
+            session, team_id, user_id
+        ):
+            raise SkillsRefused(f"<@{user_id}> doesn't list #{slug} any more.")
 
     def withdraw(
         self, team_id: str, endorser: Profile, person_id: str, slug: str, cause: str

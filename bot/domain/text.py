@@ -79,6 +79,17 @@ def clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+_CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+
+
+def as_typed(text: str) -> str:
+    """Command text back as the person typed it: channel links become their names and
+    Slack's escapes (`&amp;` `&lt;` `&gt;`) their characters. For names, not for mentions."""
+    text = _CHANNEL_LINK.sub(r"\1", clean(text))
+    return re.sub("&(?:lt|gt|amp);", lambda m: _ENTITIES[m[0]], text)
+
+
 def read(text: str) -> ReadText:
     """Splits command text into people, tags and words; raises `TextProblem` for what we refuse."""
     text = clean(text)

@@ -173,6 +173,10 @@ def opt_in(session: Session, team_id: str, user_id: str) -> None:
     )
 
 
+def opted_out(session: Session, team_id: str, user_id: str) -> bool:
+    return session.get(SkillOptOut, (team_id, user_id)) is not None
+
+
 def delete_person_skills(session: Session, team_id: str, user_id: str) -> None:
     """The person's declarations and every endorsement they gave or received."""
     session.exec(
