@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain import standing
 from bot.xapi.statements import Learner, StatementBuilder, queued
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, OUTBOX_SENT
@@ -74,10 +75,15 @@ def forget_person(
         outbox_repo.delete_statements(session, statement_ids)
         voids = [statements.voiding(bot, sid, now, cause="erasure") for sid in maybe_delivered]
         outbox_repo.add(session, queued(team_id, voids), now)
+        # Other people's standings lose the kudos and endorsements this person gave.
+        touched = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
+        touched += skills_repo.endorsements_given(session, team_id, user_id)
         skills_repo.delete_kudos_skills(session, [k.id for k in kudos])
         kudos_repo.delete_many(session, [k.id for k in kudos])
         skills_repo.delete_person_skills(session, team_id, user_id)
         skills_repo.unlink_statements(session, statement_ids)
         skills_repo.opt_in(session, team_id, user_id)
+        skills_repo.delete_standings_of(session, team_id, user_id)
+        standing.refresh(session, team_id, [(s, u) for s, u in touched if u != user_id], now)
         people_repo.delete_person(session, team_id, user_id)
     return Erasure(len(kudos), len(voids), len(statement_ids) - len(maybe_delivered))

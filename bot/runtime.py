@@ -177,7 +177,7 @@ def build_services(
             settings.lnd_admins,
         ),
         skills=skills,
-        experts=ExpertFinder(database, statements, clock, names),
+        experts=ExpertFinder(database, statements, clock, names, skills.catalogue),
     )
 
 

@@ -126,14 +126,45 @@ class Endorsement(SQLModel, table=True):
 
 
 class KudosSkill(SQLModel, table=True):
-    """A kudos value that names a skill: evidence for the receiver in expert ranking."""
+    """A kudos value that names a skill: evidence for the receiver in expert ranking.
+
+    Receiver and time are copied from the (immutable) kudos so one person's evidence for one
+    skill is a single index range; whether it still stands is read from `kudos.revoked_at`.
+    """
 
     __tablename__ = "kudos_skill"
-    __table_args__ = (Index("ix_kudos_skill_slug", "team_id", "slug"),)
+    __table_args__ = (Index("ix_kudos_skill_receiver", "team_id", "slug", "receiver_id"),)
 
     kudos_id: str = Field(primary_key=True, max_length=36)
     slug: str = Field(primary_key=True, max_length=64)
     team_id: str = Field(max_length=32)
+    receiver_id: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SkillStanding(SQLModel, table=True):
+    """A person's expert score for one skill, kept up to date with its evidence.
+
+    `/expert` reads the top rows through one index instead of adding up every piece of
+    evidence per search. Evidence is weighted by age, so a row also says when its score next
+    changes by time alone (`rescore_at`); rows past it are rescored before ranking.
+    """
+
+    __tablename__ = "skill_standing"
+    __table_args__ = (
+        Index("ix_skill_standing_rank", "team_id", "slug", "score", "pieces", "user_id"),
+        Index("ix_skill_standing_rescore", "team_id", "slug", "rescore_at"),
+    )
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=32)
+    score: float
+    pieces: int
+    level: str | None = Field(default=None, max_length=16)
+    endorsements: int = 0
+    kudos: int = 0
+    rescore_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SkillOptOut(SQLModel, table=True):

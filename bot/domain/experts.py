@@ -1,30 +1,25 @@
 """`/expert <topic>`: which skill the topic means, and who has the most evidence for it.
 
-The score (README, "How /expert ranks") adds points per piece of evidence: the declared level
-(learning 1, practitioner 2, expert 3), each endorsement 1, each kudos naming the skill 1; every
-piece but the declaration is weighted by age (last 90 days × 1, last year × 0.5, older × 0.25).
-Ties go to more pieces of evidence, then a stable order.
+Scores are kept per person and skill as evidence changes (`bot/domain/standing.py`); ties go
+to more pieces of evidence, then a stable order.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from bot.clock import Clock
-from bot.domain import text
+from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames, fold
+from bot.domain.skills import SkillCatalogue
 from bot.xapi.statements import StatementBuilder, queued
 from storage.database import Database
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import skills as skills_repo
-from storage.repositories.skills import Ranked
 
 TOP = 5
-RECENT = timedelta(days=90)
-YEAR = timedelta(days=365)
 CLOSE_ENOUGH = 0.8  # difflib ratio for "you probably meant"
 SUGGESTION_CUTOFF = 0.55
 
@@ -40,6 +35,17 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """One person's place for a skill, with the evidence behind it."""
+
+    user_id: str
+    score: float
+    level: str | None
+    endorsements: int
+    kudos: int
+
+
+@dataclass(frozen=True)
 class ExpertSearch:
     match: Match
     experts: tuple[Ranked, ...]
@@ -48,19 +54,24 @@ class ExpertSearch:
 
 class ExpertFinder:
     def __init__(
-        self, database: Database, statements: StatementBuilder, clock: Clock, names: SkillNames
+        self,
+        database: Database,
+        statements: StatementBuilder,
+        clock: Clock,
+        names: SkillNames,
+        catalogue: SkillCatalogue,
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._names = names
+        self._catalogue = catalogue
 
     def match(self, team_id: str, topic: str) -> Match:
         """Exact name, then alias, then close spelling; otherwise the closest suggestions."""
         topic = text.as_typed(topic).strip()
         folded = fold(topic)
-        with self._database.reading() as session:
-            known = set(skills_repo.catalogue(session, team_id)) | self._names.well_known
+        known = self._catalogue.all(team_id)
         if folded in known:
             return Match(topic, folded, "exact")
         canonical = self._names.canonical(topic)
@@ -92,4 +103,11 @@ class ExpertFinder:
         """The people with the most evidence for a skill, best first."""
         now = self._clock()
         with self._database.reading() as session:
-            return skills_repo.rank(session, team_id, slug, now - RECENT, now - YEAR, limit)
+            due = skills_repo.due_for_rescore(session, team_id, slug, now)
+        if due:
+            # Some evidence aged into a lower band since it was last scored.
+            with self._database.transaction() as session:
+                standing.refresh(session, team_id, [(slug, user_id) for user_id in due], now)
+        with self._database.reading() as session:
+            rows = skills_repo.rank(session, team_id, slug, limit)
+        return [Ranked(r.user_id, r.score, r.level, r.endorsements, r.kudos) for r in rows]

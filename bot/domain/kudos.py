@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import text
+from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
@@ -340,7 +340,10 @@ class KudosService:
         )
         outbox_repo.add(session, queued(request.team_id, (give, receive)), now)
         # Values that name a skill are evidence for the receiver in /expert.
-        skills_repo.add_kudos_skills(session, request.team_id, kudos_id, skills)
+        skills_repo.add_kudos_skills(
+            session, request.team_id, kudos_id, receiver.user_id, skills, now
+        )
+        standing.refresh(session, request.team_id, [(s, receiver.user_id) for s in skills], now)
 
     def undo(self, team_id: str, source_key: str, requester: Profile) -> Revoked:
         """The giver takes back what one request gave, within `UNDO_WINDOW`.
@@ -424,6 +427,9 @@ class KudosService:
             for statement_id in (k.give_statement_id, k.receive_statement_id)
         ]
         outbox_repo.add(session, queued(team_id, voids), now)
+        # Revoked kudos no longer count as skill evidence.
+        pairs = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
+        standing.refresh(session, team_id, pairs, now)
 
     def leaderboard(self, team_id: str, period: str, viewer_tz: str) -> Leaderboard:
         since = period_start(period, self._clock(), viewer_tz)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import text
+from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames, fold
 from bot.xapi.statements import BuiltStatement, StatementBuilder, queued
@@ -121,6 +121,36 @@ class Forgotten:
     voided: int
 
 
+class SkillCatalogue:
+    """Every skill name in use: declared ones plus those the alias table knows.
+
+    Read on every keystroke in the Edit form and every `/expert` that is not an exact hit,
+    so it is kept in memory for a short while. Another replica's new skill shows up here
+    within `MAX_AGE`; this process's own additions show at once.
+    """
+
+    MAX_AGE = timedelta(seconds=60)
+
+    def __init__(self, database: Database, names: SkillNames, clock: Clock) -> None:
+        self._database = database
+        self._names = names
+        self._clock = clock
+        self._cached: dict[str, tuple[datetime, frozenset[str]]] = {}
+
+    def all(self, team_id: str) -> frozenset[str]:
+        now = self._clock()
+        cached = self._cached.get(team_id)
+        if cached is None or now - cached[0] > self.MAX_AGE:
+            with self._database.reading() as session:
+                declared = skills_repo.catalogue(session, team_id)
+            cached = (now, frozenset(declared) | self._names.well_known)
+            self._cached[team_id] = cached
+        return cached[1]
+
+    def forget_cached(self, team_id: str) -> None:
+        self._cached.pop(team_id, None)
+
+
 class SkillsService:
     def __init__(
         self, database: Database, statements: StatementBuilder, clock: Clock, names: SkillNames
@@ -129,6 +159,7 @@ class SkillsService:
         self._statements = statements
         self._clock = clock
         self.names = names
+        self.catalogue = SkillCatalogue(database, names, clock)
 
     # Declaring ----------------------------------------------------------------------------------
 
@@ -145,12 +176,20 @@ class SkillsService:
                     f"A profile holds up to {MAX_SKILLS_PER_PERSON} skills. "
                     "Remove some with `/skills remove <skill>` first."
                 )
+            returning = skills_repo.opted_out(session, team_id, person.user_id)
+            skills_repo.opt_in(session, team_id, person.user_id)
             changes = [
                 self._declare_one(session, team_id, person, slug, level, current, cause, now)
                 for slug, level in wanted
             ]
             skills_repo.add_to_catalogue(session, team_id, new, now)
-            skills_repo.opt_in(session, team_id, person.user_id)
+            self.catalogue.forget_cached(team_id)
+            if returning:
+                # Back after `/skills forget me`: what kudos said about them counts again.
+                standing.refresh_person(session, team_id, person.user_id, now)
+            else:
+                changed = [(c.slug, person.user_id) for c in changes if c.outcome != "unchanged"]
+                standing.refresh(session, team_id, changed, now)
         return changes
 
     def _declare_one(
@@ -190,6 +229,7 @@ class SkillsService:
             current = {d.slug for d in skills_repo.declared(session, team_id, person.user_id)}
             gone = [slug for slug in slugs if slug in current]
             skills_repo.remove_declarations(session, team_id, person.user_id, gone)
+            standing.refresh(session, team_id, [(slug, person.user_id) for slug in gone], now)
             for slug in gone:
                 statement = self._statements.skill_changed(person.learner, slug, None, cause, now)
                 self._queue(session, team_id, statement, [person.user_id], now)
@@ -234,8 +274,7 @@ class SkillsService:
         """Skills whose name contains what was typed, those starting with it first."""
         wanted = self.names.canonical(typed)
         folded = fold(typed)
-        with self._database.reading() as session:
-            known = set(skills_repo.catalogue(session, team_id)) | self.names.well_known
+        known = self.catalogue.all(team_id)
         hits = [slug for slug in known if folded and folded in slug]
         if wanted in known and wanted not in hits:
             hits.append(wanted)
@@ -278,6 +317,7 @@ class SkillsService:
             )
             if added:
                 self._queue(session, team_id, statement, [endorser.user_id, person.user_id], now)
+                standing.refresh(session, team_id, [(slug, person.user_id)], now)
         return added
 
     @staticmethod
@@ -301,6 +341,7 @@ class SkillsService:
             if row is None:
                 return False
             skills_repo.delete_endorsement(session, row)
+            standing.refresh(session, team_id, [(slug, person_id)], now)
             skills_repo.unlink_statements(session, [row.statement_id])
             void = self._statements.voiding(endorser.learner, row.statement_id, now, cause)
             outbox_repo.add(session, queued(team_id, [void]), now)
@@ -316,6 +357,7 @@ class SkillsService:
             declared = skills_repo.declared(session, team_id, person.user_id)
             endorsements = skills_repo.endorsements_involving(session, team_id, person.user_id)
             statement_ids = skills_repo.statements_about(session, team_id, person.user_id)
+            given = skills_repo.endorsements_given(session, team_id, person.user_id)
             skills_repo.delete_person_skills(session, team_id, person.user_id)
             skills_repo.unlink_statements(session, statement_ids)
             voids = [
@@ -323,6 +365,9 @@ class SkillsService:
             ]
             outbox_repo.add(session, queued(team_id, voids), now)
             skills_repo.opt_out(session, team_id, person.user_id, now)
+            skills_repo.delete_standings_of(session, team_id, person.user_id)
+            # The people they had endorsed lose those endorsements.
+            standing.refresh(session, team_id, given, now)
         return Forgotten(len(declared), len(endorsements), len(voids))
 
     # Helpers ------------------------------------------------------------------------------------

@@ -21,9 +21,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.experts import ExpertSearch
+from bot.domain.experts import ExpertSearch, Ranked
 from bot.domain.skills import LEVELS, MAX_SKILLS_PER_PERSON, SkillEntry, SkillProfile
-from storage.repositories.skills import Ranked
 
 ENDORSE_ACTION = "skill_endorse"
 WITHDRAW_ACTION = "skill_withdraw"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, case, func, literal, null, or_, union_all
+from sqlalchemy import Select, bindparam, func, or_
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
@@ -18,10 +18,11 @@ from storage.models import (
     PersonSkill,
     Skill,
     SkillOptOut,
+    SkillStanding,
     SkillStatement,
 )
 from storage.repositories._sql import insert_ignoring_duplicates
-from storage.types import UTCDateTime
+from storage.types import aware_utc
 
 # Catalogue --------------------------------------------------------------------------------------
 
@@ -129,10 +130,25 @@ def endorsements_involving(session: Session, team_id: str, user_id: str) -> list
 # Kudos that name a skill ----------------------------------------------------------------------
 
 
-def add_kudos_skills(session: Session, team_id: str, kudos_id: str, slugs: Iterable[str]) -> None:
+def add_kudos_skills(
+    session: Session,
+    team_id: str,
+    kudos_id: str,
+    receiver_id: str,
+    slugs: Iterable[str],
+    created_at: datetime,
+) -> None:
     for slug in slugs:
         insert_ignoring_duplicates(
-            session, KudosSkill, {"kudos_id": kudos_id, "slug": slug, "team_id": team_id}
+            session,
+            KudosSkill,
+            {
+                "kudos_id": kudos_id,
+                "slug": slug,
+                "team_id": team_id,
+                "receiver_id": receiver_id,
+                "created_at": created_at,
+            },
         )
 
 
@@ -220,84 +236,121 @@ def unlink_statements(session: Session, statement_ids: Sequence[str]) -> None:
         )
 
 
-# Expert ranking -------------------------------------------------------------------------------
-
-# Points per piece of evidence (README, "How /expert ranks"). Evidence from the last 90 days
-# counts fully, from the last year half, older a quarter; a declaration is current by nature.
-LEVEL_POINTS = {"expert": 3.0, "practitioner": 2.0, "learning": 1.0}
-ENDORSEMENT_POINTS = 1.0
-KUDOS_POINTS = 1.0
+# Expert standing -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Ranked:
-    user_id: str
-    score: float
+class Evidence:
+    """What counts for one person and one skill: the declared level and dated evidence."""
+
     level: str | None
-    endorsements: int
-    kudos: int
+    endorsed_at: tuple[datetime, ...]
+    kudos_at: tuple[datetime, ...]
 
 
-def _recency(moment: object) -> object:
-    return case(
-        (moment >= bindparam("recent", type_=UTCDateTime), 1.0),  # type: ignore[operator]
-        (moment >= bindparam("year", type_=UTCDateTime), 0.5),  # type: ignore[operator]
-        else_=0.25,
-    )
-
-
-def _evidence() -> list[Select]:
-    """One SELECT per kind of evidence: (user_id, points, kind, level)."""
-    team, slug = bindparam("team_id"), bindparam("slug")
-    declared_rows = select(
-        col(PersonSkill.user_id).label("user_id"),
-        case(
-            *((PersonSkill.level == level, points) for level, points in LEVEL_POINTS.items()),
-            else_=1.0,
-        ).label("points"),
-        literal("declared").label("kind"),
-        col(PersonSkill.level).label("level"),
-    ).where(PersonSkill.team_id == team, PersonSkill.slug == slug)
-    endorsement_rows = select(
-        col(Endorsement.user_id),
-        (ENDORSEMENT_POINTS * _recency(Endorsement.created_at)),  # type: ignore[operator]
-        literal("endorsement"),
-        null(),
-    ).where(Endorsement.team_id == team, Endorsement.slug == slug)
-    kudos_rows = (
-        select(
-            col(Kudos.receiver_id),
-            (KUDOS_POINTS * _recency(Kudos.created_at)),  # type: ignore[operator]
-            literal("kudos"),
-            null(),
+def evidence(session: Session, team_id: str, slug: str, user_id: str) -> Evidence:
+    declared = session.get(PersonSkill, (team_id, user_id, slug))
+    endorsed = session.exec(
+        select(Endorsement.created_at).where(
+            Endorsement.team_id == team_id, Endorsement.slug == slug, Endorsement.user_id == user_id
         )
-        .select_from(KudosSkill)
-        .join(Kudos, col(Kudos.id) == col(KudosSkill.kudos_id))
-        .where(KudosSkill.team_id == team, KudosSkill.slug == slug, col(Kudos.revoked_at).is_(None))
     )
-    return [declared_rows, endorsement_rows, kudos_rows]
+    kudos = session.exec(
+        select(KudosSkill.created_at)
+        .join(Kudos, col(Kudos.id) == col(KudosSkill.kudos_id))
+        .where(
+            KudosSkill.team_id == team_id,
+            KudosSkill.slug == slug,
+            KudosSkill.receiver_id == user_id,
+            col(Kudos.revoked_at).is_(None),
+        )
+    )
+    return Evidence(
+        declared.level if declared else None,
+        tuple(aware_utc(at) for at in endorsed),
+        tuple(aware_utc(at) for at in kudos),
+    )
+
+
+def skills_with_evidence(session: Session, team_id: str, user_id: str) -> set[str]:
+    """Every skill the person declared, was endorsed for, or received kudos naming."""
+    declared = select(PersonSkill.slug).where(
+        PersonSkill.team_id == team_id, PersonSkill.user_id == user_id
+    )
+    endorsed = select(Endorsement.slug).where(
+        Endorsement.team_id == team_id, Endorsement.user_id == user_id
+    )
+    kudos = select(KudosSkill.slug).where(
+        KudosSkill.team_id == team_id, KudosSkill.receiver_id == user_id
+    )
+    return {slug for query in (declared, endorsed, kudos) for slug in session.exec(query)}
+
+
+def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list[tuple[str, str]]:
+    """(skill, person) of every endorsement the endorser gave."""
+    query = select(Endorsement.slug, Endorsement.user_id).where(
+        Endorsement.team_id == team_id, Endorsement.endorser_id == endorser_id
+    )
+    return [(slug, user_id) for slug, user_id in session.exec(query)]
+
+
+def save_standing(session: Session, standing: SkillStanding) -> None:
+    session.merge(standing)
+
+
+def delete_standing(session: Session, team_id: str, slug: str, user_id: str) -> None:
+    row = session.get(SkillStanding, (team_id, slug, user_id))
+    if row is not None:
+        session.delete(row)
+
+
+def delete_standings_of(session: Session, team_id: str, user_id: str) -> None:
+    session.exec(
+        delete(SkillStanding).where(
+            col(SkillStanding.team_id) == team_id, col(SkillStanding.user_id) == user_id
+        )
+    )
+
+
+def kudos_skill_pairs(session: Session, kudos_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(skill, receiver) of these kudos: whose standing a revocation changes."""
+    if not kudos_ids:
+        return []
+    query = select(KudosSkill.slug, KudosSkill.receiver_id).where(
+        col(KudosSkill.kudos_id).in_(list(kudos_ids))
+    )
+    return [(slug, receiver) for slug, receiver in session.exec(query)]
+
+
+def due_for_rescore(session: Session, team_id: str, slug: str, now: datetime) -> list[str]:
+    query = select(SkillStanding.user_id).where(
+        SkillStanding.team_id == team_id,
+        SkillStanding.slug == slug,
+        col(SkillStanding.rescore_at) <= now,
+    )
+    return list(session.exec(query))
 
 
 def _ranking_query() -> Select:
-    evidence = union_all(*_evidence()).subquery("evidence")
     team = bindparam("team_id")
-    score = func.sum(evidence.c.points).label("score")
-    pieces = func.count().label("pieces")
-    left_out = select(SkillOptOut.user_id).where(SkillOptOut.team_id == team)
     gone = select(Person.user_id).where(
-        Person.team_id == team, or_(col(Person.deleted), col(Person.is_bot))
+        Person.team_id == team,
+        Person.user_id == SkillStanding.user_id,
+        or_(col(Person.deleted), col(Person.is_bot)),
     )
+    # Every ORDER BY column descending, so the rank index is read backwards, top rows first.
     return (
-        select(
-            evidence.c.user_id,
-            score,
-            func.max(evidence.c.level).label("level"),
-            func.sum(case((evidence.c.kind == "endorsement", 1), else_=0)).label("endorsements"),
-            func.sum(case((evidence.c.kind == "kudos", 1), else_=0)).label("kudos"),
+        select(SkillStanding)
+        .where(
+            SkillStanding.team_id == team,
+            SkillStanding.slug == bindparam("slug"),
+            ~gone.exists(),
         )
-        .where(evidence.c.user_id.not_in(left_out), evidence.c.user_id.not_in(gone))
-        .group_by(evidence.c.user_id)
-        .order_by(score.desc(), pieces.desc(), evidence.c.user_id)
+        .order_by(
+            col(SkillStanding.score).desc(),
+            col(SkillStanding.pieces).desc(),
+            col(SkillStanding.user_id).desc(),
+        )
         .limit(bindparam("limit"))
     )
 
@@ -305,23 +358,7 @@ def _ranking_query() -> Select:
 _RANKING = _ranking_query()
 
 
-def rank(
-    session: Session,
-    team_id: str,
-    slug: str,
-    recent_since: datetime,
-    year_since: datetime,
-    limit: int,
-) -> list[Ranked]:
-    """The people with the most evidence for one skill, best first."""
-    parameters = {
-        "team_id": team_id,
-        "slug": slug,
-        "recent": recent_since,
-        "year": year_since,
-        "limit": limit,
-    }
-    return [
-        Ranked(row.user_id, float(row.score), row.level, int(row.endorsements), int(row.kudos))
-        for row in session.connection().execute(_RANKING, parameters)
-    ]
+def rank(session: Session, team_id: str, slug: str, limit: int) -> list[SkillStanding]:
+    """The best standings for one skill, leaving out deactivated accounts and apps."""
+    parameters = {"team_id": team_id, "slug": slug, "limit": limit}
+    return list(session.exec(_RANKING, params=parameters))  # type: ignore[call-overload]

@@ -559,3 +559,33 @@ async def test_forget_me_deletes_voids_and_leaves_rankings_until_a_skill_is_adde
     assert rows(bot, SkillOptOut) == []
     _, ranked = await bot.command("/expert", "python", "U0ANN")
     assert "<@U0BOB>" in ranked["text"]
+
+
+async def test_a_skill_no_longer_on_the_profile_cannot_be_endorsed(bot: BotHarness) -> None:
+    await bot.command("/skills", "add python", "U0BOB")
+    await bot.command("/skills", "<@U0BOB>", "U0ANN")
+    await bot.command("/skills", "remove python", "U0BOB")
+
+    # Ann presses the Endorse button on the profile she opened before Bob removed it.
+    await bot.press("skill_endorse", endorse_value("U0BOB", "python"), "U0ANN")
+
+    assert endorsements(bot) == []
+    assert statements(bot, LIKE) == []
+    [refusal] = bot.slack.responses
+    assert "doesn't list #python" in refusal["text"]
+
+
+async def test_someone_who_chose_forget_me_cannot_be_endorsed(bot: BotHarness) -> None:
+    await bot.command("/kudos", "<@U0BOB> for the great python help #python", "U0ANN")
+    await bot.command("/skills", "forget me", "U0BOB")
+    await bot.press("skills_forget_confirm", "", "U0BOB")
+    bot.slack.responses.clear()
+
+    _, profile = await bot.command("/skills", "<@U0BOB>", "U0ANN")
+    await bot.press("skill_endorse", endorse_value("U0BOB", "python"), "U0ANN")
+
+    # Their profile shows nothing to endorse, and an old button is refused.
+    assert buttons(profile["blocks"]) == []
+    assert endorsements(bot) == []
+    [refusal] = bot.slack.responses
+    assert "chosen not to be listed" in refusal["text"]

@@ -56,10 +56,36 @@ def upgrade() -> None:
         sa.Column("kudos_id", sa.String(length=36), nullable=False),
         sa.Column("slug", sa.String(length=64), nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("receiver_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("kudos_id", "slug"),
     )
     with op.batch_alter_table("kudos_skill", schema=None) as batch_op:
-        batch_op.create_index("ix_kudos_skill_slug", ["team_id", "slug"], unique=False)
+        batch_op.create_index(
+            "ix_kudos_skill_receiver", ["team_id", "slug", "receiver_id"], unique=False
+        )
+    op.create_table(
+        "skill_standing",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("slug", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("pieces", sa.Integer(), nullable=False),
+        sa.Column("level", sa.String(length=16), nullable=True),
+        sa.Column("endorsements", sa.Integer(), nullable=False),
+        sa.Column("kudos", sa.Integer(), nullable=False),
+        sa.Column("rescore_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("team_id", "slug", "user_id"),
+    )
+    with op.batch_alter_table("skill_standing", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_skill_standing_rank",
+            ["team_id", "slug", "score", "pieces", "user_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_skill_standing_rescore", ["team_id", "slug", "rescore_at"], unique=False
+        )
     op.create_table(
         "skill_opt_out",
         sa.Column("team_id", sa.String(length=32), nullable=False),
@@ -79,6 +105,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("skill_standing")
     op.drop_table("skill_statement")
     op.drop_table("skill_opt_out")
     op.drop_table("kudos_skill")

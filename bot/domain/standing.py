@@ -1,0 +1,88 @@
+"""Expert scores: how evidence for a skill adds up, kept current as evidence changes.
+
+Points per piece of evidence (README, "How /expert ranks"): the declared level (learning 1,
+practitioner 2, expert 3), each endorsement 1, each kudos naming the skill 1. Endorsements and
+kudos are weighted by age: up to 90 days old × 1, up to a year × 0.5, older × 0.25. A
+declaration is current by nature and never decays.
+
+Every change of evidence rescores the (skill, person) pairs it touches in the same
+transaction, so `/expert` only reads the top rows. Time alone also changes scores; each row
+says when (`rescore_at`), and ranking rescores due rows first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from storage.models import SkillStanding
+from storage.repositories import skills as skills_repo
+
+LEVEL_POINTS = {"learning": 1.0, "practitioner": 2.0, "expert": 3.0}
+ENDORSEMENT_POINTS = 1.0
+KUDOS_POINTS = 1.0
+RECENT = timedelta(days=90)
+YEAR = timedelta(days=365)
+
+
+def age_weight(at: datetime, now: datetime) -> float:
+    age = now - at
+    if age <= RECENT:
+        return 1.0
+    if age <= YEAR:
+        return 0.5
+    return 0.25
+
+
+def _next_change(at: datetime, now: datetime) -> datetime | None:
+    """When this piece of evidence next drops a band, if ever."""
+    return next((at + span for span in (RECENT, YEAR) if at + span >= now), None)
+
+
+def score(
+    team_id: str, slug: str, user_id: str, evidence: skills_repo.Evidence, now: datetime
+) -> SkillStanding | None:
+    """The standing this evidence earns, or None when there is none."""
+    dated = [(ENDORSEMENT_POINTS, at) for at in evidence.endorsed_at]
+    dated += [(KUDOS_POINTS, at) for at in evidence.kudos_at]
+    if evidence.level is None and not dated:
+        return None
+    points = LEVEL_POINTS.get(evidence.level or "", 0.0)
+    points += sum(weight * age_weight(at, now) for weight, at in dated)
+    changes = [change for _, at in dated if (change := _next_change(at, now)) is not None]
+    return SkillStanding(
+        team_id=team_id,
+        slug=slug,
+        user_id=user_id,
+        score=round(points, 6),
+        pieces=len(dated) + (evidence.level is not None),
+        level=evidence.level,
+        endorsements=len(evidence.endorsed_at),
+        kudos=len(evidence.kudos_at),
+        # Just past the boundary, so the rescore sees the piece in its new band.
+        rescore_at=min(changes) + timedelta(microseconds=1) if changes else None,
+    )
+
+
+def refresh(
+    session: Session, team_id: str, pairs: Iterable[tuple[str, str]], now: datetime
+) -> None:
+    """Rescores each (skill, person) pair from its evidence; people who opted out have none."""
+    for slug, user_id in set(pairs):
+        standing = None
+        if not skills_repo.opted_out(session, team_id, user_id):
+            found = skills_repo.evidence(session, team_id, slug, user_id)
+            standing = score(team_id, slug, user_id, found, now)
+        if standing is None:
+            skills_repo.delete_standing(session, team_id, slug, user_id)
+        else:
+            skills_repo.save_standing(session, standing)
+
+
+def refresh_person(session: Session, team_id: str, user_id: str, now: datetime) -> None:
+    """Rescores every skill the person has any evidence for (e.g. on coming back after
+    `/skills forget me`)."""
+    slugs = skills_repo.skills_with_evidence(session, team_id, user_id)
+    refresh(session, team_id, ((slug, user_id) for slug in slugs), now)
