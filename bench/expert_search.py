@@ -4,19 +4,27 @@ Seeds one workspace with 50,000 people, 200,000 declared skills, 20,000 endorsem
 20,000 kudos that each name a skill, over ~1,000 skills whose popularity follows a Zipf law
 (the most popular, `python`, is declared by tens of thousands of people, the rarest by a handful).
 Some people are cached as deleted or bots, some opted out, a few kudos are revoked; evidence
-dates spread over three years so every recency weight is used. Seeding uses bulk inserts
-(SQLAlchemy core executemany) into a migrated SQLite file in a temporary directory and into a
-scratch PostgreSQL database (created like tests/support/databases.py does, dropped afterwards).
+dates spread over three years so every recency weight is used. Each (skill, person) standing
+(`skill_standing`, what `/expert` reads) is computed in Python with `bot.domain.standing.score()`
+from the seeded evidence, as `standing.refresh` would (people who opted out get none). Seeding
+uses bulk inserts (SQLAlchemy core executemany) into a migrated SQLite file in a temporary
+directory and into a scratch PostgreSQL database (created like tests/support/databases.py does,
+dropped afterwards); a sample of the stored standings is then checked against
+`standing.score(skills_repo.evidence(...))` read back from the database.
 
 Then it times the domain calls behind `/expert`, each in its own unit of work as the handler
 runs them: `ExpertFinder.rank(team_id, slug)` for skills drawn with the same skew people declare
 with (so popular skills are searched most), after a warm-up, and `ExpertFinder.match` for exact,
-alias, close and unknown topics. It prints p50/p95/p99/max in ms per database, and the query
-plan of the slowest skill when p99 is over the budget (20 ms) or `--explain` asks for it.
+alias, close and unknown topics. It prints p50/p95/p99/max in ms per database, and the plans
+of the queries `rank` sends for the slowest skill when p99 is over the budget (20 ms) or
+`--explain` asks for it.
+Last, it moves the clock `--idle-days` on and times the first `rank` of the most popular skills,
+which rescores every row whose evidence aged into a lower band meanwhile (and the second, which
+has nothing left to rescore).
 
     .venv/bin/python bench/expert_search.py [--postgres URL] [--no-postgres] [--people 50000]
         [--declarations 200000] [--endorsements 20000] [--kudos 20000] [--skills 1000]
-        [--queries 500] [--seed 1] [--explain]
+        [--queries 500] [--seed 1] [--idle-days 30] [--explain]
 
 Exit status 0 when p99 of `rank` is within budget on every database measured, else 1.
 """
@@ -47,8 +55,10 @@ from sqlalchemy import Connection, create_engine, event, func, make_url, select,
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from bot.config import _database_url  # noqa: E402
-from bot.domain.experts import RECENT, TOP, YEAR, ExpertFinder  # noqa: E402
+from bot.domain import standing  # noqa: E402
+from bot.domain.experts import TOP, ExpertFinder  # noqa: E402
 from bot.domain.skill_names import SHIPPED_ALIASES, SkillNames  # noqa: E402
+from bot.domain.skills import SkillsService  # noqa: E402
 from bot.xapi.statements import StatementBuilder, XapiIdentity  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -60,6 +70,7 @@ from storage.models import (  # noqa: E402
     PersonSkill,
     Skill,
     SkillOptOut,
+    SkillStanding,
 )
 from storage.repositories import skills as skills_repo  # noqa: E402
 from tests.support.databases import scratch_postgres  # noqa: E402
@@ -69,6 +80,8 @@ BUDGET_MS = 20.0
 CHUNK = 5_000
 WARMUP = 50
 MATCH_ROUNDS = 100
+CHECKED_STANDINGS = 500
+IDLE_SKILLS = 10
 LEVELS = ("learning", "practitioner", "expert")
 LEVEL_WEIGHTS = (0.3, 0.5, 0.2)
 DELETED_SHARE, BOT_SHARE, OPTED_OUT_SHARE, REVOKED_SHARE = 0.02, 0.01, 0.005, 0.03
@@ -217,6 +230,7 @@ class Seed:
     """Rows for each table, as plain dicts for executemany."""
 
     skills: list[str]
+    now: datetime
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     declarations_per_skill: Counter[str] = field(default_factory=Counter)
     evidence_per_skill: Counter[str] = field(default_factory=Counter)
@@ -224,7 +238,7 @@ class Seed:
 
 def generate(args: argparse.Namespace, now: datetime) -> Seed:
     rng = random.Random(args.seed)
-    seed = Seed(skill_names(args.skills))
+    seed = Seed(skill_names(args.skills), now)
     zipf = Zipf(len(seed.skills), args.zipf, rng)
     users = [f"U{n:08d}" for n in range(args.people)]
 
@@ -326,9 +340,49 @@ def generate(args: argparse.Namespace, now: datetime) -> Seed:
                 else None,
             }
         )
-        seed.tables["kudos_skill"].append({"kudos_id": kudos_id, "slug": slug, "team_id": TEAM})
+        seed.tables["kudos_skill"].append(
+            {
+                "kudos_id": kudos_id,
+                "slug": slug,
+                "team_id": TEAM,
+                "receiver_id": receiver,
+                "created_at": created_at,
+            }
+        )
         seed.evidence_per_skill[slug] += 1
+    seed.tables["skill_standing"] = standings(seed)
     return seed
+
+
+def standings(seed: Seed) -> list[dict[str, Any]]:
+    """Every (skill, person) standing, scored by `standing.score()` from the seeded evidence
+    exactly as `standing.refresh` scores it from the database (one refresh per pair would take
+    minutes at these sizes)."""
+    levels = {(r["slug"], r["user_id"]): r["level"] for r in seed.tables["person_skill"]}
+    endorsed: dict[tuple[str, str], list[datetime]] = {}
+    for r in seed.tables["endorsement"]:
+        endorsed.setdefault((r["slug"], r["user_id"]), []).append(r["created_at"])
+    revoked = {k["id"] for k in seed.tables["kudos"] if k["revoked_at"] is not None}
+    kudos: dict[tuple[str, str], list[datetime]] = {}
+    for r in seed.tables["kudos_skill"]:
+        # Revoked kudos keep their link but count for nothing (as `skills_repo.evidence`).
+        pair = kudos.setdefault((r["slug"], r["receiver_id"]), [])
+        if r["kudos_id"] not in revoked:
+            pair.append(r["created_at"])
+    opted_out = {r["user_id"] for r in seed.tables["skill_opt_out"]}
+    rows = []
+    for slug, user_id in dict.fromkeys([*levels, *endorsed, *kudos]):
+        if user_id in opted_out:
+            continue
+        evidence = skills_repo.Evidence(
+            levels.get((slug, user_id)),
+            tuple(endorsed.get((slug, user_id), ())),
+            tuple(kudos.get((slug, user_id), ())),
+        )
+        row = standing.score(TEAM, slug, user_id, evidence, seed.now)
+        if row is not None:
+            rows.append(row.model_dump())
+    return rows
 
 
 MODELS = {
@@ -339,6 +393,7 @@ MODELS = {
     "endorsement": Endorsement,
     "kudos": Kudos,
     "kudos_skill": KudosSkill,
+    "skill_standing": SkillStanding,
 }
 
 
@@ -360,6 +415,30 @@ def insert(database: Database, seed: Seed) -> dict[str, int]:
             table = model.__table__  # type: ignore[attr-defined]
             counts[name] = connection.execute(select(func.count()).select_from(table)).scalar_one()
     return counts
+
+
+def check_standings(database: Database, seed: Seed, rng: random.Random) -> str:
+    """Stored standings of sampled pairs against `standing.score()` of their evidence as the
+    database returns it (what `standing.refresh` would store); stops the bench on a difference."""
+    pairs = [(r["slug"], r["user_id"]) for r in seed.tables["person_skill"]]
+    pairs += [(r["slug"], r["receiver_id"]) for r in seed.tables["kudos_skill"]]
+    sample = rng.sample(pairs, min(CHECKED_STANDINGS, len(pairs)))
+    fields = ("score", "pieces", "level", "endorsements", "kudos", "rescore_at")
+    differ = []
+    with database.reading() as session:
+        for slug, user_id in sample:
+            stored = session.get(SkillStanding, (TEAM, slug, user_id))
+            expected = None
+            if not skills_repo.opted_out(session, TEAM, user_id):
+                evidence = skills_repo.evidence(session, TEAM, slug, [user_id])[user_id]
+                expected = standing.score(TEAM, slug, user_id, evidence, seed.now)
+            got = None if stored is None else tuple(getattr(stored, f) for f in fields)
+            wanted = None if expected is None else tuple(getattr(expected, f) for f in fields)
+            if got != wanted:
+                differ.append(f"{slug}/{user_id}: stored {got}, evidence says {wanted}")
+    if differ:
+        raise SystemExit("standings differ from their evidence:\n  " + "\n  ".join(differ[:10]))
+    return f"{len(sample)} sampled standings match standing.score() of their stored evidence"
 
 
 # Measuring ---------------------------------------------------------------------------------------
@@ -407,16 +486,29 @@ class Outcome:
     slowest: str
 
 
-def measure(dialect: str, database: Database, seed: Seed, args: argparse.Namespace) -> Outcome:
-    now = datetime.now(UTC)
-    finder = ExpertFinder(
-        database,
-        StatementBuilder(
-            XapiIdentity(TEAM, "https://bench.slack.com/", "https://guild.example.com/xapi")
-        ),
-        lambda: now,
-        SkillNames(),
+class Clock:
+    """The bench's clock: real time, moved on by `idle`."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def finder_for(database: Database, clock: Clock) -> ExpertFinder:
+    """Built the way bot/runtime.py::build_services builds it."""
+    statements = StatementBuilder(
+        XapiIdentity(TEAM, "https://bench.slack.com/", "https://guild.example.com/xapi")
     )
+    names = SkillNames()
+    skills = SkillsService(database, statements, clock, names)
+    return ExpertFinder(database, statements, clock, names, skills.catalogue)
+
+
+def measure(dialect: str, database: Database, seed: Seed, args: argparse.Namespace) -> Outcome:
+    clock = Clock()
+    finder = finder_for(database, clock)
     rng = random.Random(args.seed + 1)
     zipf = Zipf(len(seed.skills), args.zipf, rng)
     index = {slug: i for i, slug in enumerate(seed.skills)}
@@ -481,40 +573,59 @@ def measure(dialect: str, database: Database, seed: Seed, args: argparse.Namespa
         f"(slowest skill by median: {worst})"
     )
     if args.explain or not within:
-        explain(database, worst, now)
+        explain(database, finder, worst)
+    if args.idle_days:
+        idle(database, finder, clock, seed, args.idle_days)
     return Outcome(dialect, p99, worst)
 
 
-def explain(database: Database, slug: str, now: datetime) -> None:
-    """The plan of the ranking query for one skill, exactly as `rank()` sends it."""
+def idle(database: Database, finder: ExpertFinder, clock: Clock, seed: Seed, days: int) -> None:
+    """The first search of each popular skill after `days` without any rescores it all."""
+    clock.offset += timedelta(days=days)
+    print(
+        f"  after {days} days with no search: ExpertFinder.rank of the {IDLE_SKILLS} most "
+        "declared skills, ms"
+    )
+    print(f"    {'':<26} {'rows due':>8} {'1st rank':>9} {'2nd rank':>9}")
+    for slug in seed.skills[:IDLE_SKILLS]:
+        with database.reading() as session:
+            due = len(skills_repo.due_for_rescore(session, TEAM, slug, clock()))
+        first = timed(lambda slug=slug: finder.rank(TEAM, slug))
+        second = timed(lambda slug=slug: finder.rank(TEAM, slug))
+        print(f"    {slug:<26} {due:>8,} {first:>9.2f} {second:>9.2f}")
+
+
+def explain(database: Database, finder: ExpertFinder, slug: str) -> None:
+    """The plan of every query `ExpertFinder.rank` sends for one skill, exactly as sent."""
     postgres = database.dialect == "postgresql"
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+    sent: list[tuple[str, Any]] = []
 
-    def add_prefix(
+    def capture(
         _conn: Connection, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool
-    ) -> tuple[str, Any]:
-        return prefix + statement, parameters
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
 
+    event.listen(database.engine, "before_cursor_execute", capture)
+    try:
+        finder.rank(TEAM, slug)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", capture)
+    kind = "EXPLAIN (ANALYZE, BUFFERS)" if postgres else "EXPLAIN QUERY PLAN"
+    print(f"  query plans of ExpertFinder.rank({slug!r}) ({kind}):")
     with database.engine.connect() as connection:
-        event.listen(connection, "before_cursor_execute", add_prefix, retval=True)
-        parameters = {
-            "team_id": TEAM,
-            "slug": slug,
-            "recent": now - RECENT,
-            "year": now - YEAR,
-            "limit": TOP,
-        }
-        rows = connection.execute(skills_repo._RANKING, parameters).all()
-        event.remove(connection, "before_cursor_execute", add_prefix)
-    print(f"  query plan for {slug!r} ({'EXPLAIN ANALYZE' if postgres else 'EXPLAIN QUERY PLAN'}):")
-    if postgres:
-        for (line,) in rows:
-            print(f"    {line}")
-        return
-    depth: dict[int, int] = {0: 0}
-    for node, parent, _unused, detail in rows:
-        depth[node] = depth.get(parent, 0) + 1
-        print(f"    {'  ' * (depth[node] - 1)}{detail}")
+        for statement, parameters in sent:
+            print("    " + " ".join(statement.split()))
+            rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+            if postgres:
+                for (line,) in rows:
+                    print(f"      {line}")
+                continue
+            depth: dict[int, int] = {0: 0}
+            for node, parent, _unused, detail in rows:
+                depth[node] = depth.get(parent, 0) + 1
+                print(f"      {'  ' * (depth[node] - 1)}{detail}")
 
 
 # Databases ---------------------------------------------------------------------------------------
@@ -530,6 +641,7 @@ def run(dialect: str, database: Database, seed: Seed, args: argparse.Namespace) 
     counts = insert(database, seed)
     print(f"{dialect}: migrated and seeded in {time.monotonic() - started:.1f} s")
     print(f"  rows: {counts_line(counts)}")
+    print(f"  {check_standings(database, seed, random.Random(args.seed + 2))}")
     return measure(dialect, database, seed, args)
 
 
@@ -579,22 +691,30 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--zipf", type=float, default=1.0, help="popularity skew exponent")
     parser.add_argument("--queries", type=int, default=500, help="rank() calls measured")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument(
+        "--idle-days",
+        type=int,
+        default=30,
+        help="then time the first search after this many days without one (0: skip)",
+    )
     parser.add_argument("--explain", action="store_true", help="always print the query plan")
     args = parser.parse_args(None if argv is None else list(argv))
     if min(args.people, args.skills, args.queries) < 2 or args.declarations < 1:
         parser.error("--people, --skills and --queries must be at least 2, --declarations 1")
-    if min(args.endorsements, args.kudos) < 0:
-        parser.error("--endorsements and --kudos cannot be negative")
+    if min(args.endorsements, args.kudos, args.idle_days) < 0:
+        parser.error("--endorsements, --kudos and --idle-days cannot be negative")
 
     started = time.monotonic()
     seed = generate(args, datetime.now(UTC))
+    standings_s = time.monotonic() - started
     top = ", ".join(f"{s} {seed.declarations_per_skill[s]:,}" for s in seed.skills[:3])
     rarest = min(seed.declarations_per_skill.values())
     print(
         f"expert search: {args.people:,} people, {len(seed.tables['person_skill']):,} "
         f"declarations, {len(seed.tables['endorsement']):,} endorsements, {args.kudos:,} kudos "
         f"naming a skill, {len(seed.skills):,} skills (Zipf s={args.zipf:g}; most declared: "
-        f"{top}; fewest: {rarest}); generated in {time.monotonic() - started:.1f} s"
+        f"{top}; fewest: {rarest}); generated with {len(seed.tables['skill_standing']):,} "
+        f"standings in {standings_s:.1f} s"
     )
     outcomes = [on_sqlite(seed, args)]
     if not args.no_postgres:

@@ -70,15 +70,22 @@ def refresh(
     session: Session, team_id: str, pairs: Iterable[tuple[str, str]], now: datetime
 ) -> None:
     """Rescores each (skill, person) pair from its evidence; people who opted out have none."""
-    for slug, user_id in set(pairs):
-        standing = None
-        if not skills_repo.opted_out(session, team_id, user_id):
-            found = skills_repo.evidence(session, team_id, slug, user_id)
-            standing = score(team_id, slug, user_id, found, now)
-        if standing is None:
-            skills_repo.delete_standing(session, team_id, slug, user_id)
-        else:
-            skills_repo.save_standing(session, standing)
+    wanted = sorted(set(pairs))
+    skills_repo.lock_standings(session, team_id, wanted)
+    by_skill: dict[str, list[str]] = {}
+    for slug, user_id in wanted:
+        by_skill.setdefault(slug, []).append(user_id)
+    left_out = skills_repo.opted_out_among(session, team_id, [u for _, u in wanted])
+    for slug, user_ids in by_skill.items():
+        found = skills_repo.evidence(session, team_id, slug, user_ids)
+        for user_id in user_ids:
+            standing = None
+            if user_id not in left_out:
+                standing = score(team_id, slug, user_id, found[user_id], now)
+            if standing is None:
+                skills_repo.delete_standing(session, team_id, slug, user_id)
+            else:
+                skills_repo.save_standing(session, standing)
 
 
 def refresh_person(session: Session, team_id: str, user_id: str, now: datetime) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, or_
+from sqlalchemy import Select, bindparam, func, or_, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
@@ -193,6 +194,15 @@ def opted_out(session: Session, team_id: str, user_id: str) -> bool:
     return session.get(SkillOptOut, (team_id, user_id)) is not None
 
 
+def opted_out_among(session: Session, team_id: str, user_ids: Sequence[str]) -> set[str]:
+    if not user_ids:
+        return set()
+    query = select(SkillOptOut.user_id).where(
+        SkillOptOut.team_id == team_id, col(SkillOptOut.user_id).in_(list(set(user_ids)))
+    )
+    return set(session.exec(query))
+
+
 def delete_person_skills(session: Session, team_id: str, user_id: str) -> None:
     """The person's declarations and every endorsement they gave or received."""
     session.exec(
@@ -248,28 +258,61 @@ class Evidence:
     kudos_at: tuple[datetime, ...]
 
 
-def evidence(session: Session, team_id: str, slug: str, user_id: str) -> Evidence:
-    declared = session.get(PersonSkill, (team_id, user_id, slug))
-    endorsed = session.exec(
-        select(Endorsement.created_at).where(
-            Endorsement.team_id == team_id, Endorsement.slug == slug, Endorsement.user_id == user_id
-        )
+def evidence(
+    session: Session, team_id: str, slug: str, user_ids: Sequence[str]
+) -> dict[str, Evidence]:
+    """Each person's evidence for one skill, three queries however many people."""
+    wanted = list(set(user_ids))
+    levels = dict(
+        session.exec(
+            select(PersonSkill.user_id, PersonSkill.level).where(
+                PersonSkill.team_id == team_id,
+                PersonSkill.slug == slug,
+                col(PersonSkill.user_id).in_(wanted),
+            )
+        ).all()
     )
-    kudos = session.exec(
-        select(KudosSkill.created_at)
+    endorsed: dict[str, list[datetime]] = {uid: [] for uid in wanted}
+    for user_id, at in session.exec(
+        select(Endorsement.user_id, Endorsement.created_at).where(
+            Endorsement.team_id == team_id,
+            Endorsement.slug == slug,
+            col(Endorsement.user_id).in_(wanted),
+        )
+    ):
+        endorsed[user_id].append(aware_utc(at))
+    kudos: dict[str, list[datetime]] = {uid: [] for uid in wanted}
+    for user_id, at in session.exec(
+        select(KudosSkill.receiver_id, KudosSkill.created_at)
         .join(Kudos, col(Kudos.id) == col(KudosSkill.kudos_id))
         .where(
             KudosSkill.team_id == team_id,
             KudosSkill.slug == slug,
-            KudosSkill.receiver_id == user_id,
+            col(KudosSkill.receiver_id).in_(wanted),
             col(Kudos.revoked_at).is_(None),
         )
-    )
-    return Evidence(
-        declared.level if declared else None,
-        tuple(aware_utc(at) for at in endorsed),
-        tuple(aware_utc(at) for at in kudos),
-    )
+    ):
+        kudos[user_id].append(aware_utc(at))
+    return {
+        uid: Evidence(levels.get(uid), tuple(sorted(endorsed[uid])), tuple(sorted(kudos[uid])))
+        for uid in wanted
+    }
+
+
+def lock_standings(session: Session, team_id: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """Serialises rescoring of the same (skill, person) until the transaction ends, so two
+    transactions adding evidence at once can't overwrite each other's score.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in one order to avoid deadlocks.
+    SQLite: the write transaction already serialises every writer.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for slug, user_id in sorted(set(pairs)):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"skill-standing:{team_id}:{slug}:{user_id}"},
+        )
 
 
 def skills_with_evidence(session: Session, team_id: str, user_id: str) -> set[str]:
@@ -295,13 +338,27 @@ def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list
 
 
 def save_standing(session: Session, standing: SkillStanding) -> None:
-    session.merge(standing)
+    """Inserts or replaces the row in one statement (no read-then-write race)."""
+    values = standing.model_dump()
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(SkillStanding.__table__)  # type: ignore[attr-defined]
+    keys = ("team_id", "slug", "user_id")
+    connection.execute(
+        statement.values(values).on_conflict_do_update(
+            index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}
+        )
+    )
 
 
 def delete_standing(session: Session, team_id: str, slug: str, user_id: str) -> None:
-    row = session.get(SkillStanding, (team_id, slug, user_id))
-    if row is not None:
-        session.delete(row)
+    session.exec(
+        delete(SkillStanding).where(
+            col(SkillStanding.team_id) == team_id,
+            col(SkillStanding.slug) == slug,
+            col(SkillStanding.user_id) == user_id,
+        )
+    )
 
 
 def delete_standings_of(session: Session, team_id: str, user_id: str) -> None:

@@ -1,24 +1,22 @@
 """The skills repository (storage/repositories/skills.py), on SQLite and PostgreSQL.
 
-Most of it is `rank()`, the evidence query behind `/expert`: declared level points, endorsements
-and kudos that name the skill, weighted by age, best first.
+The catalogue, declarations, endorsements, kudos that name a skill, opting out, statement
+links, the evidence behind a standing, and `rank()`, which only reads stored standings (how
+they are scored is tests/storage/test_skill_standing.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage.database import Database
-from storage.models import Endorsement, Kudos, Person, PersonSkill, Skill
+from storage.models import Endorsement, Kudos, Person, PersonSkill, Skill, SkillStanding
 from storage.repositories import skills
-from storage.repositories.skills import Ranked
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-RECENT_SINCE = NOW - timedelta(days=90)
-YEAR_SINCE = NOW - timedelta(days=365)
 TEAM = "T0ACME"
 OTHER = "T0OTHER"
 
@@ -96,7 +94,7 @@ def kudos(
         )
     )
     session.flush()
-    skills.add_kudos_skills(session, team, kudos_id, slugs)
+    skills.add_kudos_skills(session, team, kudos_id, receiver, slugs, when)
 
 
 def cached_person(
@@ -114,209 +112,323 @@ def cached_person(
     )
 
 
-def ranked(database: Database, slug: str, team: str = TEAM, limit: int = 10) -> list[Ranked]:
+def a_standing(
+    user_id: str,
+    score: float,
+    pieces: int = 1,
+    *,
+    slug: str = "python",
+    team: str = TEAM,
+    level: str | None = None,
+    endorsements: int = 0,
+    kudos: int = 0,
+    rescore_at: datetime | None = None,
+) -> SkillStanding:
+    return SkillStanding(
+        team_id=team,
+        slug=slug,
+        user_id=user_id,
+        score=score,
+        pieces=pieces,
+        level=level,
+        endorsements=endorsements,
+        kudos=kudos,
+        rescore_at=rescore_at,
+    )
+
+
+def store(database: Database, standings: Sequence[SkillStanding]) -> None:
+    with database.transaction() as session:
+        for row in standings:
+            skills.save_standing(session, row)
+
+
+def ranked(
+    database: Database, slug: str = "python", team: str = TEAM, limit: int = 10
+) -> list[tuple[str, float, int]]:
     with database.reading() as session:
-        return skills.rank(session, team, slug, RECENT_SINCE, YEAR_SINCE, limit)
+        return [(r.user_id, r.score, r.pieces) for r in skills.rank(session, team, slug, limit)]
 
 
-def order(ranking: list[Ranked]) -> list[tuple[str, float]]:
-    return [(r.user_id, r.score) for r in ranking]
+def all_standings(database: Database) -> set[tuple[str, str, str, float]]:
+    with database.reading() as session:
+        rows = session.exec(select(SkillStanding))
+        return {(r.team_id, r.slug, r.user_id, r.score) for r in rows}
 
 
-# Ranking: what decides -------------------------------------------------------------------------
+# Ranking: reading stored standings -------------------------------------------------------------
 
 
-def test_at_the_same_level_endorsements_decide(database: Database) -> None:
-    with database.transaction() as session:
-        for user in ("U0ANN", "U0BOB", "U0CAT"):
-            declare(session, user, "python", "practitioner")
-        endorse(session, "U0DAN", "U0BOB", "python")
-        endorse(session, "U0EVE", "U0BOB", "python")
-        endorse(session, "U0DAN", "U0CAT", "python")
-        # Endorsements of another skill are no evidence for this one.
-        endorse(session, "U0DAN", "U0ANN", "react")
-        endorse(session, "U0EVE", "U0ANN", "react")
-        endorse(session, "U0FAY", "U0ANN", "react")
+def test_rank_returns_the_stored_standings_as_they_are(database: Database) -> None:
+    rescore = NOW + timedelta(days=3)
+    store(
+        database,
+        [
+            a_standing(
+                "U0ANN",
+                4.5,
+                4,
+                level="expert",
+                endorsements=1,
+                kudos=2,
+                rescore_at=rescore,
+            )
+        ],
+    )
 
-    ranking = ranked(database, "python")
+    with database.reading() as session:
+        [row] = skills.rank(session, TEAM, "python", 5)
 
-    assert ranking == [
-        Ranked("U0BOB", 4.0, "practitioner", endorsements=2, kudos=0),
-        Ranked("U0CAT", 3.0, "practitioner", endorsements=1, kudos=0),
-        Ranked("U0ANN", 2.0, "practitioner", endorsements=0, kudos=0),
-    ]
-
-
-def test_at_the_same_level_standing_kudos_that_name_the_skill_decide(database: Database) -> None:
-    with database.transaction() as session:
-        for user in ("U0ANN", "U0BOB", "U0CAT"):
-            declare(session, user, "python", "practitioner")
-        kudos(session, "k-bob-1", "U0BOB", ("python",))
-        kudos(session, "k-bob-2", "U0BOB", ("python", "sql"))
-        kudos(session, "k-ann-1", "U0ANN", ("python",))
-        # No evidence: a revoked kudos, a kudos naming another skill, a kudos naming none,
-        # a kudos Cat gave rather than received.
-        kudos(session, "k-ann-revoked", "U0ANN", ("python",), revoked=True)
-        kudos(session, "k-ann-revoked-2", "U0ANN", ("python",), revoked=True)
-        kudos(session, "k-cat-sql", "U0CAT", ("sql",))
-        kudos(session, "k-cat-plain", "U0CAT", ())
-        kudos(session, "k-cat-gave", "U0ANN", ("python",), giver="U0CAT")
-
-    ranking = ranked(database, "python")
-
-    assert ranking == [
-        Ranked("U0ANN", 4.0, "practitioner", endorsements=0, kudos=2),
-        Ranked("U0BOB", 4.0, "practitioner", endorsements=0, kudos=2),
-        Ranked("U0CAT", 2.0, "practitioner", endorsements=0, kudos=0),
-    ]
+    assert (row.team_id, row.slug, row.user_id) == (TEAM, "python", "U0ANN")
+    assert (row.score, row.pieces, row.level, row.endorsements, row.kudos) == (
+        4.5,
+        4,
+        "expert",
+        1,
+        2,
+    )
+    assert row.rescore_at == rescore
 
 
-def test_the_level_decides_when_the_other_evidence_is_equal(database: Database) -> None:
-    with database.transaction() as session:
-        declare(session, "U0ANN", "python", "learning")
-        declare(session, "U0BOB", "python", "expert")
-        declare(session, "U0CAT", "python", "practitioner")
-        for user in ("U0ANN", "U0BOB", "U0CAT"):
-            endorse(session, "U0DAN", user, "python")
-            kudos(session, f"k-{user}", user, ("python",))
-
-    ranking = ranked(database, "python")
-
-    assert ranking == [
-        Ranked("U0BOB", 5.0, "expert", endorsements=1, kudos=1),
-        Ranked("U0CAT", 4.0, "practitioner", endorsements=1, kudos=1),
-        Ranked("U0ANN", 3.0, "learning", endorsements=1, kudos=1),
-    ]
-
-
-def test_equal_scores_go_to_more_pieces_of_evidence_then_a_stable_order(
+def test_higher_scores_first_then_more_pieces_then_user_id_descending(
     database: Database,
 ) -> None:
+    # Stored out of order on purpose: the order must come from the query.
+    store(
+        database,
+        [
+            a_standing("U0DAN", 2.0, 1),
+            a_standing("U0ANN", 2.0, 2),
+            a_standing("U0EVE", 2.0, 1),
+            a_standing("U0FAY", 0.25, 1),
+            a_standing("U0BOB", 5.5, 3),
+            a_standing("U0CAT", 2.5, 1),
+            a_standing("U0GIL", 2.0, 1),
+        ],
+    )
+
+    assert ranked(database) == [
+        ("U0BOB", 5.5, 3),
+        ("U0CAT", 2.5, 1),
+        # Equal scores: more pieces of evidence first, then user ids, highest first (every
+        # column descending, so the rank index is read backwards).
+        ("U0ANN", 2.0, 2),
+        ("U0GIL", 2.0, 1),
+        ("U0EVE", 2.0, 1),
+        ("U0DAN", 2.0, 1),
+        ("U0FAY", 0.25, 1),
+    ]
+
+
+def test_people_who_left_or_are_bots_are_not_ranked(database: Database) -> None:
+    store(
+        database,
+        [a_standing(user, 3.0) for user in ("U0ANN", "U0BOB", "U0CAT", "U0DAN", "U0EVE")],
+    )
     with database.transaction() as session:
-        # Inserted out of order on purpose: the order must come from the query.
-        declare(session, "U0EVE", "python", "practitioner")
-        declare(session, "U0DAN", "python", "practitioner")
-        declare(session, "U0ANN", "python", "learning")
-        endorse(session, "U0BOB", "U0ANN", "python")
-
-    ranking = ranked(database, "python")
-
-    # All score 2: Ann with two pieces (a declaration and an endorsement), then by user id.
-    assert order(ranking) == [("U0ANN", 2.0), ("U0DAN", 2.0), ("U0EVE", 2.0)]
-
-
-def test_evidence_counts_fully_when_recent_half_within_a_year_and_a_quarter_when_older(
-    database: Database,
-) -> None:
-    ages = {
-        "NOW": timedelta(0),
-        "D89": timedelta(days=89),
-        "D90": timedelta(days=90),  # exactly at the `recent` cut-off: still recent
-        "D91": timedelta(days=91),
-        "D365": timedelta(days=365),  # exactly at the `year` cut-off: still within the year
-        "D366": timedelta(days=366),
-        "D3000": timedelta(days=3000),
-    }
-    with database.transaction() as session:
-        for name, age in ages.items():
-            endorse(session, "U0GIVER", f"U0E{name}", "python", when=NOW - age)
-            kudos(session, f"k-{name}", f"U0K{name}", ("python",), when=NOW - age)
-        # A declaration is current by nature, however old.
-        declare(session, "U0OLDEXPERT", "python", "expert", when=NOW - timedelta(days=3000))
-        # Mixed ages add up: 1 + 0.5 + 0.25 (endorsements) + 1 + 0.25 (kudos) + 1 (learning).
-        declare(session, "U0MIX", "python", "learning")
-        endorse(session, "U0A", "U0MIX", "python", when=NOW - timedelta(days=1))
-        endorse(session, "U0B", "U0MIX", "python", when=NOW - timedelta(days=100))
-        endorse(session, "U0C", "U0MIX", "python", when=NOW - timedelta(days=1000))
-        kudos(session, "k-mix-1", "U0MIX", ("python",), when=NOW - timedelta(days=2))
-        kudos(session, "k-mix-2", "U0MIX", ("python",), when=NOW - timedelta(days=500))
-
-    scores = {r.user_id: r.score for r in ranked(database, "python", limit=100)}
-
-    weights = {"NOW": 1.0, "D89": 1.0, "D90": 1.0, "D91": 0.5, "D365": 0.5}
-    weights |= {"D366": 0.25, "D3000": 0.25}
-    expected = {f"U0E{name}": w for name, w in weights.items()}
-    expected |= {f"U0K{name}": w for name, w in weights.items()}
-    expected |= {"U0OLDEXPERT": 3.0, "U0MIX": 4.0}
-    assert scores == expected
-
-
-def test_people_who_opted_out_left_or_are_bots_are_not_ranked(database: Database) -> None:
-    with database.transaction() as session:
-        for user in ("U0ANN", "U0BOB", "U0CAT", "U0DAN", "U0EVE"):
-            declare(session, user, "python", "expert")
-            endorse(session, "U0GIVER", user, "python")
-        skills.opt_out(session, TEAM, "U0ANN", NOW)
+        cached_person(session, "U0ANN")
         cached_person(session, "U0BOB", deleted=True)
         cached_person(session, "U0CAT", is_bot=True)
-        cached_person(session, "U0DAN")
-        # U0EVE has no cached profile at all: ranked.
-        # Evidence-only people are left out the same way.
-        kudos(session, "k-gone", "U0GONE", ("python",))
-        cached_person(session, "U0GONE", deleted=True)
-        # Opting out or leaving in another workspace changes nothing here.
-        skills.opt_out(session, OTHER, "U0DAN", NOW)
+        cached_person(session, "U0DAN", deleted=True, is_bot=True)
+        # U0EVE has no cached profile at all: ranked. Leaving another workspace changes nothing.
         cached_person(session, "U0EVE", deleted=True, team=OTHER)
+        cached_person(session, "U0ANN", is_bot=True, team=OTHER)
 
-    assert [r.user_id for r in ranked(database, "python")] == ["U0DAN", "U0EVE"]
+    assert [user for user, _, _ in ranked(database)] == ["U0EVE", "U0ANN"]
 
-    with database.transaction() as session:
-        skills.opt_in(session, TEAM, "U0ANN")
-    assert [r.user_id for r in ranked(database, "python")] == ["U0ANN", "U0DAN", "U0EVE"]
+    # The same people are ranked in the other workspace by what *its* cache says.
+    store(database, [a_standing(user, 3.0, team=OTHER) for user in ("U0ANN", "U0BOB", "U0EVE")])
+    assert [user for user, _, _ in ranked(database, team=OTHER)] == ["U0BOB"]
 
 
-def test_another_workspaces_evidence_never_leaks_into_a_ranking(database: Database) -> None:
-    with database.transaction() as session:
-        declare(session, "U0DAN", "python", "learning")
-        declare(session, "U0ANN", "python", "expert", team=OTHER)
-        endorse(session, "U0CAT", "U0DAN", "python", team=OTHER)
-        endorse(session, "U0CAT", "U0BOB", "python", team=OTHER)
-        kudos(session, "k-other-dan", "U0DAN", ("python",), team=OTHER)
-        kudos(session, "k-other-cat", "U0CAT", ("python",), team=OTHER)
+def test_another_workspaces_or_skills_standings_never_leak_into_a_ranking(
+    database: Database,
+) -> None:
+    store(
+        database,
+        [
+            a_standing("U0DAN", 1.0),
+            a_standing("U0ANN", 3.0, team=OTHER),
+            a_standing("U0BOB", 9.0, slug="react"),
+            a_standing("U0CAT", 9.0, slug="python-3"),
+        ],
+    )
 
-    assert ranked(database, "python") == [Ranked("U0DAN", 1.0, "learning", 0, 0)]
-    assert ranked(database, "python", team=OTHER) == [
-        Ranked("U0ANN", 3.0, "expert", 0, 0),
-        Ranked("U0DAN", 2.0, None, 1, 1),
-        Ranked("U0BOB", 1.0, None, 1, 0),
-        Ranked("U0CAT", 1.0, None, 0, 1),
-    ]
-    assert ranked(database, "python", team="T0NOBODY") == []
+    assert ranked(database) == [("U0DAN", 1.0, 1)]
+    assert ranked(database, team=OTHER) == [("U0ANN", 3.0, 1)]
+    assert ranked(database, "react") == [("U0BOB", 9.0, 1)]
+    assert ranked(database, team="T0NOBODY") == []
+    assert ranked(database, "cobol") == []
 
 
 def test_the_limit_is_respected(database: Database) -> None:
+    store(database, [a_standing(f"U0P{n}", float(n)) for n in range(8)])
     with database.transaction() as session:
-        for n in range(8):
-            declare(session, f"U0P{n}", "python", "practitioner")
-            for e in range(n):
-                endorse(session, f"U0E{e}", f"U0P{n}", "python")
+        # Left-out people do not use up places.
+        cached_person(session, "U0P7", deleted=True)
 
-    assert [r.user_id for r in ranked(database, "python", limit=3)] == ["U0P7", "U0P6", "U0P5"]
-    assert len(ranked(database, "python", limit=100)) == 8
-    assert ranked(database, "python", limit=0) == []
+    assert [user for user, _, _ in ranked(database, limit=3)] == ["U0P6", "U0P5", "U0P4"]
+    assert len(ranked(database, limit=100)) == 7
+    assert ranked(database, limit=0) == []
 
 
-def test_people_with_evidence_but_no_declaration_are_ranked_without_a_level(
+# Standings: saving, deleting, what is due ------------------------------------------------------
+
+
+def test_a_standing_is_replaced_deleted_and_deleted_per_person(database: Database) -> None:
+    store(
+        database,
+        [
+            a_standing("U0ANN", 1.0),
+            a_standing("U0ANN", 2.0, slug="react"),
+            a_standing("U0BOB", 3.0),
+            a_standing("U0ANN", 4.0, team=OTHER),
+        ],
+    )
+    store(database, [a_standing("U0ANN", 1.5, 2, rescore_at=NOW)])
+    assert all_standings(database) == {
+        (TEAM, "python", "U0ANN", 1.5),
+        (TEAM, "react", "U0ANN", 2.0),
+        (TEAM, "python", "U0BOB", 3.0),
+        (OTHER, "python", "U0ANN", 4.0),
+    }
+
+    with database.transaction() as session:
+        skills.delete_standing(session, TEAM, "python", "U0BOB")
+        # Nothing to delete: harmless.
+        skills.delete_standing(session, TEAM, "python", "U0NOBODY")
+    with database.transaction() as session:
+        skills.delete_standings_of(session, TEAM, "U0ANN")
+        skills.delete_standings_of(session, TEAM, "U0NOBODY")
+
+    assert all_standings(database) == {(OTHER, "python", "U0ANN", 4.0)}
+
+
+def test_due_for_rescore_is_every_row_of_the_skill_whose_time_has_come(
+    database: Database,
+) -> None:
+    store(
+        database,
+        [
+            a_standing("U0PAST", 1.0, rescore_at=NOW - timedelta(days=2)),
+            a_standing("U0EXACT", 1.0, rescore_at=NOW),
+            a_standing("U0MICRO", 1.0, rescore_at=NOW + timedelta(microseconds=1)),
+            a_standing("U0LATER", 1.0, rescore_at=NOW + timedelta(days=2)),
+            a_standing("U0NEVER", 3.0, rescore_at=None),
+            a_standing("U0REACT", 1.0, slug="react", rescore_at=NOW - timedelta(days=2)),
+            a_standing("U0ELSE", 1.0, team=OTHER, rescore_at=NOW - timedelta(days=2)),
+        ],
+    )
+
+    with database.reading() as session:
+        assert sorted(skills.due_for_rescore(session, TEAM, "python", NOW)) == [
+            "U0EXACT",
+            "U0PAST",
+        ]
+        assert skills.due_for_rescore(session, TEAM, "react", NOW) == ["U0REACT"]
+        assert skills.due_for_rescore(session, TEAM, "cobol", NOW) == []
+        assert skills.due_for_rescore(session, OTHER, "python", NOW) == ["U0ELSE"]
+        later = NOW + timedelta(days=30)
+        assert sorted(skills.due_for_rescore(session, TEAM, "python", later)) == [
+            "U0EXACT",
+            "U0LATER",
+            "U0MICRO",
+            "U0PAST",
+        ]
+
+
+# Evidence ---------------------------------------------------------------------------------------
+
+
+def test_evidence_is_the_level_and_the_dates_of_standing_endorsements_and_kudos(
+    database: Database,
+) -> None:
+    old = NOW - timedelta(days=400)
+    with database.transaction() as session:
+        declare(session, "U0ANN", "python", "expert", when=old)
+        endorse(session, "U0BOB", "U0ANN", "python", when=NOW - timedelta(days=1))
+        endorse(session, "U0CAT", "U0ANN", "python", when=old)
+        kudos(session, "k1", "U0ANN", ("python", "sql"), when=NOW - timedelta(days=2))
+        # None of these: revoked, another skill, given rather than received, another workspace.
+        kudos(session, "k-revoked", "U0ANN", ("python",), revoked=True)
+        endorse(session, "U0BOB", "U0ANN", "react")
+        kudos(session, "k-react", "U0ANN", ("react",))
+        kudos(session, "k-gave", "U0BOB", ("python",), giver="U0ANN")
+        endorse(session, "U0DAN", "U0ANN", "python", team=OTHER)
+        kudos(session, "k-other", "U0ANN", ("python",), team=OTHER)
+        declare(session, "U0ANN", "python", "learning", team=OTHER)
+
+    with database.reading() as session:
+        found = skills.evidence(session, TEAM, "python", ["U0ANN"])["U0ANN"]
+        nothing = skills.evidence(session, TEAM, "cobol", ["U0ANN"])["U0ANN"]
+        evidence_only = skills.evidence(session, TEAM, "sql", ["U0ANN"])["U0ANN"]
+
+    assert found.level == "expert"
+    assert sorted(found.endorsed_at) == [old, NOW - timedelta(days=1)]
+    assert found.kudos_at == (NOW - timedelta(days=2),)
+    assert all(at.tzinfo is not None for at in (*found.endorsed_at, *found.kudos_at))
+    assert nothing == skills.Evidence(None, (), ())
+    assert evidence_only == skills.Evidence(None, (), (NOW - timedelta(days=2),))
+
+
+def test_skills_with_evidence_are_those_declared_endorsed_or_named_by_kudos(
     database: Database,
 ) -> None:
     with database.transaction() as session:
-        declare(session, "U0ANN", "python", "practitioner")
-        for n in range(3):
-            kudos(session, f"k-bob-{n}", "U0BOB", ("python",))
-        endorse(session, "U0ANN", "U0CAT", "python", when=NOW - timedelta(days=200))
-
-    assert ranked(database, "python") == [
-        Ranked("U0BOB", 3.0, None, endorsements=0, kudos=3),
-        Ranked("U0ANN", 2.0, "practitioner", endorsements=0, kudos=0),
-        Ranked("U0CAT", 0.5, None, endorsements=1, kudos=0),
-    ]
-
-
-def test_a_skill_nobody_has_ranks_nobody(database: Database) -> None:
-    with database.transaction() as session:
         declare(session, "U0ANN", "python", "expert")
+        endorse(session, "U0BOB", "U0ANN", "react")
+        endorse(session, "U0BOB", "U0ANN", "python")
+        kudos(session, "k1", "U0ANN", ("sql", "python"))
+        # A revoked kudos is still a link: a refresh finds it has no weight.
+        kudos(session, "k2", "U0ANN", ("golang",), revoked=True)
+        # Not Ann's evidence.
+        endorse(session, "U0ANN", "U0BOB", "rust")
+        kudos(session, "k3", "U0BOB", ("excel",), giver="U0ANN")
+        declare(session, "U0ANN", "cobol", "expert", team=OTHER)
 
-    assert ranked(database, "cobol") == []
+    with database.reading() as session:
+        assert skills.skills_with_evidence(session, TEAM, "U0ANN") == {
+            "python",
+            "react",
+            "sql",
+            "golang",
+        }
+        assert skills.skills_with_evidence(session, TEAM, "U0NOBODY") == set()
+        assert skills.skills_with_evidence(session, OTHER, "U0ANN") == {"cobol"}
+
+
+def test_endorsements_given_are_the_skill_and_person_of_each(database: Database) -> None:
+    with database.transaction() as session:
+        endorse(session, "U0ANN", "U0BOB", "python")
+        endorse(session, "U0ANN", "U0BOB", "react")
+        endorse(session, "U0ANN", "U0CAT", "python")
+        endorse(session, "U0BOB", "U0ANN", "python")  # received, not given
+        endorse(session, "U0ANN", "U0DAN", "python", team=OTHER)
+
+    with database.reading() as session:
+        assert sorted(skills.endorsements_given(session, TEAM, "U0ANN")) == [
+            ("python", "U0BOB"),
+            ("python", "U0CAT"),
+            ("react", "U0BOB"),
+        ]
+        assert skills.endorsements_given(session, OTHER, "U0ANN") == [("python", "U0DAN")]
+        assert skills.endorsements_given(session, TEAM, "U0CAT") == []
+
+
+def test_kudos_skill_pairs_are_the_skill_and_receiver_of_each_link(database: Database) -> None:
+    with database.transaction() as session:
+        kudos(session, "k1", "U0ANN", ("python", "sql"))
+        kudos(session, "k2", "U0BOB", ("python",), revoked=True)
+        kudos(session, "k3", "U0CAT", ())
+        kudos(session, "k4", "U0DAN", ("react",))
+
+    with database.reading() as session:
+        assert sorted(skills.kudos_skill_pairs(session, ["k1", "k2", "k3", "k-unknown"])) == [
+            ("python", "U0ANN"),
+            ("python", "U0BOB"),
+            ("sql", "U0ANN"),
+        ]
+        assert skills.kudos_skill_pairs(session, []) == []
 
 
 # Catalogue -------------------------------------------------------------------------------------
@@ -340,6 +452,9 @@ def test_the_catalogue_keeps_each_skill_once_with_its_first_date(database: Datab
         assert skills.known(session, TEAM, ["python", "rust", "python", "cobol"]) == {"python"}
         assert skills.known(session, TEAM, []) == set()
         assert skills.known(session, OTHER, ["cobol", "python"]) == {"cobol"}
+
+
+# Declarations ---------------------------------------------------------------------------------
 
 
 def test_declarations_are_saved_updated_and_removed(database: Database) -> None:
@@ -459,13 +574,15 @@ def test_kudos_received_by_skill_counts_only_standing_kudos_received(database: D
         kudos(session, "k5", "U0ANN", ())
         kudos(session, "k6", "U0ANN", ("python",), team=OTHER)
     with database.transaction() as session:
-        # Linking again changes nothing.
-        skills.add_kudos_skills(session, TEAM, "k1", ["python"])
+        # Linking again changes nothing, not even the copied receiver and date.
+        skills.add_kudos_skills(session, TEAM, "k1", "U0CAT", ["python"], NOW + timedelta(days=1))
 
     with database.reading() as session:
         assert skills.kudos_received_by_skill(session, TEAM, "U0ANN") == {"python": 2, "sql": 1}
         assert skills.kudos_received_by_skill(session, TEAM, "U0CAT") == {}
         assert skills.kudos_received_by_skill(session, OTHER, "U0ANN") == {"python": 1}
+        assert skills.evidence(session, TEAM, "python", ["U0ANN"])["U0ANN"].kudos_at == (NOW, NOW)
+        assert skills.evidence(session, TEAM, "python", ["U0CAT"])["U0CAT"].kudos_at == ()
 
     with database.transaction() as session:
         skills.delete_kudos_skills(session, ["k1"])
@@ -479,16 +596,19 @@ def test_kudos_received_by_skill_counts_only_standing_kudos_received(database: D
 
 def test_opting_out_twice_is_harmless_and_opting_in_undoes_it(database: Database) -> None:
     with database.transaction() as session:
-        declare(session, "U0ANN", "python", "expert")
         skills.opt_out(session, TEAM, "U0ANN", NOW)
     with database.transaction() as session:
         skills.opt_out(session, TEAM, "U0ANN", NOW + timedelta(days=1))
-    assert ranked(database, "python") == []
+    with database.reading() as session:
+        assert skills.opted_out(session, TEAM, "U0ANN")
+        assert not skills.opted_out(session, OTHER, "U0ANN")
+        assert not skills.opted_out(session, TEAM, "U0BOB")
 
     with database.transaction() as session:
         skills.opt_in(session, TEAM, "U0ANN")
         skills.opt_in(session, TEAM, "U0NEVER")
-    assert [r.user_id for r in ranked(database, "python")] == ["U0ANN"]
+    with database.reading() as session:
+        assert not skills.opted_out(session, TEAM, "U0ANN")
 
 
 # Which statements concern whom -----------------------------------------------------------------
@@ -523,13 +643,3 @@ def test_statements_are_linked_to_the_people_they_concern_and_unlinked(
         assert skills.statements_about(session, TEAM, "U0ANN") == ["s-declare"]
         assert skills.statements_about(session, TEAM, "U0BOB") == []
         assert skills.statements_about(session, OTHER, "U0ANN") == ["s-elsewhere"]
-
-
-@pytest.mark.parametrize("level", ["learning", "practitioner", "expert"])
-def test_each_level_is_worth_its_points(database: Database, level: str) -> None:
-    with database.transaction() as session:
-        declare(session, "U0ANN", "python", level)
-
-    [only] = ranked(database, "python")
-
-    assert (only.score, only.level) == (skills.LEVEL_POINTS[level], level)
