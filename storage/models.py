@@ -164,6 +164,7 @@ class SkillStanding(SQLModel, table=True):
     level: str | None = Field(default=None, max_length=16)
     endorsements: int = 0
     kudos: int = 0
+    answers: int = 0
     rescore_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -186,6 +187,68 @@ class SkillStatement(SQLModel, table=True):
     statement_id: str = Field(primary_key=True, max_length=36)
     user_id: str = Field(primary_key=True, max_length=32)
     team_id: str = Field(max_length=32)
+
+
+class Question(SQLModel, table=True):
+    """A question asked with `/ask`, posted as its own message in the Q&A channel."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "ts", name="uq_question_message"),
+        Index("ix_question_status", "team_id", "status", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    team_id: str = Field(max_length=32)
+    asker_id: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    channel_id: str = Field(max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    """The question's message, once posted; replies in its thread are answers."""
+    permalink: str | None = Field(default=None, max_length=512)
+    status: str = Field(default="open", max_length=16)
+    accepted_answer_id: str | None = Field(default=None, max_length=36)
+    accept_statement_id: str | None = Field(default=None, max_length=36)
+    asked_statement_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class QuestionSkill(SQLModel, table=True):
+    """A question's tag that names a skill: its accepted answer is evidence for the answerer."""
+
+    __tablename__ = "question_skill"
+    __table_args__ = (Index("ix_question_skill_slug", "team_id", "slug"),)
+
+    question_id: str = Field(primary_key=True, max_length=36)
+    slug: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+
+
+class Answer(SQLModel, table=True):
+    """A reply in a question's thread by someone other than the asker."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "ts", name="uq_answer_message"),
+        Index("ix_answer_question", "question_id"),
+        Index("ix_answer_author", "team_id", "author_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    team_id: str = Field(max_length=32)
+    question_id: str = Field(max_length=36)
+    author_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    permalink: str | None = Field(default=None, max_length=512)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    answered_statement_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxStatement(SQLModel, table=True):

@@ -43,6 +43,7 @@ class Ranked:
     level: str | None
     endorsements: int
     kudos: int
+    answers: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,4 +111,6 @@ class ExpertFinder:
                 standing.refresh(session, team_id, [(slug, user_id) for user_id in due], now)
         with self._database.reading() as session:
             rows = skills_repo.rank(session, team_id, slug, limit)
-        return [Ranked(r.user_id, r.score, r.level, r.endorsements, r.kudos) for r in rows]
+        return [
+            Ranked(r.user_id, r.score, r.level, r.endorsements, r.kudos, r.answers) for r in rows
+        ]

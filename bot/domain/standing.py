@@ -1,8 +1,8 @@
 """Expert scores: how evidence for a skill adds up, kept current as evidence changes.
 
 Points per piece of evidence (README, "How /expert ranks"): the declared level (learning 1,
-practitioner 2, expert 3), each endorsement 1, each kudos naming the skill 1. Endorsements and
-kudos are weighted by age: up to 90 days old × 1, up to a year × 0.5, older × 0.25. A
+practitioner 2, expert 3), each endorsement 1, each kudos naming the skill 1, each accepted
+answer to a question tagged with it 2. All but the declaration are weighted by age: up to 90 days old × 1, up to a year × 0.5, older × 0.25. A
 declaration is current by nature and never decays.
 
 Every change of evidence rescores the (skill, person) pairs it touches in the same
@@ -23,6 +23,7 @@ from storage.repositories import skills as skills_repo
 LEVEL_POINTS = {"learning": 1.0, "practitioner": 2.0, "expert": 3.0}
 ENDORSEMENT_POINTS = 1.0
 KUDOS_POINTS = 1.0
+ANSWER_POINTS = 2.0
 RECENT = timedelta(days=90)
 YEAR = timedelta(days=365)
 
@@ -47,6 +48,7 @@ def score(
     """The standing this evidence earns, or None when there is none."""
     dated = [(ENDORSEMENT_POINTS, at) for at in evidence.endorsed_at]
     dated += [(KUDOS_POINTS, at) for at in evidence.kudos_at]
+    dated += [(ANSWER_POINTS, at) for at in evidence.answers_at]
     if evidence.level is None and not dated:
         return None
     points = LEVEL_POINTS.get(evidence.level or "", 0.0)
@@ -61,6 +63,7 @@ def score(
         level=evidence.level,
         endorsements=len(evidence.endorsed_at),
         kudos=len(evidence.kudos_at),
+        answers=len(evidence.answers_at),
         # Just past the boundary, so the rescore sees the piece in its new band.
         rescore_at=min(changes) + timedelta(microseconds=1) if changes else None,
     )

@@ -109,6 +109,9 @@ def evidence_words(ranked: Ranked, slug: str) -> str:
     parts = [f"{ranked.level} (declared)" if ranked.level else "not declared"]
     if ranked.endorsements:
         parts.append(f"endorsed by {ranked.endorsements}")
+    if ranked.answers:
+        answers = "accepted answer" if ranked.answers == 1 else "accepted answers"
+        parts.append(f"{ranked.answers} {answers} on #{slug}")
     if ranked.kudos:
         parts.append(f"{ranked.kudos} kudos for #{slug}")
     return " · ".join(parts)

@@ -101,6 +101,29 @@ class KudosFacts:
     """The Slack message the kudos is for (a reaction's or the shortcut's), linked as context."""
 
 
+@dataclass(frozen=True)
+class QuestionFacts:
+    question_id: str
+    asker: Learner
+    text: str
+    skills: Sequence[str]
+    channel_id: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class AnswerFacts:
+    answer_id: str
+    question_id: str
+    question_permalink: str | None
+    answerer: Learner
+    text: str
+    permalink: str | None
+    skills: Sequence[str]
+    channel_id: str
+    timestamp: datetime
+
+
 class StatementBuilder:
     def __init__(self, identity: XapiIdentity) -> None:
         self.identity = identity
@@ -237,6 +260,64 @@ class StatementBuilder:
             context=self._context(None, (), {self.extension(v.EXT_TEAM): self.identity.team_id}),
         )
         return self._built(statement, searcher.user_id, timestamp)
+
+    def question_activity(self, question_id: str, permalink: str | None) -> Activity:
+        return Activity(
+            id=self.activity_id("questions", question_id),
+            definition=ActivityDefinition(
+                type=v.QUESTION, name=_lang("Question"), more_info=permalink
+            ),
+        )
+
+    def asked(self, facts: QuestionFacts) -> BuiltStatement:
+        """`asked` the question; its text only with `XAPI_INCLUDE_TEXT`, tags as skills."""
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "asked", facts.question_id),
+            actor=self.actor(facts.asker),
+            verb=_verb(v.ASKED),
+            object=self.question_activity(facts.question_id, None),
+            result=Result(response=facts.text) if self.identity.include_text else None,
+            context=self._context(facts.channel_id, facts.skills, self._team_extension()),
+        )
+        return self._built(statement, facts.asker.user_id, facts.timestamp)
+
+    def answered(self, facts: AnswerFacts) -> BuiltStatement:
+        """`answered` the question; the answer's permalink in `result.response` (its text
+        instead only with `XAPI_INCLUDE_TEXT`)."""
+        response = facts.text if self.identity.include_text else (facts.permalink or "")
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "answered", facts.answer_id),
+            actor=self.actor(facts.answerer),
+            verb=_verb(v.ANSWERED),
+            object=self.question_activity(facts.question_id, facts.question_permalink),
+            result=Result(response=response) if response else None,
+            context=self._context(facts.channel_id, facts.skills, self._team_extension()),
+        )
+        return self._built(statement, facts.answerer.user_id, facts.timestamp)
+
+    def accepted(
+        self, asker: Learner, facts: AnswerFacts, cause: str, timestamp: datetime
+    ) -> BuiltStatement:
+        """`accept` of the answer (a `solution`), linked to its `answered` statement."""
+        answered_id = derived_id(self.identity.team_id, "answered", facts.answer_id)
+        context = self._context(facts.channel_id, facts.skills, self._team_extension())
+        context.statement = StatementRef(id=answered_id)
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "accept", facts.answer_id, cause),
+            actor=self.actor(asker),
+            verb=_verb(v.ACCEPT),
+            object=Activity(
+                id=self.activity_id("answers", facts.answer_id),
+                definition=ActivityDefinition(
+                    type=v.SOLUTION, name=_lang("Answer"), more_info=facts.permalink
+                ),
+            ),
+            context=context,
+        )
+        return self._built(statement, asker.user_id, timestamp)
+
+    def _team_extension(self) -> dict[str, Any]:
+        return {self.extension(v.EXT_TEAM): self.identity.team_id}
 
     def voiding(
         self, actor: Learner, target_statement_id: str, timestamp: datetime, cause: str

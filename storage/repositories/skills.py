@@ -12,11 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
+    Answer,
     Endorsement,
     Kudos,
     KudosSkill,
     Person,
     PersonSkill,
+    Question,
+    QuestionSkill,
     Skill,
     SkillOptOut,
     SkillStanding,
@@ -256,6 +259,8 @@ class Evidence:
     level: str | None
     endorsed_at: tuple[datetime, ...]
     kudos_at: tuple[datetime, ...]
+    answers_at: tuple[datetime, ...] = ()
+    """When the person's answers to questions tagged with the skill were accepted."""
 
 
 def evidence(
@@ -293,8 +298,27 @@ def evidence(
         )
     ):
         kudos[user_id].append(aware_utc(at))
+    answers: dict[str, list[datetime]] = {uid: [] for uid in wanted}
+    for user_id, at in session.exec(
+        select(Answer.author_id, Answer.accepted_at)
+        .select_from(QuestionSkill)
+        .join(Question, col(Question.id) == col(QuestionSkill.question_id))
+        .join(Answer, col(Answer.id) == col(Question.accepted_answer_id))
+        .where(
+            QuestionSkill.team_id == team_id,
+            QuestionSkill.slug == slug,
+            col(Answer.author_id).in_(wanted),
+            col(Answer.accepted_at).is_not(None),
+        )
+    ):
+        answers[user_id].append(aware_utc(at))
     return {
-        uid: Evidence(levels.get(uid), tuple(sorted(endorsed[uid])), tuple(sorted(kudos[uid])))
+        uid: Evidence(
+            levels.get(uid),
+            tuple(sorted(endorsed[uid])),
+            tuple(sorted(kudos[uid])),
+            tuple(sorted(answers[uid])),
+        )
         for uid in wanted
     }
 
@@ -326,7 +350,13 @@ def skills_with_evidence(session: Session, team_id: str, user_id: str) -> set[st
     kudos = select(KudosSkill.slug).where(
         KudosSkill.team_id == team_id, KudosSkill.receiver_id == user_id
     )
-    return {slug for query in (declared, endorsed, kudos) for slug in session.exec(query)}
+    answered = (
+        select(QuestionSkill.slug)
+        .join(Question, col(Question.id) == col(QuestionSkill.question_id))
+        .join(Answer, col(Answer.id) == col(Question.accepted_answer_id))
+        .where(QuestionSkill.team_id == team_id, Answer.author_id == user_id)
+    )
+    return {slug for query in (declared, endorsed, kudos, answered) for slug in session.exec(query)}
 
 
 def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list[tuple[str, str]]:
