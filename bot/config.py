@@ -314,6 +314,11 @@ def _emoji(raw: str) -> str:
         raise ConfigError(
             f"KUDOS_EMOJI={raw!r} is not an emoji name: expected a name such as trophy or :tada:"
         )
+    if name == "white_check_mark":
+        raise ConfigError(
+            "KUDOS_EMOJI=white_check_mark is taken: askers accept answers with it. "
+            "Pick another, such as trophy or clap"
+        )
     return name
 
 

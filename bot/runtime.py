@@ -19,6 +19,7 @@ from bot.config import ConfigError, Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.people import PeopleDirectory
+from bot.domain.questions import QuestionService
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
@@ -178,6 +179,7 @@ def build_services(
         ),
         skills=skills,
         experts=ExpertFinder(database, statements, clock, names, skills.catalogue),
+        questions=QuestionService(database, statements, clock, skills),
     )
 
 
@@ -214,6 +216,8 @@ async def serve(settings: Settings) -> None:
     gc.freeze()
     mode = "Socket Mode" if socket_handler else f"HTTP on port {settings.port} (POST /slack/events)"
     log.info("guildbot ready: %s, workspace %s", mode, workspace.team_id)
+    if not settings.qa_channel:
+        log.warning("QA_CHANNEL is not set: /ask answers that Q&A is not set up")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.kudos import KudosService
 from bot.domain.people import PeopleDirectory
+from bot.domain.questions import QuestionService
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.xapi.forwarder import Forwarder
@@ -33,6 +34,7 @@ class Services:
     kudos: KudosService
     skills: SkillsService
     experts: ExpertFinder
+    questions: QuestionService
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

@@ -15,12 +15,22 @@ from handlers import (
     kudos,
     kudos_reactions,
     kudos_shortcuts,
+    questions,
     skills,
     unhandled,
 )
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
-MODULES = (guild, kudos, kudos_reactions, kudos_shortcuts, skills, experts, unhandled)
+MODULES = (
+    guild,
+    kudos,
+    kudos_reactions,
+    kudos_shortcuts,
+    skills,
+    experts,
+    questions,
+    unhandled,
+)
 
 
 def register_all(app: AsyncApp, services: Services) -> None:

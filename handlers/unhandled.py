@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.services import Services
 
-SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed")
+SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed", "message")
 
 
 def register(app: AsyncApp, services: Services) -> None:

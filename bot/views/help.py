@@ -76,8 +76,25 @@ EXPERT = CommandHelp(
 )
 
 
+ASK = CommandHelp(
+    "/ask",
+    "ask the people who know",
+    (
+        (
+            "/ask <question> [#tag …]",
+            "posts your question in the Q&A channel; answers come in its thread",
+        ),
+        ("/ask help", "this help"),
+    ),
+    note=(
+        "Example: `/ask How do I rotate the staging database password? #postgresql`. "
+        "Accept the answer that helped with :white_check_mark: or the *Accept answer* shortcut."
+    ),
+)
+
+
 def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
-    return (kudos_help(kudos_emoji), EXPERT, SKILLS, GUILD)
+    return (kudos_help(kudos_emoji), ASK, EXPERT, SKILLS, GUILD)
 
 
 def command_help_text(help_: CommandHelp) -> str:

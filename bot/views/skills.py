@@ -157,8 +157,8 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text="Ranked by evidence: declared level, endorsements and kudos naming the "
-                    "skill, recent evidence counting most."
+                    text="Ranked by evidence: declared level, accepted answers, endorsements and "
+                    "kudos naming the skill, recent evidence counting most."
                 )
             ]
         )

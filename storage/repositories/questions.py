@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, desc, select, update
+from sqlmodel import delete as delete_rows
 
 from storage.models import Answer, Question, QuestionSkill
 from storage.repositories._sql import insert_ignoring_duplicates
@@ -31,6 +32,11 @@ def set_message(session: Session, question_id: str, ts: str, permalink: str | No
     session.exec(
         update(Question).where(col(Question.id) == question_id).values(ts=ts, permalink=permalink)
     )
+
+
+def delete(session: Session, question: Question) -> None:
+    session.exec(delete_rows(QuestionSkill).where(col(QuestionSkill.question_id) == question.id))
+    session.delete(question)
 
 
 def add_skills(session: Session, team_id: str, question_id: str, slugs: Iterable[str]) -> None:

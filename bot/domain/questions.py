@@ -1,0 +1,378 @@
+"""Q&A: asking, answering in the thread, accepting an answer.
+
+A question is stored (with its `asked` statement) before `/ask` is acknowledged, then posted
+in the Q&A channel; replies in its thread by anyone but the asker are answers. Accepting one
+resolves the question and makes the answer evidence for its author in `/expert`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.domain import standing, text
+from bot.domain.people import Profile
+from bot.domain.skill_names import fold
+from bot.domain.skills import SkillsService
+from bot.xapi.statements import (
+    AnswerFacts,
+    BuiltStatement,
+    Learner,
+    QuestionFacts,
+    StatementBuilder,
+    derived_id,
+    queued,
+)
+from storage.database import Database
+from storage.models import Answer, Question
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import questions as questions_repo
+
+MIN_QUESTION_WORDS = 3
+MAX_SUGGESTED_TAGS = 3
+SIMILAR = 3
+ASK_EXAMPLE = "/ask How do I rotate the staging database password? #postgresql"
+_WORDS = re.compile(r"[\w+#.\-]+")
+
+
+class QuestionRefused(Exception):
+    """The request cannot be done; the message says why (and how to do it right)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AskIntent:
+    text: str
+    tags: tuple[str, ...]
+    """Canonical skill names typed as `#tags`, or suggested from the words when none were."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    question: Question
+    new: bool
+
+
+@dataclass(frozen=True)
+class Accepted:
+    question: Question
+    answer: Answer
+    replaced: Answer | None
+    """The answer accepted before, if any."""
+    new: bool = True
+    """False when this answer was already the accepted one."""
+
+
+class QuestionService:
+    def __init__(
+        self,
+        database: Database,
+        statements: StatementBuilder,
+        clock: Clock,
+        skills: SkillsService,
+    ) -> None:
+        self._database = database
+        self._statements = statements
+        self._clock = clock
+        self._skills = skills
+
+    # Asking ---------------------------------------------------------------------------------
+
+    def read(self, team_id: str, typed: str) -> AskIntent:
+        """The question and its tags from `/ask` text; raises `QuestionRefused` with a hint."""
+        try:
+            parsed = text.read(typed)
+        except text.TextProblem as problem:
+            raise QuestionRefused(str(problem)) from None
+        words = " ".join(t.raw for t in parsed.tokens if t.kind != "tag").strip()
+        if len(words.split()) < MIN_QUESTION_WORDS:
+            raise QuestionRefused(
+                f"Ask a question of at least {MIN_QUESTION_WORDS} words, so people can answer "
+                f"it. For example: `{ASK_EXAMPLE}`"
+            )
+        names = self._skills.names
+        typed_tags = tuple(dict.fromkeys(t for t in (names.canonical(x) for x in parsed.tags) if t))
+        return AskIntent(words, typed_tags or self.suggest_tags(team_id, words))
+
+    def suggest_tags(self, team_id: str, question: str) -> tuple[str, ...]:
+        """Known skills the question's words name (aliases included), in order of mention."""
+        catalogue = self._skills.catalogue.all(team_id)
+        names = self._skills.names
+        # Short words ("go", "ai", "pm") are too often plain English to stand for a skill.
+        words = [
+            names.canonical(w) if len(w) > 2 else fold(w)
+            for w in _WORDS.findall(text.as_typed(question))
+        ]
+        pairs = [names.canonical(f"{a}-{b}") for a, b in pairwise(words)]
+        found = [w for w in [*pairs, *words] if w in catalogue]
+        return tuple(dict.fromkeys(found))[:MAX_SUGGESTED_TAGS]
+
+    def ask(
+        self,
+        team_id: str,
+        asker: Profile,
+        intent: AskIntent,
+        channel_id: str,
+        source_key: str,
+    ) -> Asked:
+        """Stores the question and its `asked` statement, once per `source_key`."""
+        now = self._clock()
+        question_id = derived_id(team_id, "question", source_key)
+        with self._database.transaction() as session:
+            skills = self._skills.skills_named(session, team_id, intent.tags)
+            asked = self._statements.asked(
+                QuestionFacts(question_id, asker.learner, intent.text, skills, channel_id, now)
+            )
+            question = Question(
+                id=question_id,
+                team_id=team_id,
+                asker_id=asker.user_id,
+                text=intent.text,
+                tags=list(intent.tags),
+                channel_id=channel_id,
+                asked_statement_id=asked.id,
+                created_at=now,
+            )
+            new = questions_repo.add(session, question)
+            if new:
+                questions_repo.add_skills(session, team_id, question_id, skills)
+                outbox_repo.add(session, queued(team_id, [asked]), now)
+            else:
+                question = questions_repo.get(session, question_id) or question
+        return Asked(question, new)
+
+    def get(self, question_id: str) -> Question | None:
+        with self._database.reading() as session:
+            return questions_repo.get(session, question_id)
+
+    def posted(self, question_id: str, ts: str, permalink: str | None) -> None:
+        """Remembers the question's message: replies in its thread are answers."""
+        with self._database.transaction() as session:
+            questions_repo.set_message(session, question_id, ts, permalink)
+
+    def similar(self, team_id: str, question: Question) -> list[Question]:
+        """Resolved questions on the same skills, newest first."""
+        with self._database.reading() as session:
+            slugs = questions_repo.skills_of(session, question.id)
+            return questions_repo.resolved_with_skills(
+                session, team_id, slugs, question.id, SIMILAR
+            )
+
+    def unposted(self, question_id: str) -> None:
+        """The question could not be posted: it is withdrawn and its `asked` voided."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            question = questions_repo.get(session, question_id)
+            if question is None:
+                return
+            questions_repo.delete(session, question)
+            void = self._statements.voiding(
+                Learner(question.asker_id), question.asked_statement_id, now, "unposted"
+            )
+            outbox_repo.add(session, queued(question.team_id, [void]), now)
+
+    def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
+        with self._database.reading() as session:
+            return questions_repo.by_message(session, team_id, channel_id, thread_ts)
+
+    # Answers --------------------------------------------------------------------------------
+
+    def record_answer(
+        self,
+        question: Question,
+        author: Profile,
+        ts: str,
+        typed: str,
+        permalink: str | None,
+    ) -> Answer | None:
+        """Stores a reply as an answer with its `answered` statement; None for the asker's own
+        replies and for a redelivered message."""
+        if author.user_id == question.asker_id or author.is_bot:
+            return None
+        now = self._clock()
+        answer_id = derived_id(question.team_id, "answer", question.channel_id, ts)
+        with self._database.transaction() as session:
+            skills = questions_repo.skills_of(session, question.id)
+            answered = self._statements.answered(
+                self._answer_facts(
+                    question, answer_id, author.learner, typed, permalink, skills, now
+                )
+            )
+            answer = Answer(
+                id=answer_id,
+                team_id=question.team_id,
+                question_id=question.id,
+                author_id=author.user_id,
+                channel_id=question.channel_id,
+                ts=ts,
+                permalink=permalink,
+                text=text.clean(typed),
+                answered_statement_id=answered.id,
+                created_at=now,
+            )
+            if not questions_repo.add_answer(session, answer):
+                return None
+            outbox_repo.add(session, queued(question.team_id, [answered]), now)
+        return answer
+
+    def edit_answer(self, team_id: str, channel_id: str, ts: str, typed: str) -> bool:
+        """An edited answer keeps its statement; only the stored text changes."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            answer = questions_repo.answer_by_message(session, team_id, channel_id, ts)
+            if answer is None or answer.deleted_at is not None:
+                return False
+            questions_repo.mark_answer_edited(session, answer, text.clean(typed), now)
+        return True
+
+    def delete_answer(self, team_id: str, channel_id: str, ts: str) -> Answer | None:
+        """A deleted answer's statement is voided; if it was accepted, the question reopens
+        and the acceptance is voided too."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            answer = questions_repo.answer_by_message(session, team_id, channel_id, ts)
+            if answer is None or answer.deleted_at is not None:
+                return None
+            question = questions_repo.get(session, answer.question_id)
+            answer.deleted_at = now
+            questions_repo.save(session, answer)
+            # The author deleted it: they are the actor of the voiding.
+            voids = [
+                self._statements.voiding(
+                    Learner(answer.author_id), answer.answered_statement_id, now, f"deleted:{ts}"
+                )
+            ]
+            if question is not None and question.accepted_answer_id == answer.id:
+                asker = Learner(question.asker_id)
+                voids += self._reopen(session, question, answer, asker, f"deleted:{ts}", now)
+            outbox_repo.add(session, queued(team_id, voids), now)
+        return answer
+
+    # Accepting ------------------------------------------------------------------------------
+
+    def accept(
+        self, team_id: str, channel_id: str, ts: str, asker: Profile, cause: str
+    ) -> Accepted:
+        """The asker accepts the reply at `ts`; a later acceptance replaces an earlier one.
+        Raises `QuestionRefused` for anyone else, or for a message that is not an answer."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            answer, question = self._answer_and_question(session, team_id, channel_id, ts)
+            if asker.user_id != question.asker_id:
+                raise QuestionRefused(
+                    f"Only <@{question.asker_id}>, who asked, can accept an answer to this "
+                    "question. Thank the person with kudos instead!"
+                )
+            if question.accepted_answer_id == answer.id:
+                return Accepted(question, answer, None, new=False)
+            voids = []
+            replaced = None
+            if question.accepted_answer_id:
+                replaced = questions_repo.get_answer(session, question.accepted_answer_id)
+                if replaced is not None:
+                    voids = self._reopen(session, question, replaced, asker.learner, cause, now)
+            skills = questions_repo.skills_of(session, question.id)
+            facts = self._answer_facts(
+                question,
+                answer.id,
+                Learner(answer.author_id),
+                answer.text,
+                answer.permalink,
+                skills,
+                now,
+            )
+            accept = self._statements.accepted(asker.learner, facts, cause, now)
+            answer.accepted_at = now
+            question.status = "resolved"
+            question.resolved_at = now
+            question.accepted_answer_id = answer.id
+            question.accept_statement_id = accept.id
+            questions_repo.save(session, answer)
+            questions_repo.save(session, question)
+            session.flush()
+            outbox_repo.add(session, queued(team_id, [*voids, accept]), now)
+            standing.refresh(session, team_id, [(s, answer.author_id) for s in skills], now)
+        return Accepted(question, answer, replaced)
+
+    def unaccept(
+        self, team_id: str, channel_id: str, ts: str, asker: Profile, cause: str
+    ) -> Answer | None:
+        """The asker took their ✅ back: the question reopens, the acceptance is voided."""
+        now = self._clock()
+        with self._database.transaction() as session:
+            try:
+                answer, question = self._answer_and_question(session, team_id, channel_id, ts)
+            except QuestionRefused:
+                return None
+            if asker.user_id != question.asker_id or question.accepted_answer_id != answer.id:
+                return None
+            voids = self._reopen(session, question, answer, asker.learner, cause, now)
+            outbox_repo.add(session, queued(team_id, voids), now)
+        return answer
+
+    def _answer_and_question(
+        self, session: Session, team_id: str, channel_id: str, ts: str
+    ) -> tuple[Answer, Question]:
+        answer = questions_repo.answer_by_message(session, team_id, channel_id, ts)
+        question = questions_repo.get(session, answer.question_id) if answer else None
+        if answer is None or question is None or answer.deleted_at is not None:
+            raise QuestionRefused(
+                "That message isn't an answer in a question's thread, so it can't be accepted."
+            )
+        return answer, question
+
+    def _reopen(
+        self,
+        session: Session,
+        question: Question,
+        answer: Answer,
+        by: Learner,
+        cause: str,
+        now: datetime,
+    ) -> list[BuiltStatement]:
+        """Undoes an acceptance: question open again, its `accept` voided, evidence rescored."""
+        voids = []
+        if question.accept_statement_id:
+            voids.append(self._statements.voiding(by, question.accept_statement_id, now, cause))
+        answer.accepted_at = None
+        question.status = "open"
+        question.resolved_at = None
+        question.accepted_answer_id = None
+        question.accept_statement_id = None
+        questions_repo.save(session, answer)
+        questions_repo.save(session, question)
+        session.flush()
+        skills = questions_repo.skills_of(session, question.id)
+        standing.refresh(session, question.team_id, [(s, answer.author_id) for s in skills], now)
+        return voids
+
+    @staticmethod
+    def _answer_facts(
+        question: Question,
+        answer_id: str,
+        author: Learner,
+        typed: str,
+        permalink: str | None,
+        skills: Sequence[str],
+        now: datetime,
+    ) -> AnswerFacts:
+        return AnswerFacts(
+            answer_id=answer_id,
+            question_id=question.id,
+            question_permalink=question.permalink,
+            answerer=author,
+            text=typed,
+            permalink=permalink,
+            skills=skills,
+            channel_id=question.channel_id,
+            timestamp=now,
+        )

@@ -1,0 +1,260 @@
+"""Q&A: `/ask`, answers in question threads, and accepting one (shortcut or ✅)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.questions import QuestionRefused
+from bot.services import Services
+from bot.views.help import ASK, command_help_text
+from bot.views.questions import (
+    ACCEPT_EMOJI,
+    ACCEPT_SHORTCUT,
+    accepted_text,
+    posted_text,
+    posting_text,
+    question_blocks,
+    question_text,
+    unposted_text,
+)
+from handlers.guard import error_code, guarded
+from handlers.kudos import SLACK_SLOW, UNREACHABLE_BY_BOT
+from handlers.people import PersonNotFound, profiles
+
+log = logging.getLogger("guildbot.handlers.questions")
+
+NOT_SET_UP = (
+    "Q&A isn't set up here yet: an admin needs to set QA_CHANNEL to the channel where "
+    "questions go (and invite me there)."
+)
+# Replies that can be answers; every other subtype (joins, edits, bots…) never is.
+ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    def qa() -> str | None:
+        return services.settings.qa_channel
+
+    # Asking ---------------------------------------------------------------------------------
+
+    @guarded
+    async def ask(
+        ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        typed = (command.get("text") or "").strip()
+        if typed.lower() in ("", "help"):
+            await ack(text=command_help_text(ASK))
+            return
+        if not qa():
+            await ack(text=NOT_SET_UP)
+            return
+        team_id, user_id = command["team_id"], command["user_id"]
+        try:
+            intent = await services.run(services.questions.read, team_id, typed)
+            asker = (await profiles(services, client, team_id, [user_id]))[user_id]
+        except QuestionRefused as refusal:
+            await ack(text=refusal.message)
+            return
+        except TimeoutError:
+            await ack(text=SLACK_SLOW)
+            return
+        asked = await services.run(
+            services.questions.ask, team_id, asker, intent, qa(), command["trigger_id"]
+        )
+        services.forwarder.wake()
+        if asked.new:
+            context["question"] = {"id": asked.question.id}
+        await ack(text=posting_text(qa()))
+
+    @guarded
+    async def post_question(
+        command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        if not context.get("question") or not qa():
+            return
+        question = await services.run(services.questions.get, context["question"]["id"])
+        if question is None:
+            return
+        try:
+            posted = await client.chat_postMessage(
+                channel=qa(),
+                text=question_text(question.asker_id, question.text),
+                blocks=question_blocks(question.asker_id, question.text, question.tags),
+            )
+        except SlackApiError as error:
+            if error_code(error) not in UNREACHABLE_BY_BOT:
+                raise
+            await services.run(services.questions.unposted, question.id)
+            services.forwarder.wake()
+            await respond(text=unposted_text(qa()), response_type="ephemeral")
+            return
+        link = await client.chat_getPermalink(channel=qa(), message_ts=posted["ts"])
+        await services.run(
+            services.questions.posted, question.id, posted["ts"], link.get("permalink")
+        )
+        similar = await services.run(services.questions.similar, question.team_id, question)
+        await respond(
+            text=posted_text(qa(), link.get("permalink"), similar),
+            response_type="ephemeral",
+        )
+
+    # Answers --------------------------------------------------------------------------------
+
+    async def ack_event(ack: AsyncAck) -> None:
+        await ack()
+
+    @guarded
+    async def follow_thread(event: dict, body: dict, client: AsyncWebClient) -> None:
+        """Every message event is acked; only replies in a question's thread are kept."""
+        if not qa() or event.get("channel") != qa():
+            return
+        team_id = body["team_id"]
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            changed = event.get("message") or {}
+            await services.run(
+                services.questions.edit_answer,
+                team_id,
+                qa(),
+                changed.get("ts", ""),
+                changed.get("text") or "",
+            )
+            return
+        if subtype == "message_deleted":
+            gone = await services.run(
+                services.questions.delete_answer, team_id, qa(), event.get("deleted_ts", "")
+            )
+            if gone is not None:
+                services.forwarder.wake()
+            return
+        if subtype not in ANSWER_SUBTYPES or event.get("bot_id") or not event.get("user"):
+            return
+        thread_ts, ts = event.get("thread_ts"), event.get("ts")
+        if not thread_ts or thread_ts == ts:
+            return
+        question = await services.run(services.questions.thread_of, team_id, qa(), thread_ts)
+        if question is None or event["user"] == question.asker_id:
+            return
+        try:
+            author = (await profiles(services, client, team_id, [event["user"]]))[event["user"]]
+        except PersonNotFound:
+            return
+        link = await client.chat_getPermalink(channel=qa(), message_ts=ts)
+        answer = await services.run(
+            services.questions.record_answer,
+            question,
+            author,
+            ts,
+            event.get("text") or "",
+            link.get("permalink"),
+        )
+        if answer is not None:
+            services.forwarder.wake()
+
+    # Accepting ------------------------------------------------------------------------------
+
+    async def accept(
+        team_id: str, channel: str, ts: str, user_id: str, cause: str, client: AsyncWebClient
+    ) -> dict[str, Any]:
+        asker = (await profiles(services, client, team_id, [user_id]))[user_id]
+        accepted = await services.run(services.questions.accept, team_id, channel, ts, asker, cause)
+        services.forwarder.wake()
+        return {
+            "asker": accepted.question.asker_id,
+            "answerer": accepted.answer.author_id,
+            "thread": accepted.question.ts if accepted.new else None,
+        }
+
+    @guarded
+    async def accept_by_shortcut(
+        ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        try:
+            context["accepted"] = await accept(
+                body["user"]["team_id"],
+                body["channel"]["id"],
+                body["message"]["ts"],
+                body["user"]["id"],
+                body["trigger_id"],
+                client,
+            )
+        except (QuestionRefused, TimeoutError) as refusal:
+            context["refused"] = getattr(refusal, "message", SLACK_SLOW)
+        await ack()
+
+    @guarded
+    async def announce_by_shortcut(
+        client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        if context.get("refused"):
+            await respond(text=context["refused"], response_type="ephemeral")
+            return
+        await announce(client, context.get("accepted"))
+
+    async def announce(client: AsyncWebClient, accepted: dict[str, Any] | None) -> None:
+        if not accepted or not accepted.get("thread") or not qa():
+            return
+        await client.chat_postMessage(
+            channel=qa(),
+            thread_ts=accepted["thread"],
+            text=accepted_text(accepted["asker"], accepted["answerer"]),
+        )
+
+    async def is_accept_reaction(event: dict) -> bool:
+        item = event.get("item") or {}
+        return (
+            event.get("reaction", "").split("::", 1)[0] == ACCEPT_EMOJI
+            and item.get("type") == "message"
+            and bool(qa())
+            and item.get("channel") == qa()
+        )
+
+    @guarded
+    async def accept_by_reaction(event: dict, body: dict, client: AsyncWebClient) -> None:
+        try:
+            accepted = await accept(
+                body["team_id"],
+                event["item"]["channel"],
+                event["item"]["ts"],
+                event["user"],
+                body["event_id"],
+                client,
+            )
+        except (QuestionRefused, PersonNotFound):
+            return  # Anyone else's ✅, or not an answer: ignored silently.
+        await announce(client, accepted)
+
+    @guarded
+    async def unaccept_by_reaction(
+        ack: AsyncAck, event: dict, body: dict, client: AsyncWebClient
+    ) -> None:
+        team_id, user_id = body["team_id"], event["user"]
+        try:
+            asker = (await profiles(services, client, team_id, [user_id]))[user_id]
+        except PersonNotFound:
+            await ack()
+            return
+        undone = await services.run(
+            services.questions.unaccept,
+            team_id,
+            event["item"]["channel"],
+            event["item"]["ts"],
+            asker,
+            body["event_id"],
+        )
+        if undone is not None:
+            services.forwarder.wake()
+        await ack()
+
+    app.command("/ask")(ack=ask, lazy=[post_question])
+    app.event("message")(ack=ack_event, lazy=[follow_thread])
+    app.shortcut(ACCEPT_SHORTCUT)(ack=accept_by_shortcut, lazy=[announce_by_shortcut])
+    app.event("reaction_added", matchers=[is_accept_reaction])(
+        ack=ack_event, lazy=[accept_by_reaction]
+    )
+    app.event("reaction_removed", matchers=[is_accept_reaction])(unaccept_by_reaction)
