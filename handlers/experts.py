@@ -8,12 +8,20 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.experts import ExpertSearch, Match
+from bot.domain.questions import QuestionRefused
 from bot.domain.skills import SkillsRefused
 from bot.services import Services
 from bot.views.help import EXPERT, command_help_text
+from bot.views.questions import posting_text
 from bot.views.skills import (
+    ASK_ACTION,
+    ASK_VIEW,
     ENDORSE_ACTION,
+    QUESTION_BLOCK,
+    QUESTION_INPUT,
     WITHDRAW_ACTION,
+    ask_modal,
+    asked_view,
     expert_blocks,
     expert_text,
     profile_blocks,
@@ -22,6 +30,7 @@ from bot.views.skills import (
 from handlers.guard import guarded
 from handlers.kudos import SLACK_SLOW
 from handlers.people import PersonNotFound, profiles
+from handlers.questions import NOT_SET_UP, publish_question
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -112,7 +121,65 @@ def register(app: AsyncApp, services: Services) -> None:
             replace_original=True,
         )
 
+    # Ask: a small form, then the same path as /ask ---------------------------------------
+
+    async def ack_only(ack: AsyncAck) -> None:
+        await ack()
+
+    @guarded
+    async def open_ask_form(body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        if not services.settings.qa_channel:
+            await respond(text=NOT_SET_UP, response_type="ephemeral", replace_original=False)
+            return
+        target = json.loads(body["actions"][0]["value"])
+        await client.views_open(
+            trigger_id=body["trigger_id"],
+            view=ask_modal(target.get("user"), target["topic"], json.dumps(target)),
+        )
+
+    @guarded
+    async def post_from_form(
+        ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        target = json.loads(view["private_metadata"])
+        typed = view["state"]["values"][QUESTION_BLOCK][QUESTION_INPUT].get("value") or ""
+        channel = services.settings.qa_channel
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        try:
+            if not channel:
+                raise QuestionRefused(NOT_SET_UP)
+            intent = await services.run(services.questions.read, team_id, typed, target["topic"])
+            asker = (await profiles(services, client, team_id, [user_id]))[user_id]
+        except (QuestionRefused, TimeoutError) as problem:
+            message = getattr(problem, "message", SLACK_SLOW)
+            await ack(response_action="errors", errors={QUESTION_BLOCK: message[:150]})
+            return
+        asked = await services.run(
+            services.questions.ask,
+            team_id,
+            asker,
+            intent,
+            channel,
+            f"form:{view['id']}",
+            target.get("user"),
+        )
+        services.forwarder.wake()
+        if asked.new:
+            context["question"] = {"id": asked.question.id}
+        await ack(response_action="update", view=asked_view(posting_text(channel)))
+
+    @guarded
+    async def publish_from_form(
+        body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        if not context.get("question"):
+            return
+        told = await publish_question(services, client, context["question"]["id"])
+        await client.views_update(view_id=view["id"], view=asked_view(told))
+
     app.command("/expert")(find_experts)
+    app.action(ASK_ACTION)(ack=ack_only, lazy=[open_ask_form])
+    app.view(ASK_VIEW)(ack=post_from_form, lazy=[publish_from_form])
     app.action(ENDORSE_ACTION)(ack=change_endorsement, lazy=[refresh_after_endorsement])
     app.action(WITHDRAW_ACTION)(ack=change_endorsement, lazy=[refresh_after_endorsement])
 

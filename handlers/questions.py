@@ -77,29 +77,8 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         if not context.get("question") or not qa():
             return
-        question = await services.run(services.questions.get, context["question"]["id"])
-        if question is None:
-            return
-        try:
-            posted = await client.chat_postMessage(
-                channel=qa(),
-                text=question_text(question.asker_id, question.text),
-                blocks=question_blocks(question.asker_id, question.text, question.tags),
-            )
-        except SlackApiError as error:
-            if error_code(error) not in UNREACHABLE_BY_BOT:
-                raise
-            await services.run(services.questions.unposted, question.id)
-            services.forwarder.wake()
-            await respond(text=unposted_text(qa()), response_type="ephemeral")
-            return
-        link = await client.chat_getPermalink(channel=qa(), message_ts=posted["ts"])
-        await services.run(
-            services.questions.posted, question.id, posted["ts"], link.get("permalink")
-        )
-        similar = await services.run(services.questions.similar, question.team_id, question)
         await respond(
-            text=posted_text(qa(), link.get("permalink"), similar),
+            text=await publish_question(services, client, context["question"]["id"]),
             response_type="ephemeral",
         )
 
@@ -258,3 +237,29 @@ def register(app: AsyncApp, services: Services) -> None:
         ack=ack_event, lazy=[accept_by_reaction]
     )
     app.event("reaction_removed", matchers=[is_accept_reaction])(unaccept_by_reaction)
+
+
+async def publish_question(services: Services, client: AsyncWebClient, question_id: str) -> str:
+    """Posts a stored question in the Q&A channel; returns what to tell the asker."""
+    channel = services.settings.qa_channel
+    question = await services.run(services.questions.get, question_id)
+    if question is None or channel is None:
+        return NOT_SET_UP
+    try:
+        posted = await client.chat_postMessage(
+            channel=channel,
+            text=question_text(question.asker_id, question.text, question.addressed_to),
+            blocks=question_blocks(
+                question.asker_id, question.text, question.tags, question.addressed_to
+            ),
+        )
+    except SlackApiError as error:
+        if error_code(error) not in UNREACHABLE_BY_BOT:
+            raise
+        await services.run(services.questions.unposted, question.id)
+        services.forwarder.wake()
+        return unposted_text(channel)
+    link = await client.chat_getPermalink(channel=channel, message_ts=posted["ts"])
+    await services.run(services.questions.posted, question.id, posted["ts"], link.get("permalink"))
+    similar = await services.run(services.questions.similar, question.team_id, question)
+    return posted_text(channel, link.get("permalink"), similar)

@@ -203,6 +203,8 @@ class Question(SQLModel, table=True):
     asker_id: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    addressed_to: str | None = Field(default=None, max_length=32)
+    """Someone the asker picked (Ask on an /expert result); mentioned in the post."""
     channel_id: str = Field(max_length=32)
     ts: str | None = Field(default=None, max_length=32)
     """The question's message, once posted; replies in its thread are answers."""

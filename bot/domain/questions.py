@@ -87,8 +87,9 @@ class QuestionService:
 
     # Asking ---------------------------------------------------------------------------------
 
-    def read(self, team_id: str, typed: str) -> AskIntent:
-        """The question and its tags from `/ask` text; raises `QuestionRefused` with a hint."""
+    def read(self, team_id: str, typed: str, topic: str | None = None) -> AskIntent:
+        """The question and its tags from `/ask` text (plus `topic`, from an /expert search);
+        raises `QuestionRefused` with a hint."""
         try:
             parsed = text.read(typed)
         except text.TextProblem as problem:
@@ -100,7 +101,8 @@ class QuestionService:
                 f"it. For example: `{ASK_EXAMPLE}`"
             )
         names = self._skills.names
-        typed_tags = tuple(dict.fromkeys(t for t in (names.canonical(x) for x in parsed.tags) if t))
+        tags = [topic, *parsed.tags] if topic else parsed.tags
+        typed_tags = tuple(dict.fromkeys(t for t in (names.canonical(x) for x in tags) if t))
         return AskIntent(words, typed_tags or self.suggest_tags(team_id, words))
 
     def suggest_tags(self, team_id: str, question: str) -> tuple[str, ...]:
@@ -123,6 +125,7 @@ class QuestionService:
         intent: AskIntent,
         channel_id: str,
         source_key: str,
+        addressed_to: str | None = None,
     ) -> Asked:
         """Stores the question and its `asked` statement, once per `source_key`."""
         now = self._clock()
@@ -138,6 +141,7 @@ class QuestionService:
                 asker_id=asker.user_id,
                 text=intent.text,
                 tags=list(intent.tags),
+                addressed_to=addressed_to,
                 channel_id=channel_id,
                 asked_statement_id=asked.id,
                 created_at=now,

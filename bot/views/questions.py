@@ -17,12 +17,17 @@ def _tags(tags: Sequence[str]) -> str:
     return " ".join(f"`#{tag}`" for tag in tags)
 
 
-def question_text(asker_id: str, question: str) -> str:
-    return f":question: <@{asker_id}> asks: {question}"
+def question_text(asker_id: str, question: str, addressed_to: str | None = None) -> str:
+    to = f" <@{addressed_to}>" if addressed_to else ""
+    return f":question: <@{asker_id}> asks{to}: {question}"
 
 
-def question_blocks(asker_id: str, question: str, tags: Sequence[str]) -> list[dict[str, Any]]:
+def question_blocks(
+    asker_id: str, question: str, tags: Sequence[str], addressed_to: str | None = None
+) -> list[dict[str, Any]]:
     context = f"Asked by <@{asker_id}>"
+    if addressed_to:
+        context += f" of <@{addressed_to}>"
     if tags:
         context += " · " + _tags(tags)
     blocks: list[Any] = [

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
 )
@@ -32,6 +33,9 @@ FORGET_CANCEL_ACTION = "skills_forget_cancel"
 EDIT_VIEW = "skills_edit"
 PICKER_BLOCK, PICKER_ACTION = "skills", "skills_pick"
 LEVEL_BLOCK_PREFIX, LEVEL_ACTION = "level:", "skill_level"
+ASK_ACTION = "expert_ask"
+ASK_VIEW = "expert_ask"
+QUESTION_BLOCK, QUESTION_INPUT = "question", "question_input"
 SHOWN_SKILLS = 40  # a message holds 50 blocks
 
 
@@ -123,7 +127,8 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
         return [
             SectionBlock(
                 text=MarkdownTextObject(text=no_match_text(match.typed, match.suggestions))
-            )
+            ).to_dict(),
+            _ask_actions(None, match.typed, "Post it as a question").to_dict(),
         ]
     slug = match.slug
     blocks: list[Any] = [HeaderBlock(text=f"Who knows #{slug}"[:150])]
@@ -146,6 +151,7 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
                 )
             )
         )
+        blocks.append(_ask_actions(None, slug, "Post it as a question"))
     for place, ranked in enumerate(search.experts, start=1):
         accessory = None
         if ranked.user_id != viewer_id:
@@ -153,6 +159,8 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
             accessory = _endorse_button(ranked.user_id, slug, endorsed, f"expert:{slug}")
         line = f"*{place}. <@{ranked.user_id}>*\n{evidence_words(ranked, slug)}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=accessory))
+        if ranked.user_id != viewer_id:
+            blocks.append(_ask_actions(ranked.user_id, slug, "Ask"))
     blocks.append(
         ContextBlock(
             elements=[
@@ -164,6 +172,48 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
         )
     )
     return [block.to_dict() for block in blocks]
+
+
+def _ask_actions(user_id: str | None, topic: str, label: str) -> Any:
+    value = json.dumps({"user": user_id, "topic": topic}, separators=(",", ":"))
+    return ActionsBlock(
+        elements=[ButtonElement(text=label, action_id=ASK_ACTION, value=value[:2000])]
+    )
+
+
+def ask_modal(user_id: str | None, topic: str, private_metadata: str) -> dict[str, Any]:
+    """A small form to post a question, with the topic as its tag, maybe to one person."""
+    to = f"To <@{user_id}>, in the Q&A channel" if user_id else "In the Q&A channel"
+    return View(
+        type="modal",
+        callback_id=ASK_VIEW,
+        title="Ask a question",
+        submit="Post",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            ContextBlock(elements=[MarkdownTextObject(text=f"{to} · `#{topic}`"[:3000])]),
+            InputBlock(
+                block_id=QUESTION_BLOCK,
+                label="Your question",
+                element=PlainTextInputElement(
+                    action_id=QUESTION_INPUT,
+                    multiline=True,
+                    max_length=2000,
+                    placeholder="What are you trying to do, and what have you tried?",
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def asked_view(text: str) -> dict[str, Any]:
+    return View(
+        type="modal",
+        title="Ask a question",
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    ).to_dict()
 
 
 def expert_text(search: ExpertSearch) -> str:

@@ -259,8 +259,12 @@ async def test_no_match_says_so_and_suggests_near_skills(bot: BotHarness) -> Non
         "I don't know a skill called “rust” yet. "
         "If you know it, `/skills add rust` starts the list."
     )
-    [block] = reply["blocks"]
+    block, offer = reply["blocks"]
     assert block["text"]["text"] == reply["text"]
+    # ... and offers to post it as a question.
+    [button] = offer["elements"]
+    assert button["action_id"] == "expert_ask"
+    assert json.loads(button["value"]) == {"user": None, "topic": "rust"}
 
     await declare(bot, "U0CAT", "rustlang:expert")
 
@@ -345,3 +349,85 @@ async def test_endorsing_from_the_results_redraws_them_with_a_withdraw_button(
     lines = {p["user"]: p for p in places(bot.slack.responses[-1]["blocks"])}
     assert lines["U0BOB"]["evidence"] == "practitioner (declared)"
     assert lines["U0BOB"]["button"]["action_id"] == "skill_endorse"
+
+
+# Ask: from a result, or when nothing matched ----------------------------------------------------
+
+
+@pytest.fixture
+async def qa_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotHarness]:
+    harness = await BotHarness(settings_for(tmp_path, slack, QA_CHANNEL="C0QA"), slack).start()
+    yield harness
+    await harness.close()
+
+
+def ask_button(blocks: list[dict[str, Any]], user: str | None) -> dict[str, Any]:
+    return next(
+        element
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "expert_ask" and json.loads(element["value"])["user"] == user
+    )
+
+
+def typed(question: str) -> dict[str, Any]:
+    return {"question": {"question_input": {"type": "plain_text_input", "value": question}}}
+
+
+async def test_ask_on_a_result_posts_the_question_to_that_person_with_the_topic(
+    qa_bot: BotHarness,
+) -> None:
+    await declare(qa_bot, "U0BOB", "python:expert")
+    reply = await expert(qa_bot, "python")
+    button = ask_button(reply["blocks"], "U0BOB")
+
+    await qa_bot.press(button["action_id"], button["value"], "U0ANN")
+    [form] = qa_bot.opened_views()
+    assert "To <@U0BOB>" in json.dumps(form) and "#python" in json.dumps(form)
+
+    status, ack = await qa_bot.submit(form, typed("Too short"), "U0ANN", view_id="V0ASK")
+    assert status == 200 and ack["response_action"] == "errors"
+    assert "at least 3 words" in ack["errors"]["question"]
+    assert qa_bot.slack.calls_to("chat.postMessage") == []
+
+    status, ack = await qa_bot.submit(
+        form, typed("How do I profile a slow script?"), "U0ANN", view_id="V0ASK"
+    )
+
+    assert ack["response_action"] == "update"
+    [post] = qa_bot.slack.calls_to("chat.postMessage")
+    assert post["channel"] == "C0QA"
+    assert "<@U0ANN> asks <@U0BOB>" in post["text"]
+    assert "`#python`" in json.dumps(post["blocks"])
+    # The form then says where the question went.
+    [update] = qa_bot.slack.calls_to("views.update")
+    assert update["view_id"] == "V0ASK" and "I posted" in json.dumps(update["view"])
+    [asked] = statements(qa_bot, "http://adlnet.gov/expapi/verbs/asked")
+    assert [a["id"].rsplit("/", 1)[-1] for a in asked["context"]["contextActivities"]["other"]] == [
+        "python"
+    ]
+
+
+async def test_with_no_match_the_question_can_still_be_posted(qa_bot: BotHarness) -> None:
+    reply = await expert(qa_bot, "rust")
+    button = ask_button(reply["blocks"], None)
+
+    await qa_bot.press(button["action_id"], button["value"], "U0ANN")
+    [form] = qa_bot.opened_views()
+    await qa_bot.submit(form, typed("Who can review my rust crate?"), "U0ANN", view_id="V0ASK")
+
+    [post] = qa_bot.slack.calls_to("chat.postMessage")
+    assert post["text"] == ":question: <@U0ANN> asks: Who can review my rust crate?"
+
+
+async def test_ask_without_a_qa_channel_says_it_is_not_set_up(bot: BotHarness) -> None:
+    await declare(bot, "U0BOB", "python:expert")
+    reply = await expert(bot, "python")
+    button = ask_button(reply["blocks"], "U0BOB")
+
+    await bot.press(button["action_id"], button["value"], "U0ANN")
+
+    assert bot.opened_views() == []
+    [told] = bot.slack.responses
+    assert "QA_CHANNEL" in told["text"]

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("asker_id", sa.String(length=32), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("addressed_to", sa.String(length=32), nullable=True),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
         sa.Column("ts", sa.String(length=32), nullable=True),
         sa.Column("permalink", sa.String(length=512), nullable=True),
