@@ -13,6 +13,7 @@ from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import people as people_repo
+from storage.repositories import questions as questions_repo
 from storage.repositories import skills as skills_repo
 from storage.repositories.outbox import DeadLetter, OutboxCounts
 
@@ -62,9 +63,17 @@ def forget_person(
     """
     with database.transaction() as session:
         kudos = kudos_repo.involving(session, team_id, user_id)
-        statement_ids = [
-            sid for k in kudos for sid in (k.give_statement_id, k.receive_statement_id)
-        ] + skills_repo.statements_about(session, team_id, user_id)
+        asked = questions_repo.asked_by(session, team_id, user_id)
+        answered = questions_repo.answers_by(session, team_id, user_id)
+        replies = questions_repo.answers_to_any(session, [q.id for q in asked])
+        statement_ids = list(
+            dict.fromkeys(
+                [sid for k in kudos for sid in (k.give_statement_id, k.receive_statement_id)]
+                + skills_repo.statements_about(session, team_id, user_id)
+                # Everything they did (searches, questions, answers, acceptances…).
+                + outbox_repo.statement_ids_by_actor(session, team_id, user_id)
+            )
+        )
         states = outbox_repo.delivery_states(session, statement_ids)
         # A pending row that was tried may have been stored before its answer got lost.
         maybe_delivered = [
@@ -78,6 +87,13 @@ def forget_person(
         # Other people's standings lose the kudos and endorsements this person gave.
         touched = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
         touched += skills_repo.endorsements_given(session, team_id, user_id)
+        # Answers accepted on their questions stop counting for the people who gave them.
+        for question in asked:
+            slugs = questions_repo.skills_of(session, question.id)
+            touched += [(s, a.author_id) for a in replies if a.accepted_at for s in slugs]
+        questions_repo.delete_answers(session, [a.id for a in [*answered, *replies]])
+        for question in asked:
+            questions_repo.delete(session, question)
         skills_repo.delete_kudos_skills(session, [k.id for k in kudos])
         kudos_repo.delete_many(session, [k.id for k in kudos])
         skills_repo.delete_person_skills(session, team_id, user_id)

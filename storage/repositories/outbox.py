@@ -239,6 +239,16 @@ def delete_statements(session: Session, statement_ids: Sequence[str]) -> int:
     return result.rowcount or 0
 
 
+def statement_ids_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
+    """The person's own statements, voiding ones left out (xAPI never voids a voiding)."""
+    query = select(OutboxStatement.statement_id).where(
+        OutboxStatement.team_id == team_id,
+        OutboxStatement.actor_id == actor_id,
+        col(OutboxStatement.voiding).is_(False),
+    )
+    return list(session.exec(query))
+
+
 def delivery_states(session: Session, statement_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
     """Status and attempt count per id: a pending row with attempts, or one a forwarder is
     sending right now (counted as an attempt here), may already be in the LRS."""

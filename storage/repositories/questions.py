@@ -99,6 +99,28 @@ def answers_to(session: Session, question_id: str) -> list[Answer]:
     return list(session.exec(query))
 
 
+def asked_by(session: Session, team_id: str, user_id: str) -> list[Question]:
+    query = select(Question).where(Question.team_id == team_id, Question.asker_id == user_id)
+    return list(session.exec(query))
+
+
+def answers_by(session: Session, team_id: str, user_id: str) -> list[Answer]:
+    query = select(Answer).where(Answer.team_id == team_id, Answer.author_id == user_id)
+    return list(session.exec(query))
+
+
+def answers_to_any(session: Session, question_ids: Sequence[str]) -> list[Answer]:
+    if not question_ids:
+        return []
+    query = select(Answer).where(col(Answer.question_id).in_(list(question_ids)))
+    return list(session.exec(query))
+
+
+def delete_answers(session: Session, answer_ids: Sequence[str]) -> None:
+    if answer_ids:
+        session.exec(delete_rows(Answer).where(col(Answer.id).in_(list(answer_ids))))
+
+
 def save(session: Session, row: Question | Answer) -> None:
     session.add(row)
 
