@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
@@ -20,6 +21,7 @@ from bot.domain.experts import ExpertFinder
 from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
+from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
@@ -157,6 +159,7 @@ def build_services(
     )
     names = SkillNames.from_file(settings.skill_aliases_file)
     skills = SkillsService(database, statements, clock, names)
+    experts = ExpertFinder(database, statements, clock, names, skills.catalogue)
     return Services(
         settings=settings,
         database=database,
@@ -178,8 +181,11 @@ def build_services(
             settings.lnd_admins,
         ),
         skills=skills,
-        experts=ExpertFinder(database, statements, clock, names, skills.catalogue),
-        questions=QuestionService(database, statements, clock, skills),
+        experts=experts,
+        questions=QuestionService(
+            database, statements, clock, skills, timedelta(hours=settings.qa_nudge_hours)
+        ),
+        routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
     )
 
 

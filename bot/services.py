@@ -12,6 +12,7 @@ from bot.domain.experts import ExpertFinder
 from bot.domain.kudos import KudosService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
+from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.xapi.forwarder import Forwarder
@@ -35,6 +36,7 @@ class Services:
     skills: SkillsService
     experts: ExpertFinder
     questions: QuestionService
+    routing: Router
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

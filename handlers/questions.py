@@ -32,6 +32,9 @@ NOT_SET_UP = (
     "Q&A isn't set up here yet: an admin needs to set QA_CHANNEL to the channel where "
     "questions go (and invite me there)."
 )
+SLACK_REFUSED = (
+    "Slack didn't take the question just now, so nothing was asked. Please try again in a minute."
+)
 # Replies that can be answers; every other subtype (joins, edits, bots…) never is.
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
@@ -138,10 +141,18 @@ def register(app: AsyncApp, services: Services) -> None:
     # Accepting ------------------------------------------------------------------------------
 
     async def accept(
-        team_id: str, channel: str, ts: str, user_id: str, cause: str, client: AsyncWebClient
+        team_id: str,
+        channel: str,
+        ts: str,
+        user_id: str,
+        cause: str,
+        client: AsyncWebClient,
+        event_id: str | None = None,
     ) -> dict[str, Any]:
         asker = (await profiles(services, client, team_id, [user_id]))[user_id]
-        accepted = await services.run(services.questions.accept, team_id, channel, ts, asker, cause)
+        accepted = await services.run(
+            services.questions.accept, team_id, channel, ts, asker, cause, event_id
+        )
         services.forwarder.wake()
         return {
             "asker": accepted.question.asker_id,
@@ -203,6 +214,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 event["user"],
                 body["event_id"],
                 client,
+                body["event_id"],
             )
         except (QuestionRefused, PersonNotFound):
             return  # Anyone else's ✅, or not an answer: ignored silently.
@@ -240,7 +252,8 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 async def publish_question(services: Services, client: AsyncWebClient, question_id: str) -> str:
-    """Posts a stored question in the Q&A channel; returns what to tell the asker."""
+    """Posts a stored question in the Q&A channel; returns what to tell the asker. A question
+    Slack would not take is withdrawn (its statement voided), so trying again asks it once."""
     channel = services.settings.qa_channel
     question = await services.run(services.questions.get, question_id)
     if question is None or channel is None:
@@ -254,11 +267,12 @@ async def publish_question(services: Services, client: AsyncWebClient, question_
             ),
         )
     except SlackApiError as error:
-        if error_code(error) not in UNREACHABLE_BY_BOT:
-            raise
+        log.warning("question %s not posted: %s", question.id, error_code(error))
         await services.run(services.questions.unposted, question.id)
         services.forwarder.wake()
-        return unposted_text(channel)
+        if error_code(error) in UNREACHABLE_BY_BOT:
+            return unposted_text(channel)
+        return SLACK_REFUSED
     link = await client.chat_getPermalink(channel=channel, message_ts=posted["ts"])
     await services.run(services.questions.posted, question.id, posted["ts"], link.get("permalink"))
     similar = await services.run(services.questions.similar, question.team_id, question)

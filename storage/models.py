@@ -196,6 +196,7 @@ class Question(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "ts", name="uq_question_message"),
         Index("ix_question_status", "team_id", "status", "created_at"),
+        Index("ix_question_nudge", "nudge_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -215,6 +216,8 @@ class Question(SQLModel, table=True):
     asked_statement_id: str = Field(max_length=36)
     created_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    nudge_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the database tick looks at it again (re-route, or remind the asker); once."""
 
 
 class QuestionSkill(SQLModel, table=True):
@@ -251,6 +254,41 @@ class Answer(SQLModel, table=True):
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class QuestionRoute(SQLModel, table=True):
+    """A question sent by DM to someone who knows one of its skills."""
+
+    __tablename__ = "question_route"
+    __table_args__ = (Index("ix_question_route_person", "team_id", "user_id", "routed_at"),)
+
+    question_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    slug: str = Field(max_length=64)
+    routed_at: datetime = Field(sa_type=UTCDateTime)
+    declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RoutePause(SQLModel, table=True):
+    """Someone who asked for no routed questions for a while."""
+
+    __tablename__ = "route_pause"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    paused_until: datetime = Field(sa_type=UTCDateTime)
+
+
+class RouteDecline(SQLModel, table=True):
+    """A skill someone said is not their area: no more questions on it are routed to them."""
+
+    __tablename__ = "route_decline"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(primary_key=True, max_length=64)
+    declined_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class OutboxStatement(SQLModel, table=True):

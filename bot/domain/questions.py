@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from sqlmodel import Session
@@ -31,6 +31,7 @@ from bot.xapi.statements import (
 )
 from storage.database import Database
 from storage.models import Answer, Question
+from storage.repositories import events as events_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import questions as questions_repo
 
@@ -79,11 +80,13 @@ class QuestionService:
         statements: StatementBuilder,
         clock: Clock,
         skills: SkillsService,
+        nudge_after: timedelta,
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._skills = skills
+        self._nudge_after = nudge_after
 
     # Asking ---------------------------------------------------------------------------------
 
@@ -145,6 +148,8 @@ class QuestionService:
                 channel_id=channel_id,
                 asked_statement_id=asked.id,
                 created_at=now,
+                # The tick looks again after QA_NUDGE_HOURS: re-route, or remind the asker.
+                nudge_at=now + self._nudge_after,
             )
             new = questions_repo.add(session, question)
             if new:
@@ -264,10 +269,17 @@ class QuestionService:
     # Accepting ------------------------------------------------------------------------------
 
     def accept(
-        self, team_id: str, channel_id: str, ts: str, asker: Profile, cause: str
+        self,
+        team_id: str,
+        channel_id: str,
+        ts: str,
+        asker: Profile,
+        cause: str,
+        event_id: str | None = None,
     ) -> Accepted:
         """The asker accepts the reply at `ts`; a later acceptance replaces an earlier one.
-        Raises `QuestionRefused` for anyone else, or for a message that is not an answer."""
+        Raises `QuestionRefused` for anyone else, or for a message that is not an answer.
+        With `event_id` (a ✅ reaction) a redelivered event changes nothing."""
         now = self._clock()
         with self._database.transaction() as session:
             answer, question = self._answer_and_question(session, team_id, channel_id, ts)
@@ -276,7 +288,10 @@ class QuestionService:
                     f"Only <@{question.asker_id}>, who asked, can accept an answer to this "
                     "question. Thank the person with kudos instead!"
                 )
-            if question.accepted_answer_id == answer.id:
+            redelivered = event_id is not None and not events_repo.claim_event(
+                session, team_id, event_id, now
+            )
+            if redelivered or question.accepted_answer_id == answer.id:
                 return Accepted(question, answer, None, new=False)
             voids = []
             replaced = None
@@ -308,16 +323,20 @@ class QuestionService:
         return Accepted(question, answer, replaced)
 
     def unaccept(
-        self, team_id: str, channel_id: str, ts: str, asker: Profile, cause: str
+        self, team_id: str, channel_id: str, ts: str, asker: Profile, event_id: str
     ) -> Answer | None:
-        """The asker took their ✅ back: the question reopens, the acceptance is voided."""
+        """The asker took their ✅ back: the question reopens, the acceptance is voided. The
+        event id is claimed, so a redelivered removal can't undo a later acceptance."""
         now = self._clock()
+        cause = event_id
         with self._database.transaction() as session:
             try:
                 answer, question = self._answer_and_question(session, team_id, channel_id, ts)
             except QuestionRefused:
                 return None
             if asker.user_id != question.asker_id or question.accepted_answer_id != answer.id:
+                return None
+            if not events_repo.claim_event(session, team_id, event_id, now):
                 return None
             voids = self._reopen(session, question, answer, asker.learner, cause, now)
             outbox_repo.add(session, queued(team_id, voids), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Insert, Table, literal_column
+from sqlalchemy import Insert, Table, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -30,3 +30,15 @@ def insert_ignoring_duplicates(
     table: Table = model.__table__  # type: ignore[attr-defined]
     statement = _insert_or_ignore(table, connection.dialect.name)
     return connection.execute(statement, values).first() is not None
+
+
+def advisory_locks(session: Session, keys: list[str]) -> None:
+    """Serialises work on the same keys until the transaction ends.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in sorted order so two transactions
+    can't deadlock. SQLite: the write transaction (BEGIN IMMEDIATE) already serialises writers.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, text
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, or_, select, update
 
 from storage.models import Kudos
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
 from storage.types import UTCDateTime, aware_utc
 
 
@@ -91,16 +91,8 @@ def delete_many(session: Session, kudos_ids: Sequence[str]) -> int:
 
 
 def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
-    """Serialises quota checks per giver until the transaction ends.
-
-    PostgreSQL: a transaction-scoped advisory lock on the giver. SQLite: the write transaction
-    (BEGIN IMMEDIATE) already serialises every writer.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"kudos-quota:{team_id}:{giver_id}"},
-        )
+    """Serialises quota checks per giver until the transaction ends."""
+    advisory_locks(session, [f"kudos-quota:{team_id}:{giver_id}"])
 
 
 # Built once: these run inside every /kudos before the ack.

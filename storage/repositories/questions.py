@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, desc, select, update
 from sqlmodel import delete as delete_rows
 
-from storage.models import Answer, Question, QuestionSkill
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.models import (
+    Answer,
+    Question,
+    QuestionRoute,
+    QuestionSkill,
+    RouteDecline,
+    RoutePause,
+)
+from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
 
 
 def add(session: Session, question: Question) -> bool:
@@ -129,3 +137,105 @@ def mark_answer_edited(session: Session, answer: Answer, text: str, now: datetim
     answer.text = text
     answer.edited_at = now
     session.add(answer)
+
+
+# Routing and nudges -------------------------------------------------------------------------------
+
+
+def lock_people(session: Session, team_id: str, user_ids: Sequence[str]) -> None:
+    """Serialises routing decisions per person (the daily cap holds across replicas)."""
+    advisory_locks(session, [f"routing:{team_id}:{u}" for u in user_ids])
+
+
+def routed_to(session: Session, question_id: str) -> set[str]:
+    query = select(QuestionRoute.user_id).where(QuestionRoute.question_id == question_id)
+    return set(session.exec(query))
+
+
+def add_route(session: Session, route: QuestionRoute) -> bool:
+    return insert_ignoring_duplicates(session, QuestionRoute, route.model_dump())
+
+
+def route(session: Session, question_id: str, user_id: str) -> QuestionRoute | None:
+    return session.get(QuestionRoute, (question_id, user_id))
+
+
+def routed_since(
+    session: Session, team_id: str, user_ids: Sequence[str], since: datetime
+) -> dict[str, int]:
+    """How many questions each person was sent since `since` (for the daily cap)."""
+    if not user_ids:
+        return {}
+    query = (
+        select(QuestionRoute.user_id, func.count())
+        .where(
+            QuestionRoute.team_id == team_id,
+            col(QuestionRoute.user_id).in_(list(user_ids)),
+            QuestionRoute.routed_at >= since,
+        )
+        .group_by(QuestionRoute.user_id)
+    )
+    return {user_id: count for user_id, count in session.exec(query)}
+
+
+def paused(session: Session, team_id: str, user_ids: Sequence[str], now: datetime) -> set[str]:
+    if not user_ids:
+        return set()
+    query = select(RoutePause.user_id).where(
+        RoutePause.team_id == team_id,
+        col(RoutePause.user_id).in_(list(user_ids)),
+        RoutePause.paused_until > now,
+    )
+    return set(session.exec(query))
+
+
+def pause(session: Session, team_id: str, user_id: str, until: datetime) -> None:
+    session.merge(RoutePause(team_id=team_id, user_id=user_id, paused_until=until))
+
+
+def declined(
+    session: Session, team_id: str, user_ids: Sequence[str], slugs: Sequence[str]
+) -> set[tuple[str, str]]:
+    """(person, skill) pairs the people said are not their area."""
+    if not user_ids or not slugs:
+        return set()
+    query = select(RouteDecline.user_id, RouteDecline.slug).where(
+        RouteDecline.team_id == team_id,
+        col(RouteDecline.user_id).in_(list(user_ids)),
+        col(RouteDecline.slug).in_(list(slugs)),
+    )
+    return {(user_id, slug) for user_id, slug in session.exec(query)}
+
+
+def decline(
+    session: Session, team_id: str, user_id: str, slugs: Iterable[str], now: datetime
+) -> None:
+    for slug in slugs:
+        insert_ignoring_duplicates(
+            session,
+            RouteDecline,
+            {"team_id": team_id, "user_id": user_id, "slug": slug, "declined_at": now},
+        )
+
+
+def claim_due_nudges(session: Session, now: datetime, limit: int) -> list[Question]:
+    """Open questions whose nudge is due, each claimed by exactly one process: the nudge time
+    is cleared in the same statement (PostgreSQL skips rows another process holds)."""
+    due = (
+        select(Question.id)
+        .where(col(Question.nudge_at) <= now, Question.status == "open")
+        .order_by(Question.nudge_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = session.exec(
+        update(Question)
+        .where(col(Question.id).in_(due.scalar_subquery()), col(Question.nudge_at).is_not(None))
+        .values(nudge_at=None)
+        .returning(Question.id)
+    )
+    ids = [row[0] for row in claimed]
+    if not ids:
+        return []
+    return list(session.exec(select(Question).where(col(Question.id).in_(ids))))

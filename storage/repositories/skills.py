@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, or_, text
+from sqlalchemy import Select, bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -25,7 +25,7 @@ from storage.models import (
     SkillStanding,
     SkillStatement,
 )
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
 from storage.types import aware_utc
 
 # Catalogue --------------------------------------------------------------------------------------
@@ -324,19 +324,9 @@ def evidence(
 
 
 def lock_standings(session: Session, team_id: str, pairs: Sequence[tuple[str, str]]) -> None:
-    """Serialises rescoring of the same (skill, person) until the transaction ends, so two
-    transactions adding evidence at once can't overwrite each other's score.
-
-    PostgreSQL: transaction-scoped advisory locks, taken in one order to avoid deadlocks.
-    SQLite: the write transaction already serialises every writer.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for slug, user_id in sorted(set(pairs)):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"skill-standing:{team_id}:{slug}:{user_id}"},
-        )
+    """Serialises rescoring of the same (skill, person), so two transactions adding evidence at
+    once can't overwrite each other's score."""
+    advisory_locks(session, [f"skill-standing:{team_id}:{s}:{u}" for s, u in pairs])
 
 
 def skills_with_evidence(session: Session, team_id: str, user_id: str) -> set[str]:

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("asked_statement_id", sa.String(length=36), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("nudge_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "channel_id", "ts", name="uq_question_message"),
     )
@@ -41,6 +42,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_question_status", ["team_id", "status", "created_at"], unique=False
         )
+        batch_op.create_index("ix_question_nudge", ["nudge_at"], unique=False)
     op.create_table(
         "question_skill",
         sa.Column("question_id", sa.String(length=36), nullable=False),
@@ -72,8 +74,41 @@ def upgrade() -> None:
         batch_op.create_index("ix_answer_author", ["team_id", "author_id"], unique=False)
         batch_op.create_index("ix_answer_question", ["question_id"], unique=False)
 
+    op.create_table(
+        "question_route",
+        sa.Column("question_id", sa.String(length=36), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("slug", sa.String(length=64), nullable=False),
+        sa.Column("routed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("declined_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("question_id", "user_id"),
+    )
+    with op.batch_alter_table("question_route", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_question_route_person", ["team_id", "user_id", "routed_at"], unique=False
+        )
+    op.create_table(
+        "route_pause",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("paused_until", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "user_id"),
+    )
+    op.create_table(
+        "route_decline",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("slug", sa.String(length=64), nullable=False),
+        sa.Column("declined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "user_id", "slug"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("route_decline")
+    op.drop_table("route_pause")
+    op.drop_table("question_route")
     op.drop_table("answer")
     op.drop_table("question_skill")
     op.drop_table("question")
