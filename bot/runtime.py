@@ -25,10 +25,12 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
+from bot.scheduler import start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, XapiIdentity
+from handlers import tick_jobs
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -217,6 +219,7 @@ async def serve(settings: Settings) -> None:
         socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
         await socket_handler.connect_async()
     await services.forwarder.start()
+    scheduler = start_tick(tick_jobs(services, client))
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()
@@ -233,6 +236,7 @@ async def serve(settings: Settings) -> None:
 
     log.info("shutting down: no new requests; finishing %d in-flight tasks", lazy_runner.in_flight)
     gate.open = False
+    scheduler.shutdown(wait=False)
     if socket_handler:
         await socket_handler.close_async()
     await lazy_runner.wait(SHUTDOWN_LAZY_WAIT_S)

@@ -6,7 +6,11 @@ SQL: state changes go through domain services on the executor.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from handlers import (
@@ -36,3 +40,8 @@ MODULES = (
 def register_all(app: AsyncApp, services: Services) -> None:
     for module in MODULES:
         module.register(app, services)
+
+
+def tick_jobs(services: Services, client: AsyncWebClient) -> list[Callable[[], Awaitable[object]]]:
+    """What the database tick runs in every process (see bot/scheduler.py)."""
+    return [functools.partial(questions.nudge_questions, services, client)]

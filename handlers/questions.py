@@ -10,21 +10,30 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.questions import QuestionRefused
+from bot.domain.routing import ROUTED_AT_ONCE
 from bot.services import Services
 from bot.views.help import ASK, command_help_text
 from bot.views.questions import (
     ACCEPT_EMOJI,
     ACCEPT_SHORTCUT,
+    DECLINE_ACTION,
+    PAUSE_ACTION,
     accepted_text,
+    declined_text,
+    paused_text,
     posted_text,
     posting_text,
     question_blocks,
     question_text,
+    reminder_text,
+    routed_blocks,
+    routed_text,
     unposted_text,
 )
 from handlers.guard import error_code, guarded
 from handlers.kudos import SLACK_SLOW, UNREACHABLE_BY_BOT
 from handlers.people import PersonNotFound, profiles
+from storage.models import Question
 
 log = logging.getLogger("guildbot.handlers.questions")
 
@@ -242,7 +251,44 @@ def register(app: AsyncApp, services: Services) -> None:
             services.forwarder.wake()
         await ack()
 
+    # Routed questions: two ways to say no -------------------------------------------------
+
+    @guarded
+    async def decline(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+        question_id, user_id = body["actions"][0]["value"], body["user"]["id"]
+        question = await services.run(services.routing.not_my_area, question_id, user_id)
+        context["declined"] = {"question": question.id if question else None}
+        await ack()
+
+    @guarded
+    async def reroute(
+        body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        question_id = (context.get("declined") or {}).get("question")
+        slug = await services.run(
+            services.routing.declined_skill, body["actions"][0]["value"], body["user"]["id"]
+        )
+        await respond(text=declined_text(slug or "this"), replace_original=True)
+        if question_id:
+            question = await services.run(services.questions.get, question_id)
+            if question is not None:
+                await route_question(services, client, question, count=1)
+
+    @guarded
+    async def pause(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+        until = await services.run(
+            services.routing.pause, body["user"]["team_id"], body["user"]["id"]
+        )
+        context["paused_until"] = int(until.timestamp())
+        await ack()
+
+    @guarded
+    async def confirm_pause(respond: AsyncRespond, context: AsyncBoltContext) -> None:
+        await respond(text=paused_text(context["paused_until"]), replace_original=True)
+
     app.command("/ask")(ack=ask, lazy=[post_question])
+    app.action(DECLINE_ACTION)(ack=decline, lazy=[reroute])
+    app.action(PAUSE_ACTION)(ack=pause, lazy=[confirm_pause])
     app.event("message")(ack=ack_event, lazy=[follow_thread])
     app.shortcut(ACCEPT_SHORTCUT)(ack=accept_by_shortcut, lazy=[announce_by_shortcut])
     app.event("reaction_added", matchers=[is_accept_reaction])(
@@ -275,5 +321,50 @@ async def publish_question(services: Services, client: AsyncWebClient, question_
         return SLACK_REFUSED
     link = await client.chat_getPermalink(channel=channel, message_ts=posted["ts"])
     await services.run(services.questions.posted, question.id, posted["ts"], link.get("permalink"))
+    question.ts, question.permalink = posted["ts"], link.get("permalink")
+    await route_question(services, client, question)
     similar = await services.run(services.questions.similar, question.team_id, question)
     return posted_text(channel, link.get("permalink"), similar)
+
+
+async def route_question(
+    services: Services, client: AsyncWebClient, question: Question, count: int = ROUTED_AT_ONCE
+) -> int:
+    """DMs the question to the next people who know its skills; returns how many got it."""
+    routed = await services.run(services.routing.route, question, count)
+    for person in routed:
+        await send_dm(
+            client,
+            person.user_id,
+            text=routed_text(question.asker_id, question.text),
+            blocks=routed_blocks(
+                question.asker_id, question.text, person.slug, question.permalink, question.id
+            ),
+        )
+    return len(routed)
+
+
+async def send_dm(client: AsyncWebClient, user_id: str, **message: Any) -> None:
+    """DMs go to the `D…` channel `conversations.open` gives."""
+    opened = await client.conversations_open(users=user_id)
+    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+
+
+async def nudge_questions(services: Services, client: AsyncWebClient) -> int:
+    """The tick's Q&A job: questions past `QA_NUDGE_HOURS` with no answer go to the next
+    experts; those with answers but none accepted remind the asker. Each question once."""
+    nudges = await services.run(services.routing.due_nudges)
+    for nudge in nudges:
+        question = nudge.question
+        try:
+            if nudge.remind_asker:
+                await send_dm(
+                    client,
+                    question.asker_id,
+                    text=reminder_text(question.permalink, nudge.answers),
+                )
+            elif question.ts:
+                await route_question(services, client, question)
+        except Exception:
+            log.exception("nudge for question %s failed", question.id)
+    return len(nudges)

@@ -9,7 +9,7 @@ nobody who already got `QA_MAX_ROUTED_PER_DAY` routed questions in the last 24 h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.experts import ExpertFinder
@@ -114,9 +114,17 @@ class Router:
             questions_repo.decline(session, question.team_id, user_id, [route.slug], now)
         return question if first_time and question.status == "open" else None
 
-    def pause(self, team_id: str, user_id: str) -> None:
+    def declined_skill(self, question_id: str, user_id: str) -> str | None:
+        with self._database.reading() as session:
+            route = questions_repo.route(session, question_id, user_id)
+        return route.slug if route else None
+
+    def pause(self, team_id: str, user_id: str) -> datetime:
+        """No routed questions for the person for a week; returns until when."""
+        until = self._clock() + PAUSE
         with self._database.transaction() as session:
-            questions_repo.pause(session, team_id, user_id, self._clock() + PAUSE)
+            questions_repo.pause(session, team_id, user_id, until)
+        return until
 
     def due_nudges(self, limit: int = 50) -> list[Nudge]:
         """Claims the questions whose nudge is due (each by exactly one process)."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from storage.models import Question
 
@@ -77,3 +83,57 @@ def accepted_text(asker_id: str, answerer_id: str) -> str:
 def _short(text: str, limit: int = 80) -> str:
     text = text.replace("|", "¦").replace(">", "›").replace("<", "‹")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+DECLINE_ACTION = "route_decline"
+PAUSE_ACTION = "route_pause"
+
+
+def routed_text(asker_id: str, question: str) -> str:
+    return f"<@{asker_id}> asked a question you may know the answer to: {question}"
+
+
+def routed_blocks(
+    asker_id: str, question: str, slug: str, permalink: str | None, question_id: str
+) -> list[dict[str, Any]]:
+    """The DM to an expert: the question, why them, a link, and two ways to say no."""
+    link = f"<{permalink}|Answer in the thread>" if permalink else "Answer in its thread"
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(text=f"<@{asker_id}> asks:\n>{_short(question, 500)}")
+        ).to_dict(),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"You're one of the people who know `#{slug}`. {link}; at most a few "
+                    "questions a day come to you."
+                )
+            ]
+        ).to_dict(),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Not my area", action_id=DECLINE_ACTION, value=question_id),
+                ButtonElement(text="Pause for a week", action_id=PAUSE_ACTION, value=question_id),
+            ]
+        ).to_dict(),
+    ]
+
+
+def declined_text(slug: str) -> str:
+    return f"Got it: I won't send you `#{slug}` questions any more. I've asked someone else."
+
+
+def paused_text(until_epoch: int) -> str:
+    return (
+        "Paused: no questions will be routed to you until "
+        f"<!date^{until_epoch}^{{date_short_pretty}}|next week>."
+    )
+
+
+def reminder_text(question_permalink: str | None, answers: int) -> str:
+    got = "an answer" if answers == 1 else f"{answers} answers"
+    link = f" (<{question_permalink}|see the thread>)" if question_permalink else ""
+    return (
+        f"Your question has {got}{link}. If one helped, accept it with :{ACCEPT_EMOJI}: or the "
+        "*Accept answer* shortcut, so the next person with the same question finds it."
+    )
