@@ -44,4 +44,7 @@ def register_all(app: AsyncApp, services: Services) -> None:
 
 def tick_jobs(services: Services, client: AsyncWebClient) -> list[Callable[[], Awaitable[object]]]:
     """What the database tick runs in every process (see bot/scheduler.py)."""
-    return [functools.partial(questions.nudge_questions, services, client)]
+    return [
+        functools.partial(questions.nudge_questions, services, client),
+        functools.partial(services.run, services.experts.rescore_due),
+    ]

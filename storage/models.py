@@ -154,6 +154,7 @@ class SkillStanding(SQLModel, table=True):
     __table_args__ = (
         Index("ix_skill_standing_rank", "team_id", "slug", "score", "pieces", "user_id"),
         Index("ix_skill_standing_rescore", "team_id", "slug", "rescore_at"),
+        Index("ix_skill_standing_due", "rescore_at"),
     )
 
     team_id: str = Field(primary_key=True, max_length=32)

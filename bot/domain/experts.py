@@ -100,6 +100,20 @@ class ExpertFinder:
             )
         return ExpertSearch(found, experts, frozenset(endorsed))
 
+    def rescore_due(self, limit: int = 500) -> int:
+        """The tick's job: rescores standings whose evidence aged into a lower band, so
+        searches rarely find any left to do."""
+        now = self._clock()
+        with self._database.reading() as session:
+            due = skills_repo.due_standings(session, now, limit)
+        teams: dict[str, list[tuple[str, str]]] = {}
+        for team_id, slug, user_id in due:
+            teams.setdefault(team_id, []).append((slug, user_id))
+        for team_id, pairs in teams.items():
+            with self._database.transaction() as session:
+                standing.refresh(session, team_id, pairs, now)
+        return len(due)
+
     def rank(self, team_id: str, slug: str, limit: int = TOP) -> list[Ranked]:
         """The people with the most evidence for a skill, best first."""
         now = self._clock()

@@ -408,6 +408,17 @@ def due_for_rescore(session: Session, team_id: str, slug: str, now: datetime) ->
     return list(session.exec(query))
 
 
+def due_standings(session: Session, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+    """(team, skill, person) of standings whose evidence aged into a lower band, oldest first."""
+    query = (
+        select(SkillStanding.team_id, SkillStanding.slug, SkillStanding.user_id)
+        .where(col(SkillStanding.rescore_at) <= now)
+        .order_by(SkillStanding.rescore_at)
+        .limit(limit)
+    )
+    return [(team, slug, user) for team, slug, user in session.exec(query)]
+
+
 def _ranking_query() -> Select:
     team = bindparam("team_id")
     gone = select(Person.user_id).where(

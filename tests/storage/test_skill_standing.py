@@ -684,3 +684,19 @@ def test_concurrent_kudos_for_one_skill_both_count(
         assert skills_repo.kudos_received_by_skill(session, TEAM, "U0BOB") == {"python": 2}
     # Stored: what the evidence is worth.
     assert scores(database) == {("python", "U0BOB"): 4.0}
+
+
+def test_the_tick_rescores_aged_standings_before_anyone_searches(database: Database) -> None:
+    app = guild(database)
+    app.declare(ANN, ("python", "practitioner"))
+    app.give(CAT, BOB, "python")
+    app.give(DAN, BOB, "sql")
+    app.clock.now = T0 + RECENT + timedelta(seconds=1)
+
+    assert app.experts.rescore_due() == 2
+
+    rows = standings(database)
+    assert (rows[("python", "U0BOB")].score, rows[("sql", "U0BOB")].score) == (0.5, 0.5)
+    assert rows[("python", "U0BOB")].rescore_at == T0 + YEAR + MICROSECOND
+    # Nothing left to do until the next boundary.
+    assert app.experts.rescore_due() == 0

@@ -87,6 +87,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_skill_standing_rescore", ["team_id", "slug", "rescore_at"], unique=False
         )
+        batch_op.create_index("ix_skill_standing_due", ["rescore_at"], unique=False)
     op.create_table(
         "skill_opt_out",
         sa.Column("team_id", sa.String(length=32), nullable=False),
