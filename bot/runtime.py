@@ -18,6 +18,7 @@ from bot.app import Gate, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
 from bot.domain.experts import ExpertFinder
+from bot.domain.faq import FaqSearch
 from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
@@ -188,6 +189,7 @@ def build_services(
             database, statements, clock, skills, timedelta(hours=settings.qa_nudge_hours)
         ),
         routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
+        faq=FaqSearch(database),
     )
 
 

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.experts import ExpertFinder
+from bot.domain.faq import FaqSearch
 from bot.domain.kudos import KudosService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
@@ -36,6 +37,7 @@ class Services:
     skills: SkillsService
     experts: ExpertFinder
     questions: QuestionService
+    faq: FaqSearch
     routing: Router
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

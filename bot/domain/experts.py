@@ -45,6 +45,10 @@ class Ranked:
     kudos: int
     answers: int = 0
 
+    @property
+    def pieces(self) -> int:
+        return self.endorsements + self.kudos + self.answers + (self.level is not None)
+
 
 @dataclass(frozen=True)
 class ExpertSearch:

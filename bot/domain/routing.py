@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.domain.experts import ExpertFinder
+from bot.domain.experts import ExpertFinder, Ranked
 from storage.database import Database
 from storage.models import Question, QuestionRoute
 from storage.repositories import questions as questions_repo
@@ -57,32 +57,40 @@ class Router:
             return []
         with self._database.reading() as session:
             slugs = questions_repo.skills_of(session, question.id)
-        ranked: dict[str, tuple[float, str]] = {}
-        for slug in slugs:
-            for expert in self._experts.rank(question.team_id, slug, CANDIDATES_PER_SKILL):
-                best = ranked.get(expert.user_id)
-                if best is None or expert.score > best[0]:
-                    ranked[expert.user_id] = (expert.score, slug)
-        order = sorted(ranked, key=lambda uid: (-ranked[uid][0], uid))
+        # Every (person, skill) standing for the question's skills.
+        standings = [
+            (expert, slug)
+            for slug in slugs
+            for expert in self._experts.rank(question.team_id, slug, CANDIDATES_PER_SKILL)
+        ]
+        people = list(dict.fromkeys(expert.user_id for expert, _ in standings))
         now = self._clock()
         chosen: list[Routed] = []
         with self._database.transaction() as session:
             # Serialised per person, so two replicas can't both send someone their last DM.
-            questions_repo.lock_people(session, question.team_id, order)
+            questions_repo.lock_people(session, question.team_id, people)
             already = questions_repo.routed_to(session, question.id)
-            paused = questions_repo.paused(session, question.team_id, order, now)
-            declined = questions_repo.declined(session, question.team_id, order, slugs)
-            sent_today = questions_repo.routed_since(session, question.team_id, order, now - DAY)
-            for user_id in order:
+            paused = questions_repo.paused(session, question.team_id, people, now)
+            declined = questions_repo.declined(session, question.team_id, people, slugs)
+            sent_today = questions_repo.routed_since(session, question.team_id, people, now - DAY)
+            # Each person at their best skill of the question that is still their area, in
+            # /expert's order.
+            best: dict[str, tuple[Ranked, str]] = {}
+            for expert, slug in standings:
+                if (expert.user_id, slug) in declined:
+                    continue
+                held = best.get(expert.user_id)
+                if held is None or _order(expert) > _order(held[0]):
+                    best[expert.user_id] = (expert, slug)
+            for user_id in sorted(best, key=lambda uid: _order(best[uid][0]), reverse=True):
                 if len(chosen) == count:
                     break
-                slug = ranked[user_id][1]
+                slug = best[user_id][1]
                 if (
                     user_id == question.asker_id
                     or user_id == question.addressed_to
                     or user_id in already
                     or user_id in paused
-                    or (user_id, slug) in declined
                     or sent_today.get(user_id, 0) >= self._max_per_day
                 ):
                     continue
@@ -133,3 +141,8 @@ class Router:
             claimed = questions_repo.claim_due_nudges(session, now, limit)
             answers = {q.id: len(questions_repo.answers_to(session, q.id)) for q in claimed}
         return [Nudge(q, answers[q.id] > 0, answers[q.id]) for q in claimed]
+
+
+def _order(expert: Ranked) -> tuple[float, int, str]:
+    """/expert's order: score, then pieces of evidence, then a stable tie-break."""
+    return (expert.score, expert.pieces, expert.user_id)

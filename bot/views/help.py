@@ -93,8 +93,25 @@ ASK = CommandHelp(
 )
 
 
+FAQ = CommandHelp(
+    "/faq",
+    "search answered questions",
+    (
+        (
+            "/faq <words>",
+            "the 5 best answered questions, each with a passage of its accepted answer and links",
+        ),
+        ("/faq help", "this help"),
+    ),
+    note=(
+        'Example: `/faq rotate staging password`. Put "quotes" around words that must come '
+        "together. Nothing found? Ask it with `/ask`."
+    ),
+)
+
+
 def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
-    return (kudos_help(kudos_emoji), ASK, EXPERT, SKILLS, GUILD)
+    return (kudos_help(kudos_emoji), ASK, FAQ, EXPERT, SKILLS, GUILD)
 
 
 def command_help_text(help_: CommandHelp) -> str:

@@ -65,16 +65,17 @@ def resolved_with_skills(
     """Resolved questions sharing a skill, newest first."""
     if not slugs:
         return []
+    sharing = select(QuestionSkill.question_id).where(
+        QuestionSkill.team_id == team_id, col(QuestionSkill.slug).in_(list(slugs))
+    )
     query = (
         select(Question)
-        .join(QuestionSkill, col(QuestionSkill.question_id) == col(Question.id))
         .where(
             Question.team_id == team_id,
             Question.status == "resolved",
-            col(QuestionSkill.slug).in_(list(slugs)),
+            col(Question.id).in_(sharing),
             Question.id != exclude,
         )
-        .distinct()
         .order_by(desc(Question.resolved_at))
         .limit(limit)
     )
@@ -171,7 +172,7 @@ def routed_since(
         .where(
             QuestionRoute.team_id == team_id,
             col(QuestionRoute.user_id).in_(list(user_ids)),
-            QuestionRoute.routed_at >= since,
+            QuestionRoute.routed_at > since,
         )
         .group_by(QuestionRoute.user_id)
     )
