@@ -57,6 +57,7 @@ class Settings:
     digest_cron: str
     lnd_admins: frozenset[str]
     lunchlearn_reminders: tuple[int, ...]
+    lunchlearn_checkin_code: bool
     """Reminder offsets before a session starts, in minutes, largest first."""
     kudos_emoji: str
     kudos_daily_limit: int
@@ -198,6 +199,7 @@ def _parse(env: _Reader) -> Settings:
         digest_cron=_cron(env.get("DIGEST_CRON") or "0 9 * * 1"),
         lnd_admins=env.user_ids("LND_ADMINS"),
         lunchlearn_reminders=_reminders(env.get("LUNCHLEARN_REMINDERS") or "24h,15m"),
+        lunchlearn_checkin_code=_boolean(env, "LUNCHLEARN_CHECKIN_CODE", False),
         kudos_emoji=_emoji(env.get("KUDOS_EMOJI") or "trophy"),
         kudos_daily_limit=env.integer("KUDOS_DAILY_LIMIT", 5, 1),
         kudos_managers=env.user_ids("KUDOS_MANAGERS"),

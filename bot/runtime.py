@@ -20,6 +20,7 @@ from bot.config import ConfigError, Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.kudos import KudosLimits, KudosService
+from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
 from bot.domain.routing import Router
@@ -67,6 +68,8 @@ def required_scopes(settings: Settings) -> set[str]:
         "groups:history",
         # DMs to people who must act (e.g. a giver whose kudos an admin removed).
         "im:write",
+        # Calendar files for lunch-and-learns, sent to the person's DM.
+        "files:write",
     }
     if settings.xapi_actor == "email":
         scopes.add("users:read.email")
@@ -189,6 +192,15 @@ def build_services(
             database, statements, clock, skills, timedelta(hours=settings.qa_nudge_hours)
         ),
         routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
+        lunchlearn=LunchLearnService(
+            database,
+            statements,
+            clock,
+            skills,
+            settings.lnd_admins,
+            settings.lunchlearn_reminders,
+            settings.lunchlearn_checkin_code,
+        ),
         faq=FaqSearch(database),
     )
 

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.kudos import KudosService
+from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
 from bot.domain.routing import Router
@@ -39,6 +40,7 @@ class Services:
     questions: QuestionService
     faq: FaqSearch
     routing: Router
+    lunchlearn: LunchLearnService
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

@@ -15,10 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from handlers import (
     experts,
+    faq,
     guild,
     kudos,
     kudos_reactions,
     kudos_shortcuts,
+    lunchlearn,
     questions,
     skills,
     unhandled,
@@ -33,6 +35,8 @@ MODULES = (
     skills,
     experts,
     questions,
+    faq,
+    lunchlearn,
     unhandled,
 )
 
@@ -46,5 +50,6 @@ def tick_jobs(services: Services, client: AsyncWebClient) -> list[Callable[[], A
     """What the database tick runs in every process (see bot/scheduler.py)."""
     return [
         functools.partial(questions.nudge_questions, services, client),
+        functools.partial(lunchlearn.run_session_jobs, services, client),
         functools.partial(services.run, services.experts.rescore_due),
     ]

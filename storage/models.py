@@ -166,6 +166,7 @@ class SkillStanding(SQLModel, table=True):
     endorsements: int = 0
     kudos: int = 0
     answers: int = 0
+    sessions: int = 0
     rescore_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -290,6 +291,87 @@ class RouteDecline(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=32)
     slug: str = Field(primary_key=True, max_length=64)
     declined_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LunchSession(SQLModel, table=True):
+    """A lunch-and-learn session, announced in a channel."""
+
+    __tablename__ = "lunch_session"
+    __table_args__ = (
+        UniqueConstraint("team_id", "short_id", name="uq_lunch_session_short_id"),
+        Index("ix_lunch_session_starts", "team_id", "starts_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    """Also the xAPI registration that groups the session's statements."""
+    team_id: str = Field(max_length=32)
+    short_id: str = Field(max_length=8)
+    """What people type in `/lunchlearn cancel <id>`."""
+    title: str = Field(max_length=150)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    organiser_id: str = Field(max_length=32)
+    presenter_id: str = Field(max_length=32)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int
+    place: str = Field(max_length=500)
+    capacity: int | None = None
+    channel_id: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    sequence: int = 0
+    """The calendar file's SEQUENCE: raised on every change."""
+    checkin_code: str | None = Field(default=None, max_length=8)
+    status: str = Field(default="scheduled", max_length=16)
+    scheduled_statement_id: str = Field(max_length=36)
+    presented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SessionSkill(SQLModel, table=True):
+    """A session tag that names a skill: presenting it is evidence for the presenter."""
+
+    __tablename__ = "session_skill"
+    __table_args__ = (Index("ix_session_skill_slug", "team_id", "slug"),)
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    slug: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+
+
+class Rsvp(SQLModel, table=True):
+    """Someone's answer to a session: going, waitlisted, or not going (after saying going)."""
+
+    __tablename__ = "rsvp"
+    __table_args__ = (Index("ix_rsvp_person", "team_id", "user_id"),)
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    """"going", "waitlist" or "not going"."""
+    since: datetime = Field(sa_type=UTCDateTime)
+    """When they took their place: the waitlist is promoted in this order."""
+    registered_statement_id: str | None = Field(default=None, max_length=36)
+    attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rating: int | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    calendar_sequence: int | None = None
+    """The calendar file they were last sent (None: they never asked for one)."""
+
+
+class SessionJob(SQLModel, table=True):
+    """Time-based work for a session (reminders, check-in window, start, feedback), claimed
+    once by the database tick."""
+
+    __tablename__ = "session_job"
+    __table_args__ = (Index("ix_session_job_due", "done_at", "due_at"),)
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxStatement(SQLModel, table=True):

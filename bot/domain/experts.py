@@ -44,10 +44,12 @@ class Ranked:
     endorsements: int
     kudos: int
     answers: int = 0
+    sessions: int = 0
 
     @property
     def pieces(self) -> int:
-        return self.endorsements + self.kudos + self.answers + (self.level is not None)
+        evidence = self.endorsements + self.kudos + self.answers + self.sessions
+        return evidence + (self.level is not None)
 
 
 @dataclass(frozen=True)
@@ -130,5 +132,6 @@ class ExpertFinder:
         with self._database.reading() as session:
             rows = skills_repo.rank(session, team_id, slug, limit)
         return [
-            Ranked(r.user_id, r.score, r.level, r.endorsements, r.kudos, r.answers) for r in rows
+            Ranked(r.user_id, r.score, r.level, r.endorsements, r.kudos, r.answers, r.sessions)
+            for r in rows
         ]

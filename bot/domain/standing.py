@@ -2,7 +2,8 @@
 
 Points per piece of evidence (README, "How /expert ranks"): the declared level (learning 1,
 practitioner 2, expert 3), each endorsement 1, each kudos naming the skill 1, each accepted
-answer to a question tagged with it 2. All but the declaration are weighted by age: up to 90 days old × 1, up to a year × 0.5, older × 0.25. A
+answer to a question tagged with it 2, each lunch-and-learn presented on it 3. All but the
+declaration are weighted by age: up to 90 days old × 1, up to a year × 0.5, older × 0.25. A
 declaration is current by nature and never decays.
 
 Every change of evidence rescores the (skill, person) pairs it touches in the same
@@ -24,6 +25,7 @@ LEVEL_POINTS = {"learning": 1.0, "practitioner": 2.0, "expert": 3.0}
 ENDORSEMENT_POINTS = 1.0
 KUDOS_POINTS = 1.0
 ANSWER_POINTS = 2.0
+SESSION_POINTS = 3.0
 RECENT = timedelta(days=90)
 YEAR = timedelta(days=365)
 
@@ -49,6 +51,7 @@ def score(
     dated = [(ENDORSEMENT_POINTS, at) for at in evidence.endorsed_at]
     dated += [(KUDOS_POINTS, at) for at in evidence.kudos_at]
     dated += [(ANSWER_POINTS, at) for at in evidence.answers_at]
+    dated += [(SESSION_POINTS, at) for at in evidence.sessions_at]
     if evidence.level is None and not dated:
         return None
     points = LEVEL_POINTS.get(evidence.level or "", 0.0)
@@ -64,6 +67,7 @@ def score(
         endorsements=len(evidence.endorsed_at),
         kudos=len(evidence.kudos_at),
         answers=len(evidence.answers_at),
+        sessions=len(evidence.sessions_at),
         # Just past the boundary, so the rescore sees the piece in its new band.
         rescore_at=min(changes) + timedelta(microseconds=1) if changes else None,
     )

@@ -110,8 +110,21 @@ FAQ = CommandHelp(
 )
 
 
+LUNCHLEARN = CommandHelp(
+    "/lunchlearn",
+    "lunch-and-learn sessions",
+    (
+        ("/lunchlearn", "(L&D) schedule a session: a form opens"),
+        ("/lunchlearn list", "sessions coming up, with your RSVP and each session's id"),
+        ("/lunchlearn cancel <id>", "(L&D) cancel a session; everyone going or waiting is told"),
+        ("/lunchlearn help", "this help"),
+    ),
+    note="RSVP with the Going and Can't go buttons on the announcement.",
+)
+
+
 def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
-    return (kudos_help(kudos_emoji), ASK, FAQ, EXPERT, SKILLS, GUILD)
+    return (kudos_help(kudos_emoji), ASK, FAQ, EXPERT, SKILLS, LUNCHLEARN, GUILD)
 
 
 def command_help_text(help_: CommandHelp) -> str:

@@ -113,6 +113,9 @@ def evidence_words(ranked: Ranked, slug: str) -> str:
     parts = [f"{ranked.level} (declared)" if ranked.level else "not declared"]
     if ranked.endorsements:
         parts.append(f"endorsed by {ranked.endorsements}")
+    if ranked.sessions:
+        talks = "session" if ranked.sessions == 1 else "sessions"
+        parts.append(f"presented {ranked.sessions} {talks} on #{slug}")
     if ranked.answers:
         answers = "accepted answer" if ranked.answers == 1 else "accepted answers"
         parts.append(f"{ranked.answers} {answers} on #{slug}")

@@ -25,6 +25,7 @@ from tincan import (
     Extensions,
     LanguageMap,
     Result,
+    Score,
     Statement,
     StatementRef,
 )
@@ -122,6 +123,15 @@ class AnswerFacts:
     skills: Sequence[str]
     channel_id: str
     timestamp: datetime
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    session_id: str
+    title: str
+    skills: Sequence[str]
+    channel_id: str
+    permalink: str | None = None
 
 
 class StatementBuilder:
@@ -315,6 +325,45 @@ class StatementBuilder:
             context=context,
         )
         return self._built(statement, asker.user_id, timestamp)
+
+    def session_event(
+        self,
+        verb: v.Verb,
+        actor: Learner,
+        facts: SessionFacts,
+        cause: str,
+        timestamp: datetime,
+        rating: int | None = None,
+        comment: str | None = None,
+    ) -> BuiltStatement:
+        """One lunch-and-learn statement: the session as object, its id as the registration
+        (so scheduled, registered, attended, presented and rated group together), its tags
+        that name skills as context. A rating is a 1–5 score; the comment only with
+        `XAPI_INCLUDE_TEXT`."""
+        context = self._context(facts.channel_id, facts.skills, self._team_extension())
+        context.registration = facts.session_id
+        result = None
+        if rating is not None:
+            result = Result(
+                score=Score(raw=rating, min=1, max=5, scaled=(rating - 1) / 4),
+                response=comment if comment and self.identity.include_text else None,
+            )
+        statement = Statement(
+            id=derived_id(
+                self.identity.team_id, "session", facts.session_id, verb.id, actor.user_id, cause
+            ),
+            actor=self.actor(actor),
+            verb=_verb(verb),
+            object=Activity(
+                id=self.activity_id("sessions", facts.session_id),
+                definition=ActivityDefinition(
+                    type=v.MEETING, name=_lang(facts.title), more_info=facts.permalink
+                ),
+            ),
+            result=result,
+            context=context,
+        )
+        return self._built(statement, actor.user_id, timestamp)
 
     def _team_extension(self) -> dict[str, Any]:
         return {self.extension(v.EXT_TEAM): self.identity.team_id}

@@ -16,10 +16,12 @@ from storage.models import (
     Endorsement,
     Kudos,
     KudosSkill,
+    LunchSession,
     Person,
     PersonSkill,
     Question,
     QuestionSkill,
+    SessionSkill,
     Skill,
     SkillOptOut,
     SkillStanding,
@@ -261,6 +263,8 @@ class Evidence:
     kudos_at: tuple[datetime, ...]
     answers_at: tuple[datetime, ...] = ()
     """When the person's answers to questions tagged with the skill were accepted."""
+    sessions_at: tuple[datetime, ...] = ()
+    """When the person presented lunch-and-learns on the skill."""
 
 
 def evidence(
@@ -312,12 +316,27 @@ def evidence(
         )
     ):
         answers[user_id].append(aware_utc(at))
+    sessions: dict[str, list[datetime]] = {uid: [] for uid in wanted}
+    for user_id, at in session.exec(
+        select(LunchSession.presenter_id, LunchSession.presented_at)
+        .select_from(SessionSkill)
+        .join(LunchSession, col(LunchSession.id) == col(SessionSkill.session_id))
+        .where(
+            SessionSkill.team_id == team_id,
+            SessionSkill.slug == slug,
+            col(LunchSession.presenter_id).in_(wanted),
+            col(LunchSession.presented_at).is_not(None),
+            LunchSession.status != "cancelled",
+        )
+    ):
+        sessions[user_id].append(aware_utc(at))
     return {
         uid: Evidence(
             levels.get(uid),
             tuple(sorted(endorsed[uid])),
             tuple(sorted(kudos[uid])),
             tuple(sorted(answers[uid])),
+            tuple(sorted(sessions[uid])),
         )
         for uid in wanted
     }
@@ -346,7 +365,16 @@ def skills_with_evidence(session: Session, team_id: str, user_id: str) -> set[st
         .join(Answer, col(Answer.id) == col(Question.accepted_answer_id))
         .where(QuestionSkill.team_id == team_id, Answer.author_id == user_id)
     )
-    return {slug for query in (declared, endorsed, kudos, answered) for slug in session.exec(query)}
+    presented = (
+        select(SessionSkill.slug)
+        .join(LunchSession, col(LunchSession.id) == col(SessionSkill.session_id))
+        .where(SessionSkill.team_id == team_id, LunchSession.presenter_id == user_id)
+    )
+    return {
+        slug
+        for query in (declared, endorsed, kudos, answered, presented)
+        for slug in session.exec(query)
+    }
 
 
 def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import metadata
 from storage.repositories import workspaces
+from storage.repositories.faq import autogenerate_sees
 from tests.support.databases import DIALECTS, dialect_of, empty_database
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -57,7 +58,9 @@ def test_upgrading_again_changes_nothing_and_keeps_the_data(database: Database) 
 
 def test_the_migrated_schema_matches_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # As env.py: the full-text-search objects of migration 0005 are not the models'.
+        opts = {"compare_type": True, "include_name": autogenerate_sees}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, metadata)
 
     assert differences == []

@@ -22,7 +22,7 @@ WORKSPACE_URL = "https://acme.slack.com/"
 BOT_USER_ID = "UBOT0001"
 DEFAULT_SCOPES = (
     "commands,chat:write,chat:write.public,users:read,reactions:read,channels:history,"
-    "groups:history,im:write"
+    "groups:history,im:write,files:write"
 )
 
 
@@ -253,6 +253,8 @@ class FakeSlack:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """Messages by (channel, ts): those the bot posted and those a test wrote as a person."""
     channels_without_bot: set[str] = field(default_factory=set)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Files uploaded with files_upload_v2, by file id: name, bytes, where they were shared."""
     """The bot can't read these (conversations.replies answers not_in_channel)."""
     base_url: str = ""
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -327,6 +329,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -337,6 +340,10 @@ class FakeSlack:
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.files[request.match_info["file_id"]]["content"] = await request.read()
+        return web.Response(text="OK")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
@@ -396,6 +403,34 @@ class FakeSlack:
         if self.messages.pop((args.get("channel", ""), args.get("ts", "")), None) is None:
             return {"ok": False, "error": "message_not_found"}, {}
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}, {}
+
+    def _files_getUploadURLExternal(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        file_id = f"F{next(self._ts):08d}"
+        self.files[file_id] = {"filename": args.get("filename"), "content": b""}
+        upload = self.base_url.replace("/api/", "/upload/") + file_id
+        return {"ok": True, "upload_url": upload, "file_id": file_id}, {}
+
+    def _files_completeUploadExternal(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        listed = args.get("files")
+        listed = json.loads(listed) if isinstance(listed, str) else listed or []
+        for item in listed:
+            self.files[item["id"]].update(
+                title=item.get("title"),
+                channel=args.get("channel_id"),
+                comment=args.get("initial_comment"),
+            )
+        return {"ok": True, "files": [{"id": item["id"]} for item in listed]}, {}
+
+    def _chat_update(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}, {}
+        self.messages[key].update({k: args[k] for k in ("text", "blocks") if k in args})
+        return {"ok": True, "channel": key[0], "ts": key[1]}, {}
 
     def _chat_getPermalink(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         channel, ts = args.get("channel", ""), args.get("message_ts", "")

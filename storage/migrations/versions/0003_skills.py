@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("endorsements", sa.Integer(), nullable=False),
         sa.Column("kudos", sa.Integer(), nullable=False),
         sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=False),
         sa.Column("rescore_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("team_id", "slug", "user_id"),
     )

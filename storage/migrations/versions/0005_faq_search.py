@@ -163,6 +163,7 @@ _POSTGRES_TAGS = (
 _POSTGRES_TABLES = [
     """
     CREATE TABLE faq_entry (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
         question_id VARCHAR(36) PRIMARY KEY,
         answer_id VARCHAR(36) NOT NULL,
         team_id VARCHAR(32) NOT NULL,
@@ -177,6 +178,8 @@ _POSTGRES_TABLES = [
     )""",
     "CREATE INDEX ix_faq_entry_answer ON faq_entry (answer_id)",
     "CREATE INDEX ix_faq_entry_document ON faq_entry USING gin (document)",
+    # Newest entries first, for words so common that only the newest matches are ranked.
+    "CREATE INDEX ix_faq_entry_recent ON faq_entry (team_id, seq)",
     f"""
     CREATE FUNCTION faq_refresh(target varchar) RETURNS void LANGUAGE sql AS $$
         DELETE FROM faq_entry WHERE question_id = target
@@ -289,7 +292,9 @@ def rebuild_search_index() -> None:
     op.execute("DELETE FROM faq_entry")
     op.execute(
         f"INSERT INTO faq_entry ({_COLUMNS}) "
-        f"SELECT q.id, a.id, q.team_id, q.text, {_tags()}, a.text {_SOURCE}"
+        f"SELECT q.id, a.id, q.team_id, q.text, {_tags()}, a.text {_SOURCE} "
+        # Oldest first: entry ids (SQLite) and `seq` (PostgreSQL) follow resolution order.
+        "ORDER BY q.resolved_at, q.id"
     )
     if not _postgres():
         # Merge the index segments the bulk insert left behind.

@@ -1,0 +1,537 @@
+"""Lunch-and-learn: scheduling, RSVPs with a capacity and a waitlist, cancellation.
+
+A session is stored with its `scheduled` statement and its time-based jobs (reminders, the
+check-in window, the start, the feedback prompt) in one transaction; the database tick does
+the jobs. Every RSVP change is serialised per session, so the capacity always holds.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.domain import standing
+from bot.domain.people import Profile
+from bot.domain.skills import SkillsService
+from bot.xapi import vocabulary as v
+from bot.xapi.statements import (
+    BuiltStatement,
+    Learner,
+    SessionFacts,
+    StatementBuilder,
+    derived_id,
+    queued,
+)
+from storage.database import Database
+from storage.models import LunchSession, Rsvp, SessionJob
+from storage.repositories import lunchlearn as sessions_repo
+from storage.repositories import outbox as outbox_repo
+
+CHECKIN_OPENS = timedelta(minutes=15)
+CHECKIN_CLOSES = timedelta(minutes=30)
+MAX_TITLE = 150
+SHORT_ID_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "O0I1")
+
+GOING, WAITLIST, NOT_GOING = "going", "waitlist", "not going"
+NONE = "none"
+"""Only took the calendar file (or checked in without an RSVP)."""
+
+
+class SessionRefused(Exception):
+    """The request cannot be done; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FormErrors(Exception):
+    """Problems with the scheduling form, per field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SessionDraft:
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    presenter_id: str
+    starts_at: datetime
+    duration_minutes: int
+    place: str
+    capacity: int | None
+    channel_id: str
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class Counts:
+    going: int
+    waitlist: int
+
+
+@dataclass(frozen=True)
+class RsvpOutcome:
+    status: str
+    """What the person now is: "going", "waitlist" or "not going"."""
+    changed: bool
+    promoted: str | None = None
+    """Who moved up from the waitlist to take the freed place."""
+    counts: Counts = field(default_factory=lambda: Counts(0, 0))
+
+
+def read_form(values: dict[str, str | None], now: datetime, tags: tuple[str, ...]) -> SessionDraft:
+    """The scheduling form's fields, checked; raises `FormErrors` naming each bad field."""
+    errors: dict[str, str] = {}
+    title = (values.get("title") or "").strip()
+    if not title:
+        errors["title"] = "Give the session a title."
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"Keep the title under {MAX_TITLE} characters."
+    starts = values.get("start")
+    starts_at = None
+    if not starts:
+        errors["start"] = "Pick when the session starts."
+    else:
+        starts_at = datetime.fromtimestamp(int(starts), now.tzinfo)
+        if starts_at <= now:
+            errors["start"] = "Pick a time in the future."
+    duration = _whole_number(values.get("duration"))
+    if duration is None or duration < 1:
+        errors["duration"] = "The duration is a whole number of minutes, at least 1."
+    capacity = None
+    if values.get("capacity"):
+        capacity = _whole_number(values.get("capacity"))
+        if capacity is None or capacity < 1:
+            errors["capacity"] = "Leave it empty for no limit, or allow at least 1 person."
+    for required, message in (
+        ("presenter", "Pick who presents."),
+        ("place", "Say where it happens: a room or a call link."),
+        ("channel", "Pick the channel to announce it in."),
+    ):
+        if not (values.get(required) or "").strip():
+            errors[required] = message
+    if errors:
+        raise FormErrors(errors)
+    assert starts_at is not None and duration is not None
+    return SessionDraft(
+        title=title,
+        description=(values.get("description") or "").strip(),
+        tags=tags,
+        presenter_id=values["presenter"] or "",
+        starts_at=starts_at,
+        duration_minutes=duration,
+        place=(values.get("place") or "").strip(),
+        capacity=capacity,
+        channel_id=values["channel"] or "",
+    )
+
+
+def _whole_number(raw: str | None) -> int | None:
+    try:
+        return int((raw or "").strip())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DueJob:
+    """Time-based work the tick claimed for one session."""
+
+    kind: str
+    lunch: LunchSession
+    people: tuple[str, ...] = ()
+    """Who to tell: those going (reminders) or those who checked in (feedback)."""
+
+
+class LunchLearnService:
+    def __init__(
+        self,
+        database: Database,
+        statements: StatementBuilder,
+        clock: Clock,
+        skills: SkillsService,
+        admins: frozenset[str],
+        reminders: Sequence[int],
+        checkin_code: bool,
+    ) -> None:
+        self._database = database
+        self._statements = statements
+        self._clock = clock
+        self._skills = skills
+        self.admins = admins
+        self._reminders = reminders
+        self._checkin_code = checkin_code
+
+    def check_admin(self, user_id: str) -> None:
+        if user_id not in self.admins:
+            who = ", ".join(f"<@{uid}>" for uid in sorted(self.admins)) or "your L&D team"
+            raise SessionRefused(
+                f"Only L&D admins schedule and cancel lunch-and-learns. Ask {who} to set one up."
+            )
+
+    # Scheduling -----------------------------------------------------------------------------
+
+    def schedule(
+        self, team_id: str, organiser: Profile, draft: SessionDraft, source_key: str
+    ) -> LunchSession:
+        """Stores the session, its `scheduled` statement and its jobs; once per `source_key`."""
+        self.check_admin(organiser.user_id)
+        now = self._clock()
+        session_id = derived_id(team_id, "lunch-session", source_key)
+        with self._database.transaction() as db:
+            existing = sessions_repo.get(db, session_id)
+            if existing is not None:
+                return existing
+            skills = self._skills.skills_named(db, team_id, draft.tags)
+            facts = SessionFacts(session_id, draft.title, skills, draft.channel_id)
+            scheduled = self._statements.session_event(
+                v.SCHEDULE, organiser.learner, facts, "scheduled", now
+            )
+            lunch = LunchSession(
+                id=session_id,
+                team_id=team_id,
+                short_id=self._free_short_id(db, team_id),
+                title=draft.title,
+                description=draft.description,
+                tags=list(draft.tags),
+                organiser_id=organiser.user_id,
+                presenter_id=draft.presenter_id,
+                starts_at=draft.starts_at,
+                duration_minutes=draft.duration_minutes,
+                place=draft.place,
+                capacity=draft.capacity,
+                channel_id=draft.channel_id,
+                checkin_code=_code() if self._checkin_code else None,
+                scheduled_statement_id=scheduled.id,
+                created_at=now,
+            )
+            sessions_repo.add(db, lunch)
+            sessions_repo.add_skills(db, team_id, session_id, skills)
+            for kind, due in self._jobs(draft, now):
+                sessions_repo.add_job(
+                    db, SessionJob(session_id=session_id, kind=kind, team_id=team_id, due_at=due)
+                )
+            outbox_repo.add(db, queued(team_id, [scheduled]), now)
+        return lunch
+
+    def _jobs(self, draft: SessionDraft, now: datetime) -> list[tuple[str, datetime]]:
+        # A reminder already past when the session is scheduled is skipped.
+        reminders = [
+            (f"reminder:{minutes}", draft.starts_at - timedelta(minutes=minutes))
+            for minutes in self._reminders
+            if draft.starts_at - timedelta(minutes=minutes) > now
+        ]
+        return [
+            *reminders,
+            ("checkin-open", max(draft.starts_at - CHECKIN_OPENS, now)),
+            ("start", draft.starts_at),
+            ("end", draft.ends_at),
+            ("checkin-close", draft.ends_at + CHECKIN_CLOSES),
+        ]
+
+    @staticmethod
+    def _free_short_id(db: Session, team_id: str) -> str:
+        while True:
+            candidate = "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(4))
+            if sessions_repo.by_short_id(db, team_id, candidate) is None:
+                return candidate
+
+    def checkin_open(self, lunch: LunchSession) -> bool:
+        """Check-in runs from 15 minutes before the start to 30 minutes after the end."""
+        now = self._clock()
+        ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
+        return (
+            lunch.status == "scheduled"
+            and lunch.starts_at - CHECKIN_OPENS <= now < ends + CHECKIN_CLOSES
+        )
+
+    def announced(self, session_id: str, ts: str) -> None:
+        with self._database.transaction() as db:
+            sessions_repo.set_message(db, session_id, ts)
+
+    # RSVPs ----------------------------------------------------------------------------------
+
+    def going(self, session_id: str, person: Profile) -> RsvpOutcome:
+        """Takes a place, or a waitlist spot when the session is full."""
+        now = self._clock()
+        with self._database.transaction() as db:
+            lunch = self._open_session(db, session_id, now)
+            sessions_repo.lock_session(db, session_id)
+            current = sessions_repo.rsvp(db, session_id, person.user_id)
+            if current is not None and current.status in (GOING, WAITLIST):
+                return RsvpOutcome(current.status, False, None, self._counts(db, session_id))
+            counts = self._counts(db, session_id)
+            full = lunch.capacity is not None and counts.going >= lunch.capacity
+            # An existing row keeps its check-in, rating and calendar file.
+            rsvp = current or Rsvp(
+                session_id=session_id,
+                user_id=person.user_id,
+                team_id=lunch.team_id,
+                status=NONE,
+                since=now,
+            )
+            rsvp.status = WAITLIST if full else GOING
+            rsvp.since = now
+            if not full:
+                rsvp.registered_statement_id = self._record(
+                    db, lunch, v.REGISTERED, person.learner, f"going:{now.isoformat()}", now
+                )
+            sessions_repo.save_rsvp(db, rsvp)
+            return RsvpOutcome(rsvp.status, True, None, self._counts(db, session_id))
+
+    def not_going(self, session_id: str, person: Profile) -> RsvpOutcome:
+        """Gives up a place (the first on the waitlist takes it) or a waitlist spot."""
+        now = self._clock()
+        with self._database.transaction() as db:
+            lunch = self._open_session(db, session_id, now)
+            sessions_repo.lock_session(db, session_id)
+            current = sessions_repo.rsvp(db, session_id, person.user_id)
+            if current is None or current.status == NOT_GOING:
+                return RsvpOutcome(NOT_GOING, False, None, self._counts(db, session_id))
+            was_going = current.status == GOING
+            current.status = NOT_GOING
+            current.since = now
+            sessions_repo.save_rsvp(db, current)
+            promoted = None
+            if was_going:
+                self._record(
+                    db, lunch, v.UNREGISTERED, person.learner, f"cancel:{now.isoformat()}", now
+                )
+                promoted = self._promote(db, lunch, now)
+            return RsvpOutcome(NOT_GOING, True, promoted, self._counts(db, session_id))
+
+    def _promote(self, db: Session, lunch: LunchSession, now: datetime) -> str | None:
+        first = sessions_repo.first_waitlisted(db, lunch.id)
+        if first is None:
+            return None
+        first.status = GOING
+        first.registered_statement_id = self._record(
+            db, lunch, v.REGISTERED, Learner(first.user_id), f"promoted:{now.isoformat()}", now
+        )
+        sessions_repo.save_rsvp(db, first)
+        return first.user_id
+
+    def _open_session(self, db: Session, session_id: str, now: datetime) -> LunchSession:
+        lunch = sessions_repo.get(db, session_id)
+        if lunch is None or lunch.status == "cancelled":
+            raise SessionRefused("This session was cancelled.")
+        if lunch.starts_at + timedelta(minutes=lunch.duration_minutes) <= now:
+            raise SessionRefused("This session is over.")
+        return lunch
+
+    def _counts(self, db: Session, session_id: str) -> Counts:
+        counts = sessions_repo.counts(db, session_id)
+        return Counts(counts.get(GOING, 0), counts.get(WAITLIST, 0))
+
+    def counts(self, session_id: str) -> Counts:
+        with self._database.reading() as db:
+            return self._counts(db, session_id)
+
+    # Reading --------------------------------------------------------------------------------
+
+    def get(self, session_id: str) -> LunchSession | None:
+        with self._database.reading() as db:
+            return sessions_repo.get(db, session_id)
+
+    def upcoming(self, team_id: str, viewer_id: str) -> list[tuple[LunchSession, str | None]]:
+        """Sessions not over and not cancelled, soonest first, with the viewer's RSVP."""
+        now = self._clock()
+        with self._database.reading() as db:
+            sessions = sessions_repo.upcoming(db, team_id, now)
+            mine = sessions_repo.rsvps_of(db, viewer_id, [s.id for s in sessions])
+        return [(s, mine.get(s.id)) for s in sessions]
+
+    # Cancelling -----------------------------------------------------------------------------
+
+    def cancel(self, team_id: str, short_id: str, admin: Profile) -> tuple[LunchSession, list[str]]:
+        """Cancels a session (L&D only); returns it and everyone going or waitlisted."""
+        self.check_admin(admin.user_id)
+        now = self._clock()
+        with self._database.transaction() as db:
+            lunch = sessions_repo.by_short_id(db, team_id, short_id.strip().upper())
+            if lunch is None:
+                raise SessionRefused(
+                    f"I don't know a session `{short_id.strip()}`. `/lunchlearn list` shows "
+                    "each session's id."
+                )
+            if lunch.status == "cancelled":
+                raise SessionRefused(f"“{lunch.title}” was already cancelled.")
+            sessions_repo.lock_session(db, lunch.id)
+            lunch.status = "cancelled"
+            lunch.cancelled_at = now
+            lunch.sequence += 1
+            sessions_repo.save(db, lunch)
+            sessions_repo.drop_jobs(db, lunch.id)
+            self._record(db, lunch, v.CANCEL, admin.learner, "cancelled", now)
+            told = sessions_repo.people_with(db, lunch.id, (GOING, WAITLIST))
+        return lunch, told
+
+    # The tick ---------------------------------------------------------------------------------
+
+    def due_jobs(self, limit: int = 50) -> list[DueJob]:
+        """Reminders, the check-in window, the start and the feedback prompt that fell due,
+        each claimed once however many processes tick."""
+        now = self._clock()
+        found: list[DueJob] = []
+        with self._database.transaction() as db:
+            claimed = sessions_repo.claim_due_jobs(db, now, limit)
+            # Several reminders of one session due at once (the bot was down): only the last.
+            latest = {
+                job.session_id: job
+                for job in sorted(
+                    (j for j in claimed if j.kind.startswith("reminder:")),
+                    key=lambda j: -int(j.kind.split(":", 1)[1]),
+                )
+            }
+            for job in claimed:
+                lunch = sessions_repo.get(db, job.session_id)
+                if lunch is None or lunch.status == "cancelled":
+                    continue
+                if job.kind.startswith("reminder:"):
+                    # Missed while every process was down: still useful until the start.
+                    if now >= lunch.starts_at or latest[job.session_id] is not job:
+                        continue
+                    going = sessions_repo.people_with(db, lunch.id, (GOING,))
+                    found.append(DueJob(job.kind, lunch, tuple(going)))
+                elif job.kind == "start":
+                    self._record_start(db, lunch, now)
+                    found.append(DueJob(job.kind, lunch))
+                elif job.kind == "end":
+                    found.append(
+                        DueJob(job.kind, lunch, tuple(sessions_repo.attendees(db, lunch.id)))
+                    )
+                else:
+                    found.append(DueJob(job.kind, lunch))
+        return found
+
+    # Helpers --------------------------------------------------------------------------------
+
+    def _record(
+        self,
+        db: Session,
+        lunch: LunchSession,
+        verb: v.Verb,
+        actor: Learner,
+        cause: str,
+        now: datetime,
+        rating: int | None = None,
+        comment: str | None = None,
+    ) -> str:
+        skills = sessions_repo.skills_of(db, lunch.id)
+        facts = SessionFacts(lunch.id, lunch.title, skills, lunch.channel_id)
+        built: BuiltStatement = self._statements.session_event(
+            verb, actor, facts, cause, now, rating, comment
+        )
+        outbox_repo.add(db, queued(lunch.team_id, [built]), now)
+        return built.id
+
+    def _record_start(self, db: Session, lunch: LunchSession, now: datetime) -> None:
+        """The session started: its presenter is recorded (evidence for its skills)."""
+        if lunch.presented_at is not None:
+            return
+        lunch.presented_at = now
+        sessions_repo.save(db, lunch)
+        db.flush()
+        self._record(db, lunch, v.PRESENT, Learner(lunch.presenter_id), "presented", now)
+        skills = sessions_repo.skills_of(db, lunch.id)
+        standing.refresh(db, lunch.team_id, [(s, lunch.presenter_id) for s in skills], now)
+
+    # Calendar files -------------------------------------------------------------------------
+
+    def calendar_taken(self, session_id: str, person: Profile) -> LunchSession:
+        """Remembers that the person has the session's calendar file at its current SEQUENCE,
+        so a change sends them the new one."""
+        now = self._clock()
+        with self._database.transaction() as db:
+            lunch = sessions_repo.get(db, session_id)
+            if lunch is None:
+                raise SessionRefused("I can't find that session any more.")
+            current = sessions_repo.rsvp(db, session_id, person.user_id) or Rsvp(
+                session_id=session_id,
+                user_id=person.user_id,
+                team_id=lunch.team_id,
+                status=NONE,
+                since=now,
+            )
+            current.calendar_sequence = lunch.sequence
+            sessions_repo.save_rsvp(db, current)
+        return lunch
+
+    def calendar_holders(self, session_id: str) -> list[str]:
+        """Everyone who took the calendar file (a change sends them the new one)."""
+        with self._database.reading() as db:
+            return sessions_repo.calendar_holders(db, session_id)
+
+    # Attendance and feedback ----------------------------------------------------------------
+
+    def check_in(self, session_id: str, person: Profile, code: str | None = None) -> bool:
+        """Records attendance inside the check-in window; True the first time. Raises
+        `SessionRefused` outside the window or with a wrong code."""
+        now = self._clock()
+        with self._database.transaction() as db:
+            lunch = sessions_repo.get(db, session_id)
+            if lunch is None or lunch.status == "cancelled":
+                raise SessionRefused("This session was cancelled.")
+            ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
+            if now < lunch.starts_at - CHECKIN_OPENS:
+                raise SessionRefused("Check-in opens 15 minutes before the start. See you then!")
+            if now >= ends + CHECKIN_CLOSES:
+                raise SessionRefused("Check-in for this session has closed.")
+            if lunch.checkin_code and (code or "").strip() != lunch.checkin_code:
+                raise SessionRefused(
+                    "That isn't the session's code. The presenter announces it in the session."
+                )
+            current = sessions_repo.rsvp(db, session_id, person.user_id)
+            if current is not None and current.attended_at is not None:
+                return False
+            rsvp = current or Rsvp(
+                session_id=session_id,
+                user_id=person.user_id,
+                team_id=lunch.team_id,
+                status=NONE,
+                since=now,
+            )
+            rsvp.attended_at = now
+            sessions_repo.save_rsvp(db, rsvp)
+            self._record(db, lunch, v.ATTENDED, person.learner, "attended", now)
+        return True
+
+    def needs_code(self, session_id: str) -> bool:
+        lunch = self.get(session_id)
+        return bool(lunch and lunch.checkin_code)
+
+    def rate(self, session_id: str, person: Profile, rating: int, comment: str | None) -> None:
+        """Feedback from someone who checked in: a 1–5 rating and an optional comment."""
+        if rating not in range(1, 6):
+            raise SessionRefused("Pick a rating from 1 to 5.")
+        now = self._clock()
+        with self._database.transaction() as db:
+            lunch = sessions_repo.get(db, session_id)
+            current = sessions_repo.rsvp(db, session_id, person.user_id)
+            if lunch is None or current is None or current.attended_at is None:
+                raise SessionRefused("Only people who checked in can rate a session.")
+            first = current.rating is None
+            current.rating = rating
+            current.comment = (comment or "").strip() or None
+            sessions_repo.save_rsvp(db, current)
+            if first:
+                self._record(
+                    db, lunch, v.RATED, person.learner, "rated", now, rating, current.comment
+                )
+
+
+def _code() -> str:
+    return "".join(secrets.choice(string.digits) for _ in range(4))

@@ -1,0 +1,340 @@
+"""Lunch-and-learn messages: the scheduling form, the announcement, RSVP answers, the list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    ConversationSelectElement,
+    DateTimePickerElement,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from storage.models import LunchSession
+
+SCHEDULE_VIEW = "lunchlearn_schedule"
+GOING_ACTION = "lunch_going"
+NOT_GOING_ACTION = "lunch_not_going"
+CALENDAR_ACTION = "lunch_calendar"
+CHECKIN_ACTION = "lunch_checkin"
+# Block ids double as the field names `read_form` checks.
+FIELDS = ("title", "description", "tags", "presenter", "start", "duration", "place", "capacity")
+CHANNEL_FIELD = "channel"
+
+
+def when(moment: datetime, fallback: str = "") -> str:
+    """A time each reader sees in their own zone."""
+    epoch = int(moment.timestamp())
+    text = fallback or moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_long_pretty}} at {{time}}|{text}>"
+
+
+def schedule_modal(private_metadata: str = "") -> dict[str, Any]:
+    def field(
+        block_id: str, label: str, element: Any, optional: bool = False, hint: str = ""
+    ) -> Any:
+        return InputBlock(
+            block_id=block_id, label=label, element=element, optional=optional, hint=hint or None
+        )
+
+    blocks = [
+        field("title", "Title", PlainTextInputElement(action_id="value", max_length=150)),
+        field(
+            "description",
+            "Description",
+            PlainTextInputElement(action_id="value", multiline=True, max_length=2000),
+            optional=True,
+        ),
+        field(
+            "tags",
+            "Topics",
+            PlainTextInputElement(action_id="value", placeholder="#python #testing"),
+            optional=True,
+            hint="Topics that name a skill count as evidence for the presenter in /expert.",
+        ),
+        field("presenter", "Presenter", UserSelectElement(action_id="value")),
+        field(
+            "start",
+            "Starts",
+            DateTimePickerElement(action_id="value"),
+            hint="Everyone sees it in their own time zone.",
+        ),
+        field(
+            "duration",
+            "Duration (minutes)",
+            NumberInputElement(action_id="value", is_decimal_allowed=False, initial_value="45"),
+        ),
+        field(
+            "place",
+            "Where",
+            PlainTextInputElement(action_id="value", placeholder="Room 4, or a call link"),
+        ),
+        field(
+            "capacity",
+            "Capacity",
+            NumberInputElement(action_id="value", is_decimal_allowed=False),
+            optional=True,
+            hint="Leave empty for no limit; when full, people join a waitlist.",
+        ),
+        field(
+            CHANNEL_FIELD,
+            "Announce in",
+            ConversationSelectElement(
+                action_id="value",
+                default_to_current_conversation=True,
+                filter={"include": ["public", "private"], "exclude_bot_users": True},
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=SCHEDULE_VIEW,
+        title="Lunch-and-learn",
+        submit="Schedule",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=blocks,
+    ).to_dict()
+
+
+def read_state(values: dict[str, Any]) -> dict[str, str | None]:
+    """The form's values by field name, whatever the element type."""
+    read: dict[str, str | None] = {}
+    for name in (*FIELDS, CHANNEL_FIELD):
+        element = (values.get(name) or {}).get("value") or {}
+        read[name] = (
+            element.get("value")
+            or element.get("selected_user")
+            or element.get("selected_conversation")
+            or (str(element["selected_date_time"]) if element.get("selected_date_time") else None)
+        )
+    return read
+
+
+def announcement_text(lunch: LunchSession) -> str:
+    return f":fork_and_knife: Lunch-and-learn: {lunch.title}, {when(lunch.starts_at)}"
+
+
+def announcement_blocks(
+    lunch: LunchSession, going: int, waitlist: int, checkin_open: bool
+) -> list[dict[str, Any]]:
+    ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
+    details = (
+        f"*When:* {when(lunch.starts_at)} to {when(ends, ends.strftime('%H:%M UTC'))} "
+        f"({lunch.duration_minutes} min)\n*Where:* {lunch.place}\n*Presenter:* "
+        f"<@{lunch.presenter_id}>"
+    )
+    if lunch.tags:
+        details += "\n*Topics:* " + " ".join(f"`#{t}`" for t in lunch.tags)
+    places = f"{going} going"
+    if lunch.capacity is not None:
+        places += f" of {lunch.capacity}"
+    if waitlist:
+        places += f" · {waitlist} on the waitlist"
+    blocks: list[Any] = [HeaderBlock(text=f"Lunch-and-learn: {lunch.title}"[:150])]
+    if lunch.status == "cancelled":
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=":no_entry: *This session was cancelled.*"))
+        )
+    if lunch.description:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=lunch.description[:2900])))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=details)))
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text=f"{places} · id `{lunch.short_id}`")])
+    )
+    if lunch.status != "cancelled":
+        buttons = [
+            ButtonElement(text="Going", action_id=GOING_ACTION, value=lunch.id, style="primary"),
+            ButtonElement(text="Can't go", action_id=NOT_GOING_ACTION, value=lunch.id),
+            ButtonElement(text="Add to calendar", action_id=CALENDAR_ACTION, value=lunch.id),
+        ]
+        if checkin_open:
+            buttons.insert(
+                0,
+                ButtonElement(
+                    text="Check in", action_id=CHECKIN_ACTION, value=lunch.id, style="primary"
+                ),
+            )
+        blocks.append(ActionsBlock(elements=buttons))
+    return [block.to_dict() for block in blocks]
+
+
+def rsvp_text(status: str, lunch: LunchSession, position: int | None = None) -> str:
+    if status == "going":
+        return f"You're going to “{lunch.title}”, {when(lunch.starts_at)}. See you there!"
+    if status == "waitlist":
+        return (
+            f"“{lunch.title}” is full, so you're on the waitlist. If a place frees up, it's "
+            "yours and I'll tell you by DM."
+        )
+    return f"You're not going to “{lunch.title}”. Thanks for letting people know."
+
+
+def promoted_text(lunch: LunchSession) -> str:
+    return (
+        f"Good news: a place freed up for “{lunch.title}”, {when(lunch.starts_at)}, and it's "
+        "yours. Can't make it? Press *Can't go* on the announcement."
+    )
+
+
+def organiser_cancellation_text(user_id: str, lunch: LunchSession, promoted: str | None) -> str:
+    text = f"<@{user_id}> can't come to “{lunch.title}” any more."
+    if promoted:
+        text += f" <@{promoted}> moved up from the waitlist."
+    return text
+
+
+def cancelled_text(lunch: LunchSession) -> str:
+    return f"“{lunch.title}”, {when(lunch.starts_at)}, was cancelled. Sorry!"
+
+
+def list_blocks(
+    sessions: Sequence[tuple[LunchSession, str | None]],
+) -> list[dict[str, Any]]:
+    if not sessions:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(text="No lunch-and-learns coming up. Watch this space!")
+            ).to_dict()
+        ]
+    lines = []
+    for lunch, status in sessions:
+        yours = {"going": "you're going", "waitlist": "you're on the waitlist"}.get(
+            status or "", "not signed up"
+        )
+        lines.append(
+            f"`{lunch.short_id}` *{lunch.title}*, {when(lunch.starts_at)}, "
+            f"<@{lunch.presenter_id}> · {yours}"
+        )
+    return [
+        HeaderBlock(text="Coming up").to_dict(),
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])).to_dict(),
+    ]
+
+
+RATE_ACTION = "lunch_rate"
+RATE_VIEW = "lunch_rate"
+CODE_VIEW = "lunch_checkin_code"
+
+
+def reminder_text(lunch: LunchSession, minutes: int) -> str:
+    soon = f"in {round(minutes / 60)} hours" if minutes >= 120 else f"in {minutes} minutes"
+    return (
+        f":alarm_clock: “{lunch.title}” starts {soon}, {when(lunch.starts_at)}. "
+        f"Where: {lunch.place}. Can't make it? Press *Can't go* on the announcement, so "
+        "someone on the waitlist can come."
+    )
+
+
+def presenter_code_text(lunch: LunchSession) -> str:
+    return (
+        f"“{lunch.title}” is starting. Please announce the check-in code *{lunch.checkin_code}*: "
+        "people enter it when they press *Check in* on the announcement."
+    )
+
+
+def checked_in_text(lunch: LunchSession, first: bool) -> str:
+    if not first:
+        return f"You're already checked in to “{lunch.title}”."
+    return f"Checked in to “{lunch.title}”. Enjoy the session!"
+
+
+def feedback_blocks(lunch: LunchSession) -> list[dict[str, Any]]:
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"Thanks for coming to “{lunch.title}”. How useful was it for you?"
+            )
+        ).to_dict(),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=f"{n} {'★' * n}", action_id=f"{RATE_ACTION}_{n}", value=f"{lunch.id}|{n}"
+                )
+                for n in range(1, 6)
+            ]
+        ).to_dict(),
+    ]
+
+
+def rate_modal(lunch: LunchSession, rating: int) -> dict[str, Any]:
+    options = [Option(value=str(n), text=f"{n} {'★' * n}") for n in range(1, 6)]
+    return View(
+        type="modal",
+        callback_id=RATE_VIEW,
+        title="Feedback",
+        submit="Send",
+        close="Cancel",
+        private_metadata=lunch.id,
+        blocks=[
+            InputBlock(
+                block_id="rating",
+                label=f"Your rating of “{lunch.title}”"[:2000],
+                element=StaticSelectElement(
+                    action_id="value", options=options, initial_option=options[rating - 1]
+                ),
+            ),
+            InputBlock(
+                block_id="comment",
+                label="Anything to add?",
+                optional=True,
+                element=PlainTextInputElement(action_id="value", multiline=True, max_length=1000),
+            ),
+        ],
+    ).to_dict()
+
+
+def code_modal(lunch: LunchSession) -> dict[str, Any]:
+    return View(
+        type="modal",
+        callback_id=CODE_VIEW,
+        title="Check in",
+        submit="Check in",
+        close="Cancel",
+        private_metadata=lunch.id,
+        blocks=[
+            InputBlock(
+                block_id="code",
+                label="The code the presenter announced",
+                element=PlainTextInputElement(action_id="value", max_length=8),
+            )
+        ],
+    ).to_dict()
+
+
+def rated_text(lunch: LunchSession) -> str:
+    return f"Thanks for your feedback on “{lunch.title}”!"
+
+
+def feedback_text(lunch: LunchSession) -> str:
+    return f"How useful was “{lunch.title}” for you? Rate it from 1 to 5."
+
+
+def done_view(title: str, text: str) -> dict[str, Any]:
+    """What a form turns into once it did its job."""
+    return View(
+        type="modal",
+        title=title,
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    ).to_dict()
+
+
+def calendar_comment(lunch: LunchSession) -> str:
+    if lunch.status == "cancelled":
+        return f"“{lunch.title}” was cancelled: open this file to take it off your calendar."
+    return f"“{lunch.title}”, {when(lunch.starts_at)}: open this file to add it to your calendar."
