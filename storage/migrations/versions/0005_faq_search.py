@@ -13,15 +13,20 @@ whenever what is resolved, or what the accepted answer says, changes (accept, un
 replaced acceptance, answer edited, deleted or erased, question withdrawn or erased).
 
 - SQLite: `faq_fts` is an FTS5 index over `faq_entry` (external content, porter stemming);
-  triggers on `faq_entry` keep it in step.
+  triggers on `faq_entry` keep it in step. `faq_entry.id` (the FTS5 rowid) follows resolution
+  order.
 - PostgreSQL: `faq_entry.document` is a generated, weighted `tsvector` (question A, tags and
-  answer B, `english`) under a GIN index.
+  answer B, `english`) under a GIN index; `seq` follows resolution order
+  (`ix_faq_entry_recent`). The triggers call the functions `faq_question_changed()` and
+  `faq_answer_changed()`, which call `faq_refresh(question_id)`.
 
 FUTURE MIGRATIONS, READ THIS. On SQLite, `op.batch_alter_table("question")` (or "answer") that
 has to rebuild the table (drop or alter a column, change a constraint…) drops the old table and
 renames a copy into place. Dropping it silently drops the triggers *on* it, and the triggers on
-the other table, which read it, make the rename fail ("error in trigger faq_answer_update: no
-such table: main.question"). So such a migration must suspend the search triggers around it:
+the other table, which read it, make the rename fail ("error in trigger faq_answer_…: no such
+table: main.question"), which rolls the migration back. So such a migration must suspend the
+search triggers around it (do it for any batch operation on these tables: whether Alembic
+rebuilds the table or uses a plain ALTER depends on the operation and its version):
 
     import importlib
 
