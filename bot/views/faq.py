@@ -56,7 +56,8 @@ def _hit_blocks(place: int, hit: FaqHit) -> list[Any]:
     about = [f"Accepted answer by <@{hit.answerer_id}>"]
     if hit.resolved_at is not None:
         stamp = int(hit.resolved_at.timestamp())
-        about.append(f"<!date^{stamp}^{{date_short}}|{hit.resolved_at:%Y-%m-%d}>")
+        date = f"<!date^{stamp}^{{date_short}}|{hit.resolved_at:%Y-%m-%d}>"
+        about = [f"Answer by <@{hit.answerer_id}>, accepted {date}"]
     if hit.answer_link:
         about.append(f"<{hit.answer_link}|the answer>")
     if hit.question_link:

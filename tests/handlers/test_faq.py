@@ -164,7 +164,7 @@ async def test_an_accepted_answer_is_found_with_its_question_snippet_and_links(
     [hit] = hits(reply)
     assert hit["question"] == ("*1.* :question: How do I *rotate* the staging database *password*?")
     assert "*rotate*" in hit["answer"] and "vault" in hit["answer"]
-    assert "Accepted answer by <@U0BOB>" in hit["about"]
+    assert hit["about"].startswith("Answer by <@U0BOB>, accepted <!date^")
     assert f"<{permalink(answer_ts)}|the answer>" in hit["about"]
     assert f"<{permalink(question_ts)}|the thread>" in hit["about"]
     assert reply["text"].startswith("Answered questions for “rotate password”")
