@@ -49,8 +49,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Connection, create_engine, event, make_url, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
+from bot.clock import utcnow  # noqa: E402
 from bot.config import _database_url  # noqa: E402
 from bot.domain.faq import TOP, FaqSearch, searchable  # noqa: E402
+from bot.xapi.statements import StatementBuilder, XapiIdentity  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Answer, Question  # noqa: E402
@@ -704,7 +706,9 @@ class Outcome:
 
 
 def measure(database: Database, corpus: Corpus, args: argparse.Namespace) -> Outcome:
-    faq = FaqSearch(database)
+    # The bench times the search itself (no searcher: no statement is recorded).
+    statements = StatementBuilder(XapiIdentity(TEAM, "https://bench.slack.com/", "https://bench"))
+    faq = FaqSearch(database, statements, utcnow)
     for _, typed in queries(corpus, WARMUP, args.seed + 100):
         faq.search(TEAM, typed)
     drawn = queries(corpus, args.queries, args.seed + 200)

@@ -201,7 +201,7 @@ def build_services(
             settings.lunchlearn_reminders,
             settings.lunchlearn_checkin_code,
         ),
-        faq=FaqSearch(database),
+        faq=FaqSearch(database, statements, clock),
     )
 
 

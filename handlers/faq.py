@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.views.faq import faq_blocks, faq_text
 from bot.views.help import FAQ, command_help_text
 from handlers.guard import guarded
+from handlers.kudos import SLACK_SLOW
+from handlers.people import profiles
 from handlers.questions import NOT_SET_UP
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @guarded
-    async def search_faq(ack: AsyncAck, command: dict) -> None:
+    async def search_faq(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         """One indexed read, answered in the ack (ephemeral)."""
         typed = (command.get("text") or "").strip()
         if typed.lower() in ("", "help"):
             await ack(text=command_help_text(FAQ))
             return
-        hits = await services.run(services.faq.search, command["team_id"], typed)
+        team_id, user_id = command["team_id"], command["user_id"]
+        try:
+            searcher = (await profiles(services, client, team_id, [user_id]))[user_id]
+        except TimeoutError:
+            await ack(text=SLACK_SLOW)
+            return
+        hits = await services.run(
+            services.faq.search, team_id, typed, searcher.learner, command["trigger_id"]
+        )
+        services.forwarder.wake()
         # Without a Q&A channel there is nowhere to ask: say so instead of offering /ask.
         not_set_up = None if services.settings.qa_channel else NOT_SET_UP
         await ack(

@@ -11,10 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import Clock
 from bot.domain import text
 from bot.domain.questions import MIN_QUESTION_WORDS
+from bot.xapi.statements import Learner, StatementBuilder, queued
 from storage.database import Database
 from storage.repositories import faq as faq_repo
+from storage.repositories import outbox as outbox_repo
 
 TOP = 5
 
@@ -79,13 +82,23 @@ def snippet(marked: str) -> Snippet:
 
 
 class FaqSearch:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, statements: StatementBuilder, clock: Clock) -> None:
         self._database = database
+        self._statements = statements
+        self._clock = clock
 
-    def search(self, team_id: str, typed: str) -> list[FaqHit]:
-        """The best `TOP` resolved questions of the workspace for the typed words."""
+    def search(
+        self, team_id: str, typed: str, searcher: Learner | None = None, cause: str = ""
+    ) -> list[FaqHit]:
+        """The best `TOP` resolved questions of the workspace for the typed words. With a
+        `searcher`, the search is recorded as an xAPI `search` of the FAQ."""
         with self._database.reading() as session:
             rows = faq_repo.search(session, team_id, searchable(typed), TOP)
+        if searcher is not None:
+            now = self._clock()
+            searched = self._statements.searched(searcher, None, typed, cause, now)
+            with self._database.transaction() as session:
+                outbox_repo.add(session, queued(team_id, [searched]), now)
         return [
             FaqHit(
                 question_id=row.question_id,

@@ -258,14 +258,22 @@ class StatementBuilder:
         return self._built(statement, endorser.user_id, timestamp)
 
     def searched(
-        self, searcher: Learner, slug: str, query: str, cause: str, timestamp: datetime
+        self, searcher: Learner, slug: str | None, query: str, cause: str, timestamp: datetime
     ) -> BuiltStatement:
-        """`search` that matched a skill; the query text only with `XAPI_INCLUDE_TEXT`."""
+        """`search` of a skill (`/expert`), or of the FAQ (`slug` None, `/faq`); the query
+        text only with `XAPI_INCLUDE_TEXT`."""
+        searched = (
+            self.skill_activity(slug)
+            if slug
+            else Activity(
+                id=self.activity_id("faq"), definition=ActivityDefinition(name=_lang("FAQ"))
+            )
+        )
         statement = Statement(
             id=derived_id(self.identity.team_id, "search", cause),
             actor=self.actor(searcher),
             verb=_verb(v.SEARCH),
-            object=self.skill_activity(slug),
+            object=searched,
             result=Result(response=query) if self.identity.include_text else None,
             context=self._context(None, (), {self.extension(v.EXT_TEAM): self.identity.team_id}),
         )

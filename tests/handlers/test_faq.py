@@ -263,3 +263,20 @@ async def test_without_a_qa_channel_search_works_and_says_q_and_a_is_not_set_up(
     [block] = reply["blocks"]
     assert "QA_CHANNEL" in block["text"]["text"]
     assert "/ask" not in block["text"]["text"]
+
+
+async def test_a_search_is_recorded_as_an_xapi_search_of_the_faq_without_its_words(
+    qa_bot: BotHarness,
+) -> None:
+    from sqlmodel import select
+
+    from storage.models import OutboxStatement
+
+    await faq(qa_bot, "rotate the staging password")
+
+    with qa_bot.database.reading() as session:
+        bodies = [json.loads(r.body) for r in session.exec(select(OutboxStatement))]
+    [searched] = [b for b in bodies if b["verb"]["id"] == "http://activitystrea.ms/search"]
+    assert searched["actor"]["account"]["name"] == "U0CAT"
+    assert searched["object"]["id"].endswith("/faq")
+    assert "staging" not in json.dumps(searched)
