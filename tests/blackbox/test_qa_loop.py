@@ -33,6 +33,7 @@ QA = "C0QA"
 ASKED = "http://adlnet.gov/expapi/verbs/asked"
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 ACCEPT = "http://activitystrea.ms/accept"
+SEARCH = "http://activitystrea.ms/search"
 LRS_KEY = "guildbot"
 LRS_SECRET = "blackbox-lrs-secret"
 
@@ -193,6 +194,22 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
     assert await lrs_ids(real_lrs, ACCEPT, asker) == [accept_id]
     _, accept = await real_lrs.statement(accept_id)
     assert accept["context"]["statement"]["id"] == answered_id
+
+    # The FAQ finds it, and /expert ranks the answerer for the question's tag ------------------
+    seeker = new_person(slack, "Seeker")
+    status, found = await bot.command("/faq", "rotate staging password", seeker)
+    assert status == 200 and question.permalink in json.dumps(found)
+    status, ranked = await bot.command("/expert", "postgresql", seeker)
+    assert status == 200 and f"<@{answerer}>" in ranked["text"]
+    assert "1 accepted answer on #postgresql" in json.dumps(ranked["blocks"])
+    await eventually(outbox_drained(bot), timeout=20, what="the searches to reach the LRS")
+    searches = await lrs_ids(real_lrs, SEARCH, seeker)
+    assert len(searches) == 2
+    objects = set()
+    for statement_id in searches:
+        _, searched = await real_lrs.statement(statement_id)
+        objects.add(searched["object"]["id"].rsplit("/", 2)[-2:][-1])
+    assert objects == {"faq", "postgresql"}
 
     # The answerer deletes the accepted answer --------------------------------------------------
     gone = slack.messages.pop((QA, answer_ts))
