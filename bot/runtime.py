@@ -19,6 +19,7 @@ from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
+from bot.domain.gaps import KnowledgeGaps
 from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
@@ -202,6 +203,7 @@ def build_services(
             settings.lunchlearn_checkin_code,
         ),
         faq=FaqSearch(database, statements, clock),
+        gaps=KnowledgeGaps(database, clock),
     )
 
 

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
+from bot.domain.gaps import KnowledgeGaps
 from bot.domain.kudos import KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
@@ -41,6 +42,7 @@ class Services:
     faq: FaqSearch
     routing: Router
     lunchlearn: LunchLearnService
+    gaps: KnowledgeGaps
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""
