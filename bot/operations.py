@@ -41,6 +41,12 @@ def export_statements(
         yield from outbox_repo.bodies_since(session, since, until)
 
 
+def statements_of(database: Database, team_id: str, user_id: str) -> list[str]:
+    """The person's own statements (they are the actor), oldest first, as sent."""
+    with database.reading() as session:
+        return outbox_repo.bodies_by_actor(session, team_id, user_id)
+
+
 @dataclass(frozen=True)
 class Erasure:
     kudos_deleted: int

@@ -20,6 +20,7 @@ from bot.config import ConfigError, Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
+from bot.domain.home import HomeService
 from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
@@ -167,6 +168,25 @@ def build_services(
     names = SkillNames.from_file(settings.skill_aliases_file)
     skills = SkillsService(database, statements, clock, names)
     experts = ExpertFinder(database, statements, clock, names, skills.catalogue)
+    kudos = KudosService(
+        database,
+        statements,
+        clock,
+        KudosLimits(
+            settings.kudos_daily_limit, settings.kudos_manager_daily_limit, settings.kudos_managers
+        ),
+        skills,
+        settings.lnd_admins,
+    )
+    lunchlearn = LunchLearnService(
+        database,
+        statements,
+        clock,
+        skills,
+        settings.lnd_admins,
+        settings.lunchlearn_reminders,
+        settings.lunchlearn_checkin_code,
+    )
     return Services(
         settings=settings,
         database=database,
@@ -175,33 +195,15 @@ def build_services(
         statements=statements,
         forwarder=Forwarder(database, executor, lrs, clock=clock),
         people=PeopleDirectory(database, clock),
-        kudos=KudosService(
-            database,
-            statements,
-            clock,
-            KudosLimits(
-                settings.kudos_daily_limit,
-                settings.kudos_manager_daily_limit,
-                settings.kudos_managers,
-            ),
-            skills,
-            settings.lnd_admins,
-        ),
+        kudos=kudos,
         skills=skills,
         experts=experts,
         questions=QuestionService(
             database, statements, clock, skills, timedelta(hours=settings.qa_nudge_hours)
         ),
         routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
-        lunchlearn=LunchLearnService(
-            database,
-            statements,
-            clock,
-            skills,
-            settings.lnd_admins,
-            settings.lunchlearn_reminders,
-            settings.lunchlearn_checkin_code,
-        ),
+        lunchlearn=lunchlearn,
+        home=HomeService(database, clock, skills, kudos, lunchlearn),
         faq=FaqSearch(database, statements, clock),
         gaps=KnowledgeGaps(database, clock),
     )

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
+from bot.domain.home import HomeService
 from bot.domain.kudos import KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
@@ -43,6 +44,7 @@ class Services:
     routing: Router
     lunchlearn: LunchLearnService
     gaps: KnowledgeGaps
+    home: HomeService
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

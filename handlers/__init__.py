@@ -17,6 +17,7 @@ from handlers import (
     experts,
     faq,
     guild,
+    home,
     kudos,
     kudos_reactions,
     kudos_shortcuts,
@@ -29,6 +30,7 @@ from handlers import (
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
     guild,
+    home,
     kudos,
     kudos_reactions,
     kudos_shortcuts,

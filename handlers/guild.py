@@ -1,25 +1,66 @@
-"""`/guild`: guildbot at a glance."""
+"""`/guild`: guildbot at a glance, your learning record in brief, your statements as a file."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+import json
 
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.operations import statements_of
 from bot.services import Services
 from bot.views.help import guild_help_blocks, guild_help_text
+from bot.views.home import record_text
 from handlers.guard import guarded
+from handlers.kudos import SLACK_SLOW
+from handlers.people import profiles
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @guarded
-    async def show_help(ack: AsyncAck, command: dict) -> None:
+    async def guild(
+        ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         option = (command.get("text") or "").strip().lower()
+        team_id, user_id = command["team_id"], command["user_id"]
+        if option == "me":
+            try:
+                person = (await profiles(services, client, team_id, [user_id]))[user_id]
+            except TimeoutError:
+                await ack(text=SLACK_SLOW)
+                return
+            record = await services.run(services.home.record, team_id, person)
+            await ack(text=record_text(record))
+            return
+        if option == "export":
+            context["export"] = True
+            await ack(text="Preparing your learning record; I'll send it to you as a file by DM.")
+            return
         blocks = guild_help_blocks(services.settings.kudos_emoji)
         if option not in ("", "help"):
-            await ack(
-                text=f"I don't know `/guild {option}`. Here is what I can do:",
-                blocks=blocks,
-            )
+            await ack(text=f"I don't know `/guild {option}`. Here is what I can do:", blocks=blocks)
             return
         await ack(text=guild_help_text(), blocks=blocks)
 
-    app.command("/guild")(show_help)
+    @guarded
+    async def send_export(
+        command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        if not context.get("export"):
+            return
+        team_id, user_id = command["team_id"], command["user_id"]
+        bodies = await services.run(statements_of, services.database, team_id, user_id)
+        document = json.dumps([json.loads(b) for b in bodies], ensure_ascii=False, indent=2)
+        opened = await client.conversations_open(users=user_id)
+        await client.files_upload_v2(
+            channel=opened["channel"]["id"],
+            content=document,
+            filename="my-learning-record.json",
+            title="Your learning record (xAPI statements)",
+            initial_comment=(
+                f"Your {len(bodies)} learning records as xAPI statements, exactly as sent to "
+                "your organisation's learning record store."
+            ),
+        )
+
+    app.command("/guild")(ack=guild, lazy=[send_export])

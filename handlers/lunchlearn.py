@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -24,6 +25,7 @@ from bot.views.lunchlearn import (
     RATE_ACTION,
     RATE_VIEW,
     SCHEDULE_VIEW,
+    SUGGEST_ACTION,
     announcement_blocks,
     announcement_text,
     calendar_comment,
@@ -33,6 +35,7 @@ from bot.views.lunchlearn import (
     done_view,
     feedback_blocks,
     feedback_text,
+    gaps_blocks,
     list_blocks,
     organiser_cancellation_text,
     presenter_code_text,
@@ -64,6 +67,10 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             if verb.lower() == "help":
                 await ack(text=command_help_text(LUNCHLEARN))
+            elif verb.lower() == "gaps":
+                gaps = await services.run(services.gaps.top, team_id)
+                admin = user_id in services.lunchlearn.admins
+                await ack(text="Knowledge gaps", blocks=gaps_blocks(gaps, admin))
             elif verb.lower() == "list":
                 upcoming = await services.run(services.lunchlearn.upcoming, team_id, user_id)
                 await ack(text="Lunch-and-learns coming up", blocks=list_blocks(upcoming))
@@ -124,8 +131,9 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             draft = read_form(values, services.clock(), tuple(t for t in tags if t))
             organiser = (await profiles(services, client, team_id, [user_id]))[user_id]
+            gap = json.loads(view.get("private_metadata") or "{}").get("gap")
             scheduled = await services.run(
-                services.lunchlearn.schedule, team_id, organiser, draft, f"form:{view['id']}"
+                services.lunchlearn.schedule, team_id, organiser, draft, f"form:{view['id']}", gap
             )
         except FormErrors as problems:
             await ack(response_action="errors", errors=problems.errors)
@@ -334,7 +342,24 @@ def register(app: AsyncApp, services: Services) -> None:
             replace_original=False,
         )
 
+    @guarded
+    async def suggest_for_gap(body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        user_id = body["user"]["id"]
+        try:
+            services.lunchlearn.check_admin(user_id)
+        except SessionRefused as refusal:
+            await respond(text=refusal.message, response_type="ephemeral", replace_original=False)
+            return
+        slug = body["actions"][0]["value"]
+        gaps = await services.run(services.gaps.top, body["user"]["team_id"], 50)
+        candidates = next((g.top_answerers for g in gaps if g.slug == slug), ())
+        await client.views_open(
+            trigger_id=body["trigger_id"],
+            view=schedule_modal(json.dumps({"gap": slug}), slug, candidates),
+        )
+
     app.command("/lunchlearn")(ack=lunchlearn, lazy=[after_command])
+    app.action(SUGGEST_ACTION)(ack=ack_only, lazy=[suggest_for_gap])
     app.action(CALENDAR_ACTION)(ack=ack_only, lazy=[send_calendar])
     app.action(CHECKIN_ACTION)(ack=check_in, lazy=[after_check_in])
     app.view(CODE_VIEW)(check_in_with_code)

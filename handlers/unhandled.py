@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.services import Services
 
-SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed", "message")
+SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed", "message", "app_home_opened")
 
 
 def register(app: AsyncApp, services: Services) -> None:

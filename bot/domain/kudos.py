@@ -19,6 +19,7 @@ from storage.models import Kudos
 from storage.repositories import events as events_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import questions as questions_repo
 from storage.repositories import skills as skills_repo
 
 MIN_REASON_WORDS = 3
@@ -281,6 +282,16 @@ class KudosService:
         )
 
     @staticmethod
+    def _answer_statement(session: Session, request: GiveKudos) -> str | None:
+        """Kudos for an answer link to the answer's `answered` statement."""
+        if request.message_ts is None:
+            return None
+        answer = questions_repo.answer_by_message(
+            session, request.team_id, request.channel_id, request.message_ts
+        )
+        return answer.answered_statement_id if answer and answer.deleted_at is None else None
+
+    @staticmethod
     def _reacted_already(session: Session, request: GiveKudos) -> bool:
         """One person's reactions count once per message (skin-tone variants are one emoji)."""
         if request.source != "reaction" or request.message_ts is None:
@@ -317,6 +328,7 @@ class KudosService:
                 permalink=request.permalink,
                 timestamp=now,
                 message_ts=request.message_ts,
+                for_statement=self._answer_statement(session, request),
             )
         )
         kudos_repo.add(
@@ -344,6 +356,13 @@ class KudosService:
             session, request.team_id, kudos_id, receiver.user_id, skills, now
         )
         standing.refresh(session, request.team_id, [(s, receiver.user_id) for s in skills], now)
+
+    def quota(self, team_id: str, giver: Profile) -> Quota:
+        """What the giver may still give today, in their own time zone."""
+        day_start, day_end = local_day(self._clock(), giver.tz)
+        with self._database.reading() as session:
+            used = kudos_repo.count_given(session, team_id, giver.user_id, day_start, day_end)
+        return Quota(self._limits.for_giver(giver.user_id), used, day_end)
 
     def undo(self, team_id: str, source_key: str, requester: Profile) -> Revoked:
         """The giver takes back what one request gave, within `UNDO_WINDOW`.

@@ -185,9 +185,15 @@ class LunchLearnService:
     # Scheduling -----------------------------------------------------------------------------
 
     def schedule(
-        self, team_id: str, organiser: Profile, draft: SessionDraft, source_key: str
+        self,
+        team_id: str,
+        organiser: Profile,
+        draft: SessionDraft,
+        source_key: str,
+        from_gap: str | None = None,
     ) -> LunchSession:
-        """Stores the session, its `scheduled` statement and its jobs; once per `source_key`."""
+        """Stores the session, its `scheduled` statement and its jobs; once per `source_key`.
+        A session created from a knowledge gap references the gap's skill in its statement."""
         self.check_admin(organiser.user_id)
         now = self._clock()
         session_id = derived_id(team_id, "lunch-session", source_key)
@@ -196,7 +202,8 @@ class LunchLearnService:
             if existing is not None:
                 return existing
             skills = self._skills.skills_named(db, team_id, draft.tags)
-            facts = SessionFacts(session_id, draft.title, skills, draft.channel_id)
+            gap = [from_gap] if from_gap and from_gap not in skills else []
+            facts = SessionFacts(session_id, draft.title, [*skills, *gap], draft.channel_id)
             scheduled = self._statements.session_event(
                 v.SCHEDULE, organiser.learner, facts, "scheduled", now
             )

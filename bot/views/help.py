@@ -19,7 +19,11 @@ class CommandHelp:
 GUILD = CommandHelp(
     "/guild",
     "guildbot at a glance",
-    (("/guild help", "every command, with examples"),),
+    (
+        ("/guild help", "every command, with examples"),
+        ("/guild me", "your learning record in brief (more in guildbot's Home tab)"),
+        ("/guild export", "your learning records as a file (xAPI statements), by DM"),
+    ),
 )
 
 
@@ -117,6 +121,7 @@ LUNCHLEARN = CommandHelp(
         ("/lunchlearn", "(L&D) schedule a session: a form opens"),
         ("/lunchlearn list", "sessions coming up, with your RSVP and each session's id"),
         ("/lunchlearn cancel <id>", "(L&D) cancel a session; everyone going or waiting is told"),
+        ("/lunchlearn gaps", "knowledge gaps: skills whose questions go unanswered or slow"),
         ("/lunchlearn help", "this help"),
     ),
     note="RSVP with the Going and Can't go buttons on the announcement.",

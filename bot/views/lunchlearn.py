@@ -43,7 +43,12 @@ def when(moment: datetime, fallback: str = "") -> str:
     return f"<!date^{epoch}^{{date_long_pretty}} at {{time}}|{text}>"
 
 
-def schedule_modal(private_metadata: str = "") -> dict[str, Any]:
+def schedule_modal(
+    private_metadata: str = "", topic: str | None = None, candidates: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The scheduling form; from a knowledge gap, prefilled with its topic and, as presenter,
+    the person who answered most on it (the others are suggested above the form)."""
+
     def field(
         block_id: str, label: str, element: Any, optional: bool = False, hint: str = ""
     ) -> Any:
@@ -51,8 +56,24 @@ def schedule_modal(private_metadata: str = "") -> dict[str, Any]:
             block_id=block_id, label=label, element=element, optional=optional, hint=hint or None
         )
 
-    blocks = [
-        field("title", "Title", PlainTextInputElement(action_id="value", max_length=150)),
+    blocks: list[Any] = []
+    if topic:
+        suggestion = f"A knowledge gap: questions on `#{topic}` go unanswered or slow."
+        if candidates:
+            suggestion += " People who answered most on it: " + ", ".join(
+                f"<@{uid}>" for uid in candidates
+            )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=suggestion)]))
+    blocks += [
+        field(
+            "title",
+            "Title",
+            PlainTextInputElement(
+                action_id="value",
+                max_length=150,
+                initial_value=f"All about #{topic}" if topic else None,
+            ),
+        ),
         field(
             "description",
             "Description",
@@ -62,11 +83,21 @@ def schedule_modal(private_metadata: str = "") -> dict[str, Any]:
         field(
             "tags",
             "Topics",
-            PlainTextInputElement(action_id="value", placeholder="#python #testing"),
+            PlainTextInputElement(
+                action_id="value",
+                placeholder="#python #testing",
+                initial_value=f"#{topic}" if topic else None,
+            ),
             optional=True,
             hint="Topics that name a skill count as evidence for the presenter in /expert.",
         ),
-        field("presenter", "Presenter", UserSelectElement(action_id="value")),
+        field(
+            "presenter",
+            "Presenter",
+            UserSelectElement(
+                action_id="value", initial_user=candidates[0] if candidates else None
+            ),
+        ),
         field(
             "start",
             "Starts",
@@ -338,3 +369,42 @@ def calendar_comment(lunch: LunchSession) -> str:
     if lunch.status == "cancelled":
         return f"“{lunch.title}” was cancelled: open this file to take it off your calendar."
     return f"“{lunch.title}”, {when(lunch.starts_at)}: open this file to add it to your calendar."
+
+
+SUGGEST_ACTION = "lunch_suggest_for_gap"
+
+
+def gaps_blocks(gaps: Sequence[Any], can_schedule: bool) -> list[dict[str, Any]]:
+    """Knowledge gaps, worst first, each with a button for L&D to schedule a session on it."""
+    if not gaps:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="No knowledge gaps right now: questions are getting answered."
+                )
+            ).to_dict()
+        ]
+    blocks: list[Any] = [HeaderBlock(text="Knowledge gaps")]
+    for gap in gaps:
+        line = (
+            f"*`#{gap.slug}`* · {gap.asked} asked in 90 days · {gap.unanswered} unanswered · "
+            f"{gap.slow} answered slowly · {gap.experts} people with evidence"
+        )
+        button = (
+            ButtonElement(
+                text="Suggest a lunch-and-learn", action_id=SUGGEST_ACTION, value=gap.slug
+            )
+            if can_schedule
+            else None
+        )
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=button))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Ranked by unanswered and slow questions per person who can answer."
+                )
+            ]
+        )
+    )
+    return [block.to_dict() for block in blocks]

@@ -64,7 +64,7 @@ def posted_text(channel_id: str, permalink: str | None, similar: Sequence[Questi
     answered = [q for q in similar if q.permalink]
     if answered:
         text += "\nAlready answered, and maybe what you need:\n" + "\n".join(
-            f"• <{q.permalink}|{_short(q.text)}>" for q in answered
+            f"• <{q.permalink}|{short(q.text)}>" for q in answered
         )
     return text
 
@@ -80,7 +80,7 @@ def accepted_text(asker_id: str, answerer_id: str) -> str:
     return f":{ACCEPT_EMOJI}: <@{asker_id}> accepted <@{answerer_id}>'s answer. Thank you!"
 
 
-def _short(text: str, limit: int = 80) -> str:
+def short(text: str, limit: int = 80) -> str:
     text = text.replace("|", "¦").replace(">", "›").replace("<", "‹")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -100,7 +100,7 @@ def routed_blocks(
     link = f"<{permalink}|Answer in the thread>" if permalink else "Answer in its thread"
     return [
         SectionBlock(
-            text=MarkdownTextObject(text=f"<@{asker_id}> asks:\n>{_short(question, 500)}")
+            text=MarkdownTextObject(text=f"<@{asker_id}> asks:\n>{short(question, 500)}")
         ).to_dict(),
         ContextBlock(
             elements=[

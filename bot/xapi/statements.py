@@ -100,6 +100,8 @@ class KudosFacts:
     timestamp: datetime
     message_ts: str | None = None
     """The Slack message the kudos is for (a reaction's or the shortcut's), linked as context."""
+    for_statement: str | None = None
+    """When that message is an answer: its `answered` statement, referenced by `give`."""
 
 
 @dataclass(frozen=True)
@@ -186,15 +188,18 @@ class StatementBuilder:
             **extensions,
             self.extension(v.EXT_RECEIVER): self._agent_json(facts.receiver),
         }
+        give_context = self._context(
+            facts.channel_id, facts.skills, give_extensions, facts.message_ts, facts.permalink
+        )
+        if facts.for_statement:
+            give_context.statement = StatementRef(id=facts.for_statement)
         give = Statement(
             id=give_id,
             actor=self.actor(facts.giver),
             verb=_verb(v.GIVE),
             object=badge,
             result=result,
-            context=self._context(
-                facts.channel_id, facts.skills, give_extensions, facts.message_ts, facts.permalink
-            ),
+            context=give_context,
         )
         receive_context = self._context(
             facts.channel_id, facts.skills, extensions, facts.message_ts, facts.permalink

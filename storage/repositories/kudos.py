@@ -136,3 +136,21 @@ def leaders(
         query = query.where(Kudos.created_at >= since)
     query = query.group_by(person).order_by(count.desc(), reached.asc(), person).limit(limit)
     return [(user_id, n, aware_utc(at)) for user_id, n, at in session.exec(query)]
+
+
+def count_received(session: Session, team_id: str, receiver_id: str, since: datetime) -> int:
+    """Standing kudos the person received since `since`."""
+    query = select(func.count()).where(
+        Kudos.team_id == team_id,
+        Kudos.receiver_id == receiver_id,
+        Kudos.created_at >= since,
+        col(Kudos.revoked_at).is_(None),
+    )
+    return session.exec(query).one()
+
+
+def count_in_period(session: Session, team_id: str, since: datetime) -> int:
+    query = select(func.count()).where(
+        Kudos.team_id == team_id, Kudos.created_at >= since, col(Kudos.revoked_at).is_(None)
+    )
+    return session.exec(query).one()

@@ -249,6 +249,15 @@ def statement_ids_by_actor(session: Session, team_id: str, actor_id: str) -> lis
     return list(session.exec(query))
 
 
+def bodies_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
+    query = (
+        select(OutboxStatement.body)
+        .where(OutboxStatement.team_id == team_id, OutboxStatement.actor_id == actor_id)
+        .order_by(OutboxStatement.seq)
+    )
+    return list(session.exec(query))
+
+
 def delivery_states(session: Session, statement_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
     """Status and attempt count per id: a pending row with attempts, or one a forwarder is
     sending right now (counted as an attempt here), may already be in the LRS."""

@@ -240,3 +240,57 @@ def claim_due_nudges(session: Session, now: datetime, limit: int) -> list[Questi
     if not ids:
         return []
     return list(session.exec(select(Question).where(col(Question.id).in_(ids))))
+
+
+def open_asked_by(session: Session, team_id: str, user_id: str, limit: int) -> list[Question]:
+    query = (
+        select(Question)
+        .where(
+            Question.team_id == team_id,
+            Question.asker_id == user_id,
+            Question.status == "open",
+            col(Question.ts).is_not(None),
+        )
+        .order_by(desc(Question.created_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def waiting_for(session: Session, team_id: str, user_id: str, limit: int) -> list[Question]:
+    """Open questions routed to the person that they neither declined nor answered."""
+    answered = select(Answer.question_id).where(
+        Answer.team_id == team_id, Answer.author_id == user_id
+    )
+    query = (
+        select(Question)
+        .join(QuestionRoute, col(QuestionRoute.question_id) == col(Question.id))
+        .where(
+            QuestionRoute.team_id == team_id,
+            QuestionRoute.user_id == user_id,
+            col(QuestionRoute.declined_at).is_(None),
+            Question.status == "open",
+            col(Question.id).not_in(answered),
+        )
+        .order_by(desc(Question.created_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def paused_until(session: Session, team_id: str, user_id: str) -> datetime | None:
+    row = session.get(RoutePause, (team_id, user_id))
+    return row.paused_until if row else None
+
+
+def unpause(session: Session, team_id: str, user_id: str) -> None:
+    session.exec(
+        delete_rows(RoutePause).where(
+            col(RoutePause.team_id) == team_id, col(RoutePause.user_id) == user_id
+        )
+    )
+
+
+def count_asked(session: Session, team_id: str, since: datetime) -> int:
+    query = select(func.count()).where(Question.team_id == team_id, Question.created_at >= since)
+    return session.exec(query).one()

@@ -458,6 +458,13 @@ class FakeSlack:
         number = next(self._ts)
         return {"ok": True, "view": {**view, "id": f"V{number:08d}", "hash": f"h{number}"}}, {}
 
+    def _views_publish(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if not args.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}, {}
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}"}}, {}
+
     def _views_update(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         view = args.get("view")
         view = json.loads(view) if isinstance(view, str) else view

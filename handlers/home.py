@@ -1,0 +1,65 @@
+"""App Home: the person's learning record, refreshed when they open it or it changes."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.operations import retry_dead
+from bot.services import Services
+from bot.views.home import (
+    PAUSE_ROUTING_ACTION,
+    RESUME_ROUTING_ACTION,
+    RETRY_DEAD_ACTION,
+    home_view,
+)
+from handlers.guard import guarded
+from handlers.people import profiles
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def ack_only(ack: AsyncAck) -> None:
+        await ack()
+
+    @guarded
+    async def opened(event: dict, body: dict, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return  # The Messages tab: nothing to draw.
+        await publish_home(services, client, body["team_id"], event["user"])
+
+    @guarded
+    async def pause(body: dict, client: AsyncWebClient) -> None:
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        await services.run(services.routing.pause, team_id, user_id)
+        await publish_home(services, client, team_id, user_id)
+
+    @guarded
+    async def resume(body: dict, client: AsyncWebClient) -> None:
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        await services.run(services.home.resume_routing, team_id, user_id)
+        await publish_home(services, client, team_id, user_id)
+
+    @guarded
+    async def retry(body: dict, client: AsyncWebClient) -> None:
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        if user_id in services.settings.lnd_admins:
+            await services.run(retry_dead, services.database, services.clock())
+            services.forwarder.wake()
+        await publish_home(services, client, team_id, user_id)
+
+    app.event("app_home_opened")(ack=ack_only, lazy=[opened])
+    app.action(PAUSE_ROUTING_ACTION)(ack=ack_only, lazy=[pause])
+    app.action(RESUME_ROUTING_ACTION)(ack=ack_only, lazy=[resume])
+    app.action(RETRY_DEAD_ACTION)(ack=ack_only, lazy=[retry])
+
+
+async def publish_home(
+    services: Services, client: AsyncWebClient, team_id: str, user_id: str
+) -> None:
+    """Draws the person's App Home from their record (admins also see the outbox)."""
+    person = (await profiles(services, client, team_id, [user_id]))[user_id]
+    record = await services.run(services.home.record, team_id, person)
+    admin = None
+    if user_id in services.settings.lnd_admins:
+        admin = await services.run(services.home.admin, team_id, person.tz)
+    await client.views_publish(user_id=user_id, view=home_view(record, admin, services.clock()))
