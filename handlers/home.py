@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,6 +17,8 @@ from bot.views.home import (
 )
 from handlers.guard import guarded
 from handlers.people import profiles
+
+log = logging.getLogger("guildbot.handlers.home")
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -63,3 +67,15 @@ async def publish_home(
     if user_id in services.settings.lnd_admins:
         admin = await services.run(services.home.admin, team_id, person.tz)
     await client.views_publish(user_id=user_id, view=home_view(record, admin, services.clock()))
+
+
+async def refresh_homes(
+    services: Services, client: AsyncWebClient, team_id: str, user_ids: list[str]
+) -> None:
+    """Redraws App Home for people whose record just changed; a failure here never undoes
+    or hides the change itself."""
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            await publish_home(services, client, team_id, user_id)
+        except Exception:
+            log.warning("could not refresh App Home for %s", user_id, exc_info=True)

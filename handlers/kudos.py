@@ -36,6 +36,7 @@ from bot.views.kudos import (
     undone_text,
 )
 from handlers.guard import error_code, guarded
+from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
 
 log = logging.getLogger("guildbot.handlers.kudos")
@@ -145,6 +146,7 @@ def register(app: AsyncApp, services: Services) -> None:
         posted = await post_recognition(
             services, client, kudos["ids"], *recognition, command["channel_id"]
         )
+        await refresh_homes(services, client, command["team_id"], [giver_id, *kudos["receivers"]])
         if not posted:
             # A private channel without the bot, or a DM between people: answer in place.
             await respond(

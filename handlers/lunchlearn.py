@@ -48,6 +48,7 @@ from bot.views.lunchlearn import (
     schedule_modal,
 )
 from handlers.guard import error_code, guarded
+from handlers.home import refresh_homes
 from handlers.kudos import SLACK_SLOW
 from handlers.people import PersonNotFound, profiles
 from handlers.questions import send_dm
@@ -225,6 +226,8 @@ def register(app: AsyncApp, services: Services) -> None:
         if not rsvp_state["changed"]:
             return
         await refresh_announcement(client, lunch.id)
+        moved = [body["user"]["id"], *([rsvp_state["promoted"]] if rsvp_state["promoted"] else [])]
+        await refresh_homes(services, client, body["user"]["team_id"], moved)
         if rsvp_state["promoted"]:
             await send_dm(client, rsvp_state["promoted"], text=promoted_text(lunch))
         if rsvp_state["status"] == "not going" and lunch.organiser_id != body["user"]["id"]:

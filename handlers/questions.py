@@ -31,6 +31,7 @@ from bot.views.questions import (
     unposted_text,
 )
 from handlers.guard import error_code, guarded
+from handlers.home import refresh_homes
 from handlers.kudos import SLACK_SLOW, UNREACHABLE_BY_BOT
 from handlers.people import PersonNotFound, profiles
 from storage.models import Question
@@ -164,6 +165,7 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         services.forwarder.wake()
         return {
+            "team": team_id,
             "asker": accepted.question.asker_id,
             "answerer": accepted.answer.author_id,
             "thread": accepted.question.ts if accepted.new else None,
@@ -198,6 +200,9 @@ def register(app: AsyncApp, services: Services) -> None:
     async def announce(client: AsyncWebClient, accepted: dict[str, Any] | None) -> None:
         if not accepted or not accepted.get("thread") or not qa():
             return
+        await refresh_homes(
+            services, client, accepted["team"], [accepted["asker"], accepted["answerer"]]
+        )
         await client.chat_postMessage(
             channel=qa(),
             thread_ts=accepted["thread"],
