@@ -409,3 +409,20 @@ OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"
 
 metadata = SQLModel.metadata
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest per workspace and period: the row is the claim, so with several replicas
+    only the process that inserted it (or took over its lapsed lease) posts."""
+
+    __tablename__ = "digest_run"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    period_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    period_end: datetime = Field(sa_type=UTCDateTime)
+    channel_id: str = Field(max_length=32)
+    attempts: int = 0
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While set and in the future, one process is posting (or waiting to retry) it."""
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = Field(default=None, max_length=32)
