@@ -62,7 +62,7 @@ class HomeService:
         assert month is not None
         with self._database.reading() as session:
             received = kudos_repo.count_received(session, team_id, person.user_id, month)
-            given = kudos_repo.count_given(session, team_id, person.user_id, month, now)
+            given = kudos_repo.count_given_since(session, team_id, person.user_id, month)
             asked = questions_repo.open_asked_by(session, team_id, person.user_id, SHOWN)
             waiting = questions_repo.waiting_for(session, team_id, person.user_id, SHOWN)
             paused = questions_repo.paused_until(session, team_id, person.user_id)

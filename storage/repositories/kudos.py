@@ -149,6 +149,17 @@ def count_received(session: Session, team_id: str, receiver_id: str, since: date
     return session.exec(query).one()
 
 
+def count_given_since(session: Session, team_id: str, giver_id: str, since: datetime) -> int:
+    """Standing kudos the person gave since `since` (the same span as `count_received`)."""
+    query = select(func.count()).where(
+        Kudos.team_id == team_id,
+        Kudos.giver_id == giver_id,
+        Kudos.created_at >= since,
+        col(Kudos.revoked_at).is_(None),
+    )
+    return session.exec(query).one()
+
+
 def count_in_period(session: Session, team_id: str, since: datetime) -> int:
     query = select(func.count()).where(
         Kudos.team_id == team_id, Kudos.created_at >= since, col(Kudos.revoked_at).is_(None)
