@@ -8,7 +8,7 @@ export TEST_DATABASE_URL
 .PHONY: run test lint format
 
 run: $(VENV)/.installed
-	$(VENV)/bin/guildbot run
+	$(VENV)/bin/guildbot start
 
 test: $(VENV)/.installed tests/lrs/node_modules/.installed lint
 	$(VENV)/bin/pytest

@@ -1,10 +1,13 @@
 """`guildbot` command line: run the bot, and the operator's tools.
 
 guildbot [run]                       start the bot (same as python -m bot)
+guildbot start                       the bot when SLACK_BOT_TOKEN is set, else the playground
+guildbot playground                  the real bot against a local stand-in of Slack, with a page
 guildbot db upgrade                  apply database migrations
 guildbot outbox status               pending / dead-lettered statements, with reasons
 guildbot outbox retry-dead           queue dead-lettered statements again
 guildbot export --since DATE         statements as JSON lines on stdout
+guildbot report --since DATE         counts per person and per skill tag for L&D (CSV or JSON)
 guildbot forget --user U…            erase a person (voids what reached the LRS)
 """
 
@@ -12,21 +15,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+
+from dotenv import dotenv_values
 
 from bot import operations
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.reporting import build_report
 from bot.runtime import StartupError, build_services, serve, workspace_facts
+from bot.views.chart import activity_chart, activity_legend
 from bot.xapi.statements import Learner
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
 
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(action=_run)
     commands = parser.add_subparsers(title="commands")
     commands.add_parser("run", help="start the bot").set_defaults(action=_run)
+    start = commands.add_parser(
+        "start", help="start the bot, or the playground when no Slack token is configured"
+    )
+    _playground_options(start)
+    start.set_defaults(action=_start)
+    playground = commands.add_parser(
+        "playground", help="try guildbot without Slack: the real bot, a stand-in Slack, a page"
+    )
+    _playground_options(playground)
+    playground.set_defaults(action=_playground)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(action=_db_upgrade)
@@ -60,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
     export.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), exclusive")
     export.set_defaults(action=_export)
+
+    report = commands.add_parser(
+        "report", help="counts per person and per skill tag for L&D (aggregates only)"
+    )
+    report.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
+    report.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), exclusive; default now")
+    report.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    report.add_argument(
+        "--chart", metavar="FILE.png", help="also write a PNG chart of weekly activity"
+    )
+    report.set_defaults(action=_report)
 
     forget = commands.add_parser("forget", help="erase a person's data")
     forget.add_argument("--user", required=True, help="the Slack user id, e.g. U012AB3CD")
@@ -98,6 +132,48 @@ def _run(_: argparse.Namespace) -> int:
     return 0
 
 
+def _playground_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port", type=int, help="the page's port on localhost (default: PORT, else 3000)"
+    )
+    parser.add_argument("--dir", default=".playground", help="where the playground keeps its data")
+    parser.add_argument(
+        "--no-seed", action="store_true", help="start empty: no seed skills or question"
+    )
+
+
+def _slack_configured() -> bool:
+    """A bot token in the environment or the .env file: the operator means the real Slack."""
+    values: dict[str, str | None] = {}
+    if Path(".env").is_file():
+        values.update(dotenv_values(".env"))
+    values.update(os.environ)
+    return bool((values.get("SLACK_BOT_TOKEN") or "").strip())
+
+
+def _start(args: argparse.Namespace) -> int:
+    if _slack_configured():
+        return _run(args)
+    print(
+        "guildbot: no Slack settings (SLACK_BOT_TOKEN is not set): starting the playground. "
+        "See README.md to connect a real workspace.",
+        file=sys.stderr,
+    )
+    return _playground(args)
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from bot.playground.server import DEFAULT_PORT, PlaygroundOptions, run_playground
+
+    port = args.port
+    if port is None:
+        raw = (os.environ.get("PORT") or "").strip()
+        port = int(raw) if raw.isdigit() else DEFAULT_PORT
+    options = PlaygroundOptions(directory=Path(args.dir), port=port, seed=not args.no_seed)
+    asyncio.run(run_playground(options))
+    return 0
+
+
 def _db_upgrade(_: argparse.Namespace) -> int:
     _open_database(load_settings())
     print("database is up to date")
@@ -129,6 +205,34 @@ def _export(args: argparse.Namespace) -> int:
     database = _open_database(load_settings())
     for body in operations.export_statements(database, args.since, args.until):
         sys.stdout.write(body + "\n")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    database = _open_database(load_settings())
+    until = args.until or utcnow()
+    if until <= args.since:
+        print("guildbot: --until must be after --since", file=sys.stderr)
+        return EXIT_USAGE
+    built = build_report(database, args.since, until)
+    if args.chart:
+        try:
+            Path(args.chart).write_bytes(activity_chart(built.weeks))
+        except OSError as problem:
+            print(
+                f"guildbot: could not write the chart to {args.chart}: {problem.strerror}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        print(
+            f"weekly activity chart written to {args.chart} ({activity_legend()})",
+            file=sys.stderr,
+        )
+    if args.format == "json":
+        json.dump(built.as_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        csv.writer(sys.stdout, lineterminator="\n").writerows(built.csv_rows())
     return 0
 
 

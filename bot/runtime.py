@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import signal
@@ -17,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Gate, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
+from bot.domain.digest import GRACE, DigestService
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
@@ -29,12 +31,13 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
-from bot.scheduler import start_tick
+from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, XapiIdentity
 from handlers import tick_jobs
+from handlers.digest import post_digest
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -168,6 +171,7 @@ def build_services(
     names = SkillNames.from_file(settings.skill_aliases_file)
     skills = SkillsService(database, statements, clock, names)
     experts = ExpertFinder(database, statements, clock, names, skills.catalogue)
+    gaps = KnowledgeGaps(database, clock)
     kudos = KudosService(
         database,
         statements,
@@ -205,15 +209,27 @@ def build_services(
         lunchlearn=lunchlearn,
         home=HomeService(database, clock, skills, kudos, lunchlearn),
         faq=FaqSearch(database, statements, clock),
-        gaps=KnowledgeGaps(database, clock),
+        gaps=gaps,
+        digest=DigestService(
+            database,
+            clock,
+            gaps,
+            cron_trigger(settings.digest_cron, settings.timezone),
+            settings.timezone,
+        ),
     )
 
 
-async def serve(settings: Settings) -> None:
-    """Runs until SIGTERM or SIGINT, then shuts down in order without losing acked work."""
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, host: str | None = None
+) -> None:
+    """Runs until SIGTERM or SIGINT (or `stop`, when given: then the caller owns the signals),
+    then shuts down in order without losing acked work. `host` limits the listening address."""
     # Database threads hold the GIL for up to the switch interval (5 ms by default) while the
     # event loop waits to answer Slack; 1 ms keeps ack latency close to bare Bolt's.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    # A malformed DIGEST_CRON stops start-up here, before anything else, naming it.
+    cron_trigger(settings.digest_cron, settings.timezone)
     database = Database(settings.database_url)
     try:
         await asyncio.to_thread(upgrade, database)
@@ -229,7 +245,7 @@ async def serve(settings: Settings) -> None:
     gate = Gate()
     runner = web.AppRunner(build_web_app(bolt, services, gate), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, port=settings.port, shutdown_timeout=5).start()
+    await web.TCPSite(runner, host=host, port=settings.port, shutdown_timeout=5).start()
     socket_handler = None
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -237,7 +253,15 @@ async def serve(settings: Settings) -> None:
         socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
         await socket_handler.connect_async()
     await services.forwarder.start()
-    scheduler = start_tick(tick_jobs(services, client))
+    jobs = tick_jobs(services, client)
+    digest = None
+    if settings.digest_channel:
+        # On its cron schedule, and on every tick too: a digest missed or failed while due
+        # (`GRACE`) goes out on the next tick; the database claim keeps it to one post.
+        digest_job = functools.partial(post_digest, services, client)
+        digest = (services.digest.schedule, digest_job)
+        jobs.append(digest_job)
+    scheduler = start_tick(jobs, digest=digest, digest_grace=GRACE)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()
@@ -246,10 +270,11 @@ async def serve(settings: Settings) -> None:
     if not settings.qa_channel:
         log.warning("QA_CHANNEL is not set: /ask answers that Q&A is not set up")
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
     await stop.wait()
 
     log.info("shutting down: no new requests; finishing %d in-flight tasks", lazy_runner.in_flight)

@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.digest import DigestService
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
@@ -44,6 +45,7 @@ class Services:
     routing: Router
     lunchlearn: LunchLearnService
     gaps: KnowledgeGaps
+    digest: DigestService
     home: HomeService
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -1,0 +1,124 @@
+"""The playground's page: one HTML file and one small script (no build step), and the JSON
+endpoints it calls. Every action turns into a signed Slack request to the bot."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.playground.slack import Outcome
+
+if TYPE_CHECKING:
+    from bot.playground.server import Playground
+
+STATIC = Path(__file__).parent / "static"
+LONG_POLL_S = 2.5
+
+
+def add_page_routes(app: web.Application, playground: Playground) -> None:
+    slack = playground.slack
+
+    async def index(_: web.Request) -> web.Response:
+        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def archives(request: web.Request) -> web.Response:
+        raw = request.match_info["p"].removeprefix("p")
+        ts = f"{raw[:-6]}.{raw[-6:]}"
+        raise web.HTTPFound(f"/?channel={request.match_info['channel']}&ts={ts}")
+
+    async def state(request: web.Request) -> web.Response:
+        user = request.query.get("user") or playground.slack.people[0].id
+        since = request.query.get("since")
+        if since is not None and since.isdigit():
+            await playground.wait_change(int(since), LONG_POLL_S)
+        snapshot = slack.snapshot(user)
+        snapshot["statements"] = await asyncio.to_thread(playground.statements)
+        snapshot["lrs"] = playground.settings.lrs_endpoint
+        snapshot["kudos_emoji"] = playground.settings.kudos_emoji
+        snapshot["qa_channel"] = playground.settings.qa_channel
+        snapshot["seeded"] = playground.options.seed
+        return web.json_response(snapshot)
+
+    def answer(outcome: Outcome, **extra: Any) -> web.Response:
+        return web.json_response({**outcome.to_json(), **extra})
+
+    async def typed(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(
+            await slack.type_message(
+                data["user"], data["channel"], data.get("text", ""), data.get("thread_ts")
+            )
+        )
+
+    async def react(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(
+            await slack.react(
+                data["user"], data["channel"], data["ts"], data["name"], bool(data["add"])
+            )
+        )
+
+    async def click(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(
+            await slack.click(
+                data["user"],
+                data["action"],
+                channel=data.get("channel"),
+                ts=data.get("ts"),
+                ephemeral=data.get("ephemeral"),
+                view_id=data.get("view_id"),
+                values=data.get("values"),
+            )
+        )
+
+    async def shortcut(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(
+            await slack.shortcut(data["user"], data["callback_id"], data["channel"], data["ts"])
+        )
+
+    async def submit(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(await slack.submit(data["user"], data["view_id"], data.get("values") or {}))
+
+    async def close(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(await slack.close_view(data["user"], data["view_id"]))
+
+    async def suggest(request: web.Request) -> web.Response:
+        data = await request.json()
+        outcome, options = await slack.suggest(
+            data["user"],
+            data["view_id"],
+            data["action_id"],
+            data["block_id"],
+            data.get("value", ""),
+        )
+        return answer(outcome, options=options)
+
+    async def home(request: web.Request) -> web.Response:
+        data = await request.json()
+        return answer(await slack.open_home(data["user"]))
+
+    async def dismiss(request: web.Request) -> web.Response:
+        data = await request.json()
+        slack.dismiss(data["user"], data["id"])
+        return answer(Outcome(0))
+
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC)
+    app.router.add_get("/archives/{channel}/{p}", archives)
+    app.router.add_get("/pg/state", state)
+    app.router.add_post("/pg/type", typed)
+    app.router.add_post("/pg/react", react)
+    app.router.add_post("/pg/click", click)
+    app.router.add_post("/pg/shortcut", shortcut)
+    app.router.add_post("/pg/submit", submit)
+    app.router.add_post("/pg/close", close)
+    app.router.add_post("/pg/suggest", suggest)
+    app.router.add_post("/pg/home", home)
+    app.router.add_post("/pg/dismiss", dismiss)

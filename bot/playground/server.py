@@ -1,0 +1,301 @@
+"""Starts the playground: the real guildbot (`bot.runtime.serve`: same handlers, domain, SQLite,
+outbox, forwarder and an LRS if one is configured) talking to the local Slack stand-in, and the
+page on localhost. The stand-in signs every request with a secret generated for this run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+from sqlmodel import col, select
+
+from bot.config import Settings, load_settings
+from bot.playground.page import add_page_routes
+from bot.playground.slack import Channel, Person, PlaygroundSlack
+from bot.runtime import StartupError, serve
+from storage.database import Database
+from storage.models import OutboxStatement
+
+log = logging.getLogger("guildbot.playground")
+
+DEFAULT_DIRECTORY = Path(".playground")
+DEFAULT_PORT = 3000
+READY_TIMEOUT_S = 60.0
+
+LND_LEAD = "U0ADA"
+PEOPLE = [
+    Person(LND_LEAD, "Ada Lovelace", "L&D lead (a guildbot admin here)"),
+    Person("U0BEN", "Ben Okafor", "Backend developer"),
+    Person("U0CHI", "Chioma Eze", "Data engineer"),
+    Person("U0DAN", "Dan Kowalski", "New joiner"),
+]
+QA_CHANNEL = "C0QUESTIONS"
+CHANNELS = [
+    Channel("C0GENERAL", "general", "Everyone. Try /kudos, /ask, /lunchlearn, /expert, /skills"),
+    Channel(QA_CHANNEL, "questions", "The Q&A channel (QA_CHANNEL): /ask posts questions here"),
+    Channel("C0PYTHON", "python", "A topic channel: a typed #python becomes a link to it"),
+]
+
+# Seed data: sent through the bot as the people would (signed slash commands), once per data
+# directory. Everything it leaves on the page carries a "seed" badge.
+SEED_COMMANDS = [
+    ("U0BEN", "C0GENERAL", "/skills", "add python:expert, testing, code review"),
+    ("U0CHI", "C0GENERAL", "/skills", "add kafka:expert, sql:expert, python"),
+    ("U0DAN", "C0GENERAL", "/skills", "add python:learning"),
+    ("U0ADA", "C0GENERAL", "/skills", "add facilitation:expert"),
+    ("U0DAN", "C0GENERAL", "/ask", "How do I consume a Kafka topic from a Python service? #kafka"),
+]
+SEED_MESSAGES = [
+    (
+        "U0CHI",
+        "C0GENERAL",
+        "Seed data: the playground wrote this and the skills and question you see at first. "
+        "Start it with --no-seed for an empty workspace.",
+    ),
+]
+
+
+@dataclass
+class PlaygroundOptions:
+    directory: Path = DEFAULT_DIRECTORY
+    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"
+    seed: bool = True
+    environ: Mapping[str, str] | None = None
+    env_file: str | None = ".env"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def playground_settings(
+    options: PlaygroundOptions, slack: PlaygroundSlack, api_url: str, bot_port: int
+) -> Settings:
+    """The operator's settings (an LRS, quotas, aliases…) with Slack replaced by the stand-in."""
+    environ = dict(os.environ if options.environ is None else options.environ)
+    database = options.directory.resolve() / "guildbot.db"
+    environ.update(
+        SLACK_BOT_TOKEN=slack.token,
+        SLACK_SIGNING_SECRET=slack.signing_secret,
+        SLACK_APP_TOKEN="",
+        SLACK_API_URL=api_url,
+        PORT=str(bot_port),
+        DATABASE_URL=f"sqlite:///{database}",
+        QA_CHANNEL=QA_CHANNEL,
+        LND_ADMINS=LND_LEAD,
+        DIGEST_CHANNEL="",
+        XAPI_HOMEPAGE="",
+    )
+    return load_settings(environ, env_file=options.env_file)
+
+
+class Playground:
+    def __init__(self, options: PlaygroundOptions) -> None:
+        self.options = options
+        self.slack = PlaygroundSlack(PEOPLE, CHANNELS, state_file=options.directory / "slack.json")
+        self.settings: Settings
+        self.url = ""
+        self.database: Database
+        self._runner: web.AppRunner | None = None
+        self._stop = asyncio.Event()
+        self._bot: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._saver: asyncio.Task[None] | None = None
+
+    async def start(self) -> Playground:
+        options = self.options
+        options.directory.mkdir(parents=True, exist_ok=True)
+        self.slack.load()
+        self.slack.on_change(self._changed.set)
+        app = web.Application()
+        self.slack.routes(app)
+        add_page_routes(app, self)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, options.host, options.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise StartupError(
+                f"the playground cannot listen on {options.host}:{options.port} "
+                f"({error.strerror}): pick another port with --port"
+            ) from None
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        shown_host = "localhost" if options.host in ("127.0.0.1", "0.0.0.0") else options.host
+        self.url = f"http://{shown_host}:{port}/"
+        self.slack.public_url = f"http://127.0.0.1:{port}/"
+        bot_port = free_port()
+        self.settings = playground_settings(
+            options, self.slack, self.slack.public_url + "api/", bot_port
+        )
+        self.slack.bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
+        await self.slack.start()
+        self._bot = asyncio.create_task(serve(self.settings, stop=self._stop, host="127.0.0.1"))
+        await self._wait_ready(bot_port)
+        self.database = Database(self.settings.database_url)
+        self._saver = asyncio.create_task(self._save_changes())
+        marker = options.directory / "seeded"
+        if options.seed and not marker.exists():
+            await self.seed()
+            marker.write_text("seed data sent on first start; delete this file to send again\n")
+        return self
+
+    async def _wait_ready(self, bot_port: int) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        async with ClientSession(timeout=ClientTimeout(total=2)) as http:
+            while time.monotonic() < deadline:
+                if self._bot is not None and self._bot.done():
+                    self._bot.result()  # raises the start-up problem
+                    raise StartupError("the bot stopped while starting")
+                try:
+                    async with http.get(f"http://127.0.0.1:{bot_port}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except Exception:
+                    pass
+                await asyncio.sleep(0.1)
+        raise StartupError(f"the bot did not start within {READY_TIMEOUT_S:.0f} s")
+
+    async def seed(self) -> None:
+        """Optional seed data, through the real bot; marked on the page."""
+        self.slack.seeding = True
+        try:
+            for user, channel, text in SEED_MESSAGES:
+                await self.slack.type_message(user, channel, text)
+            for user, channel, command, text in SEED_COMMANDS:
+                await self.slack.slash_command(user, channel, command, text)
+            await self.settle()
+        finally:
+            self.slack.seeding = False
+
+    async def settle(self, quiet_s: float = 0.6, limit_s: float = 10.0) -> None:
+        """Waits until the bot has stopped calling Slack for a moment (its lazy work is done)."""
+        deadline = time.monotonic() + limit_s
+        seen = self.slack.version
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            if self.slack.version != seen:
+                seen, quiet_since = self.slack.version, time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                return
+
+    async def _save_changes(self) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            try:
+                await asyncio.to_thread(self.slack.save)
+            except OSError as error:
+                log.warning("could not save the playground state: %s", error)
+            await asyncio.sleep(0.5)
+
+    async def wait_change(self, since: int, timeout: float) -> None:
+        if self.slack.version != since:
+            return
+        event = asyncio.Event()
+        self.slack.on_change(event.set)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self.slack._listeners.remove(event.set)
+
+    def statements(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The outbox, newest first, as the page's xAPI panel shows it."""
+        with self.database.reading() as session:
+            rows = session.exec(
+                select(OutboxStatement).order_by(col(OutboxStatement.seq).desc()).limit(limit)
+            ).all()
+        names = {p.id: p.name for p in PEOPLE}
+        return [describe_statement(row, names) for row in rows]
+
+    async def run_until_stopped(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._stop.set)
+        assert self._bot is not None
+        await self._bot
+        await self.stop()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._bot is not None:
+            try:
+                await self._bot
+            except Exception:
+                log.exception("the bot stopped with an error")
+        if self._saver is not None:
+            self._saver.cancel()
+        await self.slack.stop()
+        self.slack.save()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if hasattr(self, "database"):
+            self.database.dispose()
+
+
+def describe_statement(row: OutboxStatement, names: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        body = json.loads(row.body)
+    except ValueError:
+        body = {}
+    actor = body.get("actor") or {}
+    actor_id = (actor.get("account") or {}).get("name") or actor.get("mbox") or row.actor_id
+    verb = body.get("verb") or {}
+    verb_name = (verb.get("display") or {}).get("en-US") or str(verb.get("id", "")).rsplit("/")[-1]
+    target = body.get("object") or {}
+    definition = target.get("definition") or {}
+    object_name = (definition.get("name") or {}).get("en-US") or target.get("id", "")
+    if target.get("objectType") == "StatementRef":
+        object_name = f"statement {target.get('id', '')[:8]}"
+    return {
+        "id": row.statement_id,
+        "actor": names.get(actor_id, actor_id),
+        "verb": verb_name,
+        "object": object_name,
+        "voiding": row.voiding,
+        "status": row.status,
+        "attempts": row.attempts,
+        "error": row.last_error,
+        "timestamp": row.statement_timestamp.isoformat() if row.statement_timestamp else None,
+        "body": body,
+    }
+
+
+async def run_playground(options: PlaygroundOptions) -> None:
+    """`guildbot playground`: serves until SIGINT or SIGTERM, printing the page's URL."""
+    playground = Playground(options)
+    try:
+        await playground.start()
+    except BaseException:
+        await playground.stop()
+        raise
+    lrs = (
+        f"statements go to the LRS at {playground.settings.lrs_endpoint}"
+        if playground.settings.lrs_configured
+        else "no LRS configured: statements stay in the outbox (shown on the page)"
+    )
+    print(
+        f"guildbot playground: open {playground.url}\n"
+        f"  the real bot against a local stand-in of Slack; data in {options.directory}/; {lrs}.\n"
+        "  Ctrl-C stops it.",
+        flush=True,
+    )
+    await playground.run_until_stopped()

@@ -1,0 +1,52 @@
+"""The weekly digest job (not a listener): the scheduler runs it at `DIGEST_CRON`, and the
+database tick runs it too, so a digest every process missed or failed to post still goes out
+within `bot.domain.digest.GRACE`. Exactly one process posts each period's digest."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.views.chart import activity_chart
+from bot.views.digest import CHART_FILENAME, chart_comment, digest_blocks, digest_text
+
+log = logging.getLogger("guildbot.handlers.digest")
+
+
+async def post_digest(services: Services, client: AsyncWebClient) -> bool:
+    """Posts the due digest to `DIGEST_CHANNEL` if this process claims it; True when posted.
+
+    The weekly-activity chart always goes with it, as a file in the digest's thread; a chart
+    that fails to upload is logged and does not make the digest post twice.
+    """
+    channel = services.settings.digest_channel
+    if not channel:
+        return False
+    team_id = services.statements.identity.team_id
+    period = await services.run(services.digest.claim, team_id, channel)
+    if period is None:
+        return False
+    try:
+        digest = await services.run(services.digest.build, team_id, period)
+        posted = await client.chat_postMessage(
+            channel=channel, text=digest_text(digest), blocks=digest_blocks(digest)
+        )
+    except Exception:
+        log.exception("the digest for %s could not be posted; it is tried again", period.end)
+        await services.run(services.digest.failed, team_id, period)
+        return False
+    await services.run(services.digest.posted, team_id, period, posted["ts"])
+    try:
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=posted["ts"],
+            content=activity_chart(digest.activity),
+            filename=CHART_FILENAME,
+            title="Weekly activity",
+            initial_comment=chart_comment(),
+        )
+    except Exception:
+        log.exception("the digest's chart could not be uploaded")
+    return True
