@@ -1,0 +1,218 @@
+"""The playground in a real browser: Playwright drives Debian's chromium (headless) through
+kudos (command and reaction), a question answered and accepted, a session scheduled through
+the modal with an RSVP, the App Home, DMs and the xAPI panel. Screenshots go to
+tests/playground/artifacts/ (ignored by git)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+expect = sync_api.expect
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def playground_url(tmp_path: Path) -> Iterator[str]:
+    """`guildbot start` in a fresh directory with no Slack settings: the playground, and its URL
+    printed on stdout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LRS_"))}
+    env.update(PORT=str(_free_port()), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "start"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = None
+    seen: list[str] = []
+    deadline = time.monotonic() + 90
+    assert process.stdout is not None
+    while time.monotonic() < deadline and url is None:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        found = re.search(r"guildbot playground: open (http://\S+)", line)
+        if found:
+            url = found.group(1)
+    if url is None:
+        process.kill()
+        pytest.fail("the playground printed no URL:\n" + "".join(seen[-40:]))
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        output = process.stdout.read()
+        (ARTIFACTS / "playground.log").write_text("".join(seen) + output)
+
+
+def test_the_playground_in_a_browser(playground_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 950})
+        page.set_default_timeout(15_000)
+        try:
+            _walk_through(page, playground_url)
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "99-last.png"), full_page=True)
+            browser.close()
+
+
+def _walk_through(page: sync_api.Page, url: str) -> None:
+    def shot(name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def be(user_id: str) -> None:
+        page.select_option("[data-testid=who]", user_id)
+
+    def go(testid: str) -> None:
+        page.click(f"[data-testid={testid}]")
+
+    def say(text: str) -> None:
+        page.fill("[data-testid=composer]", text)
+        page.press("[data-testid=composer]", "Enter")
+
+    main = page.locator("#main-body")
+    thread = page.locator("#thread-body")
+    statements = page.locator("[data-testid=statement]")
+
+    page.goto(url)
+    expect(page.locator("[data-testid=channel-general]")).to_be_visible()
+    # Seed data is there, and marked.
+    go("channel-questions")
+    expect(main.locator(".tag.seed").first).to_be_visible()
+    expect(page.locator("#banner")).to_contain_text("seed data")
+    shot("00-seeded")
+
+    # Kudos by slash command, as Ada.
+    be("U0ADA")
+    go("channel-general")
+    say("/kudos @Ben for the patient code review #python")
+    kudos_post = main.locator("[data-testid=message]", has_text="Kudos to @Ben Okafor")
+    expect(kudos_post).to_be_visible()
+    expect(kudos_post).to_contain_text("From @Ada Lovelace")
+    expect(main.locator("[data-testid=ephemeral]").last).to_contain_text("Only visible to you")
+    expect(statements.filter(has_text="Ada Lovelace gave")).to_have_count(1)
+    shot("01-kudos-by-command")
+
+    # Kudos by reaction: Ben writes, Chioma reacts with the trophy.
+    be("U0BEN")
+    say("Shipped the new deploy pipeline, builds are 3x faster")
+    bens = main.locator("[data-testid=message]", has_text="Shipped the new deploy pipeline")
+    expect(bens).to_be_visible()
+    be("U0CHI")
+    bens.locator("[data-testid=add-reaction]").click()
+    bens.locator("[data-testid=pick-trophy]").click()
+    expect(bens.locator("[data-testid=reaction-trophy]")).to_contain_text("1")
+    expect(statements.filter(has_text="Chioma Eze gave")).to_have_count(1)
+    shot("02-kudos-by-reaction")
+
+    # A question, answered in its thread and accepted by the asker.
+    be("U0BEN")
+    say("/ask How do I profile a slow #python service?")
+    go("channel-questions")
+    question = main.locator("[data-testid=message]", has_text="How do I profile a slow")
+    expect(question).to_be_visible()
+    be("U0CHI")
+    question.locator("[data-testid=reply]").click()
+    page.fill("[data-testid=thread-composer]", "Start with py-spy top, then cProfile the hot path")
+    page.press("[data-testid=thread-composer]", "Enter")
+    answer = thread.locator("[data-testid=message]", has_text="py-spy top")
+    expect(answer).to_be_visible()
+    be("U0BEN")
+    answer.locator("[data-testid=more]").click()
+    answer.locator("[data-testid=shortcut-accept_answer]").click()
+    expect(thread.locator("[data-testid=message]", has_text="accepted")).to_contain_text(
+        "@Ben Okafor accepted @Chioma Eze's answer"
+    )
+    expect(question.locator("[data-testid=replies]")).to_contain_text("2 replies")
+    shot("03-question-accepted")
+    page.click("[data-act=close-thread]")
+
+    # Scheduling through the modal (Ada is the L&D lead), then RSVPs.
+    be("U0ADA")
+    go("channel-general")
+    say("/lunchlearn")
+    modal = page.locator("[data-testid=modal]")
+    expect(modal).to_contain_text("Lunch-and-learn")
+    modal.locator("[data-testid=modal-submit]").click()
+    expect(modal.locator("[data-testid=field-error]").first).to_be_visible()
+    modal.locator("input[name=title]").fill("Property-based testing with Hypothesis")
+    modal.locator("input[name=tags]").fill("#python #testing")
+    modal.locator("select[name=presenter]").select_option("U0BEN")
+    starts = (datetime.now() + timedelta(days=3)).replace(hour=12, minute=30)
+    modal.locator("input[name=start]").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    modal.locator("input[name=place]").fill("Room 4")
+    modal.locator("input[name=capacity]").fill("12")
+    expect(modal.locator("select[name=channel]")).to_have_value("C0GENERAL")
+    shot("04-schedule-modal")
+    modal.locator("[data-testid=modal-submit]").click()
+    expect(modal).to_have_count(0)
+    announcement = main.locator("[data-testid=message]", has_text="Property-based testing")
+    expect(announcement).to_be_visible()
+    expect(announcement.locator(".date").first).to_be_visible()  # <!date^…> rendered
+    be("U0DAN")
+    announcement.get_by_role("button", name="Going", exact=True).click()
+    expect(main.locator("[data-testid=ephemeral]", has_text="You're going to")).to_be_visible()
+    expect(announcement).to_contain_text("1")
+    expect(statements.filter(has_text="Dan Kowalski")).not_to_have_count(0)
+    shot("05-rsvp")
+
+    # Dan's App Home lists the session; Chioma got the question routed by DM.
+    go("app-home")
+    expect(page.locator("[data-testid=home]")).to_contain_text("Property-based testing")
+    shot("06-app-home")
+    be("U0CHI")
+    go("app-messages")
+    expect(main.locator("[data-testid=message]").first).to_be_visible()
+    shot("07-dm")
+
+    # The xAPI panel: every statement listed, none delivered (no LRS configured).
+    assert statements.count() >= 8
+    expect(page.locator("#lrs")).to_contain_text("no LRS configured")
+    expect(page.locator(".status.sent")).to_have_count(0)
+    requests = page.locator("[data-testid=requests]")
+    expect(requests).to_contain_text("/lunchlearn")
+    expect(requests).not_to_contain_text("→ 401")
+    shot("08-statements")
