@@ -243,9 +243,9 @@ async def serve(
     services = build_services(settings, database, workspace)
     bolt, lazy_runner = build_bolt_app(services, client)
     gate = Gate()
-    runner = web.AppRunner(build_web_app(bolt, services, gate), access_log=None)
+    runner = web.AppRunner(build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5)
     await runner.setup()
-    await web.TCPSite(runner, host=host, port=settings.port, shutdown_timeout=5).start()
+    await web.TCPSite(runner, host=host, port=settings.port).start()
     socket_handler = None
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
