@@ -29,6 +29,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def opened(event: dict, body: dict, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # The Messages tab: nothing to draw.
+        services.home.opened(body["team_id"], event["user"])
         await publish_home(services, client, body["team_id"], event["user"])
 
     @guarded
@@ -72,9 +73,11 @@ async def publish_home(
 async def refresh_homes(
     services: Services, client: AsyncWebClient, team_id: str, user_ids: list[str]
 ) -> None:
-    """Redraws App Home for people whose record just changed; a failure here never undoes
-    or hides the change itself."""
+    """Redraws App Home for people whose record just changed and who have looked at it (the
+    rest get a fresh one when they open it); a failure here never undoes or hides the change."""
     for user_id in dict.fromkeys(user_ids):
+        if not services.home.is_viewer(team_id, user_id):
+            continue
         try:
             await publish_home(services, client, team_id, user_id)
         except Exception:

@@ -55,6 +55,15 @@ class HomeService:
         self._skills = skills
         self._kudos = kudos
         self._lunchlearn = lunchlearn
+        # Who has looked at App Home in this process: only their views are worth redrawing
+        # when something changes (anyone else gets a fresh one when they open it).
+        self._viewers: set[tuple[str, str]] = set()
+
+    def opened(self, team_id: str, user_id: str) -> None:
+        self._viewers.add((team_id, user_id))
+
+    def is_viewer(self, team_id: str, user_id: str) -> bool:
+        return (team_id, user_id) in self._viewers
 
     def record(self, team_id: str, person: Profile) -> LearningRecord:
         now = self._clock()

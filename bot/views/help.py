@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +141,9 @@ def command_help_text(help_: CommandHelp) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
 def guild_help_blocks(kudos_emoji: str) -> list[dict[str, Any]]:
+    """Built once per emoji: `/guild help` is common and its blocks never change."""
     blocks: list[Any] = [HeaderBlock(text="guildbot commands")]
     blocks += [
         SectionBlock(text=MarkdownTextObject(text=command_help_text(h)))
