@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.operations import statements_of
@@ -18,9 +18,7 @@ from handlers.people import profiles
 
 def register(app: AsyncApp, services: Services) -> None:
     @guarded
-    async def guild(
-        ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def guild(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         option = (command.get("text") or "").strip().lower()
         team_id, user_id = command["team_id"], command["user_id"]
         if option == "me":
@@ -32,22 +30,21 @@ def register(app: AsyncApp, services: Services) -> None:
             record = await services.run(services.home.record, team_id, person)
             await ack(text=record_text(record))
             return
-        if option == "export":
-            context["export"] = True
-            await ack(text="Preparing your learning record; I'll send it to you as a file by DM.")
-            return
         blocks = guild_help_blocks(services.settings.kudos_emoji)
         if option not in ("", "help"):
             await ack(text=f"I don't know `/guild {option}`. Here is what I can do:", blocks=blocks)
             return
         await ack(text=guild_help_text(), blocks=blocks)
 
+    async def is_export(command: dict) -> bool:
+        return (command.get("text") or "").strip().lower() == "export"
+
     @guarded
-    async def send_export(
-        command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
-        if not context.get("export"):
-            return
+    async def ack_export(ack: AsyncAck) -> None:
+        await ack(text="Preparing your learning record; I'll send it to you as a file by DM.")
+
+    @guarded
+    async def send_export(command: dict, client: AsyncWebClient) -> None:
         team_id, user_id = command["team_id"], command["user_id"]
         bodies = await services.run(statements_of, services.database, team_id, user_id)
         document = json.dumps([json.loads(b) for b in bodies], ensure_ascii=False, indent=2)
@@ -63,4 +60,6 @@ def register(app: AsyncApp, services: Services) -> None:
             ),
         )
 
-    app.command("/guild")(ack=guild, lazy=[send_export])
+    # Only `/guild export` has work after the ack; the rest answer in the ack alone.
+    app.command("/guild", matchers=[is_export])(ack=ack_export, lazy=[send_export])
+    app.command("/guild")(guild)
