@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,16 @@ async def bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotHarness]:
 def clock() -> SettableClock:
     """Monday 30 November 2026, noon UTC, until a test moves it."""
     return SettableClock()
+
+
+@pytest.fixture
+def no_listener_failures(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """`guarded` swallows exceptions into an apology; a test must not pass on one silently.
+
+    Use it with `pytestmark = pytest.mark.usefixtures("no_listener_failures")`."""
+    caplog.set_level(logging.ERROR, logger="guildbot")
+    yield
+    # In teardown `caplog.records` holds only teardown's records: the call's are kept apart.
+    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records
+    failures = [r for r in records if r.name.startswith("guildbot") and r.exc_info]
+    assert failures == [], [r.getMessage() for r in failures]
