@@ -110,7 +110,7 @@ def register(app: AsyncApp, services: Services) -> None:
         lunch = await services.run(services.lunchlearn.get, session_id)
         if lunch is None:
             return
-        await refresh_announcement(client, session_id)
+        await redraw(services, client, session_id)
         for user_id in told:
             await send_dm(client, user_id, text=cancelled_text(lunch))
         # Everyone with the calendar file gets the cancelled one, so it leaves their calendar.
@@ -225,7 +225,7 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         if not rsvp_state["changed"]:
             return
-        await refresh_announcement(client, lunch.id)
+        await redraw(services, client, lunch.id)
         moved = [body["user"]["id"], *([rsvp_state["promoted"]] if rsvp_state["promoted"] else [])]
         await refresh_homes(services, client, body["user"]["team_id"], moved)
         if rsvp_state["promoted"]:
@@ -236,9 +236,6 @@ def register(app: AsyncApp, services: Services) -> None:
                 lunch.organiser_id,
                 text=organiser_cancellation_text(body["user"]["id"], lunch, rsvp_state["promoted"]),
             )
-
-    async def refresh_announcement(client: AsyncWebClient, session_id: str) -> None:
-        await redraw(services, client, session_id)
 
     # Check-in and feedback --------------------------------------------------------------
 

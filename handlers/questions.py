@@ -33,6 +33,7 @@ from bot.views.questions import (
 from handlers.guard import error_code, guarded
 from handlers.home import refresh_homes
 from handlers.kudos import SLACK_SLOW, UNREACHABLE_BY_BOT
+from handlers.kudos_reactions import emoji_name
 from handlers.people import PersonNotFound, profiles
 from storage.models import Question
 
@@ -212,7 +213,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def is_accept_reaction(event: dict) -> bool:
         item = event.get("item") or {}
         return (
-            event.get("reaction", "").split("::", 1)[0] == ACCEPT_EMOJI
+            emoji_name(event.get("reaction", "")) == ACCEPT_EMOJI
             and item.get("type") == "message"
             and bool(qa())
             and item.get("channel") == qa()
