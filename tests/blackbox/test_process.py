@@ -7,10 +7,8 @@ LRS, exit codes and stderr.
 
 from __future__ import annotations
 
-import json
 import signal
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,16 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Kudos, OutboxStatement
-from tests.support import lrs as lrs_support
+from tests.support.blackbox import (
+    LRS_KEY,
+    LRS_SECRET,
+    StartBot,
+    deliver,
+    lrs_env,
+    lrs_ids,
+    new_person,
+    outbox_drained,
+)
 from tests.support.lrs import RealLrs
 from tests.support.process import (
     BOT_TOKEN,
@@ -34,24 +41,15 @@ from tests.support.slack import (
     SIGNING_SECRET,
     WORKSPACE_URL,
     FakeSlack,
-    event_body,
     reaction_event,
     sign,
     slash_command_body,
 )
 
-# The session-wide real LRS; it skips (with the reason shown by -ra) when not installed.
-real_lrs = lrs_support.real_lrs
-
 GIVE = "http://activitystrea.ms/give"
 RECEIVE = "http://activitystrea.ms/receive"
-LRS_KEY = "guildbot"
-LRS_SECRET = "blackbox-lrs-secret"
-
-StartBot = Callable[..., Awaitable[BotProcess]]
 
 
-@pytest.fixture
 async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]:
     """Starts `python -m bot` (again, for restarts) on one port and one database file."""
     port = free_port()
@@ -65,13 +63,6 @@ async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]
     yield start
     for bot in started:
         await bot.stop(timeout=10)
-
-
-def new_person(slack: FakeSlack, name: str) -> str:
-    """A user no other test (nor an earlier run against the same LRS) has used."""
-    user_id = "U0" + uuid.uuid4().hex[:8].upper()
-    slack.add_user(user_id, name)
-    return user_id
 
 
 def kudos_rows(bot: BotProcess) -> list[Kudos]:
@@ -90,23 +81,6 @@ def outbox_rows(bot: BotProcess) -> list[OutboxStatement]:
             return list(session.exec(select(OutboxStatement)))
     finally:
         database.dispose()
-
-
-def agent(user_id: str) -> str:
-    return json.dumps(
-        {"objectType": "Agent", "account": {"homePage": WORKSPACE_URL, "name": user_id}}
-    )
-
-
-async def lrs_ids(lrs: RealLrs, verb: str, user_id: str) -> list[str]:
-    """Ids of the statements the LRS holds with this verb and this actor."""
-    status, page = await lrs.get(verb=verb, agent=agent(user_id), limit="100")
-    assert status == 200, page
-    return [statement["id"] for statement in page["statements"]]
-
-
-def lrs_env(endpoint: str) -> dict[str, str]:
-    return {"LRS_ENDPOINT": endpoint, "LRS_KEY": LRS_KEY, "LRS_SECRET": LRS_SECRET}
 
 
 # Slack's side: signatures and the URL check --------------------------------------------------
@@ -186,7 +160,7 @@ async def test_kudos_statements_become_readable_from_the_lrs(
 
     assert status == 200 and "Kudos sent" in reply["text"]
     [row] = kudos_rows(bot)
-    await eventually(_outbox_empty(bot), timeout=20, what="the outbox to drain into the LRS")
+    await eventually(outbox_drained(bot), timeout=20, what="the outbox to drain into the LRS")
     give_status, give = await real_lrs.statement(row.give_statement_id)
     receive_status, receive = await real_lrs.statement(row.receive_statement_id)
     assert (give_status, receive_status) == (200, 200)
@@ -223,7 +197,7 @@ async def test_acked_kudos_survive_a_crash_and_reach_the_lrs_exactly_once(
     assert all(r.attempts >= 1 for r in queued)  # the unreachable LRS was really tried
 
     restarted = await start_bot(**lrs_env(real_lrs.endpoint))
-    await eventually(_outbox_empty(restarted), timeout=20, what="the backlog to drain")
+    await eventually(outbox_drained(restarted), timeout=20, what="the backlog to drain")
     assert await lrs_ids(real_lrs, GIVE, giver) == [row.give_statement_id]
     assert await lrs_ids(real_lrs, RECEIVE, receiver) == [row.receive_statement_id]
     assert await restarted.stop() == 0
@@ -239,15 +213,6 @@ async def test_acked_kudos_survive_a_crash_and_reach_the_lrs_exactly_once(
     assert len(kudos_rows(bot)) == 1
 
 
-def _outbox_empty(bot: BotProcess) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        outbox = (await bot.health())["outbox"]
-        assert outbox["dead"] == 0, outbox
-        return outbox["pending"] == 0
-
-    return check
-
-
 def _forwarder_in(bot: BotProcess, state: str) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         return (await bot.health())["forwarder"]["state"] == state
@@ -256,16 +221,6 @@ def _forwarder_in(bot: BotProcess, state: str) -> Callable[[], Awaitable[bool]]:
 
 
 # Reaction kudos: events with Slack's retries, voiding that reaches the LRS ---------------------
-
-
-async def deliver(bot: BotProcess, event: dict[str, Any], event_id: str, retry: int = 0) -> int:
-    """One Events API delivery; Slack marks its retries with X-Slack-Retry-Num."""
-    body = event_body(event, event_id)
-    headers = sign(body)
-    if retry:
-        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-    status, _ = await bot.post(body, headers, content_type="application/json")
-    return status
 
 
 @pytest.mark.lrs
@@ -288,14 +243,16 @@ async def test_reaction_kudos_and_their_removal_reach_the_lrs_once_voided(
     assert (row.giver_id, row.receiver_id, row.source) == (reactor, author, "reaction")
     [reply] = [c for c in slack.calls_to("chat.postMessage") if c.get("thread_ts") == ts]
     assert f"<@{author}>" in reply["text"]
-    await eventually(_outbox_empty(bot), timeout=20, what="the kudos statements to reach the LRS")
+    await eventually(outbox_drained(bot), timeout=20, what="the kudos statements to reach the LRS")
     assert await lrs_ids(real_lrs, GIVE, reactor) == [row.give_statement_id]
 
     slack.react("C0GENERAL", ts, "trophy::skin-tone-2", reactor, add=False)
     removed = {**added, "type": "reaction_removed"}
     assert [await deliver(bot, removed, "EvBB2", retry) for retry in (0, 1)] == [200, 200]
 
-    await eventually(_outbox_empty(bot), timeout=20, what="the voiding statements to reach the LRS")
+    await eventually(
+        outbox_drained(bot), timeout=20, what="the voiding statements to reach the LRS"
+    )
     assert kudos_rows(bot)[0].revoked_at is not None
     for statement_id in (row.give_statement_id, row.receive_statement_id):
         status, _ = await real_lrs.statement(statement_id)

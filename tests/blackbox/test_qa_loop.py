@@ -4,8 +4,7 @@ accept, delete — each statement reaches the LRS exactly once, and voiding reac
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,34 +12,31 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Answer, OutboxStatement, Question
-from tests.support import lrs as lrs_support
+from tests.support.blackbox import (
+    StartBot,
+    deliver,
+    lrs_env,
+    lrs_ids,
+    new_person,
+    outbox_drained,
+)
 from tests.support.lrs import RealLrs
 from tests.support.process import BotProcess, bot_env, eventually, free_port
 from tests.support.slack import (
-    WORKSPACE_URL,
     FakeSlack,
-    event_body,
     reaction_event,
-    sign,
 )
 
 pytestmark = pytest.mark.lrs
 
-# The session-wide real LRS; it skips (with the reason shown by -ra) when not installed.
-real_lrs = lrs_support.real_lrs
 
 QA = "C0QA"
 ASKED = "http://adlnet.gov/expapi/verbs/asked"
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 ACCEPT = "http://activitystrea.ms/accept"
 SEARCH = "http://activitystrea.ms/search"
-LRS_KEY = "guildbot"
-LRS_SECRET = "blackbox-lrs-secret"
-
-StartBot = Callable[..., Awaitable[BotProcess]]
 
 
-@pytest.fixture
 async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]:
     """Starts `python -m bot` on one port and one database file."""
     port = free_port()
@@ -59,17 +55,6 @@ async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def new_person(slack: FakeSlack, name: str) -> str:
-    """A user no other test (nor an earlier run against the same LRS) has used."""
-    user_id = "U0" + uuid.uuid4().hex[:8].upper()
-    slack.add_user(user_id, name)
-    return user_id
-
-
-def lrs_env(endpoint: str) -> dict[str, str]:
-    return {"LRS_ENDPOINT": endpoint, "LRS_KEY": LRS_KEY, "LRS_SECRET": LRS_SECRET}
-
-
 def rows(bot: BotProcess, model: type) -> list[Any]:
     database = bot.database()
     try:
@@ -81,38 +66,6 @@ def rows(bot: BotProcess, model: type) -> list[Any]:
 
 def outbox(bot: BotProcess) -> list[OutboxStatement]:
     return sorted(rows(bot, OutboxStatement), key=lambda r: r.seq or 0)
-
-
-def agent(user_id: str) -> str:
-    return json.dumps(
-        {"objectType": "Agent", "account": {"homePage": WORKSPACE_URL, "name": user_id}}
-    )
-
-
-async def lrs_ids(lrs: RealLrs, verb: str, user_id: str) -> list[str]:
-    """Ids of the statements the LRS holds with this verb and this actor."""
-    status, page = await lrs.get(verb=verb, agent=agent(user_id), limit="100")
-    assert status == 200, page
-    return [statement["id"] for statement in page["statements"]]
-
-
-async def deliver(bot: BotProcess, event: dict[str, Any], event_id: str, retry: int = 0) -> int:
-    """One Events API delivery; Slack marks its retries with X-Slack-Retry-Num."""
-    body = event_body(event, event_id)
-    headers = sign(body)
-    if retry:
-        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-    status, _ = await bot.post(body, headers, content_type="application/json")
-    return status
-
-
-def outbox_drained(bot: BotProcess) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        counts = (await bot.health())["outbox"]
-        assert counts["dead"] == 0, counts
-        return counts["pending"] == 0
-
-    return check
 
 
 def sent_once(bot: BotProcess, statement_id: str) -> None:
