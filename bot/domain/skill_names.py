@@ -95,6 +95,7 @@ class SkillNames:
         # A canonical name never maps elsewhere, even if an alias file says so by mistake.
         for canonical in set(self._aliases.values()):
             self._aliases.pop(canonical, None)
+        self._well_known = frozenset(self._aliases.values())
 
     @classmethod
     def from_file(cls, path: Path | None) -> SkillNames:
@@ -112,5 +113,6 @@ class SkillNames:
 
     @property
     def well_known(self) -> frozenset[str]:
-        """Canonical names the alias table knows, declared by anyone or not."""
-        return frozenset(self._aliases.values())
+        """Canonical names the alias table knows, declared by anyone or not (built once: every
+        /kudos with values asks)."""
+        return self._well_known
