@@ -37,7 +37,6 @@ import itertools
 import math
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -51,10 +50,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Connection, create_engine, event, func, make_url, select, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import Connection, event, func, select, text  # noqa: E402
 
-from bot.config import _database_url  # noqa: E402
+from bench._databases import postgres_database, sqlite_database  # noqa: E402
 from bot.domain import standing  # noqa: E402
 from bot.domain.experts import TOP, ExpertFinder  # noqa: E402
 from bot.domain.skill_names import SHIPPED_ALIASES, SkillNames  # noqa: E402
@@ -73,7 +71,6 @@ from storage.models import (  # noqa: E402
     SkillStanding,
 )
 from storage.repositories import skills as skills_repo  # noqa: E402
-from tests.support.databases import scratch_postgres  # noqa: E402
 
 TEAM = "T0BENCH"
 BUDGET_MS = 20.0
@@ -646,33 +643,13 @@ def run(dialect: str, database: Database, seed: Seed, args: argparse.Namespace) 
 
 
 def on_sqlite(seed: Seed, args: argparse.Namespace) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="guildbot-bench-") as directory:
-        database = Database(f"sqlite:///{Path(directory) / 'bench.db'}")
-        try:
-            return run("sqlite", database, seed, args)
-        finally:
-            database.dispose()
+    with sqlite_database() as database:
+        return run("sqlite", database, seed, args)
 
 
 def on_postgres(seed: Seed, args: argparse.Namespace) -> Outcome | None:
-    server = _database_url(args.postgres)
-    shown = make_url(server).render_as_string(hide_password=True)
-    probe = create_engine(server)
-    try:
-        with probe.connect():
-            pass
-    except OperationalError as error:
-        reason = str(error.orig or error).strip().splitlines()[0]
-        print(f"postgresql: {shown} is unreachable ({reason}): skipped")
-        return None
-    finally:
-        probe.dispose()
-    with scratch_postgres(server) as url:
-        database = Database(url)
-        try:
-            return run("postgresql", database, seed, args)
-        finally:
-            database.dispose()
+    with postgres_database(args.postgres) as database:
+        return None if database is None else run("postgresql", database, seed, args)
 
 
 def main(argv: Iterable[str] | None = None) -> None:

@@ -34,7 +34,6 @@ import itertools
 import math
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -46,18 +45,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Connection, create_engine, event, make_url, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import Connection, event, text  # noqa: E402
 
+from bench._databases import postgres_database, sqlite_database  # noqa: E402
 from bot.clock import utcnow  # noqa: E402
-from bot.config import _database_url  # noqa: E402
 from bot.domain.faq import TOP, FaqSearch, searchable  # noqa: E402
 from bot.xapi.statements import StatementBuilder, XapiIdentity  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Answer, Question  # noqa: E402
 from storage.repositories import faq as faq_repo  # noqa: E402
-from tests.support.databases import scratch_postgres  # noqa: E402
 
 TEAM = "T0BENCH"
 OTHER_TEAM = "T0OTHER"
@@ -801,33 +798,13 @@ def run(database: Database, corpus: Corpus, args: argparse.Namespace) -> Outcome
 
 
 def on_sqlite(corpus: Corpus, args: argparse.Namespace) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="guildbot-bench-") as directory:
-        database = Database(f"sqlite:///{Path(directory) / 'bench.db'}")
-        try:
-            return run(database, corpus, args)
-        finally:
-            database.dispose()
+    with sqlite_database() as database:
+        return run(database, corpus, args)
 
 
 def on_postgres(corpus: Corpus, args: argparse.Namespace) -> Outcome | None:
-    server = _database_url(args.postgres)
-    shown = make_url(server).render_as_string(hide_password=True)
-    probe = create_engine(server)
-    try:
-        with probe.connect():
-            pass
-    except OperationalError as error:
-        reason = str(error.orig or error).strip().splitlines()[0]
-        print(f"postgresql: {shown} is unreachable ({reason}): skipped")
-        return None
-    finally:
-        probe.dispose()
-    with scratch_postgres(server) as url:
-        database = Database(url)
-        try:
-            return run(database, corpus, args)
-        finally:
-            database.dispose()
+    with postgres_database(args.postgres) as database:
+        return None if database is None else run(database, corpus, args)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
