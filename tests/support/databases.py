@@ -3,10 +3,15 @@
 PostgreSQL comes from `TEST_DATABASE_URL` (e.g. `postgresql://postgres@127.0.0.1:5432/test`);
 each test gets a database of its own, created from that URL and dropped afterwards, so tests
 never see each other's rows and can run in any order.
+
+When the URL is unset, or no server answers there (a fresh machine), the PostgreSQL variants
+skip with the reason shown. `REQUIRE_POSTGRES=1` (set by CI) turns that skip into a failure,
+so CI can never pass while quietly testing SQLite alone.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Iterator
@@ -21,6 +26,7 @@ from storage.database import Database
 from storage.migrate import upgrade
 
 TEST_DATABASE_URL = "TEST_DATABASE_URL"
+REQUIRE_POSTGRES = "REQUIRE_POSTGRES"
 SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL storage tests skipped"
 DIALECTS = [
     pytest.param("sqlite", id="sqlite"),
@@ -29,11 +35,36 @@ DIALECTS = [
 
 
 def postgres_url() -> str:
-    """The server to create scratch databases on (psycopg driver); skips the test when unset."""
+    """The server to create scratch databases on (psycopg driver). Skips the test when unset or
+    unreachable, or fails it when `REQUIRE_POSTGRES=1`."""
     raw = os.environ.get(TEST_DATABASE_URL, "").strip()
-    if not raw:
-        pytest.skip(SKIP_REASON)
+    problem = _unavailable(raw)
+    if problem:
+        if os.environ.get(REQUIRE_POSTGRES, "").strip() == "1":
+            pytest.fail(f"{problem}, and {REQUIRE_POSTGRES}=1 forbids skipping them", pytrace=False)
+        pytest.skip(problem)
     return _database_url(raw)
+
+
+@functools.cache
+def _unavailable(raw_url: str) -> str | None:
+    """Why PostgreSQL tests cannot run (asked once per test run), or None when they can."""
+    if not raw_url:
+        return SKIP_REASON
+    url = _database_url(raw_url)
+    probe = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with probe.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        where = make_url(url).render_as_string(hide_password=True)
+        return (
+            f"no PostgreSQL answered at {where} ({type(error).__name__}): "
+            "PostgreSQL storage tests skipped"
+        )
+    finally:
+        probe.dispose()
+    return None
 
 
 @contextmanager
