@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.lazy_listener.async_internals import to_runnable_function
 from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import operations
 from bot.services import Services
+from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from handlers import register_all
 
 log = logging.getLogger("guildbot.app")
@@ -72,24 +73,37 @@ class Gate:
 
 
 def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Application:
+    async def healthz(_: web.Request) -> web.Response:
+        body, status = await health(services)
+        return web.json_response(body, status=status)
+
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app.router.add_get("/healthz", healthz)
+    # In Socket Mode requests are not signed: never accept them over HTTP.
+    if not services.settings.socket_mode:
+        web_app.router.add_post("/slack/events", slack_events_handler(bolt, services, gate))
+    return web_app
+
+
+def slack_events_handler(
+    bolt: AsyncApp, services: Services, gate: Gate
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    edge = SlackEdge(services.settings.slack_signing_secret or "")
+
     async def slack_events(request: web.Request) -> web.Response:
         if not gate.open:
             # Slack retries events later; a slash command shows the user a failure instead
             # of silently vanishing.
             return web.Response(status=503, text="shutting down")
-        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        body = await edge.body_of(request)
+        if isinstance(body, web.Response):
+            return body
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=request.headers
+        )
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
-    async def healthz(_: web.Request) -> web.Response:
-        body, status = await health(services)
-        return web.json_response(body, status=status)
-
-    web_app = web.Application()
-    if not services.settings.socket_mode:
-        # In Socket Mode requests are not signed: never accept them over HTTP.
-        web_app.router.add_post("/slack/events", slack_events)
-    web_app.router.add_get("/healthz", healthz)
-    return web_app
+    return slack_events
 
 
 async def health(services: Services) -> tuple[dict[str, Any], int]:

@@ -34,6 +34,7 @@ from bot.executor import BlockingExecutor
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
+from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, XapiIdentity
 from handlers import tick_jobs
@@ -243,7 +244,9 @@ async def serve(
     services = build_services(settings, database, workspace)
     bolt, lazy_runner = build_bolt_app(services, client)
     gate = Gate()
-    runner = web.AppRunner(build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5)
+    runner = web.AppRunner(
+        build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
+    )
     await runner.setup()
     await web.TCPSite(runner, host=host, port=settings.port).start()
     socket_handler = None
