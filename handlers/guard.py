@@ -3,6 +3,12 @@
 A listener that raises makes Bolt answer Slack with HTTP 500 (and Slack shows the user a
 cryptic failure). Instead the person gets a short ephemeral apology with a reference, and the
 log gets the traceback under the same reference, so support can find it.
+
+Events are the exception to the apology: Slack redelivers an event that did not get a 2xx, and
+never retries a command or an interaction. So an event whose work before the ack failed (the
+durable write: database unreachable, a lock timeout) is answered with a 500, and its
+redelivery does the work; the processed-event claims make sure it is done once. Either way the
+lazy listeners of a request whose ack failed are skipped: there is nothing for them to finish.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger("guildbot.handlers")
 
 Listener = Callable[..., Awaitable[None]]
+
+# Set in the request's context when its ack listener failed; lazy copies of the request see it.
+_ACK_FAILED = "guildbot_ack_failed"
 
 
 def error_code(error: SlackApiError) -> str | None:
@@ -39,10 +49,25 @@ def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
     names = list(inspect.signature(fn).parameters)
 
     async def listener(args: AsyncArgs) -> None:
+        lazy = args.request.lazy_only
+        if lazy and args.context.get(_ACK_FAILED):
+            return
         try:
             await fn(**{name: getattr(args, name) for name in names})
         except Exception:
             reference = secrets.token_hex(4).upper()
+            unacked = not lazy and args.ack.response is None
+            if unacked:
+                args.context[_ACK_FAILED] = True
+            if unacked and _is_event(args.body):
+                log.exception(
+                    "event %s not acknowledged: %s failed (reference %s); Slack will redeliver it",
+                    (args.body or {}).get("event_id"),
+                    fn.__qualname__,
+                    reference,
+                )
+                args.ack.response = BoltResponse(status=500, body=f"failed, reference {reference}")
+                return
             log.exception("listener %s failed (reference %s)", fn.__qualname__, reference)
             await _tell_user(args, apology(reference))
 
@@ -70,6 +95,10 @@ async def _tell_user(args: AsyncArgs, text: str) -> None:
             await args.client.chat_postEphemeral(channel=channel, user=user, text=text)
     except Exception:
         log.exception("could not tell the user about a failure")
+
+
+def _is_event(body: dict[str, Any] | None) -> bool:
+    return (body or {}).get("type") == "event_callback"
 
 
 def _first_response_url(body: dict[str, Any]) -> str | None:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
+from sqlalchemy.exc import OperationalError
 
 from bot import operations
 from tests.support.harness import BotHarness, settings_for
-from tests.support.slack import FakeSlack, sign, slash_command_body
+from tests.support.slack import FakeSlack, reaction_event, sign, slash_command_body
 
 
 async def test_guild_help_lists_commands_ephemerally(bot: BotHarness) -> None:
@@ -74,6 +75,45 @@ async def test_a_crash_before_the_ack_becomes_an_apology_not_a_500(
     reference = reply["text"].split("`")[1]
     assert any(reference in r.getMessage() for r in caplog.records)
     assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_an_event_whose_write_failed_gets_a_500_so_slack_redelivers_it(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def database_unreachable(*_: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(bot.services.kudos, "withdraw_reaction", database_unreachable)
+    removed = reaction_event(
+        "reaction_removed", "U0ANN", "trophy", "C0GENERAL", "1.000100", "U0BOB"
+    )
+
+    status, _ = await bot.event(removed, "EvFAIL1")
+
+    assert status == 500
+    [line] = [r.getMessage() for r in caplog.records if "not acknowledged" in r.getMessage()]
+    assert line.startswith("event EvFAIL1 not acknowledged") and "reference" in line
+    # Nothing after the ack runs for an event that was not acknowledged.
+    assert [c.method for c in bot.slack.calls if c.method.startswith("chat.")] == []
+
+
+async def test_a_command_whose_ack_failed_runs_nothing_after_the_apology(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def record_post(*_: object) -> None:
+        raise AssertionError("the recognition must not be recorded")
+
+    def broken_give(*_: object) -> None:
+        raise RuntimeError("lock timeout")
+
+    monkeypatch.setattr(bot.services.kudos, "give", broken_give)
+    monkeypatch.setattr(bot.services.kudos, "record_post", record_post)
+
+    status, reply = await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+
+    assert status == 200 and "Sorry, something went wrong" in reply["text"]
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.slack.responses == []
 
 
 async def test_socket_mode_serves_health_but_no_unsigned_http_endpoint(
