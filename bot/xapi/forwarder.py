@@ -31,6 +31,14 @@ batches after earlier successes); `retry_dead` brings those back once the cause 
 
 While paused, the forwarder tries again every `pause_retry` seconds (so fixing the LRS side
 recovers), and paused rows are released as due at once, so a restart also recovers.
+
+Leases and replicas. A claimed batch is leased for `lease` (120 s). One batch can take longer
+(up to 99 POSTs while bisecting a 400, two GETs per statement after a 409, each up to 10 s),
+so before every request, once less than half the lease is left, the forwarder renews it and
+sends only the statements the outbox confirms are still its own (see `outbox.hold`). A
+forwarder that stalled past its lease, whose rows another replica has claimed since, sends
+nothing more of them. One request never outlives half a lease (the constructor insists), and
+the replicas' clocks must agree to well within half a lease.
 """
 
 from __future__ import annotations
@@ -150,6 +158,9 @@ class Forwarder:
         max_rejections_in_a_row: int = 3,
         rng: random.Random | None = None,
     ) -> None:
+        if lease.total_seconds() <= 2 * request_timeout:
+            # The lease is renewed between requests: one request must never outlive half of it.
+            raise ValueError("the outbox lease must be over twice the LRS request timeout")
         self._database = database
         self._executor = executor
         self._lrs = lrs
@@ -171,6 +182,9 @@ class Forwarder:
         self._lock = asyncio.Lock()
         # Claimed by this process and neither sent nor dead: what a failure or close() releases.
         self._claimed: dict[str, ClaimedStatement] = {}
+        # The current claim's fencing token, and until when its lease is known to hold.
+        self._token: str | None = None
+        self._held_until = datetime.min.replace(tzinfo=UTC)
         self._failures = 0
         self._sent_total = 0
         self._paused_until: datetime | None = None
@@ -249,7 +263,7 @@ class Forwarder:
         if self._claimed:
             ids = list(self._claimed)
             try:
-                await self._executor.run(self._release, ids, self._clock(), None)
+                await self._executor.run(self._release, ids, self._clock(), None, self._token)
                 self._claimed.clear()
             except Exception:
                 log.exception(
@@ -292,6 +306,8 @@ class Forwarder:
                 await self._settle_when_empty()
                 return _NOTHING
             self._claimed.update((s.statement_id, s) for s in batch)
+            self._token = batch[0].claim_token
+            self._held_until = now + self._lease
             if self._state == IDLE:
                 self._set(SENDING)
             sent_before = self._sent_total
@@ -334,7 +350,9 @@ class Forwarder:
         suspects: list[tuple[ClaimedStatement, str]] = []
         accepted = False
         while parts:
-            part = parts.popleft()
+            part = await self._still_held(parts.popleft())
+            if not part:
+                continue
             answer = await self._post(part)
             status = answer.status
             if 200 <= status < 300:
@@ -389,7 +407,9 @@ class Forwarder:
             self._rejected_in_a_row = streak
         for statement, reason in suspects:
             log.warning("Dead-lettered xAPI statement %s: %s", statement.statement_id, reason)
-            await self._executor.run(self._mark_dead, statement.statement_id, reason)
+            await self._executor.run(
+                self._mark_dead, statement.statement_id, reason, statement.claim_token
+            )
             self._claimed.pop(statement.statement_id, None)
 
     async def _reconcile(self, part: Sequence[ClaimedStatement]) -> list[ClaimedStatement]:
@@ -397,6 +417,8 @@ class Forwarder:
         stored: list[ClaimedStatement] = []
         missing: list[ClaimedStatement] = []
         for statement in part:
+            if not await self._still_held([statement]):
+                continue
             found = await self._lrs_holds(statement.statement_id)
             (stored if found else missing).append(statement)
         await self._mark_sent(stored)
@@ -413,6 +435,26 @@ class Forwarder:
             if status != 404:
                 raise _Retry(f"LRS answered {status} when reading back a statement")
         return False
+
+    async def _still_held(self, part: list[ClaimedStatement]) -> list[ClaimedStatement]:
+        """The statements of `part` this forwarder may still send: all of them while at least
+        half the lease is left; else those whose lease it could renew (the rest are dropped)."""
+        now = self._clock()
+        if now < self._held_until - self._lease / 2:
+            return part
+        ids = list(self._claimed)
+        held = await self._executor.run(self._hold, ids, self._token, now)
+        self._held_until = now + self._lease
+        lost = [statement_id for statement_id in ids if statement_id not in held]
+        if lost:
+            log.warning(
+                "Lost the lease on %d xAPI statements (another forwarder has them or they "
+                "were erased); not sending them",
+                len(lost),
+            )
+            for statement_id in lost:
+                self._claimed.pop(statement_id, None)
+        return [s for s in part if s.statement_id in held]
 
     # Outcomes
 
@@ -460,7 +502,7 @@ class Forwarder:
         if not ids:
             return
         try:
-            await self._executor.run(self._release, ids, next_attempt_at, reason)
+            await self._executor.run(self._release, ids, next_attempt_at, reason, self._token)
             self._claimed.clear()
         except Exception:
             log.exception("Could not release %d xAPI statements; their lease expires", len(ids))
@@ -536,13 +578,19 @@ class Forwarder:
         with self._database.transaction() as session:
             outbox.mark_sent(session, ids, now)
 
-    def _mark_dead(self, statement_id: str, reason: str) -> None:
+    def _hold(self, ids: list[str], token: str | None, now: datetime) -> set[str]:
         with self._database.transaction() as session:
-            outbox.mark_dead(session, statement_id, reason)
+            return outbox.hold(session, ids, token or "", now, self._lease)
 
-    def _release(self, ids: list[str], next_attempt_at: datetime, error: str | None) -> None:
+    def _mark_dead(self, statement_id: str, reason: str, token: str) -> None:
         with self._database.transaction() as session:
-            outbox.release(session, ids, next_attempt_at, error)
+            outbox.mark_dead(session, statement_id, reason, token)
+
+    def _release(
+        self, ids: list[str], next_attempt_at: datetime, error: str | None, token: str | None
+    ) -> None:
+        with self._database.transaction() as session:
+            outbox.release(session, ids, next_attempt_at, error, token)
 
     def _read_counts(self) -> outbox.OutboxCounts:
         with self._database.reading() as session:

@@ -4,10 +4,17 @@ State machine of a row: pending → sent, or pending → dead (the LRS rejected 
 its own; `retry_dead` puts it back to pending). A claim is a lease (`claimed_until`), so a
 forwarder that dies mid-batch only delays its rows; another process (or the next start) takes
 them once the lease runs out. Resends carry the stored bytes unchanged.
+
+Each claim also writes a fencing token (`claim_token`). A forwarder renews its lease with
+`hold` while a long batch is in flight (bisecting a 400, reading back after a 409) and sends
+only the rows `hold` confirms are still its own; releasing and dead-lettering touch only rows
+that still carry its token. So a forwarder that stalled past its lease, whose rows another
+replica has since claimed, can neither send them nor disturb the other's claim.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +43,7 @@ class ClaimedStatement:
     body: str
     voiding: bool
     attempts: int
+    claim_token: str
 
 
 @dataclass(frozen=True)
@@ -115,13 +123,15 @@ def claim_batch(
         batch = [row for row in batch if held is None or row.seq < held]  # type: ignore[operator]
     if not batch:
         return []
+    token = str(uuid.uuid4())
     session.execute(
         update(OutboxStatement)
         .where(col(OutboxStatement.seq).in_([row.seq for row in batch]))
-        .values(claimed_until=now + lease)
+        .values(claimed_until=now + lease, claim_token=token)
     )
     return [
-        ClaimedStatement(row.statement_id, row.body, row.voiding, row.attempts) for row in batch
+        ClaimedStatement(row.statement_id, row.body, row.voiding, row.attempts, token)
+        for row in batch
     ]
 
 
@@ -136,41 +146,81 @@ def _oldest_held_elsewhere(session: Session, now: datetime) -> int | None:
     ).one()
 
 
+def hold(
+    session: Session, statement_ids: Sequence[str], token: str, now: datetime, lease: timedelta
+) -> set[str]:
+    """Renews the lease on the rows this claim still holds; returns their ids (the others
+    were sent, erased or claimed by another forwarder meanwhile: not ours to send)."""
+    if not statement_ids:
+        return set()
+    held = session.execute(
+        update(OutboxStatement)
+        .where(
+            col(OutboxStatement.statement_id).in_(list(statement_ids)),
+            OutboxStatement.claim_token == token,
+            OutboxStatement.status == OUTBOX_PENDING,
+        )
+        .values(claimed_until=now + lease)
+        .returning(OutboxStatement.statement_id)
+    )
+    return set(held.scalars())
+
+
 def mark_sent(session: Session, statement_ids: Sequence[str], now: datetime) -> None:
+    """The LRS holds these: sent, whoever else may also have been sending them."""
     if statement_ids:
         session.execute(
             update(OutboxStatement)
             .where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
-            .values(status=OUTBOX_SENT, sent_at=now, claimed_until=None, last_error=None)
+            .values(
+                status=OUTBOX_SENT,
+                sent_at=now,
+                claimed_until=None,
+                claim_token=None,
+                last_error=None,
+            )
         )
 
 
 def release(
-    session: Session, statement_ids: Sequence[str], next_attempt_at: datetime, error: str | None
+    session: Session,
+    statement_ids: Sequence[str],
+    next_attempt_at: datetime,
+    error: str | None,
+    token: str | None = None,
 ) -> None:
-    """Gives claimed rows back for a later attempt (after a failure, or unsent at shutdown)."""
+    """Gives claimed rows back for a later attempt (after a failure, or unsent at shutdown);
+    with `token`, only the rows that claim still holds."""
     if statement_ids:
-        values: dict[str, object] = {"next_attempt_at": next_attempt_at, "claimed_until": None}
+        values: dict[str, object] = {
+            "next_attempt_at": next_attempt_at,
+            "claimed_until": None,
+            "claim_token": None,
+        }
         if error is not None:
             values["attempts"] = OutboxStatement.attempts + 1
             values["last_error"] = error[:2000]
-        session.execute(
-            update(OutboxStatement)
-            .where(
-                col(OutboxStatement.statement_id).in_(list(statement_ids)),
-                OutboxStatement.status == OUTBOX_PENDING,
-            )
-            .values(**values)
+        query = update(OutboxStatement).where(
+            col(OutboxStatement.statement_id).in_(list(statement_ids)),
+            OutboxStatement.status == OUTBOX_PENDING,
         )
+        if token is not None:
+            query = query.where(OutboxStatement.claim_token == token)
+        session.execute(query.values(**values))
 
 
-def mark_dead(session: Session, statement_id: str, reason: str) -> None:
+def mark_dead(session: Session, statement_id: str, reason: str, token: str | None = None) -> None:
+    """The LRS rejects this statement on its own; with `token`, only while that claim holds it."""
+    query = update(OutboxStatement).where(OutboxStatement.statement_id == statement_id)
+    if token is not None:
+        query = query.where(
+            OutboxStatement.claim_token == token, OutboxStatement.status == OUTBOX_PENDING
+        )
     session.execute(
-        update(OutboxStatement)
-        .where(OutboxStatement.statement_id == statement_id)
-        .values(
+        query.values(
             status=OUTBOX_DEAD,
             claimed_until=None,
+            claim_token=None,
             attempts=OutboxStatement.attempts + 1,
             last_error=reason[:2000],
         )
@@ -182,7 +232,7 @@ def retry_dead(session: Session, now: datetime) -> int:
     result = session.execute(
         update(OutboxStatement)
         .where(OutboxStatement.status == OUTBOX_DEAD)
-        .values(status=OUTBOX_PENDING, next_attempt_at=now, claimed_until=None)
+        .values(status=OUTBOX_PENDING, next_attempt_at=now, claimed_until=None, claim_token=None)
     )
     return result.rowcount or 0
 

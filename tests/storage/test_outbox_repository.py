@@ -373,3 +373,46 @@ def test_concurrent_forwarders_never_claim_the_same_row(database: Database) -> N
     position = {s.statement_id: i for i, s in enumerate(queued)}
     for mine in claimed:
         assert [position[sid] for sid in mine] == sorted(position[sid] for sid in mine)
+
+
+def test_a_claim_that_outlived_its_lease_can_no_longer_touch_rows_another_claim_took(
+    database: Database,
+) -> None:
+    first, second = statement(1), statement(2)
+    add(database, first, second)
+    stalled = claim(database)
+    later = NOW + LEASE + timedelta(seconds=1)
+    taken_over = claim(database, now=later)
+    assert ids(taken_over) == ids(stalled)
+    old, new = stalled[0].claim_token, taken_over[0].claim_token
+    assert old != new
+
+    with database.transaction() as session:
+        # The stalled forwarder tries to renew before its next POST: nothing is its own now.
+        assert outbox.hold(session, ids(stalled), old, later, LEASE) == set()
+        # Nor can it give the rows back or dead-letter them under the new claim's feet.
+        outbox.release(session, ids(stalled), later, "timeout", old)
+        outbox.mark_dead(session, first.statement_id, "400", old)
+
+    stored = rows(database)
+    assert {r.status for r in stored.values()} == {OUTBOX_PENDING}
+    assert {r.claim_token for r in stored.values()} == {new}
+    assert all(r.attempts == 0 for r in stored.values())
+    # The claim that holds them renews its lease.
+    with database.transaction() as session:
+        renewed = outbox.hold(session, ids(taken_over), new, later + LEASE / 2, LEASE)
+    assert renewed == set(ids(taken_over))
+    assert claim(database, now=later + LEASE + timedelta(seconds=1)) == []
+
+
+def test_hold_confirms_only_rows_still_pending_under_the_claim(database: Database) -> None:
+    kept, sent, erased = statement(1), statement(2), statement(3)
+    add(database, kept, sent, erased)
+    claimed = claim(database)
+    token = claimed[0].claim_token
+    mark_sent(database, sent)
+    with database.transaction() as session:
+        outbox.delete_statements(session, [erased.statement_id])
+        held = outbox.hold(session, ids(claimed), token, NOW, LEASE)
+
+    assert held == {kept.statement_id}
