@@ -232,7 +232,8 @@ def _report(args: argparse.Namespace) -> int:
         json.dump(built.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        csv.writer(sys.stdout, lineterminator="\n").writerows(built.csv_rows())
+        # CRLF rows (RFC 4180) make the writer quote any cell holding a CR.
+        csv.writer(sys.stdout, lineterminator="\r\n").writerows(built.csv_rows())
     return 0
 
 
