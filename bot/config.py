@@ -121,15 +121,21 @@ class _Reader:
             raise ConfigError(f"{name}={raw!r} is out of range: expected a whole number {bound}")
         return value
 
-    def url(self, name: str, default: str | None = None, secret: bool = False) -> str | None:
+    def url(self, name: str, default: str | None = None, credentials_go: str = "") -> str | None:
+        """An http(s) URL. One holding credentials (`user:secret@host`) is refused, and never
+        echoed: it would be logged and shown wherever the URL is."""
         raw = self.get(name)
         if raw is None:
             return default
+        if "@" in raw:
+            raise ConfigError(
+                f"{name} holds credentials (a name or password before the host): leave them out of it"
+                + (f" and put them in {credentials_go}" if credentials_go else "")
+            )
         parsed = urlparse(raw)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            shown = "the value" if secret else repr(raw)
             raise ConfigError(
-                f"{name}: {shown} is not a URL: expected e.g. https://example.com/path/"
+                f"{name}: {raw!r} is not a URL: expected e.g. https://example.com/path/"
             )
         return raw
 
@@ -166,7 +172,7 @@ def _parse(env: _Reader) -> Settings:
         )
 
     api_url = env.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
-    lrs_endpoint = env.url("LRS_ENDPOINT")
+    lrs_endpoint = env.url("LRS_ENDPOINT", credentials_go="LRS_KEY and LRS_SECRET")
     lrs_key, lrs_secret = env.get("LRS_KEY"), env.get("LRS_SECRET")
     if lrs_endpoint is not None:
         for name, value in (("LRS_KEY", lrs_key), ("LRS_SECRET", lrs_secret)):

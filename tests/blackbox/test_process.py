@@ -323,6 +323,7 @@ async def test_healthz_reports_the_database_and_the_outbox(
         ({"PORT": "70000"}, "PORT"),
         ({"SLACK_SIGNING_SECRET": None}, "SLACK_SIGNING_SECRET"),
         ({"LRS_ENDPOINT": "http://127.0.0.1:9/xAPI/", "LRS_SECRET": None}, "LRS_SECRET"),
+        ({"LRS_ENDPOINT": f"https://{LRS_KEY}:{LRS_SECRET}@127.0.0.1:9/xAPI/"}, "LRS_ENDPOINT"),
     ],
     ids=[
         "no-bot-token",
@@ -330,6 +331,7 @@ async def test_healthz_reports_the_database_and_the_outbox(
         "port-out-of-range",
         "no-signing-secret",
         "lrs-without-secret",
+        "lrs-endpoint-with-credentials",
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(

@@ -99,6 +99,8 @@ def test_values_are_read_and_normalised(tmp_path: Path) -> None:
         ("LRS_KEY", {"LRS_KEY": ""}),
         ("LRS_SECRET", {"LRS_SECRET": " "}),
         ("LRS_ENDPOINT", {"LRS_ENDPOINT": "lrs.example.com", "LRS_KEY": "k", "LRS_SECRET": "s"}),
+        ("LRS_ENDPOINT", {"LRS_ENDPOINT": f"https://key:{LRS_SECRET}@lrs.example.com/xapi/"}),
+        ("LRS_ENDPOINT", {"LRS_ENDPOINT": f"key:{LRS_SECRET}@lrs.example.com/xapi/"}),
         ("XAPI_ACTOR", {"XAPI_ACTOR": "foo"}),
         ("TIMEZONE", {"TIMEZONE": "Mars/Base"}),
         ("LND_ADMINS", {"LND_ADMINS": "bob"}),
@@ -131,6 +133,25 @@ def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(
     assert message.strip() == message
     for secret in (*SECRETS, "SeCrEtBoTtOkEn", "xoxb-not-an-app-token"):
         assert secret not in message
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        f"https://lrs-key:{LRS_SECRET}@lrs.example.com/xapi/",
+        f"https://{LRS_SECRET}@lrs.example.com/xapi/",
+        f"https://lrs-key:{LRS_SECRET}@lrs.example.com",
+    ],
+)
+def test_an_lrs_endpoint_holding_credentials_is_refused_without_echoing_it(endpoint: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**WITH_SECRETS, "LRS_ENDPOINT": endpoint}, env_file=None)
+
+    message = str(raised.value)
+    assert message.startswith("LRS_ENDPOINT")
+    assert "LRS_KEY" in message and "LRS_SECRET" in message  # where the credentials belong
+    assert "\n" not in message
+    assert LRS_SECRET not in message and "lrs-key" not in message and "@" not in message
 
 
 def test_secrets_never_appear_in_the_settings_repr() -> None:
