@@ -7,6 +7,7 @@ messages or in `repr(settings)`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -27,6 +28,9 @@ _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 _EMOJI = re.compile(r"^[a-z0-9_+\-']+$")
+_HOST_NAME = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 
 class ConfigError(ValueError):
@@ -40,6 +44,8 @@ class Settings:
     slack_app_token: str | None = field(repr=False)
     slack_api_url: str
     port: int
+    host: str | None
+    """The address to listen on; None: every interface."""
     database_url: str = field(repr=False)
     lrs_endpoint: str | None
     lrs_key: str | None = field(repr=False)
@@ -188,6 +194,7 @@ def _parse(env: _Reader) -> Settings:
         slack_app_token=app_token,
         slack_api_url=_with_slash(api_url),
         port=env.integer("PORT", 3000, 1, 65535),
+        host=_host(env.get("HOST")),
         database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         lrs_endpoint=_with_slash(lrs_endpoint) if lrs_endpoint else None,
         lrs_key=lrs_key,
@@ -220,6 +227,20 @@ def _with_slash(url: str) -> str:
 
 def _strip_slash(url: str | None) -> str | None:
     return url.rstrip("/") if url else None
+
+
+def _host(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not _HOST_NAME.match(raw):
+            raise ConfigError(
+                f"HOST={raw!r} is not an address to listen on: expected an IP address such as "
+                "127.0.0.1 or 0.0.0.0, or a host name (no scheme, no port: that is PORT)"
+            ) from None
+    return raw
 
 
 def _database_url(raw: str) -> str:

@@ -224,7 +224,7 @@ async def serve(
     settings: Settings, stop: asyncio.Event | None = None, host: str | None = None
 ) -> None:
     """Runs until SIGTERM or SIGINT (or `stop`, when given: then the caller owns the signals),
-    then shuts down in order without losing acked work. `host` limits the listening address."""
+    then shuts down in order without losing acked work. `host` overrides the HOST setting."""
     # Database threads hold the GIL for up to the switch interval (5 ms by default) while the
     # event loop waits to answer Slack; 1 ms keeps ack latency close to bare Bolt's.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
@@ -245,6 +245,7 @@ async def serve(
     gate = Gate()
     runner = web.AppRunner(build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5)
     await runner.setup()
+    host = host or settings.host
     await web.TCPSite(runner, host=host, port=settings.port).start()
     socket_handler = None
     if settings.slack_app_token:
@@ -265,7 +266,8 @@ async def serve(
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()
-    mode = "Socket Mode" if socket_handler else f"HTTP on port {settings.port} (POST /slack/events)"
+    address = f"{host or 'every interface'}, port {settings.port}"
+    mode = f"Socket Mode, /healthz on {address}" if socket_handler else f"HTTP on {address}"
     log.info("guildbot ready: %s, workspace %s", mode, workspace.team_id)
     if not settings.qa_channel:
         log.warning("QA_CHANNEL is not set: /ask answers that Q&A is not set up")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlmodel import select
 
@@ -310,6 +311,17 @@ async def test_healthz_reports_the_database_and_the_outbox(
     assert health["forwarder"]["state"] == "disabled"  # no LRS configured
     await bot.command("/kudos", "<@U0BOB> <@U0CAT> for pairing on the outage", "U0ANN")
     assert (await bot.health())["outbox"] == {"pending": 4, "dead": 0}
+
+
+async def test_host_limits_the_address_the_bot_listens_on(start_bot: StartBot) -> None:
+    bot = await start_bot(HOST="127.0.0.2")  # loopback too, but not the usual address
+
+    status, _ = await bot.get("/healthz")
+    assert status == 200
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as http:
+            await http.get(f"http://127.0.0.1:{bot.port}/healthz")
+    assert "127.0.0.2" in bot.stderr()  # the ready line says where it listens
 
 
 # Fail fast ------------------------------------------------------------------------------------
