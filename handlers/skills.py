@@ -35,8 +35,7 @@ from bot.views.skills import (
     profile_text,
     skill_option,
 )
-from handlers.guard import guarded
-from handlers.kudos import SLACK_SLOW
+from handlers.guard import guarded, slack_slow
 from handlers.people import PersonNotFound, profiles
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -92,7 +91,7 @@ def register(app: AsyncApp, services: Services) -> None:
         except PersonNotFound as missing:
             await ack(text=f"I couldn't find <@{missing.user_id}> in this workspace.")
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("change or show any skills"))
 
     async def show_profile(ack: AsyncAck, team_id: str, owner_id: str, viewer_id: str) -> None:
         profile = await services.run(services.skills.profile, team_id, owner_id)
@@ -162,7 +161,9 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             person = (await profiles(services, client, team_id, [user_id]))[user_id]
         except TimeoutError:
-            await ack(response_action="errors", errors={PICKER_BLOCK: SLACK_SLOW})
+            await ack(
+                response_action="errors", errors={PICKER_BLOCK: slack_slow("save your skills")}
+            )
             return
         wanted = _chosen(values, picked)
         changes = await services.run(
