@@ -358,6 +358,8 @@ class Rsvp(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     calendar_sequence: int | None = None
     """The calendar file they were last sent (None: they never asked for one)."""
+    checkin_failures: int = 0
+    """Wrong check-in codes entered; at the limit, even the right one is refused."""
 
 
 class SessionJob(SQLModel, table=True):

@@ -1,0 +1,28 @@
+"""RSVPs count wrong check-in codes, so the limit holds across replicas
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-14
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("rsvp", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("checkin_failures", sa.Integer(), nullable=False, server_default="0")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("rsvp", schema=None) as batch_op:
+        batch_op.drop_column("checkin_failures")
