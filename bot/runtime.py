@@ -31,6 +31,7 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
+from bot.health import Health
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
@@ -191,13 +192,14 @@ def build_services(
         settings.lunchlearn_reminders,
         settings.lunchlearn_checkin_code,
     )
+    forwarder = Forwarder(database, executor, lrs, clock=clock)
     return Services(
         settings=settings,
         database=database,
         executor=executor,
         clock=clock,
         statements=statements,
-        forwarder=Forwarder(database, executor, lrs, clock=clock),
+        forwarder=forwarder,
         people=PeopleDirectory(database, clock),
         kudos=kudos,
         skills=skills,
@@ -217,6 +219,7 @@ def build_services(
             cron_trigger(settings.digest_cron, settings.timezone),
             settings.timezone,
         ),
+        health=Health(database, executor, forwarder),
     )
 
 

@@ -406,6 +406,19 @@ class OutboxStatement(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class ProcessStatus(SQLModel, table=True):
+    """Each running process's latest health check (every few seconds): what `guildbot status`
+    shows per replica, since the forwarder's state lives in the process."""
+
+    __tablename__ = "process_status"
+
+    process_id: str = Field(primary_key=True, max_length=64)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    forwarder_state: str = Field(max_length=16)
+    forwarder_detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_delivery_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 OUTBOX_PENDING = "pending"
 OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"

@@ -26,7 +26,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.operations import outbox_counts
 from storage.database import Database
+from storage.repositories.outbox import OutboxCounts
 from tests.support.slack import SIGNING_SECRET, sign, slash_command_body
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -202,10 +204,28 @@ class BotProcess:
         async with self._session().get(self.base_url + path) as response:
             return response.status, await _parsed(response)
 
-    async def health(self) -> dict[str, Any]:
-        status, body = await self.get("/healthz")
-        assert status == 200, (status, body)
-        return body
+    def outbox_counts(self) -> OutboxCounts:
+        """Pending, sent and dead statements, read from the bot's database."""
+        database = self.database()
+        try:
+            return outbox_counts(database)
+        finally:
+            database.dispose()
+
+    def status(self) -> str:
+        """What `guildbot status` prints for this bot (same settings, same database)."""
+        finished = subprocess.run(
+            [str(Path(sys.executable).with_name("guildbot")), "status"],
+            env=self.env,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert finished.returncode == 0, finished.stderr
+        return finished.stdout
 
     async def post(
         self,
