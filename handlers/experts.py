@@ -28,7 +28,7 @@ from bot.views.skills import (
     profile_text,
 )
 from handlers.guard import guarded, slack_slow
-from handlers.people import PersonNotFound, profiles
+from handlers.people import PersonNotFound, profiles, user_id_or_none
 from handlers.questions import NOT_SET_UP, publish_question
 
 
@@ -133,7 +133,9 @@ def register(app: AsyncApp, services: Services) -> None:
         target = json.loads(body["actions"][0]["value"])
         await client.views_open(
             trigger_id=body["trigger_id"],
-            view=ask_modal(target.get("user"), target["topic"], json.dumps(target)),
+            view=ask_modal(
+                user_id_or_none(target.get("user")), target["topic"], json.dumps(target)
+            ),
         )
 
     @guarded
@@ -160,7 +162,7 @@ def register(app: AsyncApp, services: Services) -> None:
             intent,
             channel,
             f"form:{view['id']}",
-            target.get("user"),
+            user_id_or_none(target.get("user")),
         )
         services.forwarder.wake()
         if asked.new:

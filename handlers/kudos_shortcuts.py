@@ -24,6 +24,7 @@ from bot.domain.kudos import (
 from bot.domain.people import Profile
 from bot.domain.text import clean
 from bot.services import Services
+from bot.slack_client import slack_response_url
 from bot.views.kudos import (
     GIVE_KUDOS_SHORTCUT,
     GIVE_KUDOS_VIEW,
@@ -155,8 +156,9 @@ def register(app: AsyncApp, services: Services) -> None:
             )
             return
         # The bot is not in this channel: the shortcut's response URL still reaches it.
-        if metadata.get("response_url"):
-            webhook = AsyncWebhookClient(metadata["response_url"])
+        response_url = slack_response_url(metadata.get("response_url"), services.settings)
+        if response_url:
+            webhook = AsyncWebhookClient(response_url)
             await webhook.send(
                 text=recognition_text(*recognition[:3]),
                 blocks=recognition_blocks(*recognition),

@@ -131,7 +131,10 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             draft = read_form(values, services.clock(), tuple(t for t in tags if t))
             organiser = (await profiles(services, client, team_id, [user_id]))[user_id]
-            gap = json.loads(view.get("private_metadata") or "{}").get("gap")
+            # Echoed back by the client: folded like a typed skill name.
+            gap = names.canonical(
+                str(json.loads(view.get("private_metadata") or "{}").get("gap") or "")
+            )
             scheduled = await services.run(
                 services.lunchlearn.schedule, team_id, organiser, draft, f"form:{view['id']}", gap
             )

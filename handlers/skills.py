@@ -13,10 +13,12 @@ from bot.domain.skills import (
     DEFAULT_LEVEL,
     MAX_SKILLS_PER_PERSON,
     SkillsRefused,
+    read_picked,
     read_skill_list,
     read_skill_names,
 )
 from bot.services import Services
+from bot.slack_client import slack_response_url
 from bot.views.help import SKILLS, command_help_text
 from bot.views.skills import (
     EDIT_ACTION,
@@ -159,13 +161,16 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         try:
+            wanted = read_picked(_chosen(values, picked), services.skills.names)
             person = (await profiles(services, client, team_id, [user_id]))[user_id]
+        except SkillsRefused as refusal:
+            await ack(response_action="errors", errors={PICKER_BLOCK: refusal.message[:150]})
+            return
         except TimeoutError:
             await ack(
                 response_action="errors", errors={PICKER_BLOCK: slack_slow("save your skills")}
             )
             return
-        wanted = _chosen(values, picked)
         changes = await services.run(
             services.skills.replace, team_id, person, wanted, f"form:{view['id']}"
         )
@@ -175,7 +180,8 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @guarded
     async def refresh_profile_message(body: dict, view: dict, context: AsyncBoltContext) -> None:
-        response_url = json.loads(view["private_metadata"] or "{}").get("response_url")
+        echoed = json.loads(view["private_metadata"] or "{}").get("response_url")
+        response_url = slack_response_url(echoed, services.settings)
         if not context.get("saved") or not response_url:
             return
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
