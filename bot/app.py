@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -15,12 +14,10 @@ from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import operations
+from bot.health import DOWN
 from bot.services import Services
 from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from handlers import register_all
-
-log = logging.getLogger("guildbot.app")
 
 
 class TrackedLazyRunner(AsyncioLazyListenerRunner):
@@ -74,14 +71,23 @@ class Gate:
 
 def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
-        body, status = await health(services)
-        return web.json_response(body, status=status)
+        # Public: the status only, from the last background check (no query per call).
+        status = services.health.status
+        return web.json_response({"status": status}, status=503 if status == DOWN else 200)
+
+    async def start_health(_: web.Application) -> None:
+        await services.health.start()
+
+    async def stop_health(_: web.Application) -> None:
+        await services.health.close()
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app.router.add_get("/healthz", healthz)
     # In Socket Mode requests are not signed: never accept them over HTTP.
     if not services.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events_handler(bolt, services, gate))
+    web_app.on_startup.append(start_health)
+    web_app.on_cleanup.append(stop_health)
     return web_app
 
 
@@ -104,29 +110,3 @@ def slack_events_handler(
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     return slack_events
-
-
-async def health(services: Services) -> tuple[dict[str, Any], int]:
-    """The body and status of /healthz: 503 only when the database cannot answer."""
-    forwarder = services.forwarder.status
-    forwarder_view = {"state": forwarder.state, "detail": forwarder.detail}
-    try:
-        counts = await asyncio.wait_for(
-            services.run(operations.outbox_counts, services.database), timeout=5
-        )
-    except Exception as error:  # any failure to read means the database is not usable
-        log.warning("health check: database unavailable: %s", type(error).__name__)
-        return (
-            {"status": "error", "database": "unavailable", "forwarder": forwarder_view},
-            503,
-        )
-    status = "degraded" if forwarder.state == "paused" else "ok"
-    return (
-        {
-            "status": status,
-            "database": "ok",
-            "outbox": {"pending": counts.pending, "dead": counts.dead},
-            "forwarder": forwarder_view,
-        },
-        200,
-    )

@@ -3,6 +3,7 @@
 guildbot [run]                       start the bot (same as python -m bot)
 guildbot start                       the bot when SLACK_BOT_TOKEN is set, else the playground
 guildbot playground                  the real bot against a local stand-in of Slack, with a page
+guildbot status                      the database, the outbox, each process's forwarder
 guildbot db upgrade                  apply database migrations
 guildbot outbox status               pending / dead-lettered statements, with reasons
 guildbot outbox retry-dead           queue dead-lettered statements again
@@ -30,6 +31,7 @@ from bot import operations
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.reporting import build_report
+from bot.health import replicas
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
 from bot.xapi.statements import Learner
@@ -67,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     _playground_options(playground)
     playground.set_defaults(action=_playground)
+
+    commands.add_parser(
+        "status", help="the database, the outbox, each process's forwarder, dead letters"
+    ).set_defaults(action=_status)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(action=_db_upgrade)
@@ -195,6 +201,42 @@ def _outbox_status(_: argparse.Namespace) -> int:
     return 0
 
 
+def _status(_: argparse.Namespace) -> int:
+    """What public /healthz keeps to itself, for the operator (exit 1: no database)."""
+    settings = load_settings()
+    try:
+        database = _open_database(settings)
+        counts = operations.outbox_counts(database)
+        processes = replicas(database)
+        dead = operations.dead_letters(database)
+    except Exception as error:
+        print(f"database: unavailable ({type(error).__name__})")
+        return EXIT_FAILED
+    now = utcnow()
+    print("database: ok")
+    oldest = (
+        f" (oldest since {_when(counts.oldest_pending_at)})" if counts.oldest_pending_at else ""
+    )
+    last = f" (last delivery {_when(counts.last_sent_at)})" if counts.last_sent_at else ""
+    print(f"outbox: {counts.pending} pending{oldest}, {counts.sent} sent{last}, {counts.dead} dead")
+    for process in processes:
+        stopped = " (no check since: stopped?)" if process.stale(now) else ""
+        detail = f": {process.forwarder_detail}" if process.forwarder_detail else ""
+        print(
+            f"process {process.process_id}: checked {_when(process.checked_at)}{stopped}, "
+            f"forwarder {process.forwarder_state}{detail}"
+        )
+    if not processes:
+        print("process: none running (none checked in during the last day)")
+    for letter in dead:
+        print(f"dead {letter.statement_id}: {letter.reason}")
+    return 0
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _outbox_retry_dead(_: argparse.Namespace) -> int:
     queued = operations.retry_dead(_open_database(load_settings()), utcnow())
     print(f"{queued} dead-lettered statement(s) queued again; a running bot sends them shortly")
@@ -232,7 +274,8 @@ def _report(args: argparse.Namespace) -> int:
         json.dump(built.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        csv.writer(sys.stdout, lineterminator="\n").writerows(built.csv_rows())
+        # CRLF rows (RFC 4180) make the writer quote any cell holding a CR.
+        csv.writer(sys.stdout, lineterminator="\r\n").writerows(built.csv_rows())
     return 0
 
 

@@ -7,6 +7,7 @@ messages or in `repr(settings)`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -27,6 +28,9 @@ _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 _EMOJI = re.compile(r"^[a-z0-9_+\-']+$")
+_HOST_NAME = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 
 class ConfigError(ValueError):
@@ -40,6 +44,8 @@ class Settings:
     slack_app_token: str | None = field(repr=False)
     slack_api_url: str
     port: int
+    host: str | None
+    """The address to listen on; None: every interface."""
     database_url: str = field(repr=False)
     lrs_endpoint: str | None
     lrs_key: str | None = field(repr=False)
@@ -121,15 +127,21 @@ class _Reader:
             raise ConfigError(f"{name}={raw!r} is out of range: expected a whole number {bound}")
         return value
 
-    def url(self, name: str, default: str | None = None, secret: bool = False) -> str | None:
+    def url(self, name: str, default: str | None = None, credentials_go: str = "") -> str | None:
+        """An http(s) URL. One holding credentials (`user:secret@host`) is refused, and never
+        echoed: it would be logged and shown wherever the URL is."""
         raw = self.get(name)
         if raw is None:
             return default
+        if "@" in raw:
+            raise ConfigError(
+                f"{name} holds credentials (a name or password before the host): leave them out of it"
+                + (f" and put them in {credentials_go}" if credentials_go else "")
+            )
         parsed = urlparse(raw)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            shown = "the value" if secret else repr(raw)
             raise ConfigError(
-                f"{name}: {shown} is not a URL: expected e.g. https://example.com/path/"
+                f"{name}: {raw!r} is not a URL: expected e.g. https://example.com/path/"
             )
         return raw
 
@@ -166,7 +178,7 @@ def _parse(env: _Reader) -> Settings:
         )
 
     api_url = env.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
-    lrs_endpoint = env.url("LRS_ENDPOINT")
+    lrs_endpoint = env.url("LRS_ENDPOINT", credentials_go="LRS_KEY and LRS_SECRET")
     lrs_key, lrs_secret = env.get("LRS_KEY"), env.get("LRS_SECRET")
     if lrs_endpoint is not None:
         for name, value in (("LRS_KEY", lrs_key), ("LRS_SECRET", lrs_secret)):
@@ -182,6 +194,7 @@ def _parse(env: _Reader) -> Settings:
         slack_app_token=app_token,
         slack_api_url=_with_slash(api_url),
         port=env.integer("PORT", 3000, 1, 65535),
+        host=_host(env.get("HOST")),
         database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         lrs_endpoint=_with_slash(lrs_endpoint) if lrs_endpoint else None,
         lrs_key=lrs_key,
@@ -214,6 +227,20 @@ def _with_slash(url: str) -> str:
 
 def _strip_slash(url: str | None) -> str | None:
     return url.rstrip("/") if url else None
+
+
+def _host(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not _HOST_NAME.match(raw):
+            raise ConfigError(
+                f"HOST={raw!r} is not an address to listen on: expected an IP address such as "
+                "127.0.0.1 or 0.0.0.0, or a host name (no scheme, no port: that is PORT)"
+            ) from None
+    return raw
 
 
 def _database_url(raw: str) -> str:

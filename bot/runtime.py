@@ -31,6 +31,7 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
+from bot.health import Health
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
@@ -192,13 +193,14 @@ def build_services(
         settings.lunchlearn_reminders,
         settings.lunchlearn_checkin_code,
     )
+    forwarder = Forwarder(database, executor, lrs, clock=clock)
     return Services(
         settings=settings,
         database=database,
         executor=executor,
         clock=clock,
         statements=statements,
-        forwarder=Forwarder(database, executor, lrs, clock=clock),
+        forwarder=forwarder,
         people=PeopleDirectory(database, clock),
         kudos=kudos,
         skills=skills,
@@ -218,6 +220,7 @@ def build_services(
             cron_trigger(settings.digest_cron, settings.timezone),
             settings.timezone,
         ),
+        health=Health(database, executor, forwarder),
     )
 
 
@@ -225,7 +228,7 @@ async def serve(
     settings: Settings, stop: asyncio.Event | None = None, host: str | None = None
 ) -> None:
     """Runs until SIGTERM or SIGINT (or `stop`, when given: then the caller owns the signals),
-    then shuts down in order without losing acked work. `host` limits the listening address."""
+    then shuts down in order without losing acked work. `host` overrides the HOST setting."""
     # Database threads hold the GIL for up to the switch interval (5 ms by default) while the
     # event loop waits to answer Slack; 1 ms keeps ack latency close to bare Bolt's.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
@@ -248,6 +251,7 @@ async def serve(
         build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
     )
     await runner.setup()
+    host = host or settings.host
     await web.TCPSite(runner, host=host, port=settings.port).start()
     socket_handler = None
     if settings.slack_app_token:
@@ -268,7 +272,8 @@ async def serve(
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()
-    mode = "Socket Mode" if socket_handler else f"HTTP on port {settings.port} (POST /slack/events)"
+    address = f"{host or 'every interface'}, port {settings.port}"
+    mode = f"Socket Mode, /healthz on {address}" if socket_handler else f"HTTP on {address}"
     log.info("guildbot ready: %s, workspace %s", mode, workspace.team_id)
     if not settings.qa_channel:
         log.warning("QA_CHANNEL is not set: /ask answers that Q&A is not set up")

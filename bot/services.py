@@ -20,6 +20,7 @@ from bot.domain.questions import QuestionService
 from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
+from bot.health import Health
 from bot.xapi.forwarder import Forwarder
 from bot.xapi.statements import StatementBuilder
 from storage.database import Database
@@ -47,6 +48,7 @@ class Services:
     gaps: KnowledgeGaps
     digest: DigestService
     home: HomeService
+    health: Health
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

@@ -27,9 +27,8 @@ from bot.views.skills import (
     profile_blocks,
     profile_text,
 )
-from handlers.guard import guarded
-from handlers.kudos import SLACK_SLOW
-from handlers.people import PersonNotFound, profiles
+from handlers.guard import guarded, slack_slow
+from handlers.people import PersonNotFound, profiles, user_id_or_none
 from handlers.questions import NOT_SET_UP, publish_question
 
 
@@ -44,7 +43,7 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             searcher = (await profiles(services, client, team_id, [user_id]))[user_id]
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("look for experts"))
             return
         search = await services.run(
             services.experts.search, team_id, searcher, topic, command["trigger_id"]
@@ -134,7 +133,9 @@ def register(app: AsyncApp, services: Services) -> None:
         target = json.loads(body["actions"][0]["value"])
         await client.views_open(
             trigger_id=body["trigger_id"],
-            view=ask_modal(target.get("user"), target["topic"], json.dumps(target)),
+            view=ask_modal(
+                user_id_or_none(target.get("user")), target["topic"], json.dumps(target)
+            ),
         )
 
     @guarded
@@ -151,7 +152,7 @@ def register(app: AsyncApp, services: Services) -> None:
             intent = await services.run(services.questions.read, team_id, typed, target["topic"])
             asker = (await profiles(services, client, team_id, [user_id]))[user_id]
         except (QuestionRefused, TimeoutError) as problem:
-            message = getattr(problem, "message", SLACK_SLOW)
+            message = getattr(problem, "message", slack_slow("post your question"))
             await ack(response_action="errors", errors={QUESTION_BLOCK: message[:150]})
             return
         asked = await services.run(
@@ -161,7 +162,7 @@ def register(app: AsyncApp, services: Services) -> None:
             intent,
             channel,
             f"form:{view['id']}",
-            target.get("user"),
+            user_id_or_none(target.get("user")),
         )
         services.forwarder.wake()
         if asked.new:
@@ -189,4 +190,4 @@ def _why(problem: Exception) -> str:
         return problem.message
     if isinstance(problem, PersonNotFound):
         return f"I couldn't find <@{problem.user_id}> in this workspace."
-    return SLACK_SLOW
+    return slack_slow("change the endorsement")

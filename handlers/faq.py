@@ -8,8 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from bot.views.faq import faq_blocks, faq_text
 from bot.views.help import FAQ, command_help_text
-from handlers.guard import guarded
-from handlers.kudos import SLACK_SLOW
+from handlers.guard import guarded, slack_slow
 from handlers.people import profiles
 from handlers.questions import NOT_SET_UP
 
@@ -26,7 +25,7 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             searcher = (await profiles(services, client, team_id, [user_id]))[user_id]
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("search the answered questions"))
             return
         hits = await services.run(
             services.faq.search, team_id, typed, searcher.learner, command["trigger_id"]

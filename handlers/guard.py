@@ -37,6 +37,14 @@ def error_code(error: SlackApiError) -> str | None:
     return data.get("error") if isinstance(data, dict) else None
 
 
+def slack_slow(not_done: str) -> str:
+    """What to tell someone when Slack took too long to say who they are (or whom they
+    named): `not_done` is what the capability did not do, e.g. "send the kudos"."""
+    return (
+        f"Slack is slow to answer right now, so I didn't {not_done}. Please try again in a minute."
+    )
+
+
 def apology(reference: str) -> str:
     return (
         "Sorry, something went wrong on our side and I couldn't finish that. "

@@ -11,8 +11,7 @@ from bot.operations import statements_of
 from bot.services import Services
 from bot.views.help import guild_help_blocks, guild_help_text
 from bot.views.home import record_text
-from handlers.guard import guarded
-from handlers.kudos import SLACK_SLOW
+from handlers.guard import guarded, slack_slow
 from handlers.people import profiles
 
 
@@ -25,7 +24,7 @@ def register(app: AsyncApp, services: Services) -> None:
             try:
                 person = (await profiles(services, client, team_id, [user_id]))[user_id]
             except TimeoutError:
-                await ack(text=SLACK_SLOW)
+                await ack(text=slack_slow("look up your learning record"))
                 return
             record = await services.run(services.home.record, team_id, person)
             await ack(text=record_text(record))

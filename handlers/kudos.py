@@ -35,15 +35,13 @@ from bot.views.kudos import (
     recognition_text,
     undone_text,
 )
-from handlers.guard import error_code, guarded
+from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
 
 log = logging.getLogger("guildbot.handlers.kudos")
 
-SLACK_SLOW = (
-    "Slack is slow to answer right now, so I didn't send the kudos. Please try again in a minute."
-)
+SLACK_SLOW = slack_slow("send the kudos")
 # chat.postMessage cannot reach these; the command's response_url still can.
 UNREACHABLE_BY_BOT = {"channel_not_found", "not_in_channel", "is_archived"}
 
@@ -120,7 +118,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(text=refusal.message)
             return
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("show the leaderboard"))
             return
         board = await services.run(
             services.kudos.leaderboard, command["team_id"], period, viewer.tz
@@ -166,7 +164,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 services.kudos.undo, team_id, body["actions"][0]["value"], requester
             )
         except (UndoRefused, TimeoutError) as refusal:
-            context["undo"] = {"refused": getattr(refusal, "message", SLACK_SLOW)}
+            context["undo"] = {"refused": getattr(refusal, "message", slack_slow("undo the kudos"))}
             await ack()
             return
         services.forwarder.wake()

@@ -24,6 +24,7 @@ from bot.domain.kudos import (
 from bot.domain.people import Profile
 from bot.domain.text import clean
 from bot.services import Services
+from bot.slack_client import slack_response_url
 from bot.views.kudos import (
     GIVE_KUDOS_SHORTCUT,
     GIVE_KUDOS_VIEW,
@@ -43,7 +44,7 @@ from bot.views.kudos import (
     removed_notice,
     removed_text,
 )
-from handlers.guard import guarded
+from handlers.guard import guarded, slack_slow
 from handlers.kudos import SLACK_SLOW, delete_post, post_recognition
 from handlers.people import PersonNotFound, profiles
 
@@ -120,7 +121,8 @@ def register(app: AsyncApp, services: Services) -> None:
             )
         except (KudosRefused, PersonNotFound, QuotaExceeded, TimeoutError) as problem:
             await ack(
-                response_action="errors", errors={RECEIVERS_BLOCK: plain(_why(problem), people)}
+                response_action="errors",
+                errors={RECEIVERS_BLOCK: plain(_why(problem, SLACK_SLOW), people)},
             )
             return
         services.forwarder.wake()
@@ -154,8 +156,9 @@ def register(app: AsyncApp, services: Services) -> None:
             )
             return
         # The bot is not in this channel: the shortcut's response URL still reaches it.
-        if metadata.get("response_url"):
-            webhook = AsyncWebhookClient(metadata["response_url"])
+        response_url = slack_response_url(metadata.get("response_url"), services.settings)
+        if response_url:
+            webhook = AsyncWebhookClient(response_url)
             await webhook.send(
                 text=recognition_text(*recognition[:3]),
                 blocks=recognition_blocks(*recognition),
@@ -174,7 +177,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 services.kudos.remove, team_id, body["channel"]["id"], body["message"]["ts"], admin
             )
         except (KudosRefused, TimeoutError) as refusal:
-            context["removal"] = {"refused": _why(refusal)}
+            context["removal"] = {"refused": _why(refusal, slack_slow("take the kudos back"))}
             await ack()
             return
         services.forwarder.wake()
@@ -211,8 +214,8 @@ def register(app: AsyncApp, services: Services) -> None:
     app.shortcut(REMOVE_KUDOS_SHORTCUT)(ack=remove_kudos, lazy=[finish_removal])
 
 
-def _why(problem: Exception) -> str:
-    """What to show on the form (or ephemerally) for a refusal."""
+def _why(problem: Exception, slow: str) -> str:
+    """What to show on the form (or ephemerally) for a refusal; `slow` when Slack was."""
     if isinstance(problem, KudosRefused):
         return problem.message
     if isinstance(problem, PersonNotFound):
@@ -220,7 +223,7 @@ def _why(problem: Exception) -> str:
     if isinstance(problem, QuotaExceeded):
         quota = problem.quota
         return quota_exceeded_text(quota.limit, quota.left, problem.wanted, quota.resets_at)
-    return SLACK_SLOW
+    return slow
 
 
 _MARKUP = re.compile(r"<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>|<!date\^[^|>]*\|(?P<fallback>[^>]*)>")

@@ -47,9 +47,8 @@ from bot.views.lunchlearn import (
     rsvp_text,
     schedule_modal,
 )
-from handlers.guard import error_code, guarded
+from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
-from handlers.kudos import SLACK_SLOW
 from handlers.people import PersonNotFound, profiles
 from handlers.questions import send_dm
 from storage.models import LunchSession
@@ -94,7 +93,7 @@ def register(app: AsyncApp, services: Services) -> None:
         except SessionRefused as refusal:
             await ack(text=refusal.message)
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("cancel the session"))
 
     @guarded
     async def after_command(
@@ -132,7 +131,10 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             draft = read_form(values, services.clock(), tuple(t for t in tags if t))
             organiser = (await profiles(services, client, team_id, [user_id]))[user_id]
-            gap = json.loads(view.get("private_metadata") or "{}").get("gap")
+            # Echoed back by the client: folded like a typed skill name.
+            gap = names.canonical(
+                str(json.loads(view.get("private_metadata") or "{}").get("gap") or "")
+            )
             scheduled = await services.run(
                 services.lunchlearn.schedule, team_id, organiser, draft, f"form:{view['id']}", gap
             )
@@ -140,7 +142,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=problems.errors)
             return
         except (SessionRefused, TimeoutError) as refusal:
-            message = getattr(refusal, "message", SLACK_SLOW)
+            message = getattr(refusal, "message", slack_slow("schedule the session"))
             await ack(response_action="errors", errors={"title": message[:150]})
             return
         services.forwarder.wake()
@@ -191,7 +193,9 @@ def register(app: AsyncApp, services: Services) -> None:
             )
             outcome = await services.run(change, action["value"], person)
         except (SessionRefused, PersonNotFound, TimeoutError) as refusal:
-            context["rsvp"] = {"refused": getattr(refusal, "message", SLACK_SLOW)}
+            context["rsvp"] = {
+                "refused": getattr(refusal, "message", slack_slow("change your RSVP"))
+            }
             await ack()
             return
         services.forwarder.wake()
@@ -262,7 +266,7 @@ def register(app: AsyncApp, services: Services) -> None:
             person = (await profiles(services, client, team_id, [user_id]))[user_id]
             first = await services.run(services.lunchlearn.check_in, session_id, person, code)
         except (SessionRefused, TimeoutError) as refusal:
-            return {"refused": getattr(refusal, "message", SLACK_SLOW)}
+            return {"refused": getattr(refusal, "message", slack_slow("check you in"))}
         services.forwarder.wake()
         lunch = await services.run(services.lunchlearn.get, session_id)
         return {"text": checked_in_text(lunch, first) if lunch else ""}
@@ -315,7 +319,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 services.lunchlearn.rate, view["private_metadata"], person, rating, comment
             )
         except (SessionRefused, TimeoutError) as refusal:
-            message = getattr(refusal, "message", SLACK_SLOW)
+            message = getattr(refusal, "message", slack_slow("save your rating"))
             await ack(response_action="errors", errors={"rating": message[:150]})
             return
         services.forwarder.wake()
@@ -331,7 +335,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 services.lunchlearn.calendar_taken, body["actions"][0]["value"], person
             )
         except (SessionRefused, TimeoutError) as refusal:
-            text = getattr(refusal, "message", SLACK_SLOW)
+            text = getattr(refusal, "message", slack_slow("send the calendar file"))
             await respond(text=text, response_type="ephemeral", replace_original=False)
             return
         await send_ics(services, client, lunch, user_id)

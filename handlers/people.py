@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,13 @@ from handlers.guard import error_code
 
 # Look-ups may run before an ack, inside Slack's 3-second window.
 LOOKUP_TIMEOUT_S = 2.0
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+def user_id_or_none(echoed: object) -> str | None:
+    """A user id a client echoed back (a form's private_metadata, a button's value) when it is
+    one; anything else (markup such as `U0BOB> <!channel`) is dropped."""
+    return echoed if isinstance(echoed, str) and _USER_ID.fullmatch(echoed) else None
 
 
 class PersonNotFound(Exception):

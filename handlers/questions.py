@@ -30,9 +30,9 @@ from bot.views.questions import (
     routed_text,
     unposted_text,
 )
-from handlers.guard import error_code, guarded
+from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
-from handlers.kudos import SLACK_SLOW, UNREACHABLE_BY_BOT
+from handlers.kudos import UNREACHABLE_BY_BOT
 from handlers.kudos_reactions import emoji_name
 from handlers.people import PersonNotFound, profiles
 from storage.models import Question
@@ -75,7 +75,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(text=refusal.message)
             return
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("post your question"))
             return
         asked = await services.run(
             services.questions.ask, team_id, asker, intent, qa(), command["trigger_id"]
@@ -186,7 +186,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 client,
             )
         except (QuestionRefused, TimeoutError) as refusal:
-            context["refused"] = getattr(refusal, "message", SLACK_SLOW)
+            context["refused"] = getattr(refusal, "message", slack_slow("accept the answer"))
         await ack()
 
     @guarded

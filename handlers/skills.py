@@ -13,10 +13,12 @@ from bot.domain.skills import (
     DEFAULT_LEVEL,
     MAX_SKILLS_PER_PERSON,
     SkillsRefused,
+    read_picked,
     read_skill_list,
     read_skill_names,
 )
 from bot.services import Services
+from bot.slack_client import slack_response_url
 from bot.views.help import SKILLS, command_help_text
 from bot.views.skills import (
     EDIT_ACTION,
@@ -35,8 +37,7 @@ from bot.views.skills import (
     profile_text,
     skill_option,
 )
-from handlers.guard import guarded
-from handlers.kudos import SLACK_SLOW
+from handlers.guard import guarded, slack_slow
 from handlers.people import PersonNotFound, profiles
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -92,7 +93,7 @@ def register(app: AsyncApp, services: Services) -> None:
         except PersonNotFound as missing:
             await ack(text=f"I couldn't find <@{missing.user_id}> in this workspace.")
         except TimeoutError:
-            await ack(text=SLACK_SLOW)
+            await ack(text=slack_slow("change or show any skills"))
 
     async def show_profile(ack: AsyncAck, team_id: str, owner_id: str, viewer_id: str) -> None:
         profile = await services.run(services.skills.profile, team_id, owner_id)
@@ -160,11 +161,16 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         try:
+            wanted = read_picked(_chosen(values, picked), services.skills.names)
             person = (await profiles(services, client, team_id, [user_id]))[user_id]
-        except TimeoutError:
-            await ack(response_action="errors", errors={PICKER_BLOCK: SLACK_SLOW})
+        except SkillsRefused as refusal:
+            await ack(response_action="errors", errors={PICKER_BLOCK: refusal.message[:150]})
             return
-        wanted = _chosen(values, picked)
+        except TimeoutError:
+            await ack(
+                response_action="errors", errors={PICKER_BLOCK: slack_slow("save your skills")}
+            )
+            return
         changes = await services.run(
             services.skills.replace, team_id, person, wanted, f"form:{view['id']}"
         )
@@ -174,7 +180,8 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @guarded
     async def refresh_profile_message(body: dict, view: dict, context: AsyncBoltContext) -> None:
-        response_url = json.loads(view["private_metadata"] or "{}").get("response_url")
+        echoed = json.loads(view["private_metadata"] or "{}").get("response_url")
+        response_url = slack_response_url(echoed, services.settings)
         if not context.get("saved") or not response_url:
             return
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]

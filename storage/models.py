@@ -358,6 +358,8 @@ class Rsvp(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     calendar_sequence: int | None = None
     """The calendar file they were last sent (None: they never asked for one)."""
+    checkin_failures: int = 0
+    """Wrong check-in codes entered; at the limit, even the right one is refused."""
 
 
 class SessionJob(SQLModel, table=True):
@@ -404,6 +406,19 @@ class OutboxStatement(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProcessStatus(SQLModel, table=True):
+    """Each running process's latest health check (every few seconds): what `guildbot status`
+    shows per replica, since the forwarder's state lives in the process."""
+
+    __tablename__ = "process_status"
+
+    process_id: str = Field(primary_key=True, max_length=64)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    forwarder_state: str = Field(max_length=16)
+    forwarder_detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_delivery_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 OUTBOX_PENDING = "pending"

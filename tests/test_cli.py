@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from bot.cli import main
-from storage.models import Kudos, OutboxStatement
+from storage.models import Kudos, OutboxStatement, ProcessStatus
 from storage.repositories import outbox as outbox_repo
 from tests.support.harness import BotHarness, bot_env
 from tests.support.slack import FakeSlack
@@ -46,6 +46,56 @@ async def test_outbox_status_shows_counts_and_dead_letter_reasons(
     out = capsys.readouterr().out
     assert "pending: 1" in out and "dead:    1" in out
     assert f"dead {dead}: LRS said: bad verb" in out
+
+
+async def test_status_shows_the_database_the_outbox_each_process_and_dead_letters(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    dead = statements(bot)[0].statement_id
+    gone = datetime.now(UTC) - timedelta(minutes=10)
+    with bot.database.transaction() as session:
+        outbox_repo.mark_dead(session, dead, "LRS said: bad verb")
+        # A replica killed ten minutes ago, whose last check said the LRS refused it.
+        session.add(
+            ProcessStatus(
+                process_id="old-host:7:abc123",
+                checked_at=gone,
+                forwarder_state="paused",
+                forwarder_detail="LRS rejected the credentials (401)",
+            )
+        )
+
+    assert main(["status"]) == 0
+
+    out = capsys.readouterr().out
+    assert "database: ok" in out
+    assert "outbox: 1 pending" in out and "0 sent" in out and "1 dead" in out
+    this = bot.services.health.process_id
+    [line] = [line for line in out.splitlines() if this in line]
+    assert "forwarder disabled" in line and "stopped?" not in line
+    [old] = [line for line in out.splitlines() if "old-host:7:abc123" in line]
+    assert "forwarder paused: LRS rejected the credentials (401)" in old and "stopped?" in old
+    assert f"dead {dead}: LRS said: bad verb" in out
+
+
+def test_status_says_when_the_database_cannot_answer(
+    tmp_path: Path,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nowhere = f"sqlite:///{tmp_path / 'missing-dir' / 'guildbot.db'}"
+    for name, value in bot_env(tmp_path, slack, DATABASE_URL=nowhere).items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["status"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out.startswith("database: unavailable")
+    assert "Traceback" not in captured.out + captured.err
 
 
 async def test_retry_dead_queues_dead_letters_again(

@@ -316,3 +316,28 @@ def test_the_report_names_a_missing_setting(
 
     [line] = capsys.readouterr().err.strip().splitlines()
     assert "SLACK_BOT_TOKEN" in line
+
+
+async def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(
+    bot: BotHarness,
+    tmp_path: Path,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in report_env(tmp_path, slack).items():
+        monkeypatch.setenv(name, value)
+    formula = '=HYPERLINK("https://evil.example/sso","Re-authenticate")'
+    hostile = [formula, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "safe-name"]
+    ann = Profile("U0ANN", "Ann")
+    bot.services.skills.declare(TEAM_ID, ann, [(slug, "expert") for slug in hostile], "seed")
+    today = datetime.now(UTC).date().isoformat()
+
+    assert main(["report", "--since", today, "--format", "csv"]) == 0
+
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    tags = {row[1] for row in rows if row[0] == "tag"}
+    assert tags == {"'" + slug for slug in hostile[:-1]} | {"safe-name"}
+    for row in rows:
+        assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for cell in row), row

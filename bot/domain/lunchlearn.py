@@ -36,7 +36,15 @@ from storage.repositories import outbox as outbox_repo
 CHECKIN_OPENS = timedelta(minutes=15)
 CHECKIN_CLOSES = timedelta(minutes=30)
 MAX_TITLE = 150
+# Letters and digits without 0/O and 1/I, so ids and codes read aloud without confusion.
 SHORT_ID_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "O0I1")
+CODE_LENGTH = 6
+CODE_TRIES = 5
+"""Wrong check-in codes a person may enter per session (32^6 codes: guessing is hopeless)."""
+TOO_MANY_CODES = (
+    f"That's {CODE_TRIES} wrong codes, so I can't take another one for this session. "
+    "Please ask the presenter for help."
+)
 
 GOING, WAITLIST, NOT_GOING = "going", "waitlist", "not going"
 NONE = "none"
@@ -486,7 +494,8 @@ class LunchLearnService:
 
     def check_in(self, session_id: str, person: Profile, code: str | None = None) -> bool:
         """Records attendance inside the check-in window; True the first time. Raises
-        `SessionRefused` outside the window or with a wrong code."""
+        `SessionRefused` outside the window or with a wrong code; a wrong code is counted
+        (in the database, so the limit holds across replicas) before the refusal."""
         now = self._clock()
         with self._database.transaction() as db:
             lunch = sessions_repo.get(db, session_id)
@@ -497,24 +506,25 @@ class LunchLearnService:
                 raise SessionRefused("Check-in opens 15 minutes before the start. See you then!")
             if now >= ends + CHECKIN_CLOSES:
                 raise SessionRefused("Check-in for this session has closed.")
-            if lunch.checkin_code and (code or "").strip() != lunch.checkin_code:
-                raise SessionRefused(
-                    "That isn't the session's code. The presenter announces it in the session."
-                )
-            current = sessions_repo.rsvp(db, session_id, person.user_id)
-            if current is not None and current.attended_at is not None:
-                return False
-            rsvp = current or Rsvp(
+            # One person's tries, pressed at once on several replicas, are counted one by one.
+            sessions_repo.lock_session(db, session_id)
+            rsvp = sessions_repo.rsvp(db, session_id, person.user_id) or Rsvp(
                 session_id=session_id,
                 user_id=person.user_id,
                 team_id=lunch.team_id,
                 status=NONE,
                 since=now,
             )
-            rsvp.attended_at = now
+            if rsvp.attended_at is not None:
+                return False
+            refusal = _code_refusal(lunch, rsvp, code)
+            if refusal is None:
+                rsvp.attended_at = now
+                self._record(db, lunch, v.ATTENDED, person.learner, "attended", now)
             sessions_repo.save_rsvp(db, rsvp)
-            self._record(db, lunch, v.ATTENDED, person.learner, "attended", now)
-        return True
+            if refusal is None:
+                return True
+        raise SessionRefused(refusal)
 
     def needs_code(self, session_id: str) -> bool:
         lunch = self.get(session_id)
@@ -541,4 +551,24 @@ class LunchLearnService:
 
 
 def _code() -> str:
-    return "".join(secrets.choice(string.digits) for _ in range(4))
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _code_refusal(lunch: LunchSession, rsvp: Rsvp, typed: str | None) -> str | None:
+    """None when the session needs no code or the code is right and tries are left; else
+    what to tell the person. A wrong code counts against their tries (on `rsvp`)."""
+    if not lunch.checkin_code:
+        return None
+    if rsvp.checkin_failures >= CODE_TRIES:
+        return TOO_MANY_CODES
+    # Read aloud, it may be typed in lower case or in groups.
+    if "".join((typed or "").split()).replace("-", "").upper() == lunch.checkin_code:
+        return None
+    rsvp.checkin_failures += 1
+    left = CODE_TRIES - rsvp.checkin_failures
+    if left == 0:
+        return TOO_MANY_CODES
+    tries = "1 try" if left == 1 else f"{left} tries"
+    return (
+        f"That isn't the session's code ({tries} left). The presenter announces it in the session."
+    )

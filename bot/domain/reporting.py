@@ -235,12 +235,22 @@ class Report:
 
         def line(scope: str, key: str, tally: Tally) -> list[str]:
             values = tally.row()
-            return [scope, key, *("" if values[c] is None else str(values[c]) for c in COLUMNS)]
+            counts = ("" if values[c] is None else str(values[c]) for c in COLUMNS)
+            return [scope, spreadsheet_safe(key), *counts]
 
         rows.append(line("total", "all", self.total))
         rows += [line("person", key, self.people[key]) for key in sorted(self.people)]
         rows += [line("tag", key, self.tags[key]) for key in sorted(self.tags)]
         return rows
+
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never runs: a leading quote marks it as text."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def _iso(moment: datetime) -> str:

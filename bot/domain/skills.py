@@ -83,6 +83,24 @@ def read_skill_names(typed: str, names: SkillNames) -> list[str]:
     return found
 
 
+def read_picked(picked: Sequence[tuple[str, str]], names: SkillNames) -> list[tuple[str, str]]:
+    """The Edit form's picks with their levels. An option value comes back from the client, so
+    it is folded like a typed name, and a level must be one the form offers."""
+    wanted: dict[str, str] = {}
+    for value, level in picked:
+        slug = names.canonical(value)
+        if not slug:
+            raise SkillsRefused(
+                f"“{value.strip()[:40]}” isn't a skill name. Pick one from the list."
+            )
+        if level not in LEVELS:
+            raise SkillsRefused(
+                f"“{level.strip()[:40]}” isn't a level I know: pick learning, practitioner or expert."
+            )
+        wanted[slug] = level
+    return list(wanted.items())
+
+
 @dataclass(frozen=True)
 class Change:
     slug: str

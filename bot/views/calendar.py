@@ -6,6 +6,7 @@ times in UTC. A cancelled session is sent again with METHOD:CANCEL and STATUS:CA
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from storage.models import LunchSession
@@ -17,14 +18,15 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# RFC 5545 TEXT allows no control characters but tab; CR LF, CR and LF are all line breaks.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
+    """TEXT value escaping (RFC 5545 3.3.11): a typed line break can never end the line."""
+    escaped = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _CONTROL.sub("", _LINE_BREAK.sub("\\\\n", escaped))
 
 
 def _fold(line: str) -> str:

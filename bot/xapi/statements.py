@@ -450,10 +450,25 @@ class StatementBuilder:
 
 
 def _serialise(statement: Statement, timestamp: datetime) -> str:
-    document = json.loads(statement.to_json())
+    document = _without_empty(json.loads(statement.to_json()))
     document.pop("version", None)
     document["timestamp"] = xapi_timestamp(timestamp)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _without_empty(value: Any) -> Any:
+    """Drops empty strings, objects and lists at any depth (a reaction kudos has no reason to
+    send): strict LRSs reject `"response": ""` and the like, and an absent value says the same."""
+    if isinstance(value, dict):
+        pruned = {key: _without_empty(item) for key, item in value.items()}
+        return {key: item for key, item in pruned.items() if not _empty(item)}
+    if isinstance(value, list):
+        return [item for item in map(_without_empty, value) if not _empty(item)]
+    return value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, dict, list)) and not value)
 
 
 def _lang(text: str) -> LanguageMap:

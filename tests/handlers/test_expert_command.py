@@ -401,6 +401,25 @@ async def test_ask_on_a_result_posts_the_question_to_that_person_with_the_topic(
     ]
 
 
+async def test_an_echoed_person_that_is_no_user_id_is_not_addressed(
+    qa_bot: BotHarness,
+) -> None:
+    await declare(qa_bot, "U0BOB", "python:expert")
+    reply = await expert(qa_bot, "python")
+    button = ask_button(reply["blocks"], "U0BOB")
+    await qa_bot.press(button["action_id"], button["value"], "U0ANN")
+    [form] = qa_bot.opened_views()
+    # What a client could send back in private_metadata: markup instead of a user id.
+    form["private_metadata"] = json.dumps({"user": "U0BOB> <!channel", "topic": "python"})
+
+    await qa_bot.submit(form, typed("How do I profile a slow script?"), "U0ANN", view_id="V0ASK")
+
+    posts = qa_bot.slack.calls_to("chat.postMessage")
+    [post] = [p for p in posts if p["channel"] == "C0QA"]
+    assert post["text"] == ":question: <@U0ANN> asks: How do I profile a slow script?"
+    assert "<!channel" not in json.dumps(posts)
+
+
 async def test_with_no_match_the_question_can_still_be_posted(qa_bot: BotHarness) -> None:
     reply = await expert(qa_bot, "rust")
     button = ask_button(reply["blocks"], None)

@@ -350,6 +350,25 @@ async def test_without_the_bot_in_the_channel_both_messages_go_through_the_respo
     assert confirmation["blocks"][0]["accessory"]["value"] == "shortcut:V0PRIVATE"
 
 
+async def test_a_response_url_that_is_not_slacks_is_never_posted_to(
+    bot: BotHarness, slack: FakeSlack
+) -> None:
+    slack.unreachable_channels.add("G0PRIVATE")
+    ts = slack.write("G0PRIVATE", "U0BOB", "Here is the outage write-up")
+    view = await open_form(bot, "U0ANN", ts, "G0PRIVATE")
+    # The stand-in Slack under another host name: not the host SLACK_API_URL names.
+    elsewhere = slack.response_url.replace("127.0.0.1", "localhost")
+    view["private_metadata"] = json.dumps(
+        {**json.loads(view["private_metadata"]), "response_url": elsewhere}
+    )
+
+    assert_form_closes(*await bot.submit(view, form(["U0BOB"], "for the write-up"), "U0ANN"))
+
+    [kudos] = kudos_rows(bot)  # given all the same
+    assert kudos.post_ts is None
+    assert slack.responses == []
+
+
 # Remove kudos ----------------------------------------------------------------------------------
 
 

@@ -93,3 +93,23 @@ async def test_gaps_offer_no_scheduling_to_people_outside_l_and_d(bot: BotHarnes
     await bot.press("lunch_suggest_for_gap", "kubernetes", "U0BOB")
     assert bot.opened_views() == []
     assert "Only L&D admins" in bot.slack.responses[-1]["text"]
+
+
+async def test_an_echoed_gap_is_folded_like_a_typed_skill_name(
+    bot: BotHarness, clock: SettableClock
+) -> None:
+    await ask(bot, "U0ANN", "How do I drain a kubernetes node safely? #kubernetes")
+    _, listed = await bot.command("/lunchlearn", "gaps", "U0ANN")
+    [line] = [b for b in listed["blocks"] if b["type"] == "section"]
+    await bot.press(line["accessory"]["action_id"], line["accessory"]["value"], "U0ANN")
+    [form] = bot.opened_views()
+    # What a client could send back instead of the gap's skill.
+    form["private_metadata"] = json.dumps({"gap": '=HYPERLINK("https://evil.example","K8s")'})
+
+    values = form_values(tags="", start=clock.now + timedelta(days=3))
+    status, ack = await bot.submit(form, values, "U0ANN", view_id="V0GAP")
+
+    assert status == 200 and "response_action" not in ack, ack
+    [scheduled] = statements(bot, "/schedule")
+    other = scheduled["context"]["contextActivities"]["other"]
+    assert [a["id"].rsplit("/", 1)[-1] for a in other] == ["hyperlinkhttps-evil.examplek8s"]

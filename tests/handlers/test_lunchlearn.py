@@ -34,6 +34,7 @@ CANCEL = "http://activitystrea.ms/cancel"
 MEETING_ID = re.compile(r"/sessions/([0-9a-f-]{36})$")
 _PLACE = re.compile(r"^\*(\d+)\. <@([UW][A-Z0-9]+)>\*\n(.*)$", re.DOTALL)
 SHORT_ID = re.compile(r"^[A-HJ-NP-Z2-9]{4}$")
+CHECKIN_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")
 
 
 pytestmark = pytest.mark.usefixtures("no_listener_failures")
@@ -1009,7 +1010,8 @@ async def test_with_codes_the_presenter_gets_the_code_and_check_in_asks_for_it(
 ) -> None:
     bot = code_bot
     lunch = await schedule(bot)
-    assert lunch.checkin_code is not None and re.fullmatch(r"\d{4}", lunch.checkin_code)
+    # Six characters people can read aloud: no 0/O, no 1/I.
+    assert lunch.checkin_code is not None and CHECKIN_CODE.fullmatch(lunch.checkin_code)
     await bot.press("lunch_going", lunch.id, "U0BOB")
 
     clock.now = START - timedelta(minutes=15)
@@ -1027,17 +1029,78 @@ async def test_with_codes_the_presenter_gets_the_code_and_check_in_asks_for_it(
     [(to, text)] = non_reminders(slack)
     assert to == "U0CAT" and f"*{lunch.checkin_code}*" in text
 
-    wrong = "0000" if lunch.checkin_code != "0000" else "1111"
-    status, ack = await bot.submit(view, code_values(wrong), "U0BOB")
+    status, ack = await bot.submit(view, code_values(wrong_code()), "U0BOB")
     assert status == 200 and ack["response_action"] == "errors"
     assert list(ack["errors"]) == ["code"] and "isn't the session's code" in ack["errors"]["code"]
     assert statements(bot, ATTENDED) == []
 
-    _, ack = await bot.submit(view, code_values(f" {lunch.checkin_code} "), "U0BOB")
+    # Read aloud and typed in lower case, with a space: still the code.
+    typed = f" {lunch.checkin_code[:3].lower()} {lunch.checkin_code[3:]} "
+    _, ack = await bot.submit(view, code_values(typed), "U0BOB")
     assert ack["response_action"] == "update"
     assert "Checked in to “Intro to pytest”" in json.dumps(ack["view"], ensure_ascii=False)
     [attended] = statements(bot, ATTENDED)
     assert actor(attended) == "U0BOB" and about(attended, lunch)
+
+
+def wrong_code(n: int = 0) -> str:
+    """Six letters that are never a session's code: codes have no O."""
+    return f"WRONG{'ABCDEFGH'[n]}"
+
+
+async def open_code_form(bot: BotHarness, lunch: LunchSession, user: str) -> dict[str, Any]:
+    await bot.press("lunch_checkin", lunch.id, user)
+    view = bot.opened_views()[-1]
+    assert view["callback_id"] == "lunch_checkin_code"
+    return view
+
+
+async def test_after_five_wrong_codes_a_person_is_told_to_ask_the_presenter(
+    code_bot: BotHarness, clock: SettableClock
+) -> None:
+    bot = code_bot
+    lunch = await schedule(bot)
+    clock.now = START
+    view = await open_code_form(bot, lunch, "U0BOB")
+
+    told = []
+    for n in range(5):
+        _, ack = await bot.submit(view, code_values(wrong_code(n)), "U0BOB")
+        assert ack["response_action"] == "errors"
+        told.append(ack["errors"]["code"])
+
+    assert all("isn't the session's code" in text for text in told[:4])
+    assert "4 tries left" in told[0] and "1 try left" in told[3]
+    assert "ask the presenter" in told[4] and len(told[4]) <= 150
+    # Even the right code is refused now, on this form or a new one, with the same advice.
+    for form in (view, await open_code_form(bot, lunch, "U0BOB")):
+        _, ack = await bot.submit(form, code_values(lunch.checkin_code or ""), "U0BOB")
+        assert ack["response_action"] == "errors"
+        assert "ask the presenter" in ack["errors"]["code"]
+    assert statements(bot, ATTENDED) == []
+    assert rsvps(bot, lunch.id)["U0BOB"].attended_at is None
+
+    # The limit is per person: Dan's tries are his own.
+    _, ack = await bot.submit(view, code_values(lunch.checkin_code or ""), "U0DAN")
+    assert ack["response_action"] == "update"
+    assert [actor(s) for s in statements(bot, ATTENDED)] == ["U0DAN"]
+
+
+async def test_the_code_limit_is_per_session(code_bot: BotHarness, clock: SettableClock) -> None:
+    bot = code_bot
+    first = await schedule(bot, view_id="V0FIRST")
+    second = await schedule(bot, view_id="V0SECOND")
+    clock.now = START
+    view = await open_code_form(bot, first, "U0BOB")
+    for n in range(5):
+        await bot.submit(view, code_values(wrong_code(n)), "U0BOB")
+
+    other = await open_code_form(bot, second, "U0BOB")
+    _, ack = await bot.submit(other, code_values(second.checkin_code or ""), "U0BOB")
+
+    assert ack["response_action"] == "update"
+    [attended] = statements(bot, ATTENDED)
+    assert actor(attended) == "U0BOB" and about(attended, second)
 
 
 async def test_with_codes_check_in_is_still_refused_outside_the_window(

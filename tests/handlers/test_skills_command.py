@@ -488,6 +488,74 @@ async def test_saving_the_form_makes_the_profile_exactly_that_and_redraws_it(
     assert [b["action_id"] for b in buttons(redrawn["blocks"])] == ["skills_edit"]
 
 
+async def test_picked_values_are_folded_like_typed_names(bot: BotHarness) -> None:
+    view = await open_edit_form(bot, "U0ANN")
+
+    # What a client can send back as option values, whatever the form offered.
+    status, answer = await bot.submit(
+        view,
+        picked("Machine Learning", "k8s", "#Python", levels={"k8s": "expert"}),
+        "U0ANN",
+        view_id="V0EDIT",
+    )
+
+    assert status == 200 and "response_action" not in answer, answer
+    assert skills_of(bot, "U0ANN") == {
+        "machine-learning": "practitioner",
+        "kubernetes": "expert",
+        "python": "practitioner",
+    }
+    assert sorted(skill_of(s) for s in statements(bot, ADD)) == [
+        "kubernetes",
+        "machine-learning",
+        "python",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        (picked("=()", "python"), "“=()” isn't a skill name"),
+        (picked("python", levels={"python": "=HYPERLINK(1)"}), "isn't a level I know"),
+    ],
+)
+async def test_a_picked_value_that_is_no_skill_or_level_is_refused_on_the_form(
+    bot: BotHarness, values: dict[str, Any], problem: str
+) -> None:
+    await bot.command("/skills", "add react", "U0ANN")
+    view = await open_edit_form(bot, "U0ANN")
+    before = statements(bot)
+
+    status, answer = await bot.submit(view, values, "U0ANN", view_id="V0EDIT")
+
+    assert status == 200 and answer["response_action"] == "errors"
+    assert problem in json.dumps(answer["errors"], ensure_ascii=False)
+    assert skills_of(bot, "U0ANN") == {"react": "practitioner"}
+    assert statements(bot) == before
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "https://evil.example/collect",
+        "http://localhost:{port}/respond/hook",  # the stand-in Slack, under another host name
+        "https://hooks.slack.com.evil.example/x",
+        "not a url",
+    ],
+)
+async def test_saving_posts_only_to_a_slack_response_url(bot: BotHarness, forged: str) -> None:
+    await bot.command("/skills", "add react", "U0ANN")
+    view = await open_edit_form(bot, "U0ANN")
+    port = bot.slack.base_url.split(":")[2].split("/")[0]
+    view["private_metadata"] = json.dumps({"response_url": forged.format(port=port)})
+
+    status, answer = await bot.submit(view, picked("python"), "U0ANN", view_id="V0EDIT")
+
+    assert status == 200 and "response_action" not in answer
+    assert skills_of(bot, "U0ANN") == {"python": "practitioner"}  # saved all the same
+    assert bot.slack.responses == []  # and nothing was posted to the echoed address
+
+
 # Forget me -------------------------------------------------------------------------------------
 
 

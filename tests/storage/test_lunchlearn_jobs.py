@@ -57,9 +57,9 @@ class Processes:
         self._clock = clock
         self.running: list[BotHarness] = []
 
-    async def start(self) -> BotHarness:
+    async def start(self, **overrides: str) -> BotHarness:
         settings = settings_for(
-            self._tmp_path, self._slack, LND_ADMINS="U0ANN", DATABASE_URL=self._url
+            self._tmp_path, self._slack, LND_ADMINS="U0ANN", DATABASE_URL=self._url, **overrides
         )
         harness = await BotHarness(settings, self._slack, self._clock).start()
         self.running.append(harness)
@@ -341,3 +341,34 @@ async def test_the_capacity_holds_when_two_processes_take_going_presses_at_once(
     )
     promoted_dms = [user for user, text in dms(slack) if "a place freed up" in text]
     assert sorted(promoted_dms) == promoted
+
+
+async def test_wrong_check_in_codes_count_across_processes_pressed_at_once(
+    processes: Processes, clock: SettableClock
+) -> None:
+    one = await processes.start(LUNCHLEARN_CHECKIN_CODE="true")
+    two = await processes.start(LUNCHLEARN_CHECKIN_CODE="true")
+    lunch = await schedule(one)
+    assert lunch.checkin_code
+    clock.now = START
+    await one.press("lunch_checkin", lunch.id, "U0BOB")
+    form = one.opened_views()[-1]
+
+    def code(typed: str) -> dict[str, Any]:
+        return {"code": {"value": {"type": "plain_text_input", "value": typed}}}
+
+    # Eight wrong codes from one person, sent to both processes at the same moment.
+    answers = await asyncio.gather(
+        *(
+            (one if n % 2 else two).submit(form, code(f"WRONG{n}"), "U0BOB", view_id=f"V0{n}")
+            for n in range(8)
+        )
+    )
+
+    told = [ack["errors"]["code"] for _, ack in answers]
+    assert sum("isn't the session's code" in text for text in told) == 4  # 4, 3, 2, 1 left
+    assert sum("ask the presenter" in text for text in told) == 4
+    for bot in (one, two):
+        _, ack = await bot.submit(form, code(lunch.checkin_code), "U0BOB", view_id="V0RIGHT")
+        assert "ask the presenter" in ack["errors"]["code"]
+    assert verbs(one, "http://adlnet.gov/expapi/verbs/attended") == 0

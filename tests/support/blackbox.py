@@ -55,8 +55,8 @@ def outbox_drained(bot: BotProcess) -> Callable[[], Awaitable[bool]]:
     """For `eventually`: nothing pending in the outbox (and nothing dead-lettered)."""
 
     async def check() -> bool:
-        counts = (await bot.health())["outbox"]
-        assert counts["dead"] == 0, counts
-        return counts["pending"] == 0
+        counts = bot.outbox_counts()
+        assert counts.dead == 0, counts
+        return counts.pending == 0
 
     return check

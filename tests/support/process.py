@@ -4,9 +4,10 @@ The bot gets a hand-built environment (never the test runner's, which may hold r
 and runs in its own working directory, so no stray `.env` is read. Its stderr goes to a file
 that tests read after the fact.
 
-Loopback only: the bot has no host setting and binds every interface. A `sitecustomize` module
-written next to its working directory (the Python twin of `tests/lrs/loopback.js`) pins aiohttp
-servers that bind "all interfaces" to 127.0.0.1. It changes nothing else.
+Loopback only: the bot gets HOST=127.0.0.1. As a guard for any process started without it, a
+`sitecustomize` module written next to its working directory (the Python twin of
+`tests/lrs/loopback.js`) pins aiohttp servers that bind "all interfaces" to 127.0.0.1. It
+changes nothing else.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.operations import outbox_counts
 from storage.database import Database
+from storage.repositories.outbox import OutboxCounts
 from tests.support.slack import SIGNING_SECRET, sign, slash_command_body
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +92,7 @@ def bot_env(
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_api_url,
         "PORT": str(port),
+        "HOST": LOOPBACK,
         "DATABASE_URL": f"sqlite:///{workdir / 'guildbot.db'}",
     }
     for name, value in overrides.items():
@@ -124,6 +128,7 @@ class BotProcess:
         self.env = dict(env)
         self.workdir = workdir
         self.port = int(self.env["PORT"])
+        self.host = self.env.get("HOST") or LOOPBACK
         BotProcess._runs += 1
         self.log_path = workdir / f"bot-{BotProcess._runs}.stderr"
         self.process: asyncio.subprocess.Process | None = None
@@ -131,7 +136,7 @@ class BotProcess:
 
     @property
     def base_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def events_url(self) -> str:
@@ -199,10 +204,28 @@ class BotProcess:
         async with self._session().get(self.base_url + path) as response:
             return response.status, await _parsed(response)
 
-    async def health(self) -> dict[str, Any]:
-        status, body = await self.get("/healthz")
-        assert status == 200, (status, body)
-        return body
+    def outbox_counts(self) -> OutboxCounts:
+        """Pending, sent and dead statements, read from the bot's database."""
+        database = self.database()
+        try:
+            return outbox_counts(database)
+        finally:
+            database.dispose()
+
+    def status(self) -> str:
+        """What `guildbot status` prints for this bot (same settings, same database)."""
+        finished = subprocess.run(
+            [str(Path(sys.executable).with_name("guildbot")), "status"],
+            env=self.env,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert finished.returncode == 0, finished.stderr
+        return finished.stdout
 
     async def post(
         self,

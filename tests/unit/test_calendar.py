@@ -166,6 +166,31 @@ def test_commas_semicolons_backslashes_and_newlines_are_escaped() -> None:
     physical_lines(ics)
 
 
+def test_a_title_with_cr_and_lf_cannot_inject_lines() -> None:
+    # A lone CR used to pass through: calendars treat it as a line break, so the rest of the
+    # title became properties of its own, or a second event.
+    injected = "Pizza\rEND:VEVENT\rBEGIN:VEVENT\rSUMMARY:Free laptops\nLOCATION:Lobby\r\nX"
+    ics = session_ics(lunch(title=injected, place="Room 4\r\rATTENDEE:mailto:a@b.c"), NOW)
+
+    lines = physical_lines(ics)
+    assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 1
+    names = [line.partition(":")[0] for line in unfold(ics)]
+    assert names.count("SUMMARY") == names.count("LOCATION") == 1
+    assert "ATTENDEE" not in names
+    found = properties(ics)
+    assert unescape(found["SUMMARY"]) == (
+        "Pizza\nEND:VEVENT\nBEGIN:VEVENT\nSUMMARY:Free laptops\nLOCATION:Lobby\nX"
+    )
+    assert unescape(found["LOCATION"]) == "Room 4\n\nATTENDEE:mailto:a@b.c"
+
+
+def test_other_control_characters_are_left_out() -> None:
+    found = properties(
+        session_ics(lunch(title="Bell\x07 and\x00 escape\x1b[31m\x7f, tab\tok"), NOW)
+    )
+    assert found["SUMMARY"] == "Bell and escape[31m\\, tab\tok"
+
+
 def test_an_empty_description_is_an_empty_value() -> None:
     assert properties(session_ics(lunch(description=""), NOW))["DESCRIPTION"] == ""
 
@@ -214,26 +239,31 @@ def test_folding_counts_octets_and_never_splits_a_multibyte_character() -> None:
         line.decode("utf-8")
 
 
+TYPED = st.characters(blacklist_categories=("Cs",)) | st.sampled_from(",;\\:\n\r\t")
+
+
+def as_read_back(typed: str) -> str:
+    """What a calendar shows for typed text: CR LF and a lone CR are line breaks too, and
+    control characters other than tab are left out."""
+    text = typed.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in text if c in "\n\t" or not (c < " " or c == "\x7f"))
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    title=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(",;\\:\n"),
-        min_size=1,
-        max_size=150,
-    ),
-    description=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(",;\\:\n"),
-        max_size=400,
-    ),
+    title=st.text(alphabet=TYPED, min_size=1, max_size=150),
+    description=st.text(alphabet=TYPED, max_size=400),
 )
 def test_any_text_gives_short_crlf_lines_that_read_back(title: str, description: str) -> None:
     ics = session_ics(lunch(title=title, description=description), NOW)
 
-    for line in physical_lines(ics):
+    lines = physical_lines(ics)
+    assert lines.count("BEGIN:VEVENT") == 1
+    for line in lines:
         assert len(line.encode("utf-8")) <= 75
     found = properties(ics)
-    assert unescape(found["SUMMARY"]) == title
-    assert unescape(found["DESCRIPTION"]) == description
+    assert unescape(found["SUMMARY"]) == as_read_back(title)
+    assert unescape(found["DESCRIPTION"]) == as_read_back(description)
     # Nothing but the escapes themselves follows a backslash.
     for name in ("SUMMARY", "DESCRIPTION"):
         assert re.fullmatch(r"(?:[^\\;,]|\\[\\;,n])*", found[name]), found[name]

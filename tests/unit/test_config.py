@@ -38,6 +38,7 @@ def test_defaults() -> None:
     loaded = load_settings(MINIMAL, env_file=None)
 
     assert loaded.port == 3000
+    assert loaded.host is None  # every interface: Slack must reach /slack/events
     assert loaded.slack_api_url == DEFAULT_SLACK_API_URL == "https://slack.com/api/"
     assert loaded.database_url == DEFAULT_DATABASE_URL
     assert loaded.database_url.startswith("sqlite:///")
@@ -63,6 +64,7 @@ def test_values_are_read_and_normalised(tmp_path: Path) -> None:
 
     loaded = settings(
         PORT="8080",
+        HOST="127.0.0.1",
         XAPI_ACTOR="Email",
         XAPI_INCLUDE_TEXT="yes",
         TIMEZONE="Europe/Berlin",
@@ -77,6 +79,7 @@ def test_values_are_read_and_normalised(tmp_path: Path) -> None:
     )
 
     assert loaded.port == 8080
+    assert loaded.host == "127.0.0.1"
     assert loaded.xapi_actor == "email"
     assert loaded.xapi_include_text is True
     assert loaded.timezone == "Europe/Berlin"
@@ -95,10 +98,15 @@ def test_values_are_read_and_normalised(tmp_path: Path) -> None:
         ("PORT", {"PORT": "abc"}),
         ("PORT", {"PORT": "70000"}),
         ("PORT", {"PORT": "0"}),
+        ("HOST", {"HOST": "http://0.0.0.0"}),
+        ("HOST", {"HOST": "127.0.0.1:3000"}),
+        ("HOST", {"HOST": "bad host"}),
         ("DATABASE_URL", {"DATABASE_URL": f"mysql://root:{DB_PASSWORD}@db/guild"}),
         ("LRS_KEY", {"LRS_KEY": ""}),
         ("LRS_SECRET", {"LRS_SECRET": " "}),
         ("LRS_ENDPOINT", {"LRS_ENDPOINT": "lrs.example.com", "LRS_KEY": "k", "LRS_SECRET": "s"}),
+        ("LRS_ENDPOINT", {"LRS_ENDPOINT": f"https://key:{LRS_SECRET}@lrs.example.com/xapi/"}),
+        ("LRS_ENDPOINT", {"LRS_ENDPOINT": f"key:{LRS_SECRET}@lrs.example.com/xapi/"}),
         ("XAPI_ACTOR", {"XAPI_ACTOR": "foo"}),
         ("TIMEZONE", {"TIMEZONE": "Mars/Base"}),
         ("LND_ADMINS", {"LND_ADMINS": "bob"}),
@@ -131,6 +139,30 @@ def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(
     assert message.strip() == message
     for secret in (*SECRETS, "SeCrEtBoTtOkEn", "xoxb-not-an-app-token"):
         assert secret not in message
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        f"https://lrs-key:{LRS_SECRET}@lrs.example.com/xapi/",
+        f"https://{LRS_SECRET}@lrs.example.com/xapi/",
+        f"https://lrs-key:{LRS_SECRET}@lrs.example.com",
+    ],
+)
+def test_an_lrs_endpoint_holding_credentials_is_refused_without_echoing_it(endpoint: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**WITH_SECRETS, "LRS_ENDPOINT": endpoint}, env_file=None)
+
+    message = str(raised.value)
+    assert message.startswith("LRS_ENDPOINT")
+    assert "LRS_KEY" in message and "LRS_SECRET" in message  # where the credentials belong
+    assert "\n" not in message
+    assert LRS_SECRET not in message and "lrs-key" not in message and "@" not in message
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "::1", "10.0.0.7", "localhost", "bot.internal"])
+def test_host_takes_an_address_or_a_host_name(host: str) -> None:
+    assert settings(HOST=host).host == host
 
 
 def test_secrets_never_appear_in_the_settings_repr() -> None:

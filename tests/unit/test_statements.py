@@ -13,9 +13,12 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
+    AnswerFacts,
     BuiltStatement,
     KudosFacts,
     Learner,
+    QuestionFacts,
+    SessionFacts,
     StatementBuilder,
     XapiIdentity,
     derived_id,
@@ -241,3 +244,52 @@ def test_a_search_keeps_the_query_text_only_with_include_text() -> None:
     assert "result" not in quiet
     assert chatty["result"]["response"] == "who?"
     assert quiet["object"]["id"] == f"{BASE}/skills/python"
+
+
+def _empties(value: Any, path: str = "$") -> list[str]:
+    """Where a document holds an empty string, object or list (strict LRSs reject them)."""
+    if value in ("", {}, []):
+        return [path]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _empties(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [found for n, item in enumerate(value) for found in _empties(item, f"{path}[{n}]")]
+    return []
+
+
+@pytest.mark.parametrize("actor_mode", ["account", "email"])
+def test_no_statement_kind_sends_an_empty_value_even_with_include_text(actor_mode: str) -> None:
+    statements = builder(actor_mode, include_text=True)
+    nameless = Learner("U0DAN", "", "")
+    # A reaction kudos has no typed reason; nothing typed anywhere else either.
+    reaction = KudosFacts(
+        kudos_id="0c1d3c8a-0f7b-5d0e-9a61-3c2f1e0d9b8a",
+        giver=nameless,
+        receiver=BOB,
+        reason="",
+        values=(),
+        skills=(),
+        channel_id="C0GENERAL",
+        permalink=None,
+        timestamp=WHEN,
+        message_ts="1709371815.000100",
+    )
+    question = QuestionFacts("q1", nameless, "", (), "C0QA", WHEN)
+    answer = AnswerFacts("a1", "q1", None, nameless, "", None, (), "C0QA", WHEN)
+    session = SessionFacts("6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10", "Intro", (), "C0LUNCH")
+    built = [
+        *statements.kudos_given(reaction),
+        *every_statement(statements),
+        statements.searched(nameless, None, "", "T5", WHEN),
+        statements.asked(question),
+        statements.answered(answer),
+        statements.accepted(nameless, answer, "T6", WHEN),
+        statements.session_event(v.SCHEDULE, nameless, session, "s", WHEN),
+        statements.session_event(v.RATED, nameless, session, "r", WHEN, rating=4, comment=""),
+        statements.voiding(nameless, "0b9d6a2c-1f3e-5a7b-8c9d-0e1f2a3b4c5d", WHEN, "T7"),
+    ]
+
+    for statement in built:
+        body = document(statement)
+        assert _empties(body) == [], (body["verb"]["id"], _empties(body))
+        BaseXapiStatement(**body)
