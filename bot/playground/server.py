@@ -13,7 +13,7 @@ import signal
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,10 @@ class PlaygroundOptions:
     directory: Path = DEFAULT_DIRECTORY
     port: int = DEFAULT_PORT
     seed: bool = True
+    lrs_endpoint: str | None = None
+    """Only an LRS named on the playground's command line is used, never LRS_* settings."""
+    lrs_key: str | None = field(default=None, repr=False)
+    lrs_secret: str | None = field(default=None, repr=False)
     environ: Mapping[str, str] | None = None
     env_file: str | None = ".env"
 
@@ -85,7 +89,8 @@ def free_port() -> int:
 def playground_settings(
     options: PlaygroundOptions, slack: PlaygroundSlack, api_url: str, bot_port: int
 ) -> Settings:
-    """The operator's settings (an LRS, quotas, aliases…) with Slack replaced by the stand-in."""
+    """The operator's settings (quotas, aliases…) with Slack replaced by the stand-in, and the LRS
+    given on the command line in place of theirs: trying guildbot must not write to their LRS."""
     environ = dict(os.environ if options.environ is None else options.environ)
     database = options.directory.resolve() / "guildbot.db"
     environ.update(
@@ -99,6 +104,9 @@ def playground_settings(
         LND_ADMINS=LND_LEAD,
         DIGEST_CHANNEL="",
         XAPI_HOMEPAGE="",
+        LRS_ENDPOINT=options.lrs_endpoint or "",
+        LRS_KEY=options.lrs_key or "",
+        LRS_SECRET=options.lrs_secret or "",
     )
     return load_settings(environ, env_file=options.env_file)
 
@@ -290,9 +298,9 @@ async def run_playground(options: PlaygroundOptions) -> None:
         await playground.stop()
         raise
     lrs = (
-        f"statements go to the LRS at {playground.settings.lrs_endpoint}"
+        f"statements go to the LRS at {playground.settings.lrs_endpoint} (--lrs-endpoint)"
         if playground.settings.lrs_configured
-        else "no LRS configured: statements stay in the outbox (shown on the page)"
+        else "no LRS: statements stay in the outbox (shown on the page; see --lrs-endpoint)"
     )
     print(
         f"guildbot playground: open {playground.url}\n"

@@ -217,7 +217,7 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
 
     # The xAPI panel: every statement listed, none delivered (no LRS configured).
     assert statements.count() >= 8
-    expect(page.locator("#lrs")).to_contain_text("no LRS configured")
+    expect(page.locator("#lrs")).to_contain_text("no LRS: statements stay in the outbox")
     expect(page.locator(".status.sent")).to_have_count(0)
     requests = page.locator("[data-testid=requests]")
     expect(requests).to_contain_text("/lunchlearn")

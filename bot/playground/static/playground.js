@@ -414,7 +414,7 @@ function render() {
       <footer><button type="button" class="btn" data-act="close-modal" data-view="${esc(modal.id)}">${textObject(modal.close || { type: "plain_text", text: "Cancel" })}</button>
       ${modal.submit ? `<button type="submit" class="btn primary" data-testid="modal-submit">${textObject(modal.submit)}</button>` : ""}</footer></form></div>`;
   });
-  $("#lrs").textContent = d.lrs ? `→ LRS ${d.lrs}` : "(no LRS configured: they stay in the outbox)";
+  $("#lrs").textContent = d.lrs ? `→ sent to the LRS at ${d.lrs}` : "(no LRS: statements stay in the outbox)";
   paint("#statements", JSON.stringify(d.statements), () => d.statements.map((s) => `
     <details class="statement" data-testid="statement" data-verb="${esc(s.verb)}" data-status="${esc(s.status)}">
       <summary><b>${esc(s.actor)}</b> ${esc(s.verb)} <i>${esc(s.object)}</i>${s.voiding ? ' <span class="tag">voiding</span>' : ""}
