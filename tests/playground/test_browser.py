@@ -44,6 +44,10 @@ expect = sync_api.expect
 expect.set_options(timeout=15_000)
 
 
+SLOW_CALLS = """const direct = window.fetch;
+window.fetch = (...args) => new Promise((r) => setTimeout(r, 800)).then(() => direct(...args));"""
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -210,6 +214,9 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     go("app-home")
     expect(page.locator("[data-testid=home]")).to_contain_text("Property-based testing")
     shot("06-app-home")
+    # Switch to Chioma and open the DM at once. The page's calls are slowed so the click always
+    # lands before the sidebar is redrawn for her: the DM opened must still be hers.
+    page.evaluate(SLOW_CALLS)
     be("U0CHI")
     go("app-messages")
     expect(main.locator("[data-testid=message]").first).to_be_visible()

@@ -385,7 +385,7 @@ function render() {
   paint("#sidebar", JSON.stringify([S.place, S.user, d.channels]), () => `
     <h3>Channels</h3>${d.channels.map((c) => `<a class="${S.place === c.id ? "on" : ""}" data-act="go" data-place="${esc(c.id)}" data-testid="channel-${esc(c.name)}"># ${esc(c.name)}</a>`).join("")}
     <h3>Apps</h3><a class="${S.place === "home" ? "on" : ""}" data-act="go" data-place="home" data-testid="app-home">guildbot · Home</a>
-    <a class="${S.place === dm ? "on" : ""}" data-act="go" data-place="${esc(dm)}" data-testid="app-messages">guildbot · Messages</a>
+    <a class="${S.place === dm ? "on" : ""}" data-act="go" data-place="dm" data-testid="app-messages">guildbot · Messages</a>
     <p class="muted" style="margin:14px 6px">You are <b>${esc(me.name)}</b>. Switch above to act as someone else.</p>`);
   const place = S.place;
   const isHome = place === "home";
@@ -483,11 +483,12 @@ async function send(path, body) {
 }
 
 function go(place) {
-  S.place = place;
+  // The DM is resolved on click: the sidebar may still be drawn for the person you were.
+  S.place = place === "dm" ? S.data.people.find((p) => p.id === S.user).dm : place;
   S.thread = null;
   S.menu = null;
   S.highlight = null;
-  localStorage.setItem("playground.place", place);
+  localStorage.setItem("playground.place", S.place);
   history.replaceState(null, "", "/");
   if (place === "home") send("home", {});
   else refresh();
