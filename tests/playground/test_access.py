@@ -213,5 +213,9 @@ async def test_the_stand_in_refuses_cross_site_posts_but_not_the_bot(
         async with http.post(url, json=body, headers=auth) as answered:
             assert (await answered.json())["ok"]
     assert posted_texts(playground) == ["posted through the Web API"]
-    outcome = await playground.slack.type_message("U0ADA", GENERAL, "/guild help")
-    assert outcome.status == 200, "the bot answers through the stand-in as before"
+    # The bot's Web API calls, response URL and file upload all still reach the stand-in.
+    outcome = await playground.slack.type_message("U0ADA", GENERAL, "/guild export")
+    assert outcome.status == 200
+    await playground.settle()
+    files = [f for f in playground.slack.files.values() if f.get("content")]
+    assert files and files[-1]["url"].startswith(base(playground))

@@ -344,14 +344,15 @@ def test_the_lrs_options_reach_the_playground(
 
     monkeypatch.setattr(playground_server, "run_playground", fake_run)
     endpoint = "http://127.0.0.1:8080/xAPI/"
-    given = ["--lrs-endpoint", endpoint, "--lrs-key", "k", "--lrs-secret", "s"]
+    given = ["--lrs-endpoint", endpoint, "--lrs-key", "key-1", "--lrs-secret", "hunter2"]
     assert main(["playground", "--port", "0", *given]) == 0
-    assert (started[0].lrs_endpoint, started[0].lrs_key, started[0].lrs_secret) == (
+    chosen = started[0]
+    assert (chosen.lrs_endpoint, chosen.lrs_key, chosen.lrs_secret) == (
         endpoint,
-        "k",
-        "s",
+        "key-1",
+        "hunter2",
     )
-    assert "'s'" not in repr(started[0]), "the secret stays out of logs"
+    assert "hunter2" not in repr(chosen), "the secret stays out of logs"
     assert main(["playground", "--port", "0"]) == 0
     assert started[1].lrs_endpoint is None
 
