@@ -2,7 +2,8 @@
 
 guildbot [run]                       start the bot (same as python -m bot)
 guildbot start                       the bot when SLACK_BOT_TOKEN is set, else the playground
-guildbot playground                  the real bot against a local stand-in of Slack, with a page
+guildbot playground [--lrs-endpoint URL --lrs-key K --lrs-secret S]
+                                     the real bot against a local stand-in of Slack, with a page
 guildbot status                      the database, the outbox, each process's forwarder
 guildbot db upgrade                  apply database migrations
 guildbot outbox status               pending / dead-lettered statements, with reasons
@@ -24,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
@@ -63,11 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         "start", help="start the bot, or the playground when no Slack token is configured"
     )
     _playground_options(start)
-    start.set_defaults(action=_start)
+    start.set_defaults(action=_start, lrs_endpoint=None, lrs_key=None, lrs_secret=None)
     playground = commands.add_parser(
         "playground", help="try guildbot without Slack: the real bot, a stand-in Slack, a page"
     )
     _playground_options(playground)
+    _playground_lrs_options(playground)
     playground.set_defaults(action=_playground)
 
     commands.add_parser(
@@ -148,6 +151,35 @@ def _playground_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _playground_lrs_options(parser: argparse.ArgumentParser) -> None:
+    # The playground never takes the operator's LRS_* settings: an LRS is named here or not used.
+    lrs = parser.add_argument_group(
+        "LRS", "send the statements to this LRS (default: none; they stay in the outbox)"
+    )
+    lrs.add_argument("--lrs-endpoint", metavar="URL", help="e.g. http://localhost:8080/xAPI/")
+    lrs.add_argument("--lrs-key", metavar="KEY", help="the LRS client's Basic-auth key")
+    lrs.add_argument("--lrs-secret", metavar="SECRET", help="the LRS client's Basic-auth secret")
+
+
+def _check_playground_lrs(args: argparse.Namespace) -> None:
+    """One line naming the option when the LRS given is unusable; the values are never echoed."""
+    if args.lrs_endpoint is None:
+        if args.lrs_key or args.lrs_secret:
+            raise ConfigError("--lrs-key and --lrs-secret need --lrs-endpoint, the LRS to send to")
+        return
+    parsed = urlparse(args.lrs_endpoint)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError("--lrs-endpoint is not a URL: expected e.g. http://localhost:8080/xAPI/")
+    if parsed.username is not None or parsed.password is not None:
+        raise ConfigError(
+            "--lrs-endpoint must not hold credentials: give them as --lrs-key and --lrs-secret"
+        )
+    if not (args.lrs_key and args.lrs_secret):
+        raise ConfigError(
+            "--lrs-endpoint needs --lrs-key and --lrs-secret (the LRS client's Basic-auth pair)"
+        )
+
+
 def _slack_configured() -> bool:
     """A bot token in the environment or the .env file: the operator means the real Slack."""
     values: dict[str, str | None] = {}
@@ -175,7 +207,15 @@ def _playground(args: argparse.Namespace) -> int:
     if port is None:
         raw = (os.environ.get("PORT") or "").strip()
         port = int(raw) if raw.isdigit() else DEFAULT_PORT
-    options = PlaygroundOptions(directory=Path(args.dir), port=port, seed=not args.no_seed)
+    _check_playground_lrs(args)
+    options = PlaygroundOptions(
+        directory=Path(args.dir),
+        port=port,
+        seed=not args.no_seed,
+        lrs_endpoint=args.lrs_endpoint,
+        lrs_key=args.lrs_key,
+        lrs_secret=args.lrs_secret,
+    )
     asyncio.run(run_playground(options))
     return 0
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.playground.server import Playground
 
 STATIC = Path(__file__).parent / "static"
+TOKEN_SLOT = "{{playground_token}}"
 LONG_POLL_S = 2.5
 
 
@@ -22,7 +23,16 @@ def add_page_routes(app: web.Application, playground: Playground) -> None:
     slack = playground.slack
 
     async def index(_: web.Request) -> web.Response:
-        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+        # The run's token travels inside the page: another origin can load it but never read it.
+        html = (STATIC / "index.html").read_text().replace(TOKEN_SLOT, playground.guard.token)
+        return web.Response(
+            text=html,
+            content_type="text/html",
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": "frame-ancestors 'none'",  # no clickjacking either
+            },
+        )
 
     async def archives(request: web.Request) -> web.Response:
         raw = request.match_info["p"].removeprefix("p")

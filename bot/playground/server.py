@@ -13,7 +13,7 @@ import signal
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from sqlmodel import col, select
 
 from bot.config import Settings, load_settings
+from bot.playground.guard import LOOPBACK, Guard
 from bot.playground.page import add_page_routes
 from bot.playground.slack import Channel, Person, PlaygroundSlack
 from bot.runtime import StartupError, serve
@@ -70,22 +71,26 @@ SEED_MESSAGES = [
 class PlaygroundOptions:
     directory: Path = DEFAULT_DIRECTORY
     port: int = DEFAULT_PORT
-    host: str = "127.0.0.1"
     seed: bool = True
+    lrs_endpoint: str | None = None
+    """Only an LRS named on the playground's command line is used, never LRS_* settings."""
+    lrs_key: str | None = field(default=None, repr=False)
+    lrs_secret: str | None = field(default=None, repr=False)
     environ: Mapping[str, str] | None = None
     env_file: str | None = ".env"
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port() -> int:
     with socket.socket() as probe:
-        probe.bind((host, 0))
+        probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
 
 
 def playground_settings(
     options: PlaygroundOptions, slack: PlaygroundSlack, api_url: str, bot_port: int
 ) -> Settings:
-    """The operator's settings (an LRS, quotas, aliases…) with Slack replaced by the stand-in."""
+    """The operator's settings (quotas, aliases…) with Slack replaced by the stand-in, and the LRS
+    given on the command line in place of theirs: trying guildbot must not write to their LRS."""
     environ = dict(os.environ if options.environ is None else options.environ)
     database = options.directory.resolve() / "guildbot.db"
     environ.update(
@@ -99,6 +104,9 @@ def playground_settings(
         LND_ADMINS=LND_LEAD,
         DIGEST_CHANNEL="",
         XAPI_HOMEPAGE="",
+        LRS_ENDPOINT=options.lrs_endpoint or "",
+        LRS_KEY=options.lrs_key or "",
+        LRS_SECRET=options.lrs_secret or "",
     )
     return load_settings(environ, env_file=options.env_file)
 
@@ -107,6 +115,7 @@ class Playground:
     def __init__(self, options: PlaygroundOptions) -> None:
         self.options = options
         self.slack = PlaygroundSlack(PEOPLE, CHANNELS, state_file=options.directory / "slack.json")
+        self.guard = Guard()
         self.settings: Settings
         self.url = ""
         self.database: Database
@@ -121,31 +130,32 @@ class Playground:
         options.directory.mkdir(parents=True, exist_ok=True)
         self.slack.load()
         self.slack.on_change(self._changed.set)
-        app = web.Application()
+        app = web.Application(middlewares=[self.guard.middleware])
         self.slack.routes(app)
         add_page_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, options.host, options.port)
+        # Loopback only: the page and the stand-in are for this machine's browser and bot.
+        site = web.TCPSite(self._runner, LOOPBACK, options.port)
         try:
             await site.start()
         except OSError as error:
             await self._runner.cleanup()
             raise StartupError(
-                f"the playground cannot listen on {options.host}:{options.port} "
+                f"the playground cannot listen on {LOOPBACK}:{options.port} "
                 f"({error.strerror}): pick another port with --port"
             ) from None
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        shown_host = "localhost" if options.host in ("127.0.0.1", "0.0.0.0") else options.host
-        self.url = f"http://{shown_host}:{port}/"
-        self.slack.public_url = f"http://127.0.0.1:{port}/"
+        self.guard.port = port
+        self.url = f"http://localhost:{port}/"
+        self.slack.public_url = f"http://{LOOPBACK}:{port}/"
         bot_port = free_port()
         self.settings = playground_settings(
             options, self.slack, self.slack.public_url + "api/", bot_port
         )
-        self.slack.bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
+        self.slack.bot_url = f"http://{LOOPBACK}:{bot_port}/slack/events"
         await self.slack.start()
-        self._bot = asyncio.create_task(serve(self.settings, stop=self._stop, host="127.0.0.1"))
+        self._bot = asyncio.create_task(serve(self.settings, stop=self._stop, host=LOOPBACK))
         await self._wait_ready(bot_port)
         self.database = Database(self.settings.database_url)
         self._saver = asyncio.create_task(self._save_changes())
@@ -163,7 +173,7 @@ class Playground:
                     self._bot.result()  # raises the start-up problem
                     raise StartupError("the bot stopped while starting")
                 try:
-                    async with http.get(f"http://127.0.0.1:{bot_port}/healthz") as response:
+                    async with http.get(f"http://{LOOPBACK}:{bot_port}/healthz") as response:
                         if response.status == 200:
                             return
                 except Exception:
@@ -288,9 +298,9 @@ async def run_playground(options: PlaygroundOptions) -> None:
         await playground.stop()
         raise
     lrs = (
-        f"statements go to the LRS at {playground.settings.lrs_endpoint}"
+        f"statements go to the LRS at {playground.settings.lrs_endpoint} (--lrs-endpoint)"
         if playground.settings.lrs_configured
-        else "no LRS configured: statements stay in the outbox (shown on the page)"
+        else "no LRS: statements stay in the outbox (shown on the page; see --lrs-endpoint)"
     )
     print(
         f"guildbot playground: open {playground.url}\n"

@@ -1,7 +1,7 @@
 """The playground in a real browser: Playwright drives Debian's chromium (headless) through
 kudos (command and reaction), a question answered and accepted, a session scheduled through
-the modal with an RSVP, the App Home, DMs and the xAPI panel. Screenshots go to
-tests/playground/artifacts/ (ignored by git)."""
+the modal with an RSVP, the App Home, DMs and the xAPI panel; and a page on another site tries
+to read and drive it. Screenshots go to tests/playground/artifacts/ (ignored by git)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A site the evaluator might visit, whose name resolves to this machine (as after a DNS
+    # rebinding): the cross-site test serves its page on another local port.
+    "--host-resolver-rules=MAP evil.example 127.0.0.1",
 ]
 
 pytestmark = pytest.mark.skipif(
@@ -35,6 +40,12 @@ pytestmark = pytest.mark.skipif(
 )
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 expect = sync_api.expect
+# The bot's lazy work (routing a question by DM…) can take seconds on a loaded machine.
+expect.set_options(timeout=15_000)
+
+
+SLOW_CALLS = """const direct = window.fetch;
+window.fetch = (...args) => new Promise((r) => setTimeout(r, 800)).then(() => direct(...args));"""
 
 
 def _free_port() -> int:
@@ -203,6 +214,9 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     go("app-home")
     expect(page.locator("[data-testid=home]")).to_contain_text("Property-based testing")
     shot("06-app-home")
+    # Switch to Chioma and open the DM at once. The page's calls are slowed so the click always
+    # lands before the sidebar is redrawn for her: the DM opened must still be hers.
+    page.evaluate(SLOW_CALLS)
     be("U0CHI")
     go("app-messages")
     expect(main.locator("[data-testid=message]").first).to_be_visible()
@@ -210,9 +224,76 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
 
     # The xAPI panel: every statement listed, none delivered (no LRS configured).
     assert statements.count() >= 8
-    expect(page.locator("#lrs")).to_contain_text("no LRS configured")
+    expect(page.locator("#lrs")).to_contain_text("no LRS: statements stay in the outbox")
     expect(page.locator(".status.sent")).to_have_count(0)
     requests = page.locator("[data-testid=requests]")
     expect(requests).to_contain_text("/lunchlearn")
     expect(requests).not_to_contain_text("→ 401")
     shot("08-statements")
+
+
+ATTACK = """<!doctype html><title>waiting</title><script>
+fetch("%(target)spg/type", {
+  method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+  body: JSON.stringify({user: "U0ADA", channel: "C0GENERAL", text: "sent by another site"}),
+}).then(() => fetch("%(target)spg/state", {mode: "no-cors"}))
+  .then(() => { document.title = "done"; }, () => { document.title = "done"; });
+</script>"""
+
+
+@pytest.fixture
+def other_site() -> Iterator[int]:
+    """A page on http://evil.example:<port>/ that POSTs to the playground named in its path."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = (ATTACK % {"target": self.path.removeprefix("/?target=")}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_another_site_can_neither_read_nor_drive_the_playground(
+    playground_url: str, other_site: int
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = int(playground_url.rstrip("/").rsplit(":", 1)[1])
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            # DNS rebinding: evil.example now resolves to 127.0.0.1, so the page it serves
+            # at the playground's port would be same-origin with the playground's API.
+            rebound = page.goto(f"http://evil.example:{port}/")
+            assert rebound is not None and rebound.status == 421
+            expect(page.locator("[data-testid=who]")).to_have_count(0)
+            # Cross-site requests from another page the evaluator has open.
+            page.goto(f"http://evil.example:{other_site}/?target={playground_url}")
+            expect(page).to_have_title("done")
+            # The playground's own page shows nothing was sent as Ada.
+            page.goto(playground_url)
+            expect(page.locator("[data-testid=channel-general]")).to_be_visible()
+            page.select_option("[data-testid=who]", "U0ADA")
+            page.click("[data-testid=channel-general]")
+            expect(page.locator("#main-body [data-testid=message]").first).to_be_visible()
+            expect(page.locator("#main-body")).not_to_contain_text("sent by another site")
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "cross-site.png"), full_page=True)
+            browser.close()

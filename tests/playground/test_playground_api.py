@@ -15,6 +15,7 @@ from aiohttp import ClientSession
 from bot.cli import EXIT_CONFIG, main
 from bot.config import load_settings
 from bot.playground import server as playground_server
+from bot.playground.guard import TOKEN_HEADER
 from bot.playground.server import Playground, PlaygroundOptions
 from bot.playground.slack import (
     BOT_USER_ID,
@@ -25,6 +26,11 @@ from bot.playground.slack import (
     sign,
 )
 from bot.runtime import required_scopes
+from tests.support.lrs import (
+    FakeLrs,
+    fake_lrs_fixture,  # noqa: F401 (registers the fixture)
+)
+from tests.support.process import eventually
 
 ADA, BEN, CHI = "U0ADA", "U0BEN", "U0CHI"
 GENERAL, QA = "C0GENERAL", "C0QUESTIONS"
@@ -46,6 +52,18 @@ def bot_messages(playground: Playground, channel: str) -> list[dict[str, Any]]:
 
 def verbs(playground: Playground) -> list[str]:
     return [s["verb"] for s in playground.statements()]
+
+
+async def page_state(playground: Playground) -> dict[str, Any]:
+    """What the page is given to draw."""
+    headers = {TOKEN_HEADER: playground.guard.token}
+    async with (
+        ClientSession() as http,
+        http.get(playground.slack.public_url + "pg/state", headers=headers) as answered,
+    ):
+        assert answered.status == 200
+        state: dict[str, Any] = await answered.json()
+        return state
 
 
 async def test_the_web_api_wants_the_generated_token(playground: Playground) -> None:
@@ -207,7 +225,7 @@ def test_typed_mentions_become_ids_like_slack_escapes_them() -> None:
     )
 
 
-def test_settings_replace_slack_but_keep_the_operators_lrs(tmp_path: Path) -> None:
+def test_settings_replace_slack_and_leave_out_the_operators_lrs(tmp_path: Path) -> None:
     from bot.playground.slack import PlaygroundSlack
 
     slack = PlaygroundSlack([], [])
@@ -217,11 +235,14 @@ def test_settings_replace_slack_but_keep_the_operators_lrs(tmp_path: Path) -> No
         "LRS_ENDPOINT": "https://lrs.example/xapi/",
         "LRS_KEY": "k",
         "LRS_SECRET": "s",
+        "KUDOS_EMOJI": "tada",
     }
     options = PlaygroundOptions(directory=tmp_path, environ=environ, env_file=None)
     settings = playground_server.playground_settings(options, slack, "http://127.0.0.1:9/api/", 9)
     assert settings.slack_bot_token == slack.token and not settings.socket_mode
-    assert settings.lrs_endpoint == "https://lrs.example/xapi/"
+    assert not settings.lrs_configured
+    assert settings.lrs_key is None and settings.lrs_secret is None
+    assert settings.kudos_emoji == "tada", "other settings still apply"
     assert settings.qa_channel == playground_server.QA_CHANNEL
     assert settings.lnd_admins == {playground_server.LND_LEAD}
     assert str(tmp_path) in settings.database_url
@@ -256,3 +277,113 @@ def test_start_runs_the_bot_when_a_token_is_configured(
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
     # The real bot starts, and stops at once on the missing signing secret.
     assert main(["start"]) == EXIT_CONFIG
+
+
+async def test_the_operators_lrs_in_dotenv_or_the_environment_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_lrs: FakeLrs
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    lrs = {
+        "LRS_ENDPOINT": fake_lrs.endpoint,
+        "LRS_KEY": fake_lrs.key,
+        "LRS_SECRET": fake_lrs.secret,
+    }
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in lrs.items()))
+    for name, value in lrs.items():
+        monkeypatch.setenv(name, value)
+    # As `guildbot playground` starts it: the environment and .env are read.
+    options = PlaygroundOptions(directory=tmp_path / "pg", port=0, seed=False)
+    playground = await Playground(options).start()
+    try:
+        await playground.slack.type_message(ADA, GENERAL, "/kudos @Ben for the calm incident call")
+        await playground.settle()
+        state = await page_state(playground)
+        assert state["lrs"] is None, "the page says: no LRS, statements stay in the outbox"
+        assert state["statements"] and {s["status"] for s in state["statements"]} == {"pending"}
+    finally:
+        await playground.stop()
+    assert fake_lrs.requests == [], "nothing was sent to the operator's LRS"
+
+
+async def test_an_lrs_given_on_its_command_line_is_used_and_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_lrs: FakeLrs
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("LRS_ENDPOINT=http://127.0.0.1:9/not-this-one/\n")
+    options = PlaygroundOptions(
+        directory=tmp_path / "pg",
+        port=0,
+        seed=False,
+        lrs_endpoint=fake_lrs.endpoint,
+        lrs_key=fake_lrs.key,
+        lrs_secret=fake_lrs.secret,
+    )
+    playground = await Playground(options).start()
+    try:
+        await playground.slack.type_message(ADA, GENERAL, "/kudos @Ben for the calm incident call")
+        await playground.settle()
+        state = await page_state(playground)
+        assert state["lrs"] == fake_lrs.endpoint
+        sent = await eventually(
+            lambda: {s["id"] for s in playground.statements() if s["status"] == "sent"},
+            what="statements delivered to the LRS given on the command line",
+        )
+    finally:
+        await playground.stop()
+    assert sent <= set(fake_lrs.stored) and len(sent) >= 2
+
+
+def test_the_lrs_options_reach_the_playground(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    started: list[PlaygroundOptions] = []
+
+    async def fake_run(options: PlaygroundOptions) -> None:
+        started.append(options)
+
+    monkeypatch.setattr(playground_server, "run_playground", fake_run)
+    endpoint = "http://127.0.0.1:8080/xAPI/"
+    given = ["--lrs-endpoint", endpoint, "--lrs-key", "key-1", "--lrs-secret", "hunter2"]
+    assert main(["playground", "--port", "0", *given]) == 0
+    chosen = started[0]
+    assert (chosen.lrs_endpoint, chosen.lrs_key, chosen.lrs_secret) == (
+        endpoint,
+        "key-1",
+        "hunter2",
+    )
+    assert "hunter2" not in repr(chosen), "the secret stays out of logs"
+    assert main(["playground", "--port", "0"]) == 0
+    assert started[1].lrs_endpoint is None
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (["--lrs-endpoint", "http://127.0.0.1:8080/xAPI/"], "--lrs-key and --lrs-secret"),
+        (["--lrs-endpoint", "http://127.0.0.1:8080/xAPI/", "--lrs-key", "k"], "--lrs-secret"),
+        (["--lrs-key", "k", "--lrs-secret", "s"], "--lrs-endpoint"),
+        (["--lrs-endpoint", "lrs.example", "--lrs-key", "k", "--lrs-secret", "s"], "not a URL"),
+        (
+            ["--lrs-endpoint", "https://k:hunter2@lrs.example/", "--lrs-key", "k"],
+            "--lrs-key and --lrs-secret",
+        ),
+    ],
+)
+def test_an_incomplete_lrs_on_the_command_line_stops_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    given: list[str],
+    says: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(playground_server, "run_playground", _never_started)
+    assert main(["playground", "--port", "0", *given]) == EXIT_CONFIG
+    problem = capsys.readouterr().err.strip()
+    assert says in problem and "\n" not in problem
+    assert "hunter2" not in problem
+
+
+async def _never_started(_: PlaygroundOptions) -> None:
+    raise AssertionError("the playground started despite a bad LRS option")

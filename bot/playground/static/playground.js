@@ -3,6 +3,8 @@
 "use strict";
 
 const params = new URLSearchParams(location.search);
+// The run's token, served inside this page: the playground's API answers nothing without it.
+const TOKEN = document.querySelector('meta[name="playground-token"]').content;
 const S = {
   user: localStorage.getItem("playground.user") || "U0ADA",
   place: params.get("channel") || localStorage.getItem("playground.place") || "C0GENERAL",
@@ -383,7 +385,7 @@ function render() {
   paint("#sidebar", JSON.stringify([S.place, S.user, d.channels]), () => `
     <h3>Channels</h3>${d.channels.map((c) => `<a class="${S.place === c.id ? "on" : ""}" data-act="go" data-place="${esc(c.id)}" data-testid="channel-${esc(c.name)}"># ${esc(c.name)}</a>`).join("")}
     <h3>Apps</h3><a class="${S.place === "home" ? "on" : ""}" data-act="go" data-place="home" data-testid="app-home">guildbot · Home</a>
-    <a class="${S.place === dm ? "on" : ""}" data-act="go" data-place="${esc(dm)}" data-testid="app-messages">guildbot · Messages</a>
+    <a class="${S.place === dm ? "on" : ""}" data-act="go" data-place="dm" data-testid="app-messages">guildbot · Messages</a>
     <p class="muted" style="margin:14px 6px">You are <b>${esc(me.name)}</b>. Switch above to act as someone else.</p>`);
   const place = S.place;
   const isHome = place === "home";
@@ -412,7 +414,7 @@ function render() {
       <footer><button type="button" class="btn" data-act="close-modal" data-view="${esc(modal.id)}">${textObject(modal.close || { type: "plain_text", text: "Cancel" })}</button>
       ${modal.submit ? `<button type="submit" class="btn primary" data-testid="modal-submit">${textObject(modal.submit)}</button>` : ""}</footer></form></div>`;
   });
-  $("#lrs").textContent = d.lrs ? `→ LRS ${d.lrs}` : "(no LRS configured: they stay in the outbox)";
+  $("#lrs").textContent = d.lrs ? `→ sent to the LRS at ${d.lrs}` : "(no LRS: statements stay in the outbox)";
   paint("#statements", JSON.stringify(d.statements), () => d.statements.map((s) => `
     <details class="statement" data-testid="statement" data-verb="${esc(s.verb)}" data-status="${esc(s.status)}">
       <summary><b>${esc(s.actor)}</b> ${esc(s.verb)} <i>${esc(s.object)}</i>${s.voiding ? ' <span class="tag">voiding</span>' : ""}
@@ -421,6 +423,7 @@ function render() {
   paint("#requests", JSON.stringify(d.requests), () => d.requests.slice().reverse().map((r) =>
     `<div class="${r.status === 200 ? "" : "bad"}">${esc(new Date(r.at * 1000).toLocaleTimeString())} ${esc(r.label)} → ${r.status || "—"}${r.error ? ` ${esc(r.error)}` : ""} (${r.ms} ms)</div>`).join(""));
   const banner = $("#banner");
+  if (S.refused) return; // the banner says why: keep it
   const seeded = Object.values(d.messages).some((list) => list.some((m) => m.seed));
   banner.hidden = !seeded;
   banner.innerHTML = "Messages marked <span class=\"tag seed\">seed</span> are seed data: the playground sent them through the bot as these people on first start (skills for everyone and a question). Start with <code>--no-seed</code> for an empty workspace.";
@@ -431,8 +434,7 @@ function render() {
 async function refresh(since) {
   const mine = ++S.asked;
   const url = `/pg/state?user=${encodeURIComponent(S.user)}${since === undefined ? "" : `&since=${since}`}`;
-  const response = await fetch(url);
-  const data = await response.json();
+  const data = await call(url);
   if (mine < S.applied) return;
   S.applied = mine;
   S.data = data;
@@ -441,7 +443,7 @@ async function refresh(since) {
 }
 
 async function poll() {
-  for (;;) {
+  while (!S.refused) {
     try { await refresh(S.version); } catch (err) { await new Promise((r) => setTimeout(r, 1000)); }
   }
 }
@@ -454,9 +456,26 @@ function toast(text) {
   toast.timer = setTimeout(() => { t.hidden = true; }, 4000);
 }
 
+// Every call to the playground's API carries the token; a refusal means this page is stale.
+async function call(url, body) {
+  const init = { headers: { "X-Playground-Token": TOKEN } };
+  if (body !== undefined) {
+    Object.assign(init, { method: "POST", body: JSON.stringify(body) });
+    init.headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(url, init);
+  if (response.status === 403 || response.status === 421) {
+    S.refused = true;
+    const banner = $("#banner");
+    banner.textContent = await response.text();
+    banner.hidden = false;
+    throw new Error("refused");
+  }
+  return response.json();
+}
+
 async function send(path, body) {
-  const response = await fetch(`/pg/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user: S.user, ...body }) });
-  const outcome = await response.json();
+  const outcome = await call(`/pg/${path}`, { user: S.user, ...body });
   if (outcome.status && outcome.status !== 200) toast(`The bot answered ${outcome.status}${outcome.error ? `: ${outcome.error}` : ""}`);
   else if (outcome.error && outcome.error !== "not_in_threads") toast(outcome.error);
   await refresh();
@@ -464,11 +483,12 @@ async function send(path, body) {
 }
 
 function go(place) {
-  S.place = place;
+  // The DM is resolved on click: the sidebar may still be drawn for the person you were.
+  S.place = place === "dm" ? S.data.people.find((p) => p.id === S.user).dm : place;
   S.thread = null;
   S.menu = null;
   S.highlight = null;
-  localStorage.setItem("playground.place", place);
+  localStorage.setItem("playground.place", S.place);
   history.replaceState(null, "", "/");
   if (place === "home") send("home", {});
   else refresh();
@@ -543,8 +563,7 @@ document.addEventListener("input", (event) => {
   clearTimeout(suggestTimer);
   suggestTimer = setTimeout(async () => {
     const [block, aid] = input.dataset.suggest.split("/");
-    const response = await fetch("/pg/suggest", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user: S.user, view_id: input.dataset.view, block_id: block, action_id: aid, value: input.value }) });
-    const found = await response.json();
+    const found = await call("/pg/suggest", { user: S.user, view_id: input.dataset.view, block_id: block, action_id: aid, value: input.value });
     document.querySelector(`[data-options="${CSS.escape(input.dataset.suggest)}"]`).innerHTML = (found.options || []).map((o) => `<span class="chip" data-act="pick" data-key="${esc(input.dataset.suggest)}" data-option="${attr(o)}" data-testid="suggestion">${esc(o.text.text)}</span>`).join("") || '<span class="muted">no matches</span>';
   }, 250);
 });
