@@ -404,6 +404,7 @@ async def test_no_command_text_comes_out_as_markup(driver: Driver, text: str) ->
         ("/lunchlearn", text),
         ("/guild", text),
         ("/guild", "help"),
+        ("/lunchlearn", "gaps"),
     ):
         await driver.command(command, typed, person)
     await driver.open_home(person)
@@ -455,6 +456,10 @@ async def give_kudos_by_form(driver: Driver, person: str, text: str) -> None:
     view = driver.opened_views()[-1]
     await driver.submit(view, kudos_form(text, text), person)
     await driver.submit(view, kudos_form(f"for the {text} help", f"#teamwork {text}"), person)
+    # Ann, from L&D, removes them: the giver's DM quotes the reason.
+    for (channel, post_ts), message in list(driver.slack.messages.items()):
+        if channel == GENERAL and message.get("bot_id") and message.get("thread_ts") == ts:
+            await driver.shortcut("remove_kudos", "U0ANN", message | {"ts": post_ts}, GENERAL)
 
 
 async def ask_by_form(driver: Driver, person: str, text: str) -> None:
@@ -498,6 +503,8 @@ async def test_no_form_text_comes_out_as_markup(driver: Driver, text: str) -> No
     recognitions = posts(driver, since, GENERAL)
     count(driver, "recognitions", len(recognitions))
     count(driver, "questions", len(posts(driver, since, QA)))
+    notices = [p for p in posts(driver, since) if "removed your kudos" in p.get("text", "")]
+    count(driver, "removal notices", len(notices))
     # A reason typed into the form reads exactly as typed.
     typed_reasons = {clean(reason).strip() for reason in (text, f"for the {text} help")}
     for post in recognitions:
