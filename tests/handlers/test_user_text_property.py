@@ -371,9 +371,88 @@ async def driver(tmp_path: Path, slack: FakeSlack, clock: SettableClock) -> Asyn
         yield driver
     finally:
         await harness.close()
-    # The examples must get through to what shows their text, or the property could pass
-    # on refusals alone.
-    assert driver.reached and all(count >= 5 for count in driver.reached.values()), driver.reached
+    # A property's examples must get through to what shows their text, or it could pass on
+    # refusals alone.
+    assert all(count >= 5 for count in driver.reached.values()), driver.reached
+
+
+# --- What the review reproduced -----------------------------------------------------------------
+
+
+async def test_the_reviewed_phishing_reason_goes_out_as_the_words_typed(driver: Driver) -> None:
+    since = mark(driver)
+    await give_kudos_by_form(driver, "U0ANN", PHISH)
+
+    [recognition, *_] = posts(driver, since, GENERAL)
+    assert recognition["blocks"][1]["text"] == {"type": "plain_text", "text": PHISH, "emoji": True}
+    assert recognition["text"].endswith(
+        ": &lt;!channel&gt; urgent: &lt;https://evil.example/sso|Re-authenticate your Slack SSO "
+        "here&gt; &lt;!here&gt;"
+    )
+    assert_no_markup(driver, since, PHISH)
+
+
+async def test_a_backtick_in_a_value_stays_inside_its_code_span(driver: Driver) -> None:
+    since = mark(driver)
+    ts = driver.slack.write(GENERAL, "U0BOB", "Here is the outage write-up")
+    await driver.shortcut("give_kudos", "U0ANN", driver.slack.messages[(GENERAL, ts)], GENERAL)
+    values = "#team`<!here>`work"
+    await driver.submit(driver.opened_views()[-1], kudos_form("for the write-up", values), "U0ANN")
+    driver.next_monday_noon()
+    await driver.digest()
+
+    [recognition, digest] = posts(driver, since)
+    assert recognition["blocks"][2]["elements"][0]["text"] == (
+        "From <@U0ANN> · `#teamˋ&lt;!here&gt;ˋwork`"
+    )
+    assert "Most recognised: `#teamˋ&lt;!here&gt;ˋwork` 1" in digest["blocks"][1]["text"]["text"]
+    assert_no_markup(driver, since, values)
+
+
+async def test_a_disguised_link_asked_through_the_ask_form_shows_as_typed(driver: Driver) -> None:
+    since = mark(driver)
+    await ask_by_form(driver, "U0ANN", PHISH)
+
+    questions = posts(driver, since, QA)
+    assert questions
+    for question in questions:
+        assert question["blocks"][0]["text"]["type"] == "plain_text"
+        assert PHISH in question["blocks"][0]["text"]["text"]
+    assert_no_markup(driver, since, PHISH)
+
+
+async def test_people_and_links_from_a_command_stay_mentions_and_bare_links(
+    driver: Driver,
+) -> None:
+    since = mark(driver)
+    typed = "<@U0BOB> for <https://evil.example/sso|the docs> with <@U0CAT|cat> today"
+    await driver.command("/kudos", typed, "U0ANN")
+
+    [recognition] = posts(driver, since, GENERAL)
+    assert recognition["blocks"][1]["text"] == {
+        "type": "mrkdwn",
+        "text": "for <https://evil.example/sso> with <@U0CAT> today",
+    }
+
+
+async def test_an_answer_found_by_faq_keeps_its_mentions_and_loses_its_broadcast(
+    driver: Driver,
+) -> None:
+    await driver.command("/ask", "Where is the zebrafish runbook #python", "U0ANN")
+    thread = question_ts(driver, "zebrafish")
+    said = "<!channel> see <https://evil.example/fix|the fix> by <@U0CAT|cat> in <#C0QA|qa>"
+    ts = driver.slack.write(QA, "U0BOB", said, thread_ts=thread)
+    await driver.event(message_event("U0BOB", said, ts, thread))
+    await driver.shortcut("accept_answer", "U0ANN", driver.slack.messages[(QA, ts)], QA)
+    since = mark(driver)
+
+    found = await driver.command("/faq", "zebrafish", "U0ANN")
+
+    assert (
+        "\n>@\u2060channel see <https://evil.example/fix> by <@U0CAT> in <#C0QA>"
+        in (found["blocks"][1]["text"]["text"])
+    )
+    assert_no_markup(driver, since, said)
 
 
 # --- Commands ----------------------------------------------------------------------------------
