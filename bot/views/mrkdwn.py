@@ -96,8 +96,8 @@ def quoted(slack_text: str, limit: int = 3000) -> str:
 
 
 def link_label(slack_text: str, limit: int = 80) -> str:
-    """Slack text as the label of a link the bot builds: one line of its readable words. A `|`
-    would end the address part, so it shows as the look-alike `¦`."""
+    """Slack text as the label of a link the bot builds: one line of its readable words. `|` is
+    Slack's separator inside a link, so it shows as the look-alike `¦`."""
     words = " ".join(readable(slack_text).replace("|", "¦").split())
     return escape(shorten(words, limit))
 
