@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.experts import ExpertSearch, Match
 from bot.domain.questions import QuestionRefused
 from bot.domain.skills import SkillsRefused
+from bot.domain.text import from_form
 from bot.services import Services
 from bot.views.help import EXPERT, command_help_text
 from bot.views.questions import posting_text
@@ -143,7 +144,9 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         target = json.loads(view["private_metadata"])
-        typed = view["state"]["values"][QUESTION_BLOCK][QUESTION_INPUT].get("value") or ""
+        typed = from_form(
+            view["state"]["values"][QUESTION_BLOCK][QUESTION_INPUT].get("value") or ""
+        )
         channel = services.settings.qa_channel
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         try:

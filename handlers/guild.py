@@ -11,6 +11,7 @@ from bot.operations import statements_of
 from bot.services import Services
 from bot.views.help import guild_help_blocks, guild_help_text
 from bot.views.home import record_text
+from bot.views.mrkdwn import code, readable
 from handlers.guard import guarded, slack_slow
 from handlers.people import profiles
 
@@ -31,7 +32,8 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         blocks = guild_help_blocks(services.settings.kudos_emoji)
         if option not in ("", "help"):
-            await ack(text=f"I don't know `/guild {option}`. Here is what I can do:", blocks=blocks)
+            unknown = code(f"/guild {readable(option)}")
+            await ack(text=f"I don't know {unknown}. Here is what I can do:", blocks=blocks)
             return
         await ack(text=guild_help_text(), blocks=blocks)
 

@@ -22,7 +22,7 @@ from bot.domain.kudos import (
     read_values,
 )
 from bot.domain.people import Profile
-from bot.domain.text import clean
+from bot.domain.text import from_form
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.kudos import (
@@ -90,7 +90,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         state = view["state"]["values"]
         receiver_ids = tuple(state[RECEIVERS_BLOCK][RECEIVERS_INPUT].get("selected_users") or [])
-        reason = clean(state[REASON_BLOCK][REASON_INPUT].get("value") or "").strip()
+        reason = from_form(state[REASON_BLOCK][REASON_INPUT].get("value") or "").strip()
         values = read_values(state[VALUES_BLOCK][VALUES_INPUT].get("value") or "")
         metadata = json.loads(view["private_metadata"])
         team_id, giver_id = body["user"]["team_id"], body["user"]["id"]

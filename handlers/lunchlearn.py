@@ -47,6 +47,7 @@ from bot.views.lunchlearn import (
     rsvp_text,
     schedule_modal,
 )
+from bot.views.mrkdwn import code, escape, readable
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
@@ -81,15 +82,14 @@ def register(app: AsyncApp, services: Services) -> None:
                 )
                 services.forwarder.wake()
                 context["cancelled"] = {"id": cancelled.id, "told": told}
-                await ack(text=f"Cancelled “{cancelled.title}”; {telling(len(told))}.")
+                await ack(text=f"Cancelled “{escape(cancelled.title)}”; {telling(len(told))}.")
             elif verb == "":
                 services.lunchlearn.check_admin(user_id)
                 context["open_form"] = True
                 await ack()
             else:
-                await ack(
-                    text=f"I don't know `/lunchlearn {text}`.\n" + command_help_text(LUNCHLEARN)
-                )
+                unknown = code(f"/lunchlearn {readable(text)}")
+                await ack(text=f"I don't know {unknown}.\n" + command_help_text(LUNCHLEARN))
         except SessionRefused as refusal:
             await ack(text=refusal.message)
         except TimeoutError:
@@ -170,8 +170,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await send_dm(
                 client,
                 scheduled["organiser"],
-                text=f"I scheduled “{lunch.title}” but couldn't announce it in <#{lunch.channel_id}>"
-                " (am I a member there? `/invite @guildbot`).",
+                text=f"I scheduled “{escape(lunch.title)}” but couldn't announce it in "
+                f"<#{lunch.channel_id}> (am I a member there? `/invite @guildbot`).",
             )
             return
         await services.run(services.lunchlearn.announced, lunch.id, posted["ts"])

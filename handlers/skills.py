@@ -20,6 +20,7 @@ from bot.domain.skills import (
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.help import SKILLS, command_help_text
+from bot.views.mrkdwn import code, readable
 from bot.views.skills import (
     EDIT_ACTION,
     EDIT_VIEW,
@@ -87,7 +88,8 @@ def register(app: AsyncApp, services: Services) -> None:
                     return
                 await show_profile(ack, team_id, subject.user_id, user_id)
             else:
-                await ack(text=f"I don't know `/skills {text}`.\n" + command_help_text(SKILLS))
+                unknown = code(f"/skills {readable(text)}")
+                await ack(text=f"I don't know {unknown}.\n" + command_help_text(SKILLS))
         except SkillsRefused as refusal:
             await ack(text=refusal.message)
         except PersonNotFound as missing:

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
+from bot.views import mrkdwn
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
 from storage.database import Database
 from storage.models import Kudos
@@ -206,7 +207,8 @@ def read_period(option: str) -> str:
     period = option.strip().lower() or "week"
     if period not in PERIODS:
         raise KudosRefused(
-            f"I don't know the period “{option.strip()}”. Try `/kudos leaderboard week`, "
+            f"I don't know the period “{mrkdwn.render(option.strip())}”. "
+            "Try `/kudos leaderboard week`, "
             "`/kudos leaderboard month` or `/kudos leaderboard all`."
         )
     return period

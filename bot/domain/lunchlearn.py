@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import standing
+from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
+from bot.views import mrkdwn
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
     BuiltStatement,
@@ -379,11 +380,11 @@ class LunchLearnService:
             lunch = sessions_repo.by_short_id(db, team_id, short_id.strip().upper())
             if lunch is None:
                 raise SessionRefused(
-                    f"I don't know a session `{short_id.strip()}`. `/lunchlearn list` shows "
-                    "each session's id."
+                    f"I don't know a session {mrkdwn.code(text.as_typed(short_id))}. "
+                    "`/lunchlearn list` shows each session's id."
                 )
             if lunch.status == "cancelled":
-                raise SessionRefused(f"“{lunch.title}” was already cancelled.")
+                raise SessionRefused(f"“{mrkdwn.escape(lunch.title)}” was already cancelled.")
             sessions_repo.lock_session(db, lunch.id)
             lunch.status = "cancelled"
             lunch.cancelled_at = now

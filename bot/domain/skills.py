@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames, fold
+from bot.views import mrkdwn
 from bot.xapi.statements import BuiltStatement, StatementBuilder, queued
 from storage.database import Database
 from storage.models import Endorsement, PersonSkill
@@ -48,8 +49,8 @@ def read_level(word: str) -> str:
     level = _LEVEL_WORDS.get(word.strip().lower())
     if level is None:
         raise SkillsRefused(
-            f"“{word.strip()}” isn't a level I know. Levels are `learning`, `practitioner` "
-            f"(the default) and `expert`. For example: `{ADD_EXAMPLE}`"
+            f"“{mrkdwn.escape(word.strip())}” isn't a level I know. Levels are `learning`, "
+            f"`practitioner` (the default) and `expert`. For example: `{ADD_EXAMPLE}`"
         )
     return level
 
@@ -65,7 +66,8 @@ def read_skill_list(typed: str, names: SkillNames) -> list[tuple[str, str]]:
         slug = names.canonical(name)
         if not slug:
             raise SkillsRefused(
-                f"I couldn't read a skill in “{item.strip()}”. For example: `{ADD_EXAMPLE}`"
+                f"I couldn't read a skill in “{mrkdwn.escape(item.strip())}”. "
+                f"For example: `{ADD_EXAMPLE}`"
             )
         wanted[slug] = read_level(level_word) if level_word.strip() else DEFAULT_LEVEL
     if not wanted:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.views import mrkdwn
+
 _TOKEN = re.compile(
     r"<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>"
     r"|<#(?P<channel>[CG][A-Z0-9]+)(?:\|(?P<channel_name>[^>]*))?>"
@@ -79,6 +81,14 @@ def clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+def from_form(typed: str) -> str:
+    """Text typed into a form (Slack sends it exactly as typed) in the shape command text and
+    messages arrive in, so every stored reason or question has that one shape: control
+    characters dropped, `&`, `<` and `>` escaped. What was typed then shows as typed."""
+    return re.sub("[&<>]", lambda char: _ESCAPES[char[0]], clean(typed))
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
 
@@ -126,6 +136,7 @@ def _token(match: re.Match[str]) -> Token:
         tag = normalise_tag(match.group("tag"))
         return Token("tag", tag, raw) if tag else Token("word", raw, raw)
     raise TextProblem(
-        f"I couldn't tell who “@{match.group('typed')}” is. Type @ and pick the person "
+        f"I couldn't tell who “{mrkdwn.escape('@' + match.group('typed'))}” is. "
+        "Type @ and pick the person "
         "from the list Slack shows, so their name turns blue."
     )

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.digest import CHART_WEEKS, Digest, Helper
 from bot.views.chart import activity_legend
 from bot.views.lunchlearn import when
+from bot.views.mrkdwn import code, escape, truncate
 
 CHART_FILENAME = "guildbot-weekly-activity.png"
 
@@ -69,7 +70,7 @@ def _kudos(digest: Digest) -> str:
         f"{_plural(digest.receivers, 'person', 'people')}."
     )
     if digest.values:
-        named = ", ".join(f"`#{value}` {count}" for value, count in digest.values)
+        named = ", ".join(f"{code('#' + value)} {count}" for value, count in digest.values)
         line += f"\nMost recognised: {named}"
     return line
 
@@ -81,9 +82,7 @@ def _questions(digest: Digest) -> str:
     )
     if digest.waiting:
         oldest = ", ".join(
-            f"<{q.permalink}|{' '.join('#' + t for t in q.tags) or 'question'}>"
-            if q.permalink
-            else " ".join("#" + t for t in q.tags) or "question"
+            f"<{q.permalink}|{_tags(q.tags)}>" if q.permalink else _tags(q.tags)
             for q in digest.oldest_waiting
         )
         line += (
@@ -93,6 +92,10 @@ def _questions(digest: Digest) -> str:
     else:
         line += "\nEvery question has an answer."
     return line
+
+
+def _tags(tags: list[str]) -> str:
+    return escape(" ".join("#" + tag for tag in tags) or "question")
 
 
 def _helper(helper: Helper) -> str:
@@ -111,7 +114,8 @@ def _helpers(digest: Digest) -> str:
 def _upcoming(digest: Digest) -> str:
     lines = [":calendar: *Coming up*"]
     lines += [
-        f"*{lunch.title}*, {when(lunch.starts_at)}, <@{lunch.presenter_id}> in <#{lunch.channel_id}>"
+        f"*{escape(lunch.title)}*, {when(lunch.starts_at)}, <@{lunch.presenter_id}> in "
+        f"<#{lunch.channel_id}>"
         for lunch in digest.upcoming
     ] or ["No lunch-and-learns scheduled."]
     return "\n".join(lines)
@@ -120,8 +124,8 @@ def _upcoming(digest: Digest) -> str:
 def _gaps(digest: Digest) -> str:
     lines = [":mag: *Knowledge gaps* (topics asked about that few can answer)"]
     lines += [
-        f"`#{gap.slug}`: {_plural(gap.unanswered, 'question')} unanswered, {gap.slow} answered "
-        f"slowly, {_plural(gap.experts, 'person', 'people')} with evidence"
+        f"{code('#' + gap.slug)}: {_plural(gap.unanswered, 'question')} unanswered, "
+        f"{gap.slow} answered slowly, {_plural(gap.experts, 'person', 'people')} with evidence"
         for gap in digest.gaps
     ] or ["None right now."]
     return "\n".join(lines)
@@ -134,7 +138,7 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     for index, text in enumerate(sections):
         if index:
             blocks.append(DividerBlock())
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:3000])))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000))))
     blocks.append(
         ContextBlock(
             elements=[

@@ -9,20 +9,20 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 
 from bot.domain.faq import AskInstead, FaqHit, Snippet
 from bot.domain.questions import MIN_QUESTION_WORDS
+from bot.views.mrkdwn import code, readable, render, truncate
 
 MAX_SECTION = 2900  # Slack refuses section text over 3,000 characters
 MAX_ECHO = 100
 
 
 def _echo(typed: str) -> str:
-    """What they typed, shown back in quotes (it is Slack's own escaped text already)."""
-    shown = " ".join(typed.split())
-    return shown if len(shown) <= MAX_ECHO else shown[: MAX_ECHO - 1] + "…"
+    """What they typed (command text), shown back in quotes on one line."""
+    return truncate(render(" ".join(typed.split())), MAX_ECHO)
 
 
 def snippet_mrkdwn(snippet: Snippet) -> str:
     """Matched words in bold."""
-    return "".join(f"*{text}*" if matched else text for text, matched in snippet)
+    return "".join(f"*{render(text)}*" if matched else render(text) for text, matched in snippet)
 
 
 def _plain(snippet: Snippet) -> str:
@@ -30,12 +30,12 @@ def _plain(snippet: Snippet) -> str:
 
 
 def ask_offer(ask: AskInstead) -> str:
-    command = ask.command.replace("`", "'")
+    command = readable(ask.command)
     if ask.long_enough:
-        return f"Ask the people who know: `{command}`"
+        return f"Ask the people who know: {code(command)}"
     return (
         f"Ask the people who know with `/ask` and a question of at least {MIN_QUESTION_WORDS} "
-        f"words: `{command} …`"
+        f"words: {code(command + ' …')}"
     )
 
 
@@ -44,7 +44,7 @@ def faq_text(typed: str, hits: Sequence[FaqHit]) -> str:
     if not hits:
         return f"No answered question matches “{_echo(typed)}” yet."
     return f"Answered questions for “{_echo(typed)}”: " + "; ".join(
-        _plain(hit.question) for hit in hits
+        render(_plain(hit.question)) for hit in hits
     )
 
 
@@ -63,7 +63,7 @@ def _hit_blocks(place: int, hit: FaqHit) -> list[Any]:
     if hit.question_link:
         about.append(f"<{hit.question_link}|the thread>")
     return [
-        SectionBlock(text=MarkdownTextObject(text=line[:MAX_SECTION])),
+        SectionBlock(text=MarkdownTextObject(text=truncate(line, MAX_SECTION))),
         ContextBlock(elements=[MarkdownTextObject(text=" · ".join(about))]),
     ]
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.views.mrkdwn import characters
+
 
 @dataclass(frozen=True)
 class CommandHelp:
@@ -135,7 +137,7 @@ def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
 
 def command_help_text(help_: CommandHelp) -> str:
     lines = [f"*{help_.command}*: {help_.summary}"]
-    lines += [f"• `{usage}`: {what}" for usage, what in help_.usages]
+    lines += [f"• `{characters(usage)}`: {what}" for usage, what in help_.usages]
     if help_.note:
         lines.append(help_.note)
     return "\n".join(lines)

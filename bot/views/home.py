@@ -18,7 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.home import AdminRecord, LearningRecord
 from bot.views.lunchlearn import when
-from bot.views.questions import short
+from bot.views.mrkdwn import code, escape, link_label, shorten, truncate
 
 PAUSE_ROUTING_ACTION = "home_pause_routing"
 RESUME_ROUTING_ACTION = "home_resume_routing"
@@ -26,17 +26,17 @@ RETRY_DEAD_ACTION = "home_retry_dead"
 
 
 def _section(text: str) -> Any:
-    return SectionBlock(text=MarkdownTextObject(text=text[:3000]))
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
 
 
 def _question_line(question: Any) -> str:
-    label = short(question.text, 70)
+    label = link_label(question.text, 70)
     return f"• <{question.permalink}|{label}>" if question.permalink else f"• {label}"
 
 
 def record_text(record: LearningRecord) -> str:
     """The record in brief (`/guild me`)."""
-    skills = ", ".join(f"#{s.slug}" for s in record.skills.declared) or "none yet"
+    skills = ", ".join(escape(f"#{s.slug}") for s in record.skills.declared) or "none yet"
     return (
         f"*Your learning record*\n• Skills: {skills}\n"
         f"• Kudos this month: {record.kudos_received} received, {record.kudos_given} given; "
@@ -52,7 +52,7 @@ def home_view(record: LearningRecord, admin: AdminRecord | None, now: datetime) 
     blocks: list[Any] = [HeaderBlock(text="Your learning record")]
 
     skills = [
-        f"• `#{s.slug}` · {s.level or 'recognised'}"
+        f"• {code('#' + s.slug)} · {s.level or 'recognised'}"
         + (f" · endorsed by {len(s.endorsers)}" if s.endorsers else "")
         + (f" · {s.kudos} kudos" if s.kudos else "")
         for s in record.skills.skills[:15]
@@ -77,7 +77,7 @@ def home_view(record: LearningRecord, admin: AdminRecord | None, now: datetime) 
     )
     blocks.append(_section(questions))
     sessions = [
-        f"• *{lunch.title}*, {when(lunch.starts_at)} · "
+        f"• *{escape(lunch.title)}*, {when(lunch.starts_at)} · "
         + {"going": "you're going", "waitlist": "you're on the waitlist"}.get(
             status or "", "not signed up"
         )
@@ -131,7 +131,9 @@ def _admin_blocks(admin: AdminRecord) -> list[Any]:
     )
     blocks: list[Any] = [DividerBlock(), _section(text)]
     if admin.dead:
-        reasons = "\n".join(f"• `{d.statement_id[:8]}` {short(d.reason, 120)}" for d in admin.dead)
+        reasons = "\n".join(
+            f"• `{d.statement_id[:8]}` {escape(shorten(d.reason, 120))}" for d in admin.dead
+        )
         blocks.append(_section("*Dead letters*\n" + reasons))
         blocks.append(
             ActionsBlock(

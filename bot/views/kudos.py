@@ -18,6 +18,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.views.mrkdwn import code, render, text_object, truncate
+
 
 def _people(user_ids: Sequence[str]) -> str:
     mentions = [f"<@{uid}>" for uid in user_ids]
@@ -33,20 +35,27 @@ FOR_THIS_MESSAGE = "for this message"
 def recognition_text(giver_id: str, receiver_ids: Sequence[str], reason: str) -> str:
     if not reason:
         return f":trophy: <@{giver_id}> gave kudos to {_people(receiver_ids)} {FOR_THIS_MESSAGE}"
-    return f":trophy: <@{giver_id}> gave kudos to {_people(receiver_ids)}: {reason}"
+    return f":trophy: <@{giver_id}> gave kudos to {_people(receiver_ids)}: {render(reason)}"
 
 
 def recognition_blocks(
     giver_id: str, receiver_ids: Sequence[str], reason: str, values: Sequence[str]
 ) -> list[dict[str, Any]]:
+    """The headline, the reason in a block of its own (plain text unless it mentions someone
+    or links somewhere), and who gave it with the values."""
     headline = f":trophy: *Kudos to {_people(receiver_ids)}*"
-    body = f"{headline}\n{reason}" if reason else f"{headline} {FOR_THIS_MESSAGE}"
-    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=body))]
+    if not reason:
+        headline += f" {FOR_THIS_MESSAGE}"
+    blocks: list[dict[str, Any]] = [SectionBlock(text=MarkdownTextObject(text=headline)).to_dict()]
+    if reason:
+        blocks.append({"type": "section", "text": text_object(reason)})
     context = f"From <@{giver_id}>"
     if values:
-        context += " · " + " ".join(f"`#{value}`" for value in values)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    return [block.to_dict() for block in blocks]
+        context += " · " + " ".join(code(f"#{value}") for value in values)
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(context, 3000))]).to_dict()
+    )
+    return blocks
 
 
 def confirmation_text(receiver_ids: Sequence[str], left_today: int) -> str:
@@ -192,7 +201,7 @@ def removed_text(revoked_receivers: Sequence[str], giver_id: str) -> str:
 
 def removed_notice(admin_id: str, receiver_ids: Sequence[str], reason: str) -> str:
     """The giver's DM when an L&D admin removes their kudos."""
-    what = f" (“{reason}”)" if reason else ""
+    what = f" (“{render(reason)}”)" if reason else ""
     return (
         f"<@{admin_id}> from L&D removed your kudos to {_people(receiver_ids)}{what}. "
         "They no longer count, and any of today's quota they used is yours again. "

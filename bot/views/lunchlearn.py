@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.views.mrkdwn import code, escape, plain_object, truncate
 from storage.models import LunchSession
 
 SCHEDULE_VIEW = "lunchlearn_schedule"
@@ -58,7 +59,7 @@ def schedule_modal(
 
     blocks: list[Any] = []
     if topic:
-        suggestion = f"A knowledge gap: questions on `#{topic}` go unanswered or slow."
+        suggestion = f"A knowledge gap: questions on {code('#' + topic)} go unanswered or slow."
         if candidates:
             suggestion += " People who answered most on it: " + ", ".join(
                 f"<@{uid}>" for uid in candidates
@@ -156,8 +157,13 @@ def read_state(values: dict[str, Any]) -> dict[str, str | None]:
     return read
 
 
+def _title(lunch: LunchSession) -> str:
+    """The title as typed, for a sentence in mrkdwn."""
+    return escape(lunch.title)
+
+
 def announcement_text(lunch: LunchSession) -> str:
-    return f":fork_and_knife: Lunch-and-learn: {lunch.title}, {when(lunch.starts_at)}"
+    return f":fork_and_knife: Lunch-and-learn: {_title(lunch)}, {when(lunch.starts_at)}"
 
 
 def announcement_blocks(
@@ -166,11 +172,11 @@ def announcement_blocks(
     ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
     details = (
         f"*When:* {when(lunch.starts_at)} to {when(ends, ends.strftime('%H:%M UTC'))} "
-        f"({lunch.duration_minutes} min)\n*Where:* {lunch.place}\n*Presenter:* "
+        f"({lunch.duration_minutes} min)\n*Where:* {escape(lunch.place)}\n*Presenter:* "
         f"<@{lunch.presenter_id}>"
     )
     if lunch.tags:
-        details += "\n*Topics:* " + " ".join(f"`#{t}`" for t in lunch.tags)
+        details += "\n*Topics:* " + " ".join(code(f"#{t}") for t in lunch.tags)
     places = f"{going} going"
     if lunch.capacity is not None:
         places += f" of {lunch.capacity}"
@@ -181,9 +187,9 @@ def announcement_blocks(
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=":no_entry: *This session was cancelled.*"))
         )
-    if lunch.description:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=lunch.description[:2900])))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=details)))
+    if lunch.description.strip():
+        blocks.append(SectionBlock(text=plain_object(lunch.description, 2900)))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(details, 3000))))
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=f"{places} · id `{lunch.short_id}`")])
     )
@@ -206,31 +212,31 @@ def announcement_blocks(
 
 def rsvp_text(status: str, lunch: LunchSession, position: int | None = None) -> str:
     if status == "going":
-        return f"You're going to “{lunch.title}”, {when(lunch.starts_at)}. See you there!"
+        return f"You're going to “{_title(lunch)}”, {when(lunch.starts_at)}. See you there!"
     if status == "waitlist":
         return (
-            f"“{lunch.title}” is full, so you're on the waitlist. If a place frees up, it's "
+            f"“{_title(lunch)}” is full, so you're on the waitlist. If a place frees up, it's "
             "yours and I'll tell you by DM."
         )
-    return f"You're not going to “{lunch.title}”. Thanks for letting people know."
+    return f"You're not going to “{_title(lunch)}”. Thanks for letting people know."
 
 
 def promoted_text(lunch: LunchSession) -> str:
     return (
-        f"Good news: a place freed up for “{lunch.title}”, {when(lunch.starts_at)}, and it's "
+        f"Good news: a place freed up for “{_title(lunch)}”, {when(lunch.starts_at)}, and it's "
         "yours. Can't make it? Press *Can't go* on the announcement."
     )
 
 
 def organiser_cancellation_text(user_id: str, lunch: LunchSession, promoted: str | None) -> str:
-    text = f"<@{user_id}> can't come to “{lunch.title}” any more."
+    text = f"<@{user_id}> can't come to “{_title(lunch)}” any more."
     if promoted:
         text += f" <@{promoted}> moved up from the waitlist."
     return text
 
 
 def cancelled_text(lunch: LunchSession) -> str:
-    return f"“{lunch.title}”, {when(lunch.starts_at)}, was cancelled. Sorry!"
+    return f"“{_title(lunch)}”, {when(lunch.starts_at)}, was cancelled. Sorry!"
 
 
 def list_blocks(
@@ -248,12 +254,12 @@ def list_blocks(
             status or "", "not signed up"
         )
         lines.append(
-            f"`{lunch.short_id}` *{lunch.title}*, {when(lunch.starts_at)}, "
+            f"`{lunch.short_id}` *{_title(lunch)}*, {when(lunch.starts_at)}, "
             f"<@{lunch.presenter_id}> · {yours}"
         )
     return [
         HeaderBlock(text="Coming up").to_dict(),
-        SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])).to_dict(),
+        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000))).to_dict(),
     ]
 
 
@@ -265,30 +271,30 @@ CODE_VIEW = "lunch_checkin_code"
 def reminder_text(lunch: LunchSession, minutes: int) -> str:
     soon = f"in {round(minutes / 60)} hours" if minutes >= 120 else f"in {minutes} minutes"
     return (
-        f":alarm_clock: “{lunch.title}” starts {soon}, {when(lunch.starts_at)}. "
-        f"Where: {lunch.place}. Can't make it? Press *Can't go* on the announcement, so "
+        f":alarm_clock: “{_title(lunch)}” starts {soon}, {when(lunch.starts_at)}. "
+        f"Where: {escape(lunch.place)}. Can't make it? Press *Can't go* on the announcement, so "
         "someone on the waitlist can come."
     )
 
 
 def presenter_code_text(lunch: LunchSession) -> str:
     return (
-        f"“{lunch.title}” is starting. Please announce the check-in code *{lunch.checkin_code}*: "
+        f"“{_title(lunch)}” is starting. Please announce the check-in code *{lunch.checkin_code}*: "
         "people enter it when they press *Check in* on the announcement."
     )
 
 
 def checked_in_text(lunch: LunchSession, first: bool) -> str:
     if not first:
-        return f"You're already checked in to “{lunch.title}”."
-    return f"Checked in to “{lunch.title}”. Enjoy the session!"
+        return f"You're already checked in to “{_title(lunch)}”."
+    return f"Checked in to “{_title(lunch)}”. Enjoy the session!"
 
 
 def feedback_blocks(lunch: LunchSession) -> list[dict[str, Any]]:
     return [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"Thanks for coming to “{lunch.title}”. How useful was it for you?"
+                text=f"Thanks for coming to “{_title(lunch)}”. How useful was it for you?"
             )
         ).to_dict(),
         ActionsBlock(
@@ -348,11 +354,11 @@ def code_modal(lunch: LunchSession) -> dict[str, Any]:
 
 
 def rated_text(lunch: LunchSession) -> str:
-    return f"Thanks for your feedback on “{lunch.title}”!"
+    return f"Thanks for your feedback on “{_title(lunch)}”!"
 
 
 def feedback_text(lunch: LunchSession) -> str:
-    return f"How useful was “{lunch.title}” for you? Rate it from 1 to 5."
+    return f"How useful was “{_title(lunch)}” for you? Rate it from 1 to 5."
 
 
 def done_view(title: str, text: str) -> dict[str, Any]:
@@ -367,8 +373,8 @@ def done_view(title: str, text: str) -> dict[str, Any]:
 
 def calendar_comment(lunch: LunchSession) -> str:
     if lunch.status == "cancelled":
-        return f"“{lunch.title}” was cancelled: open this file to take it off your calendar."
-    return f"“{lunch.title}”, {when(lunch.starts_at)}: open this file to add it to your calendar."
+        return f"“{_title(lunch)}” was cancelled: open this file to take it off your calendar."
+    return f"“{_title(lunch)}”, {when(lunch.starts_at)}: open this file to add it to your calendar."
 
 
 SUGGEST_ACTION = "lunch_suggest_for_gap"
@@ -387,8 +393,9 @@ def gaps_blocks(gaps: Sequence[Any], can_schedule: bool) -> list[dict[str, Any]]
     blocks: list[Any] = [HeaderBlock(text="Knowledge gaps")]
     for gap in gaps:
         line = (
-            f"*`#{gap.slug}`* · {gap.asked} asked in 90 days · {gap.unanswered} unanswered · "
-            f"{gap.slow} answered slowly · {gap.experts} people with evidence"
+            f"*{code('#' + gap.slug)}* · {gap.asked} asked in 90 days · "
+            f"{gap.unanswered} unanswered · {gap.slow} answered slowly · "
+            f"{gap.experts} people with evidence"
         )
         button = (
             ButtonElement(

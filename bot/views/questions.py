@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.views.mrkdwn import code, link_label, quoted, render, text_object
 from storage.models import Question
 
 ACCEPT_SHORTCUT = "accept_answer"
@@ -20,12 +21,12 @@ ACCEPT_EMOJI = "white_check_mark"
 
 
 def _tags(tags: Sequence[str]) -> str:
-    return " ".join(f"`#{tag}`" for tag in tags)
+    return " ".join(code(f"#{tag}") for tag in tags)
 
 
 def question_text(asker_id: str, question: str, addressed_to: str | None = None) -> str:
     to = f" <@{addressed_to}>" if addressed_to else ""
-    return f":question: <@{asker_id}> asks{to}: {question}"
+    return f":question: <@{asker_id}> asks{to}: {render(question)}"
 
 
 def question_blocks(
@@ -37,7 +38,6 @@ def question_blocks(
     if tags:
         context += " · " + _tags(tags)
     blocks: list[Any] = [
-        SectionBlock(text=MarkdownTextObject(text=f":question: *{question}*")),
         ContextBlock(elements=[MarkdownTextObject(text=context)]),
         ContextBlock(
             elements=[
@@ -48,7 +48,8 @@ def question_blocks(
             ]
         ),
     ]
-    return [block.to_dict() for block in blocks]
+    question_block = {"type": "section", "text": text_object(question, lead=":question: ")}
+    return [question_block, *(block.to_dict() for block in blocks)]
 
 
 def posting_text(channel_id: str) -> str:
@@ -64,7 +65,7 @@ def posted_text(channel_id: str, permalink: str | None, similar: Sequence[Questi
     answered = [q for q in similar if q.permalink]
     if answered:
         text += "\nAlready answered, and maybe what you need:\n" + "\n".join(
-            f"• <{q.permalink}|{short(q.text)}>" for q in answered
+            f"• <{q.permalink}|{link_label(q.text)}>" for q in answered
         )
     return text
 
@@ -80,17 +81,12 @@ def accepted_text(asker_id: str, answerer_id: str) -> str:
     return f":{ACCEPT_EMOJI}: <@{asker_id}> accepted <@{answerer_id}>'s answer. Thank you!"
 
 
-def short(text: str, limit: int = 80) -> str:
-    text = text.replace("|", "¦").replace(">", "›").replace("<", "‹")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 DECLINE_ACTION = "route_decline"
 PAUSE_ACTION = "route_pause"
 
 
 def routed_text(asker_id: str, question: str) -> str:
-    return f"<@{asker_id}> asked a question you may know the answer to: {question}"
+    return f"<@{asker_id}> asked a question you may know the answer to: {render(question)}"
 
 
 def routed_blocks(
@@ -100,13 +96,13 @@ def routed_blocks(
     link = f"<{permalink}|Answer in the thread>" if permalink else "Answer in its thread"
     return [
         SectionBlock(
-            text=MarkdownTextObject(text=f"<@{asker_id}> asks:\n>{short(question, 500)}")
+            text=MarkdownTextObject(text=f"<@{asker_id}> asks:\n{quoted(question, 500)}")
         ).to_dict(),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"You're one of the people who know `#{slug}`. {link}; at most a few "
-                    "questions a day come to you."
+                    text=f"You're one of the people who know {code('#' + slug)}. {link}; "
+                    "at most a few questions a day come to you."
                 )
             ]
         ).to_dict(),
@@ -120,7 +116,9 @@ def routed_blocks(
 
 
 def declined_text(slug: str) -> str:
-    return f"Got it: I won't send you `#{slug}` questions any more. I've asked someone else."
+    return (
+        f"Got it: I won't send you {code('#' + slug)} questions any more. I've asked someone else."
+    )
 
 
 def paused_text(until_epoch: int) -> str:

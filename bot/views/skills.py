@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.experts import ExpertSearch, Ranked
 from bot.domain.skills import LEVELS, MAX_SKILLS_PER_PERSON, SkillEntry, SkillProfile
+from bot.views.mrkdwn import code, escape, readable, render
 
 ENDORSE_ACTION = "skill_endorse"
 WITHDRAW_ACTION = "skill_withdraw"
@@ -40,7 +41,7 @@ SHOWN_SKILLS = 40  # a message holds 50 blocks
 
 
 def tag(slug: str) -> str:
-    return f"`#{slug}`"
+    return code(f"#{slug}")
 
 
 def endorsement_value(user_id: str, slug: str, origin: str) -> str:
@@ -104,12 +105,13 @@ def profile_blocks(profile: SkillProfile, viewer_id: str) -> list[dict[str, Any]
 
 
 def profile_text(profile: SkillProfile) -> str:
-    declared = ", ".join(f"#{s.slug} ({s.level})" for s in profile.declared) or "none yet"
+    declared = ", ".join(escape(f"#{s.slug} ({s.level})") for s in profile.declared) or "none yet"
     return f"Skills of <@{profile.user_id}>: {declared}"
 
 
 def evidence_words(ranked: Ranked, slug: str) -> str:
     """ "expert · endorsed by 4 · 3 kudos for #python" — why this person ranks here."""
+    slug = escape(slug)
     parts = [f"{ranked.level} (declared)" if ranked.level else "not declared"]
     if ranked.endorsements:
         parts.append(f"endorsed by {ranked.endorsements}")
@@ -140,7 +142,7 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"Showing {tag(slug)}, the closest skill to “{match.typed}”."
+                        text=f"Showing {tag(slug)}, the closest skill to “{render(match.typed)}”."
                     )
                 ]
             )
@@ -150,7 +152,7 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
             SectionBlock(
                 text=MarkdownTextObject(
                     text=f"Nobody has evidence for {tag(slug)} yet. Know it? "
-                    f"`/skills add {slug}` puts you on the map."
+                    f"{code('/skills add ' + slug)} puts you on the map."
                 )
             )
         )
@@ -195,7 +197,7 @@ def ask_modal(user_id: str | None, topic: str, private_metadata: str) -> dict[st
         close="Cancel",
         private_metadata=private_metadata,
         blocks=[
-            ContextBlock(elements=[MarkdownTextObject(text=f"{to} · `#{topic}`"[:3000])]),
+            ContextBlock(elements=[MarkdownTextObject(text=f"{to} · {tag(readable(topic))}")]),
             InputBlock(
                 block_id=QUESTION_BLOCK,
                 label="Your question",
@@ -223,14 +225,15 @@ def expert_text(search: ExpertSearch) -> str:
     if search.match.slug is None:
         return no_match_text(search.match.typed, search.match.suggestions)
     people = ", ".join(f"<@{r.user_id}>" for r in search.experts) or "nobody yet"
-    return f"Who knows #{search.match.slug}: {people}"
+    return f"Who knows {escape('#' + search.match.slug)}: {people}"
 
 
 def no_match_text(typed: str, suggestions: Sequence[str]) -> str:
-    text = f"I don't know a skill called “{typed}” yet."
+    """`typed` is the command's text."""
+    text = f"I don't know a skill called “{render(typed)}” yet."
     if suggestions:
         text += " Did you mean " + ", ".join(tag(s) for s in suggestions) + "?"
-    return text + f" If you know it, `/skills add {typed}` starts the list."
+    return text + f" If you know it, {code('/skills add ' + readable(typed))} starts the list."
 
 
 # The Edit skills form ---------------------------------------------------------------------------
@@ -324,7 +327,7 @@ def changes_text(changes: Collection[Any]) -> str:
     """A one-line summary of what `/skills add|remove` did."""
     groups: dict[str, list[str]] = {}
     for change in changes:
-        label = f"#{change.slug}" + (f" ({change.level})" if change.level else "")
+        label = escape(f"#{change.slug}" + (f" ({change.level})" if change.level else ""))
         groups.setdefault(change.outcome, []).append(label)
     sentences = {
         "added": "Added {}.",

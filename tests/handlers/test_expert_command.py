@@ -103,7 +103,7 @@ async def test_no_topic_or_help_shows_usage(bot: BotHarness) -> None:
     for text in ("", "help", "  Help "):
         status, reply = await bot.command("/expert", text, "U0ANN")
         assert status == 200
-        assert "/expert <topic>" in reply["text"], text
+        assert "/expert &lt;topic&gt;" in reply["text"], text
         assert "top 5" in reply["text"]
     assert statements(bot) == []
 

@@ -129,7 +129,7 @@ async def ask_answer_accept(
 async def test_no_words_or_help_shows_usage(qa_bot: BotHarness) -> None:
     for typed in ("", "help", "  Help "):
         reply = await faq(qa_bot, typed)
-        assert "/faq <words>" in reply["text"], typed
+        assert "/faq &lt;words&gt;" in reply["text"], typed
         assert "blocks" not in reply
 
 

@@ -361,7 +361,7 @@ async def test_dead_letters_show_their_reasons_and_retry_requeues_them(
     )
     assert lines(section(view, "Dead letters")) == [
         f"• `{rows[1].statement_id[:8]}` LRS said 400: bad verb display",
-        f"• `{rows[2].statement_id[:8]}` LRS said 400: ‹odd¦reason›",
+        f"• `{rows[2].statement_id[:8]}` LRS said 400: &lt;odd|reason&gt;",
     ]
     assert buttons(view) == [PAUSE, RETRY]
 

@@ -328,7 +328,7 @@ async def test_help_and_unknown_words_explain_the_command(
     _, helped = await bot.command("/lunchlearn", "help", "U0BOB")
     _, unknown = await bot.command("/lunchlearn", "frobnicate now", "U0ANN")
 
-    for usage in ("/lunchlearn list", "/lunchlearn cancel <id>", "/lunchlearn help"):
+    for usage in ("/lunchlearn list", "/lunchlearn cancel &lt;id&gt;", "/lunchlearn help"):
         assert usage in helped["text"]
         assert usage in unknown["text"]
     assert unknown["text"].startswith("I don't know `/lunchlearn frobnicate now`.")

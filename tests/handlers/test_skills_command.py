@@ -264,12 +264,12 @@ async def test_your_profile_lists_your_skills_with_an_edit_button(bot: BotHarnes
 
 async def test_help_and_unknown_words_show_usage(bot: BotHarness) -> None:
     _, reply = await bot.command("/skills", "help", "U0ANN")
-    assert "/skills add <skill>[:level]" in reply["text"]
+    assert "/skills add &lt;skill&gt;[:level]" in reply["text"]
     assert "/skills forget me" in reply["text"]
 
     _, reply = await bot.command("/skills", "nonsense words", "U0ANN")
     assert reply["text"].startswith("I don't know `/skills nonsense words`.")
-    assert "/skills add <skill>[:level]" in reply["text"]
+    assert "/skills add &lt;skill&gt;[:level]" in reply["text"]
     assert rows(bot, PersonSkill) == []
 
 

@@ -321,6 +321,13 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [call.args for call in self.calls if call.method == method]
 
+    def outgoing(self, calls_from: int = 0, responses_from: int = 0) -> list[tuple[str, Any]]:
+        """Everything the bot sent Slack, as (where, payload): every Web API call's arguments
+        from `calls_from` on, then every response_url post from `responses_from` on."""
+        sent: list[tuple[str, Any]] = [(c.method, c.args) for c in self.calls[calls_from:]]
+        sent += [("response_url", body) for body in self.responses[responses_from:]]
+        return sent
+
     @property
     def response_url(self) -> str:
         return self.base_url.replace("/api/", "/respond/") + "hook"

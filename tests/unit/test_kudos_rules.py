@@ -69,7 +69,8 @@ def test_kudos_to_a_typed_name_are_refused_with_a_hint() -> None:
     with pytest.raises(KudosRefused) as raised:
         read_intent("@bob for the smooth launch last night")
 
-    assert "@bob" in raised.value.message
+    # As typed, with a word joiner after the @ so the echo mentions nobody.
+    assert "“@\u2060bob”" in raised.value.message
     assert "pick the person" in raised.value.message
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.text import ReadText, TextProblem, read
+from bot.domain.text import ReadText, TextProblem, from_form, read
 
 
 def kinds(parsed: ReadText) -> list[tuple[str, str]]:
@@ -98,7 +98,7 @@ def test_an_unescaped_at_name_is_refused_with_a_hint_to_pick_from_autocomplete()
         read("@dana thanks for the fix")
 
     message = str(raised.value)
-    assert "@dana" in message
+    assert "“@\u2060dana”" in message
     assert "pick the person" in message
     assert "\n" not in message
 
@@ -147,3 +147,13 @@ def test_any_text_is_either_read_or_refused_politely(typed: str) -> None:
     assert isinstance(parsed, ReadText)
     assert all(token.kind in {"user", "tag", "word"} for token in parsed.tokens)
     assert all(token.value for token in parsed.tokens)
+
+
+def test_text_typed_into_a_form_is_kept_in_the_shape_commands_arrive_in() -> None:
+    typed = "<!channel> Q&A <https://evil.example|x> &amp; @bob\x00"
+    assert from_form(typed) == (
+        "&lt;!channel&gt; Q&amp;A &lt;https://evil.example|x&gt; &amp;amp; @bob "
+    )
+    # So reading it finds words where Slack's markup was typed.
+    parsed = read(from_form("<https://evil.example|x> <!here> thanks"))
+    assert [t.kind for t in parsed.tokens] == ["word", "word", "word"]
