@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from storage.models import Person
+
+_KEY = ("team_id", "user_id")
 
 
 def get_many(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Person]:
@@ -20,7 +23,18 @@ def get_many(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[st
 
 
 def save(session: Session, person: Person) -> None:
-    session.merge(person)
+    """Inserts or refreshes the cached profile in one statement: two processes caching the
+    same person at once must not collide (a read-then-insert did)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = person.model_dump()
+    statement = insert(Person).values(values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={k: statement.excluded[k] for k in values if k not in _KEY},
+        )
+    )
 
 
 def delete_person(session: Session, team_id: str, user_id: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -139,6 +140,32 @@ def test_people_are_saved_read_back_updated_and_deleted(database: Database) -> N
     with database.reading() as session:
         assert set(people.get_many(session, TEAM, ["U0ANN", "U0BOB"])) == {"U0BOB"}
         assert set(people.get_many(session, "T0OTHER", ["U0ANN"])) == {"U0ANN"}
+
+
+def test_two_processes_caching_the_same_new_person_at_once_both_succeed(
+    database: Database,
+) -> None:
+    """The second waits on the first's uncommitted row, then refreshes it (no duplicate key)."""
+    failures: list[BaseException] = []
+    with database.transaction() as first:
+        people.save(first, person("U0NEW", "New Starter"))
+
+        def second_process() -> None:
+            try:
+                with database.transaction() as second:
+                    people.save(second, person("U0NEW", "New Starter (refreshed)"))
+            except BaseException as error:
+                failures.append(error)
+
+        other = threading.Thread(target=second_process)
+        other.start()
+        other.join(timeout=0.5)  # it is waiting for the first transaction now
+    other.join(timeout=10)
+
+    assert failures == []
+    with database.reading() as session:
+        [cached] = people.get_many(session, TEAM, ["U0NEW"]).values()
+    assert cached.display_name == "New Starter (refreshed)"
 
 
 # Kudos -----------------------------------------------------------------------------------------
