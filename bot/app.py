@@ -18,6 +18,7 @@ from bot.health import DOWN
 from bot.services import Services
 from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from handlers import register_all
+from handlers.effects import EffectRunner
 
 
 class TrackedLazyRunner(AsyncioLazyListenerRunner):
@@ -42,10 +43,18 @@ class TrackedLazyRunner(AsyncioLazyListenerRunner):
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
+    async def cancel(self) -> None:
+        """Cuts short what is still running (shutdown, once its grace is over)."""
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
 
 def build_bolt_app(
     services: Services, client: AsyncWebClient
-) -> tuple[AsyncApp, TrackedLazyRunner]:
+) -> tuple[AsyncApp, TrackedLazyRunner, EffectRunner]:
     settings = services.settings
     app = AsyncApp(
         client=client,
@@ -58,8 +67,8 @@ def build_bolt_app(
     )
     lazy_runner = TrackedLazyRunner(logging.getLogger("guildbot.bolt.lazy"))
     app.listener_runner.lazy_listener_runner = lazy_runner
-    register_all(app, services)
-    return app, lazy_runner
+    effects = register_all(app, services)
+    return app, lazy_runner, effects
 
 
 class Gate:

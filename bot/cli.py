@@ -137,8 +137,8 @@ def _open_database(settings: Settings) -> Database:
 
 def _run(_: argparse.Namespace) -> int:
     settings = load_settings()
-    asyncio.run(serve(settings))
-    return 0
+    # Non-zero when shutdown had to cut short work that was not recorded for the next process.
+    return 0 if asyncio.run(serve(settings)) else 1
 
 
 def _playground_options(parser: argparse.ArgumentParser) -> None:

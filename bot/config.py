@@ -45,6 +45,7 @@ class Settings:
     slack_api_url: str
     port: int
     host: str | None
+    shutdown_grace: float
     """The address to listen on; None: every interface."""
     database_url: str = field(repr=False)
     lrs_endpoint: str | None
@@ -195,6 +196,7 @@ def _parse(env: _Reader) -> Settings:
         slack_api_url=_with_slash(api_url),
         port=env.integer("PORT", 3000, 1, 65535),
         host=_host(env.get("HOST")),
+        shutdown_grace=_positive_float(env, "SHUTDOWN_GRACE", 25.0),
         database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         lrs_endpoint=_with_slash(lrs_endpoint) if lrs_endpoint else None,
         lrs_key=lrs_key,

@@ -15,10 +15,11 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Gate, build_bolt_app, build_web_app
+from bot.app import Gate, TrackedLazyRunner, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
 from bot.domain.digest import GRACE, DigestService
+from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
@@ -40,6 +41,7 @@ from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, XapiIdentity
 from handlers import tick_jobs
 from handlers.digest import post_digest
+from handlers.effects import EffectRunner
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -47,7 +49,6 @@ from storage.repositories import workspaces
 log = logging.getLogger("guildbot")
 
 GIL_SWITCH_INTERVAL_S = 0.001
-SHUTDOWN_LAZY_WAIT_S = 10.0
 SHUTDOWN_FLUSH_S = 5.0
 
 
@@ -211,6 +212,7 @@ def build_services(
         routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
         lunchlearn=lunchlearn,
         home=HomeService(database, clock, skills, kudos, lunchlearn),
+        effects=EffectQueue(database, clock),
         faq=FaqSearch(database, statements, clock),
         gaps=gaps,
         digest=DigestService(
@@ -226,7 +228,7 @@ def build_services(
 
 async def serve(
     settings: Settings, stop: asyncio.Event | None = None, host: str | None = None
-) -> None:
+) -> bool:
     """Runs until SIGTERM or SIGINT (or `stop`, when given: then the caller owns the signals),
     then shuts down in order without losing acked work. `host` overrides the HOST setting."""
     # Database threads hold the GIL for up to the switch interval (5 ms by default) while the
@@ -245,7 +247,7 @@ async def serve(
     client = build_web_client(settings)
     workspace = await discover_workspace(settings, client, database, utcnow)
     services = build_services(settings, database, workspace)
-    bolt, lazy_runner = build_bolt_app(services, client)
+    bolt, lazy_runner, effects = build_bolt_app(services, client)
     gate = Gate()
     runner = web.AppRunner(
         build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
@@ -260,7 +262,7 @@ async def serve(
         socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
         await socket_handler.connect_async()
     await services.forwarder.start()
-    jobs = tick_jobs(services, client)
+    jobs = tick_jobs(services, client, effects)
     digest = None
     if settings.digest_channel:
         # On its cron schedule, and on every tick too: a digest missed or failed while due
@@ -290,13 +292,42 @@ async def serve(
     scheduler.shutdown(wait=False)
     if socket_handler:
         await socket_handler.close_async()
-    await lazy_runner.wait(SHUTDOWN_LAZY_WAIT_S)
+    dropped = await finish_in_flight(lazy_runner, effects, settings.shutdown_grace)
     await services.forwarder.flush(SHUTDOWN_FLUSH_S)
     await services.forwarder.close()
     await runner.cleanup()
     services.executor.shutdown()
     database.dispose()
     log.info("stopped")
+    return dropped == 0
+
+
+async def finish_in_flight(
+    lazy_runner: TrackedLazyRunner, effects: EffectRunner, grace: float
+) -> int:
+    """Lets work already acknowledged finish for up to `grace` seconds, then hands the Slack
+    effects still owed to the next process. Returns how many tasks were cut short with work
+    that was not recorded anywhere (0 when nothing acknowledged was dropped)."""
+    await lazy_runner.wait(grace)
+    cut_short = lazy_runner.in_flight
+    try:
+        handed_over = await effects.hand_over()
+    except Exception:
+        # Their leases run out instead: the next process still does them, a little later.
+        log.exception("could not hand the Slack effects in flight over; their leases expire")
+        handed_over = cut_short
+    await lazy_runner.cancel()
+    if cut_short:
+        log.warning(
+            "shutdown grace (%g s) over: %d tasks cut short, %d Slack effects handed over to "
+            "the next process",
+            grace,
+            cut_short,
+            handed_over,
+        )
+    else:
+        log.info("every acknowledged request finished")
+    return max(cut_short - handed_over, 0)
 
 
 __all__ = [

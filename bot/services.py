@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.digest import DigestService
+from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
@@ -48,6 +49,7 @@ class Services:
     gaps: KnowledgeGaps
     digest: DigestService
     home: HomeService
+    effects: EffectQueue
     health: Health
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -26,6 +26,7 @@ from handlers import (
     skills,
     unhandled,
 )
+from handlers.effects import EffectRunner
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
@@ -43,14 +44,21 @@ MODULES = (
 )
 
 
-def register_all(app: AsyncApp, services: Services) -> None:
+def register_all(app: AsyncApp, services: Services) -> EffectRunner:
+    """Registers every capability's listeners, and the performers of the effects they owe."""
+    effects = EffectRunner(services)
     for module in MODULES:
-        module.register(app, services)
+        module.register(app, services, effects)
+    return effects
 
 
-def tick_jobs(services: Services, client: AsyncWebClient) -> list[Callable[[], Awaitable[object]]]:
+def tick_jobs(
+    services: Services, client: AsyncWebClient, effects: EffectRunner
+) -> list[Callable[[], Awaitable[object]]]:
     """What the database tick runs in every process (see bot/scheduler.py)."""
     return [
+        # Effects first: what acknowledged actions still owe is the most overdue work.
+        functools.partial(effects.perform_due, client),
         functools.partial(questions.nudge_questions, services, client),
         functools.partial(lunchlearn.run_session_jobs, services, client),
         functools.partial(services.run, services.experts.rescore_due),

@@ -28,12 +28,13 @@ from bot.views.skills import (
     profile_blocks,
     profile_text,
 )
+from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.people import PersonNotFound, profiles, user_id_or_none
 from handlers.questions import NOT_SET_UP, publish_question
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     @guarded
     async def find_experts(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         topic = (command.get("text") or "").strip()

@@ -8,12 +8,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from bot.views.faq import faq_blocks, faq_text
 from bot.views.help import FAQ, command_help_text
+from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.people import profiles
 from handlers.questions import NOT_SET_UP
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     @guarded
     async def search_faq(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         """One indexed read, answered in the ack (ephemeral)."""

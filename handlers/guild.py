@@ -12,11 +12,12 @@ from bot.services import Services
 from bot.views.help import guild_help_blocks, guild_help_text
 from bot.views.home import record_text
 from bot.views.mrkdwn import code, readable
+from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.people import profiles
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     @guarded
     async def guild(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         option = (command.get("text") or "").strip().lower()

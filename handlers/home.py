@@ -15,13 +15,14 @@ from bot.views.home import (
     RETRY_DEAD_ACTION,
     home_view,
 )
+from handlers.effects import EffectRunner
 from handlers.guard import guarded
 from handlers.people import profiles
 
 log = logging.getLogger("guildbot.handlers.home")
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def ack_only(ack: AsyncAck) -> None:
         await ack()
 

@@ -35,6 +35,7 @@ from bot.views.kudos import (
     recognition_text,
     undone_text,
 )
+from handlers.effects import EffectRunner
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
@@ -46,7 +47,7 @@ SLACK_SLOW = slack_slow("send the kudos")
 UNREACHABLE_BY_BOT = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     @guarded
     async def give_kudos(
         ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext

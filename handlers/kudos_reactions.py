@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.kudos import GiveKudos, KudosRefused, QuotaExceeded, check_receivers
 from bot.services import Services
 from bot.views.kudos import quota_exceeded_text
+from handlers.effects import EffectRunner
 from handlers.guard import error_code, guarded
 from handlers.kudos import delete_post, post_recognition
 from handlers.people import PersonNotFound, profiles
@@ -32,7 +33,7 @@ def emoji_name(reaction: str) -> str:
     return reaction.split("::", 1)[0]
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def is_kudos_reaction(event: dict) -> bool:
         item = event.get("item") or {}
         # Without item_user the item is not a person's message (a file, or an app's post).

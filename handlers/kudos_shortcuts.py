@@ -44,6 +44,7 @@ from bot.views.kudos import (
     removed_notice,
     removed_text,
 )
+from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.kudos import SLACK_SLOW, delete_post, post_recognition
 from handlers.people import PersonNotFound, profiles
@@ -58,7 +59,7 @@ SELF_MESSAGE = (
 )
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def ack_shortcut(ack: AsyncAck) -> None:
         await ack()
 

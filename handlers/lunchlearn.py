@@ -48,6 +48,7 @@ from bot.views.lunchlearn import (
     schedule_modal,
 )
 from bot.views.mrkdwn import code, escape, readable
+from handlers.effects import EffectRunner
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
@@ -57,7 +58,7 @@ from storage.models import LunchSession
 log = logging.getLogger("guildbot.handlers.lunchlearn")
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     @guarded
     async def lunchlearn(
         ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext

@@ -30,6 +30,7 @@ from bot.views.questions import (
     routed_text,
     unposted_text,
 )
+from handlers.effects import EffectRunner
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.kudos import UNREACHABLE_BY_BOT
@@ -50,7 +51,7 @@ SLACK_REFUSED = (
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     def qa() -> str | None:
         return services.settings.qa_channel
 

@@ -38,6 +38,7 @@ from bot.views.skills import (
     profile_text,
     skill_option,
 )
+from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.people import PersonNotFound, profiles
 
@@ -45,7 +46,7 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 MAX_OPTIONS = 20
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     @guarded
     async def skills_command(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         text = (command.get("text") or "").strip()

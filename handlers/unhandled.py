@@ -9,11 +9,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.services import Services
+from handlers.effects import EffectRunner
 
 SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed", "message", "app_home_opened")
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def ignore(ack: AsyncAck) -> None:
         await ack()
 

@@ -421,6 +421,42 @@ class ProcessStatus(SQLModel, table=True):
     last_delivery_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class SlackEffect(SQLModel, table=True):
+    """A Slack effect an acknowledged action owes (a post, a DM, a redraw), kept until done.
+
+    Written in the same transaction as the state change that owes it; done right after the
+    ack, or by the database tick from any process when that failed. `payload` names what to
+    act on (ids), never message text: the text is rendered from the state when it is done.
+    """
+
+    __tablename__ = "slack_effect"
+    __table_args__ = (Index("ix_slack_effect_due", "status", "next_attempt_at"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    # The same request owes the same effect once, however often Slack delivers it.
+    key: str = Field(max_length=200, unique=True)
+    team_id: str = Field(max_length=32)
+    kind: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=8)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    # Past this moment the effect no longer makes sense (an ephemeral reply): dropped.
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim_token: str | None = Field(default=None, max_length=36)
+    result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+EFFECT_PENDING = "pending"
+EFFECT_DONE = "done"
+EFFECT_DEAD = "dead"
+EFFECT_DROPPED = "dropped"
+
+
 OUTBOX_PENDING = "pending"
 OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"

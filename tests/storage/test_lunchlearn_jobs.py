@@ -228,7 +228,7 @@ async def test_a_restart_between_scheduling_and_the_reminder_still_sends_it_once
     second = await processes.start()
     assert run_session_jobs in [
         getattr(job, "func", None)
-        for job in tick_jobs(second.services, build_web_client(second.settings))
+        for job in tick_jobs(second.services, build_web_client(second.settings), second.effects)
     ]
     assert await tick(second) == 1
 

@@ -316,7 +316,7 @@ async def test_a_question_that_fell_due_while_no_process_ran_is_nudged_on_the_fi
     # Three days later a process starts: the tick runs at start-up and finds the question.
     clock.now += timedelta(days=3)
     second = await processes.start()
-    jobs = tick_jobs(second.services, client_of(second))
+    jobs = tick_jobs(second.services, client_of(second), second.effects)
     assert nudge_questions in [getattr(job, "func", None) for job in jobs]
     scheduler = start_tick(jobs)
     try:

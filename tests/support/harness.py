@@ -15,6 +15,7 @@ from bot.config import Settings, load_settings
 from bot.runtime import build_services, discover_workspace
 from bot.services import Services
 from bot.slack_client import build_web_client
+from handlers.effects import EffectRunner
 from storage.database import Database
 from storage.migrate import upgrade
 from tests.support.slack import (
@@ -49,6 +50,7 @@ class BotHarness:
         self.clock = clock
         self.services: Services
         self.lazy: TrackedLazyRunner
+        self.effects: EffectRunner
         self._server: TestServer
         self._http: ClientSession
 
@@ -58,7 +60,7 @@ class BotHarness:
         client = build_web_client(self.settings)
         workspace = await discover_workspace(self.settings, client, database, self.clock)
         self.services = build_services(self.settings, database, workspace, self.clock)
-        bolt, self.lazy = build_bolt_app(self.services, client)
+        bolt, self.lazy, self.effects = build_bolt_app(self.services, client)
         self._server = TestServer(build_web_app(bolt, self.services, Gate()), host="127.0.0.1")
         await self._server.start_server()
         self._http = ClientSession()

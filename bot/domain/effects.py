@@ -1,0 +1,181 @@
+"""What an acknowledged action still owes the people who should hear of it.
+
+A capability owes an effect (post the recognition of these kudos, tell these experts of this
+question) in the same transaction as the change that owes it, so an ack never promises
+something a crash, a deploy or a Slack outage could lose. The effect names what to act on, by
+id; whoever performs it renders the words from the state at that moment.
+
+The queue hands claimed effects to a performer (the Slack side, see handlers/effects.py) and
+records how each ended: done, dead with Slack's reason (an archived channel, a deactivated
+person), or dropped because its moment passed (an ephemeral reply). Failures come back later.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.clock import Clock
+from storage.database import Database
+from storage.models import EFFECT_DEAD, EFFECT_DONE, EFFECT_DROPPED
+from storage.repositories import effects as effects_repo
+from storage.repositories.effects import ClaimedEffect, DeadEffect, EffectCounts, NewEffect
+
+# Long enough for the slowest Slack call with its retries; a dead process delays no more.
+LEASE = timedelta(minutes=2)
+FIRST_RETRY = timedelta(seconds=5)
+LAST_RETRY = timedelta(minutes=10)
+# A transient failure this many times in a row is treated as final.
+MAX_ATTEMPTS = 12
+# Done and dropped effects are kept this long: redeliveries of the request that owed them
+# find them owed already.
+KEEP_FINISHED = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect to owe: `key` is unique to the request and the effect (a redelivery owes the
+    same key, which is owed once)."""
+
+    kind: str
+    key: str
+    team_id: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OwedEffect:
+    """A claimed effect, handed to its performer."""
+
+    kind: str
+    key: str
+    team_id: str
+    payload: Mapping[str, Any]
+    attempts: int
+    created_at: datetime
+    expires_at: datetime | None
+    claim_token: str
+
+    @property
+    def may_have_reached_slack(self) -> bool:
+        """An earlier attempt was made: its result may have been lost with its process."""
+        return self.attempts > 1
+
+
+def owe(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]:
+    """Records effects in the caller's transaction; returns their keys (to do them now)."""
+    owed = [
+        NewEffect(
+            key=e.key,
+            team_id=e.team_id,
+            kind=e.kind,
+            payload=json.dumps(e.payload, separators=(",", ":"), sort_keys=True),
+            expires_at=e.expires_at,
+        )
+        for e in effects
+    ]
+    effects_repo.add(session, owed, now)
+    return [e.key for e in owed]
+
+
+def retry_delay(attempts: int, rng: random.Random) -> timedelta:
+    """Exponential backoff with jitter: about 5 s, 10 s, 20 s … up to 10 minutes."""
+    ceiling = min(LAST_RETRY, FIRST_RETRY * 2 ** max(attempts - 1, 0))
+    return ceiling / 2 + ceiling / 2 * rng.random()
+
+
+class EffectQueue:
+    """Claims owed effects and records how each ended. Blocking: run it on the executor."""
+
+    def __init__(self, database: Database, clock: Clock, rng: random.Random | None = None):
+        self._database = database
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    def claim(self, keys: Sequence[str]) -> list[OwedEffect]:
+        with self._database.transaction() as session:
+            return [_owed(c) for c in effects_repo.claim(session, keys, self._clock(), LEASE)]
+
+    def claim_due(self, limit: int = 20) -> list[OwedEffect]:
+        with self._database.transaction() as session:
+            claimed = effects_repo.claim_due(session, self._clock(), limit, LEASE)
+            return [_owed(c) for c in claimed]
+
+    def done(self, effect: OwedEffect, result: Mapping[str, Any] | None = None) -> None:
+        text = json.dumps(result, sort_keys=True) if result else None
+        self._finish(effect, EFFECT_DONE, result=text)
+
+    def dead(self, effect: OwedEffect, reason: str) -> None:
+        self._finish(effect, EFFECT_DEAD, reason=reason)
+
+    def drop(self, effect: OwedEffect, reason: str) -> None:
+        self._finish(effect, EFFECT_DROPPED, reason=reason)
+
+    def expired(self, effect: OwedEffect) -> bool:
+        return effect.expires_at is not None and self._clock() >= effect.expires_at
+
+    def failed(self, effect: OwedEffect, reason: str) -> timedelta | None:
+        """A transient failure: the effect comes back later (returns how much later), or is
+        dead after `MAX_ATTEMPTS` (returns None)."""
+        if effect.attempts >= MAX_ATTEMPTS:
+            self.dead(effect, f"gave up after {effect.attempts} attempts: {reason}")
+            return None
+        delay = retry_delay(effect.attempts, self._rng)
+        with self._database.transaction() as session:
+            effects_repo.retry_later(
+                session, effect.key, effect.claim_token, self._clock() + delay, reason
+            )
+        return delay
+
+    def hand_over(self, effects: Sequence[OwedEffect]) -> None:
+        """Shutdown: gives claimed effects back at once, for the next process to do."""
+        with self._database.transaction() as session:
+            for effect in effects:
+                effects_repo.retry_later(
+                    session, effect.key, effect.claim_token, self._clock(), None
+                )
+
+    def counts(self) -> EffectCounts:
+        with self._database.reading() as session:
+            return effects_repo.counts(session)
+
+    def dead_effects(self, limit: int = 20) -> list[DeadEffect]:
+        with self._database.reading() as session:
+            return effects_repo.dead(session, limit)
+
+    def retry_dead(self) -> int:
+        with self._database.transaction() as session:
+            return effects_repo.retry_dead(session, self._clock())
+
+    def tidy(self) -> int:
+        """Forgets effects that ended long enough ago."""
+        with self._database.transaction() as session:
+            return effects_repo.forget_finished(session, self._clock() - KEEP_FINISHED)
+
+    def _finish(
+        self, effect: OwedEffect, status: str, result: str | None = None, reason: str | None = None
+    ) -> None:
+        with self._database.transaction() as session:
+            effects_repo.finish(
+                session, effect.key, effect.claim_token, status, self._clock(), result, reason
+            )
+
+
+def _owed(claimed: ClaimedEffect) -> OwedEffect:
+    return OwedEffect(
+        kind=claimed.kind,
+        key=claimed.key,
+        team_id=claimed.team_id,
+        payload=json.loads(claimed.payload),
+        attempts=claimed.attempts,
+        created_at=claimed.created_at,
+        expires_at=claimed.expires_at,
+        claim_token=claimed.claim_token,
+    )

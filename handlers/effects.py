@@ -1,0 +1,206 @@
+"""Performs the Slack effects acknowledged actions owe (see bot/domain/effects.py).
+
+Right after the ack, the lazy listener of the request does its effects, as before; when that
+fails, or the process dies first, the database tick does them from any process. Each
+capability registers a performer per kind of effect: a function that renders the words from
+the current state and makes the Slack calls, returning what to remember (a message's `ts`).
+
+How a failure ends:
+- Slack refuses for good (the channel is archived or gone, the person deactivated, the
+  message too long…): the effect is dead, with Slack's reason, and admins see it in App Home.
+- Anything else (Slack slow or down, rate limits beyond the client's own retries, a bug): it
+  comes back later with backoff, and after `MAX_ATTEMPTS` it is dead too.
+- Its moment passed (an ephemeral reply): dropped on purpose, and logged.
+
+Posting twice is avoided where Slack lets us check: `post_once` tags each message with the
+effect's key in Slack's message metadata, and a retried effect first looks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.effects import OwedEffect
+from bot.services import Services
+from handlers.guard import error_code
+
+log = logging.getLogger("guildbot.effects")
+
+Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] | None]]
+
+# Slack's answers that will not change however often we ask.
+REFUSED_FOR_GOOD = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "invalid_blocks",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "not_in_channel",
+        "restricted_action",
+        "user_disabled",
+        "user_not_found",
+        "users_not_found",
+    }
+)
+METADATA_EVENT = "guildbot_effect"
+TICK_BATCH = 20
+
+
+class EffectRunner:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._performers: dict[str, Performer] = {}
+        self._in_flight: dict[str, OwedEffect] = {}
+
+    def performs(self, kind: str, performer: Performer) -> None:
+        """Registers how effects of `kind` are done (one performer per kind)."""
+        assert kind not in self._performers, kind
+        self._performers[kind] = performer
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._performers)
+
+    async def perform_now(self, client: AsyncWebClient, keys: Sequence[str]) -> None:
+        """Right after the ack: does these effects unless another process already holds them."""
+        if not keys:
+            return
+        queue = self._services.effects
+        for effect in await self._services.run(queue.claim, list(keys)):
+            await self._perform(client, effect)
+
+    async def perform_due(self, client: AsyncWebClient) -> int:
+        """The tick: does every effect whose time has come; returns how many it tried."""
+        queue = self._services.effects
+        tried = 0
+        while batch := await self._services.run(queue.claim_due, TICK_BATCH):
+            for effect in batch:
+                await self._perform(client, effect)
+            tried += len(batch)
+            if len(batch) < TICK_BATCH:
+                break
+        if tried:
+            await self._services.run(queue.tidy)
+        return tried
+
+    async def hand_over(self) -> int:
+        """Shutdown: gives the effects still in flight back to the queue at once."""
+        in_flight = list(self._in_flight.values())
+        if in_flight:
+            await self._services.run(self._services.effects.hand_over, in_flight)
+            self._in_flight.clear()
+        return len(in_flight)
+
+    async def _perform(self, client: AsyncWebClient, effect: OwedEffect) -> None:
+        queue = self._services.effects
+        if queue.expired(effect):
+            log.info("effect %s (%s) dropped: its moment has passed", effect.key, effect.kind)
+            await self._services.run(queue.drop, effect, "its moment passed")
+            return
+        performer = self._performers.get(effect.kind)
+        if performer is None:
+            await self._services.run(queue.dead, effect, f"nothing performs {effect.kind}")
+            return
+        self._in_flight[effect.key] = effect
+        try:
+            result = await performer(client, effect)
+        except SlackApiError as error:
+            await self._slack_refused(effect, error)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            await self._failed(effect, f"Slack could not be reached: {type(error).__name__}")
+        except Exception:
+            reference = secrets.token_hex(4).upper()
+            log.exception(
+                "effect %s (%s) failed (reference %s)", effect.key, effect.kind, reference
+            )
+            await self._failed(effect, f"unexpected error, reference {reference}")
+        else:
+            await self._services.run(queue.done, effect, result)
+        finally:
+            self._in_flight.pop(effect.key, None)
+
+    async def _slack_refused(self, effect: OwedEffect, error: SlackApiError) -> None:
+        code = error_code(error) or f"HTTP {error.response.status_code}"
+        if code in REFUSED_FOR_GOOD:
+            log.warning("effect %s (%s) is dead: Slack said %s", effect.key, effect.kind, code)
+            await self._services.run(self._services.effects.dead, effect, f"Slack said {code}")
+            return
+        await self._failed(effect, f"Slack said {code}")
+
+    async def _failed(self, effect: OwedEffect, reason: str) -> None:
+        delay = await self._services.run(self._services.effects.failed, effect, reason)
+        if delay is None:
+            log.warning("effect %s (%s) is dead: %s", effect.key, effect.kind, reason)
+        else:
+            log.warning(
+                "effect %s (%s) failed, trying again in %.0f s: %s",
+                effect.key,
+                effect.kind,
+                delay.total_seconds(),
+                reason,
+            )
+
+
+async def post_once(
+    client: AsyncWebClient,
+    effect: OwedEffect,
+    channel: str,
+    text: str,
+    blocks: Sequence[Mapping[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> str:
+    """Posts the effect's message and returns its `ts`; if an earlier attempt may have posted
+    it already, looks for it first (by the key in its metadata) and returns that one."""
+    if effect.may_have_reached_slack:
+        found = await _posted_before(client, effect, channel, thread_ts)
+        if found is not None:
+            return found
+    posted = await client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread_ts,
+        text=text,
+        blocks=blocks,
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"key": effect.key}},
+    )
+    return str(posted["ts"])
+
+
+async def _posted_before(
+    client: AsyncWebClient, effect: OwedEffect, channel: str, thread_ts: str | None
+) -> str | None:
+    since = _slack_ts(effect.created_at)
+    try:
+        if thread_ts:
+            page = await client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=since, include_all_metadata=True, limit=200
+            )
+        else:
+            page = await client.conversations_history(
+                channel=channel, oldest=since, include_all_metadata=True, limit=200
+            )
+    except SlackApiError as error:
+        # Not readable (a public channel the bot posts to without being in it): post again.
+        log.info("could not check %s for an earlier post: %s", channel, error_code(error))
+        return None
+    for message in page.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == effect.key:
+            return str(message["ts"])
+    return None
+
+
+def _slack_ts(moment: datetime) -> str:
+    # A little earlier than the effect was owed: Slack's and our clocks differ slightly.
+    return f"{moment.timestamp() - 60:.6f}"

@@ -1,0 +1,241 @@
+"""Slack effects owed by acknowledged actions: a lease-claimed work queue, like the outbox.
+
+A row is pending until done, dead (Slack refused it for good, with the reason), or dropped
+(its moment passed: an ephemeral reply nobody would understand any more). A claim is a lease
+with a fencing token: the process that claims an effect right after the ack, or a tick in any
+process when that failed, does it; a process that died mid-effect only delays it until the
+lease runs out. Attempts are counted at claim time, so a row with attempts > 1 may have
+reached Slack before (the process died before recording the result): performers check before
+posting again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, delete, select
+
+from storage.models import (
+    EFFECT_DEAD,
+    EFFECT_DONE,
+    EFFECT_DROPPED,
+    EFFECT_PENDING,
+    SlackEffect,
+)
+from storage.repositories._sql import insert_ignoring_duplicates
+from storage.types import aware_utc
+
+
+@dataclass(frozen=True)
+class NewEffect:
+    key: str
+    team_id: str
+    kind: str
+    payload: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedEffect:
+    key: str
+    team_id: str
+    kind: str
+    payload: str
+    attempts: int
+    """Including this one: above 1, an earlier attempt may have reached Slack."""
+    created_at: datetime
+    expires_at: datetime | None
+    claim_token: str
+
+
+@dataclass(frozen=True)
+class EffectCounts:
+    pending: int
+    dead: int
+
+
+@dataclass(frozen=True)
+class DeadEffect:
+    key: str
+    kind: str
+    reason: str
+    finished_at: datetime | None
+
+
+def add(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
+    """Owes the effects; one already owed under the same key stays as it is."""
+    for effect in effects:
+        insert_ignoring_duplicates(
+            session,
+            SlackEffect,
+            {
+                "key": effect.key,
+                "team_id": effect.team_id,
+                "kind": effect.kind,
+                "payload": effect.payload,
+                "status": EFFECT_PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": effect.expires_at,
+                "created_at": now,
+            },
+        )
+
+
+def claim(
+    session: Session, keys: Sequence[str], now: datetime, lease: timedelta
+) -> list[ClaimedEffect]:
+    """Claims these effects if they are pending and nobody holds them (right after the ack)."""
+    if not keys:
+        return []
+    query = select(SlackEffect).where(col(SlackEffect.key).in_(list(keys)), *_claimable(now))
+    return _lease(session, list(session.exec(_locked(session, query))), now, lease)
+
+
+def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[ClaimedEffect]:
+    """Claims effects whose time has come and that nobody holds, oldest first (the tick)."""
+    query = (
+        select(SlackEffect)
+        .where(*_claimable(now), SlackEffect.next_attempt_at <= now)
+        .order_by(col(SlackEffect.seq))
+        .limit(limit)
+    )
+    return _lease(session, list(session.exec(_locked(session, query))), now, lease)
+
+
+def _claimable(now: datetime) -> tuple[object, ...]:
+    return (
+        SlackEffect.status == EFFECT_PENDING,
+        or_(col(SlackEffect.claimed_until).is_(None), col(SlackEffect.claimed_until) <= now),
+    )
+
+
+def _locked(session: Session, query):  # type: ignore[no-untyped-def]
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def _lease(
+    session: Session, rows: list[SlackEffect], now: datetime, lease: timedelta
+) -> list[ClaimedEffect]:
+    if not rows:
+        return []
+    token = str(uuid.uuid4())
+    session.execute(
+        update(SlackEffect)
+        .where(col(SlackEffect.seq).in_([row.seq for row in rows]))
+        .values(claimed_until=now + lease, claim_token=token, attempts=SlackEffect.attempts + 1)
+    )
+    return [
+        ClaimedEffect(
+            key=row.key,
+            team_id=row.team_id,
+            kind=row.kind,
+            payload=row.payload,
+            attempts=row.attempts + 1,
+            created_at=aware_utc(row.created_at),  # type: ignore[arg-type]
+            expires_at=aware_utc(row.expires_at),
+            claim_token=token,
+        )
+        for row in rows
+    ]
+
+
+def finish(
+    session: Session,
+    key: str,
+    token: str,
+    status: str,
+    now: datetime,
+    result: str | None = None,
+    reason: str | None = None,
+) -> bool:
+    """Ends a claimed effect as done, dead or dropped; False when the claim was lost."""
+    assert status in (EFFECT_DONE, EFFECT_DEAD, EFFECT_DROPPED)
+    ended = session.execute(
+        update(SlackEffect)
+        .where(
+            SlackEffect.key == key,
+            SlackEffect.claim_token == token,
+            SlackEffect.status == EFFECT_PENDING,
+        )
+        .values(
+            status=status,
+            result=result,
+            last_error=reason[:2000] if reason else None,
+            finished_at=now,
+            claimed_until=None,
+            claim_token=None,
+        )
+        .returning(SlackEffect.key)
+    )
+    return ended.first() is not None
+
+
+def retry_later(
+    session: Session, key: str, token: str, next_attempt_at: datetime, reason: str | None
+) -> None:
+    """Gives a claimed effect back for a later attempt (after a failure, or at shutdown)."""
+    values: dict[str, object] = {
+        "next_attempt_at": next_attempt_at,
+        "claimed_until": None,
+        "claim_token": None,
+    }
+    if reason is not None:
+        values["last_error"] = reason[:2000]
+    session.execute(
+        update(SlackEffect)
+        .where(
+            SlackEffect.key == key,
+            SlackEffect.claim_token == token,
+            SlackEffect.status == EFFECT_PENDING,
+        )
+        .values(**values)
+    )
+
+
+def retry_dead(session: Session, now: datetime) -> int:
+    """Owes every dead effect again (after the cause was fixed)."""
+    result = session.execute(
+        update(SlackEffect)
+        .where(SlackEffect.status == EFFECT_DEAD)
+        .values(status=EFFECT_PENDING, attempts=0, next_attempt_at=now, finished_at=None)
+    )
+    return result.rowcount or 0
+
+
+def counts(session: Session) -> EffectCounts:
+    by_status = dict(
+        session.exec(
+            select(SlackEffect.status, func.count())
+            .where(col(SlackEffect.status).in_([EFFECT_PENDING, EFFECT_DEAD]))
+            .group_by(SlackEffect.status)
+        ).all()
+    )
+    return EffectCounts(by_status.get(EFFECT_PENDING, 0), by_status.get(EFFECT_DEAD, 0))
+
+
+def dead(session: Session, limit: int = 20) -> list[DeadEffect]:
+    rows = session.exec(
+        select(SlackEffect)
+        .where(SlackEffect.status == EFFECT_DEAD)
+        .order_by(col(SlackEffect.seq).desc())
+        .limit(limit)
+    )
+    return [DeadEffect(r.key, r.kind, r.last_error or "", aware_utc(r.finished_at)) for r in rows]
+
+
+def forget_finished(session: Session, before: datetime) -> int:
+    """Deletes effects that ended before `before`: done work needs no record."""
+    result = session.exec(
+        delete(SlackEffect).where(
+            col(SlackEffect.status).in_([EFFECT_DONE, EFFECT_DROPPED]),
+            col(SlackEffect.finished_at) < before,
+        )
+    )
+    return result.rowcount or 0
