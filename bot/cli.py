@@ -32,7 +32,6 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.domain.reporting import build_report
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
-from bot.xapi.statements import Learner
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -249,7 +248,6 @@ def _forget(args: argparse.Namespace) -> int:
     erased = operations.forget_person(
         database,
         services.statements,
-        Learner(workspace.bot_user_id or "guildbot", "guildbot"),
         workspace.team_id,
         args.user,
         utcnow(),

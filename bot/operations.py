@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import standing
-from bot.xapi.statements import Learner, StatementBuilder, queued
+from bot.xapi.statements import StatementBuilder, queued
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, OUTBOX_SENT
 from storage.repositories import kudos as kudos_repo
@@ -57,7 +57,6 @@ class Erasure:
 def forget_person(
     database: Database,
     statements: StatementBuilder,
-    bot: Learner,
     team_id: str,
     user_id: str,
     now: datetime,
@@ -88,7 +87,7 @@ def forget_person(
             if status == OUTBOX_SENT or (status != OUTBOX_DEAD and attempts > 0)
         ]
         outbox_repo.delete_statements(session, statement_ids)
-        voids = [statements.voiding(bot, sid, now, cause="erasure") for sid in maybe_delivered]
+        voids = [statements.voiding(sid, now, cause="erasure") for sid in maybe_delivered]
         outbox_repo.add(session, queued(team_id, voids), now)
         # Other people's standings lose the kudos and endorsements this person gave.
         touched = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])

@@ -343,7 +343,7 @@ class SkillsService:
             skills_repo.delete_endorsement(session, row)
             standing.refresh(session, team_id, [(slug, person_id)], now)
             skills_repo.unlink_statements(session, [row.statement_id])
-            void = self._statements.voiding(endorser.learner, row.statement_id, now, cause)
+            void = self._statements.voiding(row.statement_id, now, cause)
             outbox_repo.add(session, queued(team_id, [void]), now)
         return True
 
@@ -360,9 +360,7 @@ class SkillsService:
             given = skills_repo.endorsements_given(session, team_id, person.user_id)
             skills_repo.delete_person_skills(session, team_id, person.user_id)
             skills_repo.unlink_statements(session, statement_ids)
-            voids = [
-                self._statements.voiding(person.learner, sid, now, cause) for sid in statement_ids
-            ]
+            voids = [self._statements.voiding(sid, now, cause) for sid in statement_ids]
             outbox_repo.add(session, queued(team_id, voids), now)
             skills_repo.opt_out(session, team_id, person.user_id, now)
             skills_repo.delete_standings_of(session, team_id, person.user_id)

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import select
 
 from bot.operations import forget_person
-from bot.xapi.statements import Learner
 from storage.models import Answer, OutboxStatement, PersonSkill, Question, SkillStanding
 from storage.repositories import outbox as outbox_repo
 from tests.support.harness import BotHarness, settings_for
@@ -59,7 +58,6 @@ async def test_forgetting_an_asker_removes_their_questions_and_what_their_accept
     forget_person(
         qa_bot.database,
         qa_bot.services.statements,
-        Learner("UBOT0001", "guildbot"),
         TEAM_ID,
         "U0ANN",
         datetime.now(UTC),

@@ -18,6 +18,7 @@ from storage.models import (
     SkillStatement,
 )
 from tests.support.harness import BotHarness
+from tests.support.slack import GUILDBOT
 
 AS = "http://activitystrea.ms/"
 ADD, REMOVE, LIKE = AS + "add", AS + "remove", AS + "like"
@@ -344,6 +345,7 @@ async def test_withdrawing_an_endorsement_deletes_it_and_voids_its_statement(
     assert endorsements(bot) == []
     [void] = statements(bot, VOIDED)
     assert void["object"] == {"objectType": "StatementRef", "id": like["id"]}
+    assert void["actor"] == GUILDBOT
     assert [r.statement_id for r in rows(bot, SkillStatement)].count(like["id"]) == 0
     line = line_for(bot.slack.responses[-1]["blocks"], "python")
     assert "endorsed by" not in line["text"]["text"]

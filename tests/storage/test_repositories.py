@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.domain.people import Profile
 from bot.operations import forget_person
 from bot.xapi import vocabulary
-from bot.xapi.statements import KudosFacts, Learner, StatementBuilder, XapiIdentity
+from bot.xapi.statements import KudosFacts, StatementBuilder, XapiIdentity
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, Kudos, OutboxStatement, Person
 from storage.repositories import events, kudos, outbox, people, workspaces
@@ -21,12 +21,14 @@ TEAM = "T0ACME"
 ANN = Profile("U0ANN", "Ann", "ann@example.com")
 BOB = Profile("U0BOB", "Bob", "bob@example.com")
 CAT = Profile("U0CAT", "Cat")
-BOT = Learner("U0GUILDBOT", "guildbot")
+BOT = "U0GUILDBOT"
 
 
 def builder() -> StatementBuilder:
     return StatementBuilder(
-        XapiIdentity(TEAM, "https://acme.slack.com/", "https://guild.example.com/xapi")
+        XapiIdentity(
+            TEAM, "https://acme.slack.com/", "https://guild.example.com/xapi", bot_user_id=BOT
+        )
     )
 
 
@@ -264,7 +266,7 @@ def test_forgetting_a_person_voids_what_left_drops_the_rest_and_spares_others(
         outbox.mark_dead(session, ann_got.receive_statement_id, "400")
         # ann_gave.receive_statement_id never left.
 
-    erasure = forget_person(database, builder(), BOT, TEAM, "U0ANN", later)
+    erasure = forget_person(database, builder(), TEAM, "U0ANN", later)
 
     assert (erasure.kudos_deleted, erasure.statements_voided, erasure.statements_dropped) == (
         2,
@@ -278,7 +280,7 @@ def test_forgetting_a_person_voids_what_left_drops_the_rest_and_spares_others(
         body = json.loads(row.body)
         assert body["verb"]["id"] == vocabulary.VOIDED.id
         assert body["object"]["objectType"] == "StatementRef"
-        assert body["actor"]["account"]["name"] == BOT.user_id
+        assert body["actor"]["account"]["name"] == BOT
         assert row.status == "pending"
         voided_targets.add(body["object"]["id"])
     assert voided_targets == {ann_gave.give_statement_id, ann_got.give_statement_id}
@@ -298,8 +300,8 @@ def test_forgetting_twice_queues_no_second_round_of_voiding(database: Database) 
     with database.transaction() as session:
         outbox.mark_sent(session, [row.give_statement_id, row.receive_statement_id], NOW)
 
-    first = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW + timedelta(hours=1))
-    second = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW + timedelta(hours=2))
+    first = forget_person(database, builder(), TEAM, "U0ANN", NOW + timedelta(hours=1))
+    second = forget_person(database, builder(), TEAM, "U0ANN", NOW + timedelta(hours=2))
 
     assert first.statements_voided == 2
     assert (second.kudos_deleted, second.statements_voided, second.statements_dropped) == (
@@ -318,7 +320,7 @@ def test_forgetting_voids_a_statement_a_forwarder_is_sending_right_now(
         claimed = outbox.claim_batch(session, NOW, limit=1, lease=timedelta(minutes=2))
     assert [c.statement_id for c in claimed] == [row.give_statement_id]
 
-    erasure = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW)
+    erasure = forget_person(database, builder(), TEAM, "U0ANN", NOW)
 
     assert (erasure.statements_voided, erasure.statements_dropped) == (1, 1)
     [void] = [r for r in _outbox_rows(database).values() if r.voiding]

@@ -23,7 +23,7 @@ from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsRefused, SkillsService
 from bot.operations import forget_person
-from bot.xapi.statements import Learner, StatementBuilder, XapiIdentity
+from bot.xapi.statements import StatementBuilder, XapiIdentity
 from storage.database import Database
 from storage.models import Endorsement, Kudos, Person, PersonSkill, SkillStanding
 from storage.repositories import kudos as kudos_repo
@@ -43,7 +43,6 @@ BOB = Profile("U0BOB", "Bob", "bob@example.com")
 CAT = Profile("U0CAT", "Cat")
 DAN = Profile("U0DAN", "Dan")
 EVE = Profile("U0EVE", "Eve")
-GUILDBOT = Learner("U0GUILDBOT", "guildbot")
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -575,7 +574,7 @@ def test_erasing_a_person_rescores_everyone_their_kudos_and_endorsements_counted
     }
 
     later = T0 + timedelta(hours=1)
-    forget_person(database, app.statements, GUILDBOT, TEAM, "U0ANN", later)
+    forget_person(database, app.statements, TEAM, "U0ANN", later)
 
     # Ann's own standings are gone; Bob keeps Dan's kudos, Cat her declaration; Eve had only
     # Ann's kudos.
