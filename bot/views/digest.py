@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.digest import CHART_WEEKS, Digest, Helper
 from bot.views.chart import activity_legend
-from bot.views.lunchlearn import when
+from bot.views.lunchlearn import presenter, when
 
 CHART_FILENAME = "guildbot-weekly-activity.png"
 
@@ -111,7 +111,7 @@ def _helpers(digest: Digest) -> str:
 def _upcoming(digest: Digest) -> str:
     lines = [":calendar: *Coming up*"]
     lines += [
-        f"*{lunch.title}*, {when(lunch.starts_at)}, <@{lunch.presenter_id}> in <#{lunch.channel_id}>"
+        f"*{lunch.title}*, {when(lunch.starts_at)}, {presenter(lunch)} in <#{lunch.channel_id}>"
         for lunch in digest.upcoming
     ] or ["No lunch-and-learns scheduled."]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.erasure import FORMER_COLLEAGUE
 from storage.models import LunchSession
 
 SCHEDULE_VIEW = "lunchlearn_schedule"
@@ -156,6 +157,11 @@ def read_state(values: dict[str, Any]) -> dict[str, str | None]:
     return read
 
 
+def presenter(lunch: LunchSession) -> str:
+    """A mention of the presenter, or "a former colleague" once erased."""
+    return f"<@{lunch.presenter_id}>" if lunch.presenter_id else FORMER_COLLEAGUE
+
+
 def announcement_text(lunch: LunchSession) -> str:
     return f":fork_and_knife: Lunch-and-learn: {lunch.title}, {when(lunch.starts_at)}"
 
@@ -166,8 +172,7 @@ def announcement_blocks(
     ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
     details = (
         f"*When:* {when(lunch.starts_at)} to {when(ends, ends.strftime('%H:%M UTC'))} "
-        f"({lunch.duration_minutes} min)\n*Where:* {lunch.place}\n*Presenter:* "
-        f"<@{lunch.presenter_id}>"
+        f"({lunch.duration_minutes} min)\n*Where:* {lunch.place}\n*Presenter:* {presenter(lunch)}"
     )
     if lunch.tags:
         details += "\n*Topics:* " + " ".join(f"`#{t}`" for t in lunch.tags)
@@ -249,7 +254,7 @@ def list_blocks(
         )
         lines.append(
             f"`{lunch.short_id}` *{lunch.title}*, {when(lunch.starts_at)}, "
-            f"<@{lunch.presenter_id}> · {yours}"
+            f"{presenter(lunch)} · {yours}"
         )
     return [
         HeaderBlock(text="Coming up").to_dict(),

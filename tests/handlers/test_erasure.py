@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.operations import forget_person
+from bot.domain.erasure import forget_person
 from storage.models import Answer, OutboxStatement, PersonSkill, Question, SkillStanding
 from storage.repositories import outbox as outbox_repo
 from tests.support.harness import BotHarness, settings_for
