@@ -280,13 +280,14 @@ def lock_for_erasure(
 
     PostgreSQL: FOR UPDATE, so a forwarder's claim (SKIP LOCKED) cannot take them meanwhile
     and a claim in progress is waited for; SQLite's write transaction already excludes every
-    other writer. Bodies are matched as text (`LIKE`, case-insensitive on SQLite): callers
-    refine the match.
+    other writer. Bodies are matched as text, ignoring case: callers refine the match.
     """
     wanted = [col(OutboxStatement.statement_id).in_(list(statement_ids))] if statement_ids else []
     if actor_id is not None:
         wanted.append(OutboxStatement.actor_id == actor_id)
-    wanted += [col(OutboxStatement.body).contains(needle, autoescape=True) for needle in containing]
+    wanted += [
+        col(OutboxStatement.body).icontains(needle, autoescape=True) for needle in containing
+    ]
     if not wanted:
         return []
     query = (
