@@ -116,12 +116,12 @@ def erase_statements(
     guildbot voids its target instead, so what it was meant to withdraw still is.
     """
     dropped = {e.statement_id for e in entries if not may_have_reached_lrs(e)}
-    targets = [
-        _voided_by(e.body) if e.voiding else e.statement_id
-        for e in entries
-        if (e.voiding and e.status != OUTBOX_SENT)
-        or (not e.voiding and e.statement_id not in dropped)
-    ]
+    targets = []
+    for entry in entries:
+        if not entry.voiding and entry.statement_id not in dropped:
+            targets.append(entry.statement_id)
+        elif entry.voiding and entry.status != OUTBOX_SENT:
+            targets.append(_voided_by(entry.body))
     voids = [statements.voiding(t, now, CAUSE) for t in dict.fromkeys(targets) if t not in dropped]
     sending = {e.statement_id for e in entries if being_sent(e, now)}
     outbox_repo.erase_in_flight(session, sorted(sending))
@@ -192,22 +192,10 @@ def forget_person(
         outbox_repo.delete_abandoned_erased(session, now)
         person = people_repo.get_many(session, team_id, [user_id]).get(user_id)
         emails = [person.email] if person and person.email else []
-        _, _, skill_statements = _delete_skill_rows(session, team_id, user_id, now)
+        _, _, about = _delete_skill_rows(session, team_id, user_id, now)
         kudos = kudos_repo.involving(session, team_id, user_id)
-        asked = questions_repo.asked_by(session, team_id, user_id)
-        replies = questions_repo.answers_to_any(session, [q.id for q in asked])
-        answered = [
-            a
-            for a in questions_repo.answers_by(session, team_id, user_id)
-            if a.question_id not in {q.id for q in asked}
-        ]
-        reopened = _accepted_with(session, answered)
-        about = [
-            *skill_statements,
-            *(sid for k in kudos for sid in (k.give_statement_id, k.receive_statement_id)),
-            # The asker's acceptance of their answer goes with the answer.
-            *(q.accept_statement_id for q in reopened if q.accept_statement_id),
-        ]
+        about += [sid for k in kudos for sid in (k.give_statement_id, k.receive_statement_id)]
+        about += _delete_questions_and_answers(session, team_id, user_id, now)
         entries = [
             e
             for e in outbox_repo.lock_for_erasure(
@@ -218,31 +206,60 @@ def forget_person(
             or names_person(e.body, user_id, emails)
         ]
         erased = erase_statements(session, statements, team_id, entries, now)
-
-        # Other people's standings lose the kudos they gave and the answers they accepted.
-        touched = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
-        for question in asked:
-            slugs = questions_repo.skills_of(session, question.id)
-            touched += [(s, a.author_id) for a in replies if a.accepted_at for s in slugs]
-        _reopen(session, reopened)
-        questions_repo.delete_answers(session, [a.id for a in [*answered, *replies]])
-        for question in asked:
-            questions_repo.delete(session, question)
+        # The people they thanked lose those kudos as evidence.
+        receivers = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
         skills_repo.delete_kudos_skills(session, [k.id for k in kudos])
         kudos_repo.delete_many(session, [k.id for k in kudos])
-        erasure_repo.delete_routing(session, team_id, user_id)
-        erasure_repo.unaddress_questions(session, team_id, user_id)
-        erasure_repo.anonymise_sessions(session, team_id, user_id)
-        erasure_repo.delete_rsvps(session, team_id, user_id)
-        erasure_repo.rewrite_texts(
-            session, team_id, user_id, functools.partial(without_mentions, user_id=user_id)
-        )
-        skills_repo.opt_in(session, team_id, user_id)
-        skills_repo.delete_standings_of(session, team_id, user_id)
-        standing.refresh(session, team_id, [(s, u) for s, u in touched if u != user_id], now)
-        people_repo.delete_person(session, team_id, user_id)
-        erasure_repo.drop_deleted_search_terms(session)
+        standing.refresh(session, team_id, [(s, u) for s, u in receivers if u != user_id], now)
+        _anonymise_the_rest(session, team_id, user_id)
     return PersonErased(len(kudos), erased.voided, erased.dropped, database.checkpoint())
+
+
+def _delete_questions_and_answers(
+    session: Session, team_id: str, user_id: str, now: datetime
+) -> list[str]:
+    """Their questions with the answers in their threads, and their answers elsewhere (a
+    question whose accepted answer was theirs is open again, as after a deletion). Returns
+    the acceptances that went with their answers: statements about what is deleted."""
+    asked = questions_repo.asked_by(session, team_id, user_id)
+    asked_ids = {q.id for q in asked}
+    replies = questions_repo.answers_to_any(session, list(asked_ids))
+    answered = [
+        a
+        for a in questions_repo.answers_by(session, team_id, user_id)
+        if a.question_id not in asked_ids
+    ]
+    reopened = _accepted_with(session, answered)
+    acceptances = [q.accept_statement_id for q in reopened if q.accept_statement_id]
+    # Answers accepted on their questions stop counting for the people who gave them.
+    helped = [
+        (slug, a.author_id)
+        for q in asked
+        for slug in questions_repo.skills_of(session, q.id)
+        for a in replies
+        if a.accepted_at and a.question_id == q.id
+    ]
+    _reopen(session, reopened)
+    questions_repo.delete_answers(session, [a.id for a in [*answered, *replies]])
+    for question in asked:
+        questions_repo.delete(session, question)
+    standing.refresh(session, team_id, helped, now)
+    return acceptances
+
+
+def _anonymise_the_rest(session: Session, team_id: str, user_id: str) -> None:
+    """Routing, RSVPs and their profile go; what others keep no longer names them."""
+    erasure_repo.delete_routing(session, team_id, user_id)
+    erasure_repo.delete_rsvps(session, team_id, user_id)
+    erasure_repo.unaddress_questions(session, team_id, user_id)
+    erasure_repo.anonymise_sessions(session, team_id, user_id)
+    erasure_repo.rewrite_texts(
+        session, team_id, user_id, functools.partial(without_mentions, user_id=user_id)
+    )
+    skills_repo.opt_in(session, team_id, user_id)
+    skills_repo.delete_standings_of(session, team_id, user_id)
+    people_repo.delete_person(session, team_id, user_id)
+    erasure_repo.drop_deleted_search_terms(session)
 
 
 def _accepted_with(session: Session, answers: Sequence[Answer]) -> list[Question]:
