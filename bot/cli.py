@@ -32,11 +32,11 @@ from dotenv import dotenv_values
 from bot import operations
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain import erasure
 from bot.domain.reporting import build_report
 from bot.health import replicas
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
-from bot.xapi.statements import Learner
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -329,13 +329,8 @@ def _forget(args: argparse.Namespace) -> int:
         return 0
     facts = workspace_facts(settings, workspace.team_id, workspace.home_page, workspace.bot_user_id)
     services = build_services(settings, database, facts)
-    erased = operations.forget_person(
-        database,
-        services.statements,
-        Learner(workspace.bot_user_id or "guildbot", "guildbot"),
-        workspace.team_id,
-        args.user,
-        utcnow(),
+    erased = erasure.forget_person(
+        database, services.statements, workspace.team_id, args.user, utcnow()
     )
     services.executor.shutdown()
     print(
@@ -343,4 +338,10 @@ def _forget(args: argparse.Namespace) -> int:
         f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
         f"{erased.statements_dropped} unsent statement(s) dropped"
     )
+    if not erased.wal_cleared:
+        print(
+            "guildbot: the database's write-ahead log (-wal file) was busy and still holds "
+            "old pages; they go at its next checkpoint (or when the bot stops)",
+            file=sys.stderr,
+        )
     return 0

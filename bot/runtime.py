@@ -159,6 +159,7 @@ def build_services(
             activity_base=workspace.activity_base,
             actor_mode=settings.xapi_actor,
             include_text=settings.xapi_include_text,
+            bot_user_id=workspace.bot_user_id,
         )
     )
     lrs = (

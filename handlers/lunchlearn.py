@@ -235,10 +235,12 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         await refresh_homes(services, client, body["user"]["team_id"], moved)
         if rsvp_state["promoted"]:
             await send_dm(client, rsvp_state["promoted"], text=promoted_text(lunch))
-        if rsvp_state["status"] == "not going" and lunch.organiser_id != body["user"]["id"]:
+        organiser = lunch.organiser_id  # None: a former colleague, nobody to tell
+        leaving = rsvp_state["status"] == "not going"
+        if leaving and organiser is not None and organiser != body["user"]["id"]:
             await send_dm(
                 client,
-                lunch.organiser_id,
+                organiser,
                 text=organiser_cancellation_text(body["user"]["id"], lunch, rsvp_state["promoted"]),
             )
 
@@ -400,7 +402,7 @@ async def run_session_jobs(services: Services, client: AsyncWebClient) -> int:
                 await redraw(services, client, lunch.id)
             elif job.kind == "start":
                 services.forwarder.wake()
-                if lunch.checkin_code:
+                if lunch.checkin_code and lunch.presenter_id:
                     await send_dm(client, lunch.presenter_id, text=presenter_code_text(lunch))
             elif job.kind == "end":
                 for user_id in job.people:

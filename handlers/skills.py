@@ -203,7 +203,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     ) -> None:
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         person = (await profiles(services, client, team_id, [user_id]))[user_id]
-        forgotten = await services.run(services.skills.forget, team_id, person, body["trigger_id"])
+        forgotten = await services.run(services.skills.forget, team_id, person)
         services.forwarder.wake()
         context["forgotten"] = {
             "skills": forgotten.skills,

@@ -69,6 +69,16 @@ class Database:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    def checkpoint(self) -> bool:
+        """SQLite: copies the write-ahead log into the file and empties it, so pages that held
+        erased rows are gone from the -wal file too. False when readers kept it from finishing
+        (the next checkpoint does). PostgreSQL: nothing to do."""
+        if not self.is_sqlite:
+            return True
+        with self.engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return busy == 0
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -83,6 +93,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros instead of lingering in free space (erasure
+        # must not leave text behind); some builds default to off.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

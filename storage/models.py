@@ -310,8 +310,9 @@ class LunchSession(SQLModel, table=True):
     title: str = Field(max_length=150)
     description: str = Field(sa_column=Column(Text, nullable=False))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    organiser_id: str = Field(max_length=32)
-    presenter_id: str = Field(max_length=32)
+    organiser_id: str | None = Field(default=None, max_length=32)
+    presenter_id: str | None = Field(default=None, max_length=32)
+    """None (both): a former colleague, erased with `guildbot forget`; the session stays."""
     starts_at: datetime = Field(sa_type=UTCDateTime)
     duration_minutes: int
     place: str = Field(max_length=500)
@@ -460,6 +461,9 @@ EFFECT_DROPPED = "dropped"
 OUTBOX_PENDING = "pending"
 OUTBOX_SENT = "sent"
 OUTBOX_DEAD = "dead"
+OUTBOX_ERASED = "erased"
+"""Erased while a forwarder was sending it: body and actor blanked, the row kept only so
+voiding statements still wait behind that send; removed when the send ends."""
 
 metadata = SQLModel.metadata
 

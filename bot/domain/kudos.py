@@ -387,7 +387,7 @@ class KudosService:
                     "If they must go, ask an L&D admin."
                 )
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
-            self._void(session, team_id, standing, requester, cause=f"undo:{source_key}", now=now)
+            self._void(session, team_id, standing, cause=f"undo:{source_key}", now=now)
         return Revoked.of(standing)
 
     def withdraw_reaction(
@@ -408,7 +408,7 @@ class KudosService:
             if not standing:
                 return None
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
-            self._void(session, team_id, standing, remover, cause=f"reaction:{event_id}", now=now)
+            self._void(session, team_id, standing, cause=f"reaction:{event_id}", now=now)
         return Revoked.of(standing)
 
     def remove(self, team_id: str, channel_id: str, post_ts: str, admin: Profile) -> Revoked:
@@ -430,7 +430,7 @@ class KudosService:
             if not standing:
                 raise KudosRefused("Those kudos were already taken back.")
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
-            self._void(session, team_id, standing, admin, cause=f"removed:{post_ts}", now=now)
+            self._void(session, team_id, standing, cause=f"removed:{post_ts}", now=now)
         return Revoked.of(standing)
 
     def _void(
@@ -438,12 +438,11 @@ class KudosService:
         session: Session,
         team_id: str,
         kudos: Sequence[Kudos],
-        by: Profile,
         cause: str,
         now: datetime,
     ) -> None:
         voids = [
-            self._statements.voiding(by.learner, statement_id, now, cause)
+            self._statements.voiding(statement_id, now, cause)
             for k in kudos
             for statement_id in (k.give_statement_id, k.receive_statement_id)
         ]

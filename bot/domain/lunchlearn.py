@@ -461,6 +461,8 @@ class LunchLearnService:
         lunch.presented_at = now
         sessions_repo.save(db, lunch)
         db.flush()
+        if lunch.presenter_id is None:
+            return  # a former colleague: nobody to record or credit
         self._record(db, lunch, v.PRESENT, Learner(lunch.presenter_id), "presented", now)
         skills = sessions_repo.skills_of(db, lunch.id)
         standing.refresh(db, lunch.team_id, [(s, lunch.presenter_id) for s in skills], now)

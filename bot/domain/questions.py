@@ -184,9 +184,7 @@ class QuestionService:
             if question is None:
                 return
             questions_repo.delete(session, question)
-            void = self._statements.voiding(
-                Learner(question.asker_id), question.asked_statement_id, now, "unposted"
-            )
+            void = self._statements.voiding(question.asked_statement_id, now, "unposted")
             outbox_repo.add(session, queued(question.team_id, [void]), now)
 
     def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
@@ -254,15 +252,9 @@ class QuestionService:
             question = questions_repo.get(session, answer.question_id)
             answer.deleted_at = now
             questions_repo.save(session, answer)
-            # The author deleted it: they are the actor of the voiding.
-            voids = [
-                self._statements.voiding(
-                    Learner(answer.author_id), answer.answered_statement_id, now, f"deleted:{ts}"
-                )
-            ]
+            voids = [self._statements.voiding(answer.answered_statement_id, now, f"deleted:{ts}")]
             if question is not None and question.accepted_answer_id == answer.id:
-                asker = Learner(question.asker_id)
-                voids += self._reopen(session, question, answer, asker, f"deleted:{ts}", now)
+                voids += self._reopen(session, question, answer, f"deleted:{ts}", now)
             outbox_repo.add(session, queued(team_id, voids), now)
         return answer
 
@@ -298,7 +290,7 @@ class QuestionService:
             if question.accepted_answer_id:
                 replaced = questions_repo.get_answer(session, question.accepted_answer_id)
                 if replaced is not None:
-                    voids = self._reopen(session, question, replaced, asker.learner, cause, now)
+                    voids = self._reopen(session, question, replaced, cause, now)
             skills = questions_repo.skills_of(session, question.id)
             facts = self._answer_facts(
                 question,
@@ -338,7 +330,7 @@ class QuestionService:
                 return None
             if not events_repo.claim_event(session, team_id, event_id, now):
                 return None
-            voids = self._reopen(session, question, answer, asker.learner, cause, now)
+            voids = self._reopen(session, question, answer, cause, now)
             outbox_repo.add(session, queued(team_id, voids), now)
         return answer
 
@@ -358,14 +350,13 @@ class QuestionService:
         session: Session,
         question: Question,
         answer: Answer,
-        by: Learner,
         cause: str,
         now: datetime,
     ) -> list[BuiltStatement]:
         """Undoes an acceptance: question open again, its `accept` voided, evidence rescored."""
         voids = []
         if question.accept_statement_id:
-            voids.append(self._statements.voiding(by, question.accept_statement_id, now, cause))
+            voids.append(self._statements.voiding(question.accept_statement_id, now, cause))
         answer.accepted_at = None
         question.status = "open"
         question.resolved_at = None

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import standing, text
+from bot.domain.erasure import SkillsErased, forget_skills
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames, fold
 from bot.views import mrkdwn
@@ -132,13 +133,6 @@ class SkillProfile:
     @property
     def recognised(self) -> tuple[SkillEntry, ...]:
         return tuple(s for s in self.skills if s.level is None)
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    skills: int
-    endorsements: int
-    voided: int
 
 
 class SkillCatalogue:
@@ -363,32 +357,21 @@ class SkillsService:
             skills_repo.delete_endorsement(session, row)
             standing.refresh(session, team_id, [(slug, person_id)], now)
             skills_repo.unlink_statements(session, [row.statement_id])
-            void = self._statements.voiding(endorser.learner, row.statement_id, now, cause)
+            void = self._statements.voiding(row.statement_id, now, cause)
             outbox_repo.add(session, queued(team_id, [void]), now)
         return True
 
     # Leaving ------------------------------------------------------------------------------------
 
-    def forget(self, team_id: str, person: Profile, cause: str) -> Forgotten:
-        """Deletes the person's skills and the endorsements they gave and received, voids every
-        skill statement about them, and keeps them out of rankings until they declare again."""
+    def forget(self, team_id: str, person: Profile) -> SkillsErased:
+        """Erases the person's skills and the endorsements they gave and received, with the
+        skill statements about them (`erasure.forget_skills`), and keeps them out of rankings
+        until they declare again."""
         now = self._clock()
         with self._database.transaction() as session:
-            declared = skills_repo.declared(session, team_id, person.user_id)
-            endorsements = skills_repo.endorsements_involving(session, team_id, person.user_id)
-            statement_ids = skills_repo.statements_about(session, team_id, person.user_id)
-            given = skills_repo.endorsements_given(session, team_id, person.user_id)
-            skills_repo.delete_person_skills(session, team_id, person.user_id)
-            skills_repo.unlink_statements(session, statement_ids)
-            voids = [
-                self._statements.voiding(person.learner, sid, now, cause) for sid in statement_ids
-            ]
-            outbox_repo.add(session, queued(team_id, voids), now)
+            erased = forget_skills(session, self._statements, team_id, person.user_id, now)
             skills_repo.opt_out(session, team_id, person.user_id, now)
-            skills_repo.delete_standings_of(session, team_id, person.user_id)
-            # The people they had endorsed lose those endorsements.
-            standing.refresh(session, team_id, given, now)
-        return Forgotten(len(declared), len(endorsements), len(voids))
+        return erased
 
     # Helpers ------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.digest import CHART_WEEKS, Digest, Helper
 from bot.views.chart import activity_legend
-from bot.views.lunchlearn import when
+from bot.views.lunchlearn import presenter, when
 from bot.views.mrkdwn import code, escape, truncate
 
 CHART_FILENAME = "guildbot-weekly-activity.png"
@@ -114,7 +114,7 @@ def _helpers(digest: Digest) -> str:
 def _upcoming(digest: Digest) -> str:
     lines = [":calendar: *Coming up*"]
     lines += [
-        f"*{escape(lunch.title)}*, {when(lunch.starts_at)}, <@{lunch.presenter_id}> in "
+        f"*{escape(lunch.title)}*, {when(lunch.starts_at)}, {presenter(lunch)} in "
         f"<#{lunch.channel_id}>"
         for lunch in digest.upcoming
     ] or ["No lunch-and-learns scheduled."]

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.erasure import FORMER_COLLEAGUE
 from bot.views.mrkdwn import code, escape, plain_object, truncate
 from storage.models import LunchSession
 
@@ -162,6 +163,11 @@ def _title(lunch: LunchSession) -> str:
     return escape(lunch.title)
 
 
+def presenter(lunch: LunchSession) -> str:
+    """A mention of the presenter, or "a former colleague" once erased."""
+    return f"<@{lunch.presenter_id}>" if lunch.presenter_id else FORMER_COLLEAGUE
+
+
 def announcement_text(lunch: LunchSession) -> str:
     return f":fork_and_knife: Lunch-and-learn: {_title(lunch)}, {when(lunch.starts_at)}"
 
@@ -173,7 +179,7 @@ def announcement_blocks(
     details = (
         f"*When:* {when(lunch.starts_at)} to {when(ends, ends.strftime('%H:%M UTC'))} "
         f"({lunch.duration_minutes} min)\n*Where:* {escape(lunch.place)}\n*Presenter:* "
-        f"<@{lunch.presenter_id}>"
+        f"{presenter(lunch)}"
     )
     if lunch.tags:
         details += "\n*Topics:* " + " ".join(code(f"#{t}") for t in lunch.tags)
@@ -255,7 +261,7 @@ def list_blocks(
         )
         lines.append(
             f"`{lunch.short_id}` *{_title(lunch)}*, {when(lunch.starts_at)}, "
-            f"<@{lunch.presenter_id}> · {yours}"
+            f"{presenter(lunch)} · {yours}"
         )
     return [
         HeaderBlock(text="Coming up").to_dict(),

@@ -263,7 +263,15 @@ class Forwarder:
         if self._claimed:
             ids = list(self._claimed)
             try:
-                await self._executor.run(self._release, ids, self._clock(), None, self._token)
+                # Their POST may have been under way: counted as an attempt, so an erasure
+                # treats them as possibly in the LRS.
+                await self._executor.run(
+                    self._release,
+                    ids,
+                    self._clock(),
+                    "the bot stopped while sending these",
+                    self._token,
+                )
                 self._claimed.clear()
             except Exception:
                 log.exception(

@@ -69,6 +69,8 @@ class XapiIdentity:
     activity_base: str
     actor_mode: str = "account"
     include_text: bool = False
+    bot_user_id: str | None = None
+    """The bot user's Slack id: guildbot's own agent, the actor of every voiding statement."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ class StatementBuilder:
     def __init__(self, identity: XapiIdentity) -> None:
         self.identity = identity
         self._base = identity.activity_base.rstrip("/")
+        self.guildbot = Learner(identity.bot_user_id or "guildbot", "guildbot")
+        """guildbot's own agent (an account: the bot has no e-mail address)."""
 
     # Identifiers -----------------------------------------------------------------------------
 
@@ -381,17 +385,18 @@ class StatementBuilder:
     def _team_extension(self) -> dict[str, Any]:
         return {self.extension(v.EXT_TEAM): self.identity.team_id}
 
-    def voiding(
-        self, actor: Learner, target_statement_id: str, timestamp: datetime, cause: str
-    ) -> BuiltStatement:
-        """Voids a statement; `cause` (e.g. the event id) makes a redelivery map to the same id."""
+    def voiding(self, target_statement_id: str, timestamp: datetime, cause: str) -> BuiltStatement:
+        """Voids a statement; `cause` (e.g. the event id) makes a redelivery map to the same id.
+
+        The actor is guildbot's own agent, whoever asked: a voiding statement can never be
+        voided itself, so one naming a person would outlive their erasure."""
         statement = Statement(
             id=derived_id(self.identity.team_id, "void", target_statement_id, cause),
-            actor=self.actor(actor),
+            actor=self.actor(self.guildbot),
             verb=_verb(v.VOIDED),
             object=StatementRef(id=target_statement_id),
         )
-        return self._built(statement, actor.user_id, timestamp, voiding=True)
+        return self._built(statement, self.guildbot.user_id, timestamp, voiding=True)
 
     # Helpers ---------------------------------------------------------------------------------
 

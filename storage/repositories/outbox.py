@@ -10,6 +10,10 @@ Each claim also writes a fencing token (`claim_token`). A forwarder renews its l
 only the rows `hold` confirms are still its own; releasing and dead-lettering touch only rows
 that still carry its token. So a forwarder that stalled past its lease, whose rows another
 replica has since claimed, can neither send them nor disturb the other's claim.
+
+Erasure deletes rows, except one a forwarder is sending at that moment: that row becomes
+"erased" (no body, no actor) until the send ends, so the voiding statement queued for it still
+waits behind it, and then it is deleted whatever the outcome.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, delete, select
 
-from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, OutboxStatement
+from storage.models import (
+    OUTBOX_DEAD,
+    OUTBOX_ERASED,
+    OUTBOX_PENDING,
+    OUTBOX_SENT,
+    OutboxStatement,
+)
 from storage.repositories._sql import insert_ignoring_duplicates
 from storage.types import aware_utc
 
@@ -53,6 +63,19 @@ class OutboxCounts:
     sent: int
     oldest_pending_at: datetime | None
     last_sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A row as erasure sees it: what it says and how far its delivery got."""
+
+    statement_id: str
+    actor_id: str
+    body: str
+    voiding: bool
+    status: str
+    attempts: int
+    claimed_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -136,10 +159,11 @@ def claim_batch(
 
 
 def _oldest_held_elsewhere(session: Session, now: datetime) -> int | None:
-    """The oldest non-voiding statement another forwarder is sending right now, if any."""
+    """The oldest non-voiding statement another forwarder is sending right now, if any (erased
+    ones included: what voids them must not overtake them)."""
     return session.exec(
         select(func.min(OutboxStatement.seq)).where(
-            OutboxStatement.status == OUTBOX_PENDING,
+            col(OutboxStatement.status).in_((OUTBOX_PENDING, OUTBOX_ERASED)),
             col(OutboxStatement.voiding).is_(False),
             col(OutboxStatement.claimed_until) > now,
         )
@@ -150,9 +174,11 @@ def hold(
     session: Session, statement_ids: Sequence[str], token: str, now: datetime, lease: timedelta
 ) -> set[str]:
     """Renews the lease on the rows this claim still holds; returns their ids (the others
-    were sent, erased or claimed by another forwarder meanwhile: not ours to send)."""
+    were sent, erased or claimed by another forwarder meanwhile: not ours to send). Erased
+    rows among them are deleted: their holder sends them no more, so no void waits on them."""
     if not statement_ids:
         return set()
+    _drop_erased(session, statement_ids)
     held = session.execute(
         update(OutboxStatement)
         .where(
@@ -169,6 +195,7 @@ def hold(
 def mark_sent(session: Session, statement_ids: Sequence[str], now: datetime) -> None:
     """The LRS holds these: sent, whoever else may also have been sending them."""
     if statement_ids:
+        _drop_erased(session, statement_ids)
         session.execute(
             update(OutboxStatement)
             .where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
@@ -192,6 +219,7 @@ def release(
     """Gives claimed rows back for a later attempt (after a failure, or unsent at shutdown);
     with `token`, only the rows that claim still holds."""
     if statement_ids:
+        _drop_erased(session, statement_ids)
         values: dict[str, object] = {
             "next_attempt_at": next_attempt_at,
             "claimed_until": None,
@@ -211,6 +239,7 @@ def release(
 
 def mark_dead(session: Session, statement_id: str, reason: str, token: str | None = None) -> None:
     """The LRS rejects this statement on its own; with `token`, only while that claim holds it."""
+    _drop_erased(session, [statement_id])
     query = update(OutboxStatement).where(OutboxStatement.statement_id == statement_id)
     if token is not None:
         query = query.where(
@@ -223,6 +252,16 @@ def mark_dead(session: Session, statement_id: str, reason: str, token: str | Non
             claim_token=None,
             attempts=OutboxStatement.attempts + 1,
             last_error=reason[:2000],
+        )
+    )
+
+
+def _drop_erased(session: Session, statement_ids: Sequence[str]) -> None:
+    """The send an erased row waited for has ended: nothing of it is kept."""
+    session.exec(
+        delete(OutboxStatement).where(
+            col(OutboxStatement.statement_id).in_(list(statement_ids)),
+            OutboxStatement.status == OUTBOX_ERASED,
         )
     )
 
@@ -270,13 +309,56 @@ def bodies_since(
     session: Session, since: datetime, until: datetime | None = None, actor_id: str | None = None
 ) -> Iterator[str]:
     """Stored statements whose timestamp falls in [since, until), oldest first."""
-    query = select(OutboxStatement.body).where(OutboxStatement.statement_timestamp >= since)
+    query = select(OutboxStatement.body).where(
+        OutboxStatement.statement_timestamp >= since, OutboxStatement.status != OUTBOX_ERASED
+    )
     if until is not None:
         query = query.where(OutboxStatement.statement_timestamp < until)
     if actor_id is not None:
         query = query.where(OutboxStatement.actor_id == actor_id)
     query = query.order_by(col(OutboxStatement.statement_timestamp), col(OutboxStatement.seq))
     yield from session.exec(query.execution_options(yield_per=500))
+
+
+def lock_for_erasure(
+    session: Session,
+    team_id: str,
+    statement_ids: Sequence[str],
+    actor_id: str | None = None,
+    containing: Sequence[str] = (),
+) -> list[OutboxEntry]:
+    """Rows with these ids, or of this actor, or whose body contains any of these strings,
+    oldest first, locked until the transaction ends.
+
+    PostgreSQL: FOR UPDATE, so a forwarder's claim (SKIP LOCKED) cannot take them meanwhile
+    and a claim in progress is waited for; SQLite's write transaction already excludes every
+    other writer. Bodies are matched as text, ignoring case: callers refine the match.
+    """
+    wanted = [col(OutboxStatement.statement_id).in_(list(statement_ids))] if statement_ids else []
+    if actor_id is not None:
+        wanted.append(OutboxStatement.actor_id == actor_id)
+    wanted += [
+        col(OutboxStatement.body).icontains(needle, autoescape=True) for needle in containing
+    ]
+    if not wanted:
+        return []
+    query = (
+        select(OutboxStatement)
+        .where(
+            OutboxStatement.team_id == team_id,
+            OutboxStatement.status != OUTBOX_ERASED,
+            or_(*wanted),
+        )
+        .order_by(col(OutboxStatement.seq))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return [
+        OutboxEntry(
+            r.statement_id, r.actor_id, r.body, r.voiding, r.status, r.attempts, r.claimed_until
+        )
+        for r in session.exec(query)
+    ]
 
 
 def delete_statements(session: Session, statement_ids: Sequence[str]) -> int:
@@ -289,14 +371,27 @@ def delete_statements(session: Session, statement_ids: Sequence[str]) -> int:
     return result.rowcount or 0
 
 
-def statement_ids_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
-    """The person's own statements, voiding ones left out (xAPI never voids a voiding)."""
-    query = select(OutboxStatement.statement_id).where(
-        OutboxStatement.team_id == team_id,
-        OutboxStatement.actor_id == actor_id,
-        col(OutboxStatement.voiding).is_(False),
+def erase_in_flight(session: Session, statement_ids: Sequence[str]) -> None:
+    """Rows a forwarder is sending: blanked now, deleted when that send ends."""
+    if statement_ids:
+        session.execute(
+            update(OutboxStatement)
+            .where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
+            .values(status=OUTBOX_ERASED, body="", actor_id="", last_error=None)
+        )
+
+
+def delete_abandoned_erased(session: Session, now: datetime) -> None:
+    """Erased rows whose send never reported back (its process died): nothing waits on them."""
+    session.exec(
+        delete(OutboxStatement).where(
+            OutboxStatement.status == OUTBOX_ERASED,
+            or_(
+                col(OutboxStatement.claimed_until).is_(None),
+                col(OutboxStatement.claimed_until) <= now,
+            ),
+        )
     )
-    return list(session.exec(query))
 
 
 def bodies_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
@@ -306,19 +401,3 @@ def bodies_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
         .order_by(OutboxStatement.seq)
     )
     return list(session.exec(query))
-
-
-def delivery_states(session: Session, statement_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-    """Status and attempt count per id: a pending row with attempts, or one a forwarder is
-    sending right now (counted as an attempt here), may already be in the LRS."""
-    rows = session.exec(
-        select(
-            OutboxStatement.statement_id,
-            OutboxStatement.status,
-            OutboxStatement.attempts,
-            OutboxStatement.claimed_until,
-        ).where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
-    )
-    return {
-        sid: (status, attempts + (claimed is not None)) for sid, status, attempts, claimed in rows
-    }

@@ -44,6 +44,7 @@ def set_message(session: Session, question_id: str, ts: str, permalink: str | No
 
 def delete(session: Session, question: Question) -> None:
     session.exec(delete_rows(QuestionSkill).where(col(QuestionSkill.question_id) == question.id))
+    session.exec(delete_rows(QuestionRoute).where(col(QuestionRoute.question_id) == question.id))
     session.delete(question)
 
 

@@ -14,7 +14,15 @@ from datetime import datetime
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import OUTBOX_DEAD, Answer, DigestRun, Kudos, OutboxStatement, Question
+from storage.models import (
+    OUTBOX_DEAD,
+    OUTBOX_ERASED,
+    Answer,
+    DigestRun,
+    Kudos,
+    OutboxStatement,
+    Question,
+)
 from storage.repositories._sql import insert_ignoring_duplicates
 from storage.types import aware_utc
 
@@ -252,7 +260,7 @@ def statements_in(
         OutboxStatement.statement_timestamp >= since,
         OutboxStatement.statement_timestamp < until,
         col(OutboxStatement.voiding).is_(False),
-        OutboxStatement.status != OUTBOX_DEAD,
+        col(OutboxStatement.status).not_in((OUTBOX_DEAD, OUTBOX_ERASED)),
     )
     if team_id is not None:
         query = query.where(OutboxStatement.team_id == team_id)

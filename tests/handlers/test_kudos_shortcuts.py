@@ -13,7 +13,7 @@ from sqlmodel import select
 from storage.models import Kudos, OutboxStatement
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
-from tests.support.slack import FakeSlack
+from tests.support.slack import GUILDBOT, FakeSlack
 
 CHANNEL = "C0GENERAL"
 CHAT_MESSAGE = "http://id.tincanapi.com/activitytype/chat-message"
@@ -408,7 +408,7 @@ async def test_an_admin_removes_kudos_from_the_recognition_post(
         kudos.receive_statement_id,
     }
     assert all(b["verb"]["id"] == VOIDED for b in bodies)
-    assert all(b["actor"]["account"]["name"] == "U0CAT" for b in bodies)
+    assert all(b["actor"] == GUILDBOT for b in bodies)
     [deleted] = slack.calls_to("chat.delete")
     assert (deleted["channel"], deleted["ts"]) == (CHANNEL, given.post_ts)
     assert (CHANNEL, given.post_ts) not in slack.messages

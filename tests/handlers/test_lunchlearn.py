@@ -20,6 +20,7 @@ from handlers.lunchlearn import run_session_jobs
 from storage.models import LunchSession, OutboxStatement, Rsvp, SessionJob
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
+from tests.support.lunch import rating_values, schedule_values
 from tests.support.slack import TEAM_ID, FakeSlack
 
 LUNCH = "C0LUNCH"
@@ -73,44 +74,7 @@ async def code_bot(
 
 def form(**typed: Any) -> dict[str, Any]:
     """The schedule form's state values as Slack sends them; a field given as None is empty."""
-    fields: dict[str, Any] = {
-        "title": "Intro to pytest",
-        "description": "Fixtures, parametrize and plugins.",
-        "tags": "#python",
-        "presenter": "U0CAT",
-        "start": START,
-        "duration": "45",
-        "place": "Room 4",
-        "capacity": "2",
-        "channel": LUNCH,
-    }
-    fields.update(typed)
-
-    def text(value: str | None) -> dict[str, Any]:
-        return {"value": {"type": "plain_text_input", "value": value}}
-
-    start = fields["start"]
-    return {
-        "title": text(fields["title"]),
-        "description": text(fields["description"]),
-        "tags": text(fields["tags"]),
-        "presenter": {"value": {"type": "users_select", "selected_user": fields["presenter"]}},
-        "start": {
-            "value": {
-                "type": "datetimepicker",
-                "selected_date_time": int(start.timestamp()) if start else None,
-            }
-        },
-        "duration": {"value": {"type": "number_input", "value": fields["duration"]}},
-        "place": text(fields["place"]),
-        "capacity": {"value": {"type": "number_input", "value": fields["capacity"]}},
-        "channel": {
-            "value": {
-                "type": "conversations_select",
-                "selected_conversation": fields["channel"],
-            }
-        },
-    }
+    return schedule_values(typed.pop("start", START), **typed)
 
 
 async def open_form(bot: BotHarness, user: str = "U0ANN") -> dict[str, Any]:
@@ -266,21 +230,6 @@ def expert_places(reply: dict[str, Any]) -> dict[str, str]:
         if block["type"] == "section" and (line := _PLACE.match(block["text"]["text"])):
             found[line[2]] = line[3]
     return found
-
-
-def rating_values(rating: int, comment: str | None = None) -> dict[str, Any]:
-    return {
-        "rating": {
-            "value": {
-                "type": "static_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": f"{rating}"},
-                    "value": str(rating),
-                },
-            }
-        },
-        "comment": {"value": {"type": "plain_text_input", "value": comment}},
-    }
 
 
 def code_values(code: str) -> dict[str, Any]:

@@ -1,34 +1,18 @@
-"""Repositories and erasure, on SQLite and PostgreSQL."""
+"""Repositories, on SQLite and PostgreSQL (erasure: test_erasure.py)."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.domain.people import Profile
-from bot.operations import forget_person
-from bot.xapi import vocabulary
-from bot.xapi.statements import KudosFacts, Learner, StatementBuilder, XapiIdentity
 from storage.database import Database
-from storage.models import OUTBOX_DEAD, Kudos, OutboxStatement, Person
-from storage.repositories import events, kudos, outbox, people, workspaces
-from storage.repositories.outbox import NewStatement
+from storage.models import Kudos, Person
+from storage.repositories import events, kudos, people, workspaces
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TEAM = "T0ACME"
-ANN = Profile("U0ANN", "Ann", "ann@example.com")
-BOB = Profile("U0BOB", "Bob", "bob@example.com")
-CAT = Profile("U0CAT", "Cat")
-BOT = Learner("U0GUILDBOT", "guildbot")
-
-
-def builder() -> StatementBuilder:
-    return StatementBuilder(
-        XapiIdentity(TEAM, "https://acme.slack.com/", "https://guild.example.com/xapi")
-    )
 
 
 def a_kudos(
@@ -222,131 +206,3 @@ def test_kudos_can_be_fetched_annotated_with_their_post_and_deleted(
         assert kudos.delete_many(session, []) == 0
     with database.reading() as session:
         assert [k.id for k in kudos.get_many(session, ["k1", "k2"])] == ["k2"]
-
-
-# Erasure ---------------------------------------------------------------------------------------
-
-
-def _outbox_rows(database: Database) -> dict[str, OutboxStatement]:
-    with database.reading() as session:
-        return {r.statement_id: r for r in session.exec(select(OutboxStatement))}
-
-
-def give(database: Database, kudos_id: str, giver: Profile, receiver: Profile) -> Kudos:
-    """Records a kudos with its give/receive statements, as the kudos service does."""
-    give_statement, receive_statement = builder().kudos_given(
-        KudosFacts(
-            kudos_id=kudos_id,
-            giver=giver.learner,
-            receiver=receiver.learner,
-            reason="for the clear write-up",
-            values=(),
-            skills=(),
-            channel_id="C0GEN",
-            permalink=None,
-            timestamp=NOW,
-        )
-    )
-    row = a_kudos(kudos_id, giver.user_id, receiver.user_id, source_key=f"trigger-{kudos_id}")
-    row.give_statement_id = give_statement.id
-    row.receive_statement_id = receive_statement.id
-    with database.transaction() as session:
-        assert kudos.add(session, row)
-        outbox.add(
-            session,
-            [
-                NewStatement(s.id, TEAM, s.actor_id, s.body, s.timestamp)
-                for s in (give_statement, receive_statement)
-            ],
-            NOW,
-        )
-    return row
-
-
-def test_forgetting_a_person_voids_what_left_drops_the_rest_and_spares_others(
-    database: Database,
-) -> None:
-    ann_gave = give(database, "k-ann-bob", ANN, BOB)
-    ann_got = give(database, "k-cat-ann", CAT, ANN)
-    others = give(database, "k-bob-cat", BOB, CAT)
-    with database.transaction() as session:
-        people.save(session, person("U0ANN", "Ann"))
-        people.save(session, person("U0BOB", "Bob"))
-    before = _outbox_rows(database)
-    others_statements = set(before) - {
-        ann_gave.give_statement_id,
-        ann_gave.receive_statement_id,
-        ann_got.give_statement_id,
-        ann_got.receive_statement_id,
-    }
-    assert len(others_statements) == 2
-
-    later = NOW + timedelta(hours=1)
-    with database.transaction() as session:
-        # Delivered.
-        outbox.mark_sent(session, [ann_gave.give_statement_id], NOW)
-        # Tried once, answer lost: it may be in the LRS.
-        outbox.release(session, [ann_got.give_statement_id], NOW, "timeout")
-        # Rejected by the LRS: it never got in.
-        outbox.mark_dead(session, ann_got.receive_statement_id, "400")
-        # ann_gave.receive_statement_id never left.
-
-    erasure = forget_person(database, builder(), BOT, TEAM, "U0ANN", later)
-
-    assert (erasure.kudos_deleted, erasure.statements_voided, erasure.statements_dropped) == (
-        2,
-        2,
-        2,
-    )
-    after = _outbox_rows(database)
-    voids = {sid: row for sid, row in after.items() if row.voiding}
-    voided_targets = set()
-    for row in voids.values():
-        body = json.loads(row.body)
-        assert body["verb"]["id"] == vocabulary.VOIDED.id
-        assert body["object"]["objectType"] == "StatementRef"
-        assert body["actor"]["account"]["name"] == BOT.user_id
-        assert row.status == "pending"
-        voided_targets.add(body["object"]["id"])
-    assert voided_targets == {ann_gave.give_statement_id, ann_got.give_statement_id}
-    # Local copies of every statement about Ann are gone; Bob→Cat is untouched.
-    assert set(after) - set(voids) == others_statements
-    assert all(after[sid].body == before[sid].body for sid in others_statements)
-    with database.reading() as session:
-        assert kudos.involving(session, TEAM, "U0ANN") == []
-        assert [k.id for k in kudos.involving(session, TEAM, "U0CAT")] == [others.id]
-        assert set(people.get_many(session, TEAM, ["U0ANN", "U0BOB"])) == {"U0BOB"}
-        assert outbox.counts(session).dead == 0
-    assert OUTBOX_DEAD not in {row.status for row in after.values()}
-
-
-def test_forgetting_twice_queues_no_second_round_of_voiding(database: Database) -> None:
-    row = give(database, "k-ann-bob", ANN, BOB)
-    with database.transaction() as session:
-        outbox.mark_sent(session, [row.give_statement_id, row.receive_statement_id], NOW)
-
-    first = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW + timedelta(hours=1))
-    second = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW + timedelta(hours=2))
-
-    assert first.statements_voided == 2
-    assert (second.kudos_deleted, second.statements_voided, second.statements_dropped) == (
-        0,
-        0,
-        0,
-    )
-    assert len(_outbox_rows(database)) == 2
-
-
-def test_forgetting_voids_a_statement_a_forwarder_is_sending_right_now(
-    database: Database,
-) -> None:
-    row = give(database, "k-ann-bob", ANN, BOB)
-    with database.transaction() as session:
-        claimed = outbox.claim_batch(session, NOW, limit=1, lease=timedelta(minutes=2))
-    assert [c.statement_id for c in claimed] == [row.give_statement_id]
-
-    erasure = forget_person(database, builder(), BOT, TEAM, "U0ANN", NOW)
-
-    assert (erasure.statements_voided, erasure.statements_dropped) == (1, 1)
-    [void] = [r for r in _outbox_rows(database).values() if r.voiding]
-    assert json.loads(void.body)["object"]["id"] == row.give_statement_id

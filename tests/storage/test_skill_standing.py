@@ -17,13 +17,13 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.domain import standing
+from bot.domain.erasure import forget_person
 from bot.domain.experts import ExpertFinder, Ranked
 from bot.domain.kudos import GiveKudos, KudosLimits, KudosService
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsRefused, SkillsService
-from bot.operations import forget_person
-from bot.xapi.statements import Learner, StatementBuilder, XapiIdentity
+from bot.xapi.statements import StatementBuilder, XapiIdentity
 from storage.database import Database
 from storage.models import Endorsement, Kudos, Person, PersonSkill, SkillStanding
 from storage.repositories import kudos as kudos_repo
@@ -43,7 +43,6 @@ BOB = Profile("U0BOB", "Bob", "bob@example.com")
 CAT = Profile("U0CAT", "Cat")
 DAN = Profile("U0DAN", "Dan")
 EVE = Profile("U0EVE", "Eve")
-GUILDBOT = Learner("U0GUILDBOT", "guildbot")
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -494,7 +493,7 @@ def test_people_who_opted_out_have_no_standing_until_they_declare_again(
         ("sql", "U0DAN"): 1.0,
     }
 
-    forgotten = app.skills.forget(TEAM, BOB, "test")
+    forgotten = app.skills.forget(TEAM, BOB)
 
     assert (forgotten.skills, forgotten.endorsements) == (1, 1)
     assert scores(database) == {("sql", "U0DAN"): 1.0}
@@ -542,7 +541,7 @@ def test_forgetting_takes_the_endorsements_someone_gave_out_of_others_standings(
         ("react", "U0CAT"): 2.0,
     }
 
-    app.skills.forget(TEAM, ANN, "test")
+    app.skills.forget(TEAM, ANN)
 
     assert scores(database) == {("python", "U0BOB"): 3.0, ("react", "U0CAT"): 1.0}
     bob = standings(database)[("python", "U0BOB")]
@@ -575,7 +574,7 @@ def test_erasing_a_person_rescores_everyone_their_kudos_and_endorsements_counted
     }
 
     later = T0 + timedelta(hours=1)
-    forget_person(database, app.statements, GUILDBOT, TEAM, "U0ANN", later)
+    forget_person(database, app.statements, TEAM, "U0ANN", later)
 
     # Ann's own standings are gone; Bob keeps Dan's kudos, Cat her declaration; Eve had only
     # Ann's kudos.

@@ -4,6 +4,9 @@
   demand (down, 5xx, 429, 400 for marked statements, 401/403, 413, slow, strict 409).
 - `real_lrs`: Learning Locker's statement service (npm `xapi-statements`, in memory), started
   once per test session from `tests/lrs` (`npm ci --prefix tests/lrs`).
+- `HeldAnswers`: a stand-in in front of an LRS that passes everything through, but on demand
+  keeps a POST's answer back after the LRS stored it (a send still under way, for forcing
+  interleavings with it).
 """
 
 from __future__ import annotations
@@ -219,20 +222,98 @@ class RealLrs:
 
     async def all_ids(self) -> list[str]:
         """Ids of every non-voided statement stored, following `more` links (duplicates kept)."""
-        ids: list[str] = []
+        return [statement["id"] for statement in await self.all_statements()]
+
+    async def all_statements(self) -> list[dict[str, Any]]:
+        """Every non-voided statement stored, following `more` links (duplicates kept)."""
+        found: list[dict[str, Any]] = []
         status, page = await self.get(limit="500")
         assert status == 200, page
         while True:
-            ids.extend(s["id"] for s in page["statements"])
+            found.extend(page["statements"])
             more = page.get("more")
             if not more:
-                return ids
+                return found
             base = self.endpoint.split("/xAPI/")[0]
             async with (
                 aiohttp.ClientSession() as session,
                 session.get(base + more, headers=self._headers()) as response,
             ):
                 page = await response.json(content_type=None)
+
+
+@dataclass
+class HeldAnswers:
+    """Between the bot and an LRS: every request goes through, but after `hold()` the next
+    POST of statements is stored by the LRS and its answer kept back until `release()`. The
+    bot's forwarder is then mid-send: its statements are in the LRS, it doesn't know yet."""
+
+    upstream: str
+    """The LRS's endpoint, ending in `/xAPI/`."""
+    port: int = 0
+    held_ids: list[str] = field(default_factory=list)
+    _holding: bool = False
+    _held: asyncio.Event = field(default_factory=asyncio.Event)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/xAPI/"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/xAPI/{tail:.*}", self._pass)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.2)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        self.release()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def hold(self) -> None:
+        self._holding = True
+
+    async def until_held(self, timeout: float = 15.0) -> list[str]:
+        """Waits for a POST to be held; returns the ids it carried."""
+        await asyncio.wait_for(self._held.wait(), timeout)
+        return self.held_ids
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def _pass(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() in ("authorization", "content-type", VERSION_HEADER.lower())
+        }
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                request.method,
+                self.upstream + request.match_info["tail"],
+                params=request.query,
+                data=body,
+                headers=headers,
+            ) as answer,
+        ):
+            status, content = answer.status, await answer.read()
+            content_type = answer.content_type
+        if request.method == "POST" and self._holding and 200 <= status < 300:
+            self._holding = False
+            self.held_ids = [statement["id"] for statement in json.loads(body)]
+            self._held.set()
+            await self._released.wait()
+        return web.Response(status=status, body=content, content_type=content_type)
 
 
 def _free_port() -> int:

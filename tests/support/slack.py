@@ -20,6 +20,12 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = "T0GUILD"
 WORKSPACE_URL = "https://acme.slack.com/"
 BOT_USER_ID = "UBOT0001"
+# guildbot's own xAPI agent (the bot user's account): the actor of every voiding statement.
+GUILDBOT = {
+    "objectType": "Agent",
+    "name": "guildbot",
+    "account": {"name": BOT_USER_ID, "homePage": WORKSPACE_URL},
+}
 DEFAULT_SCOPES = (
     "commands,chat:write,chat:write.public,users:read,reactions:read,channels:history,"
     "groups:history,im:write,files:write"

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from storage.database import Database
 from storage.migrate import upgrade
+from storage.models import OutboxStatement
 from storage.repositories import outbox
 
 HOME_PAGE = "https://guild-test.slack.com"
@@ -119,9 +122,14 @@ def counts(database: Database) -> outbox.OutboxCounts:
 
 
 def statuses(database: Database, statements: Iterable[Built]) -> dict[str, str]:
+    ids = [s.id for s in statements]
     with database.reading() as session:
-        states = outbox.delivery_states(session, [s.id for s in statements])
-    return {statement_id: status for statement_id, (status, _attempts) in states.items()}
+        rows = session.exec(
+            select(OutboxStatement.statement_id, OutboxStatement.status).where(
+                col(OutboxStatement.statement_id).in_(ids)
+            )
+        )
+        return dict(rows.all())
 
 
 def dead_letters(database: Database) -> list[outbox.DeadLetter]:
