@@ -329,7 +329,7 @@ def _report(args: argparse.Namespace) -> int:
     built = build_report(database, args.since, until)
     if args.chart:
         try:
-            Path(args.chart).write_bytes(activity_chart(built.weeks))
+            Path(args.chart).write_bytes(activity_chart(built.weeks, until))
         except OSError as problem:
             print(
                 f"guildbot: could not write the chart to {args.chart}: {problem.strerror}",
