@@ -49,10 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _configure_logging()
     try:
-        return args.action(args)
+        code: int = args.action(args)
+        sys.stdout.flush()  # a reader that has gone shows here, not at the interpreter's exit
+        return code
     except (ConfigError, StartupError) as problem:
         print(f"guildbot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except BrokenPipeError:
+        # The reader stopped early (`guildbot report … | head`): end quietly, as other
+        # command-line tools do. What is still buffered goes nowhere instead of failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from storage.models import Kudos, OutboxStatement, ProcessStatus
 from storage.repositories import outbox as outbox_repo
 from tests.support.harness import BotHarness, bot_env
 from tests.support.slack import FakeSlack
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -221,3 +226,36 @@ def test_dir_names_a_directory_without_playground_data(
     [line] = capsys.readouterr().err.strip().splitlines()
     assert "nowhere" in line and "guildbot playground --dir nowhere" in line
     assert not (tmp_path / "nowhere").exists(), "nothing is created on the way"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["report", "--since", "2026-01-01"], ["outbox", "status"], ["status"]],
+    ids=" ".join,
+)
+def test_output_into_a_closed_pipe_ends_quietly(command: list[str], tmp_path: Path) -> None:
+    """`guildbot report … | head`: the reader has gone before the output is written."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LRS_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'guildbot.db'}", PYTHONPATH=str(REPO_ROOT))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        ran = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from bot.cli import main; sys.exit(main())",
+                *command,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+    assert ran.stderr == ""
+    assert ran.returncode == 1
