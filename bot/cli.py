@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -30,9 +29,10 @@ from dotenv import dotenv_values
 
 from bot import operations
 from bot.clock import utcnow
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_log_settings, load_settings
 from bot.domain.reporting import build_report
 from bot.health import replicas
+from bot.logs import configure_logging
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
 from bot.xapi.statements import Learner
@@ -47,8 +47,8 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _configure_logging()
     try:
+        configure_logging(*load_log_settings())
         code: int = args.action(args)
         sys.stdout.flush()  # a reader that has gone shows here, not at the interpreter's exit
         return code
@@ -137,17 +137,6 @@ def _date(raw: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a date: expected YYYY-MM-DD") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Library debug logs can carry request bodies; keep them out.
-    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _data_settings(args: argparse.Namespace) -> Settings:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.domain.skill_names import AliasFileProblem, read_alias_lines
+from bot.logs import FORMATS, LEVELS
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///guildbot.db"
@@ -72,6 +73,8 @@ class Settings:
     kudos_managers: frozenset[str]
     kudos_manager_daily_limit: int
     skill_aliases_file: Path | None
+    log_level: str
+    log_format: str
 
     @property
     def socket_mode(self) -> bool:
@@ -91,11 +94,15 @@ def load_settings(
     `slack=False` is for the commands that only touch the database (report, export, status…):
     Slack settings are then neither read nor checked, so they run where Slack is not set up.
     """
+    return _parse(_Reader(_values(environ, env_file)), slack)
+
+
+def _values(environ: Mapping[str, str] | None, env_file: str | None) -> dict[str, str]:
     values: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    return _parse(_Reader(values), slack)
+    return values
 
 
 class _Reader:
@@ -207,7 +214,24 @@ def _parse(env: _Reader, slack: bool) -> Settings:
         kudos_managers=env.user_ids("KUDOS_MANAGERS"),
         kudos_manager_daily_limit=env.integer("KUDOS_MANAGER_DAILY_LIMIT", 15, 1),
         skill_aliases_file=_alias_file(env),
+        log_level=_log_level(env),
+        log_format=_choice(env, "LOG_FORMAT", FORMATS, "text"),
     )
+
+
+def load_log_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | None = ".env"
+) -> tuple[str, str]:
+    """LOG_LEVEL and LOG_FORMAT alone: logging is set up before a command reads the rest."""
+    env = _Reader(_values(environ, env_file))
+    return _log_level(env), _choice(env, "LOG_FORMAT", FORMATS, "text")
+
+
+def _log_level(env: _Reader) -> str:
+    raw = (env.get("LOG_LEVEL") or "INFO").upper()
+    if raw not in LEVELS:
+        raise ConfigError(f"LOG_LEVEL={raw!r} is not a level: expected one of {', '.join(LEVELS)}")
+    return raw
 
 
 def _slack(env: _Reader) -> tuple[str, str | None, str | None, str]:

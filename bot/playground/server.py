@@ -132,6 +132,8 @@ class Playground:
         self.guard = Guard()
         self.settings: Settings
         self.url = ""
+        self.bot_port = 0
+        """The bot's own port: a free one picked at each start, where the stand-in posts."""
         self.database: Database
         self._runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
@@ -163,7 +165,7 @@ class Playground:
         self.guard.port = port
         self.url = f"http://localhost:{port}/"
         self.slack.public_url = f"http://{LOOPBACK}:{port}/"
-        bot_port = free_port()
+        self.bot_port = bot_port = free_port()
         self.settings = playground_settings(
             options, self.slack, self.slack.public_url + "api/", bot_port
         )
@@ -324,6 +326,12 @@ async def run_playground(options: PlaygroundOptions) -> None:
     print(
         f"guildbot playground: open {playground.url}\n"
         f"  the real bot against a local stand-in of Slack; data in {options.directory}/; {lrs}.\n"
+        f"  Port {playground.guard.port} serves the page and the stand-in of Slack. The bot itself "
+        f"listens on {LOOPBACK}:{playground.bot_port} "
+        "(a free port picked at each start, loopback only): the stand-in delivers Slack's signed "
+        "requests there, as Slack would to a real bot.\n"
+        f"  What was done here: the page's Report button, or "
+        f"`.venv/bin/guildbot report --dir {options.directory} --since YYYY-MM-DD`.\n"
         "  Ctrl-C stops it.",
         flush=True,
     )
