@@ -11,6 +11,9 @@ guildbot outbox retry-dead           queue dead-lettered statements again
 guildbot export --since DATE         statements as JSON lines on stdout
 guildbot report --since DATE         counts per person and per skill tag for L&D (CSV or JSON)
 guildbot forget --user U…            erase a person (voids what reached the LRS)
+
+The operator's commands (status, db, outbox, export, report, forget) need only the database,
+never Slack settings; `--dir PATH` points them at a playground's data.
 """
 
 from __future__ import annotations
