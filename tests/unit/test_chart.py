@@ -4,7 +4,10 @@ capabilities' colours, scaled to the counts, dated weeks, a legend and a title."
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 
@@ -103,3 +106,22 @@ def test_the_title_names_the_period() -> None:
 
 def test_the_legend_text_names_each_colour() -> None:
     assert activity_legend() == "kudos gold, Q&A blue, skills green, lunch-and-learn red"
+
+
+def test_the_bot_starts_without_loading_matplotlib() -> None:
+    """matplotlib and numpy cost about half a second and 50 MB: only a drawn chart pays."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot.cli, bot.runtime, bot.playground.server, handlers.digest; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'numpy')))",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert loaded.stdout.strip() == "[]"
