@@ -93,7 +93,7 @@ def _style(axes: Axes) -> None:
 
 
 def week_labels(starts: Sequence[datetime]) -> list[str]:
-    """ "2 Nov" per week; the year under the first week and wherever it changes."""
+    """A label per week such as 2 Nov; the year under the first week and wherever it changes."""
     labels = []
     for index, start in enumerate(starts):
         label = f"{start.day} {start:%b}"
@@ -104,12 +104,14 @@ def week_labels(starts: Sequence[datetime]) -> list[str]:
 
 
 def period_text(weeks: Sequence[WeekActivity], until: datetime | None = None) -> str:
-    """ "2 Nov – 29 Nov 2026": the first day of the first week to the last day of the last (or
-    the day before `until`)."""
+    """The period for the title, e.g. 2 Nov – 29 Nov 2026: the first day of the first week to the
+    last day of the last (or the day before `until`)."""
     if not weeks:
         return "no weeks"
     first = weeks[0].start
     last = until - timedelta(microseconds=1) if until else weeks[-1].start + timedelta(days=6)
+    if first.date() == last.date():
+        return f"{first.day} {first:%b} {first.year}"
     year = "" if first.year == last.year else f" {first.year}"
     return f"{first.day} {first:%b}{year} – {last.day} {last:%b} {last.year}"
 

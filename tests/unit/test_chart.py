@@ -98,6 +98,7 @@ def test_the_title_names_the_period() -> None:
 
     assert period_text(weeks) == "2 Nov – 29 Nov 2026"
     assert period_text(weeks, until=datetime(2026, 11, 25, tzinfo=UTC)) == "2 Nov – 24 Nov 2026"
+    assert period_text(weeks, until=datetime(2026, 11, 3, tzinfo=UTC)) == "2 Nov 2026"
     new_year = WeekActivity(datetime(2026, 12, 28, tzinfo=UTC), {})
     assert period_text([new_year], until=datetime(2027, 1, 3, tzinfo=UTC)) == (
         "28 Dec 2026 – 2 Jan 2027"
