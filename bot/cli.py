@@ -11,15 +11,16 @@ guildbot outbox retry-dead           queue dead-lettered statements again
 guildbot export --since DATE         statements as JSON lines on stdout
 guildbot report --since DATE         counts per person and per skill tag for L&D (CSV or JSON)
 guildbot forget --user U…            erase a person (voids what reached the LRS)
+
+The operator's commands (status, db, outbox, export, report, forget) need only the database,
+never Slack settings; `--dir PATH` points them at a playground's data.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -31,10 +32,11 @@ from dotenv import dotenv_values
 
 from bot import operations
 from bot.clock import utcnow
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_log_settings, load_settings
 from bot.domain import erasure
 from bot.domain.reporting import build_report
 from bot.health import replicas
+from bot.logs import configure_logging
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
 from storage.database import Database
@@ -48,16 +50,30 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _configure_logging()
     try:
-        return args.action(args)
+        configure_logging(*load_log_settings())
+        code: int = args.action(args)
+        sys.stdout.flush()  # a reader that has gone shows here, not at the interpreter's exit
+        return code
     except (ConfigError, StartupError) as problem:
         print(f"guildbot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except BrokenPipeError:
+        # The reader stopped early (`guildbot report … | head`): end quietly, as other
+        # command-line tools do. What is still buffered goes nowhere instead of failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="guildbot", description="Social learning in Slack.")
+    # The commands below `data` only read or change the database: no Slack settings needed.
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--dir",
+        metavar="PATH",
+        help="use the data of the playground in PATH (e.g. .playground) instead of DATABASE_URL",
+    )
     parser.set_defaults(action=_run)
     commands = parser.add_subparsers(title="commands")
     commands.add_parser("run", help="start the bot").set_defaults(action=_run)
@@ -74,27 +90,35 @@ def _parser() -> argparse.ArgumentParser:
     playground.set_defaults(action=_playground)
 
     commands.add_parser(
-        "status", help="the database, the outbox, each process's forwarder, dead letters"
+        "status",
+        parents=[data],
+        help="the database, the outbox, each process's forwarder, dead letters",
     ).set_defaults(action=_status)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
-    db.add_parser("upgrade", help="apply migrations").set_defaults(action=_db_upgrade)
+    db.add_parser("upgrade", parents=[data], help="apply migrations").set_defaults(
+        action=_db_upgrade
+    )
 
     outbox = commands.add_parser("outbox", help="the xAPI outbox").add_subparsers(required=True)
-    outbox.add_parser("status", help="pending and dead-lettered statements").set_defaults(
-        action=_outbox_status
-    )
-    outbox.add_parser("retry-dead", help="queue dead-lettered statements again").set_defaults(
-        action=_outbox_retry_dead
-    )
+    outbox.add_parser(
+        "status", parents=[data], help="pending and dead-lettered statements"
+    ).set_defaults(action=_outbox_status)
+    outbox.add_parser(
+        "retry-dead", parents=[data], help="queue dead-lettered statements again"
+    ).set_defaults(action=_outbox_retry_dead)
 
-    export = commands.add_parser("export", help="statements as JSON lines on stdout")
+    export = commands.add_parser(
+        "export", parents=[data], help="statements as JSON lines on stdout"
+    )
     export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
     export.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), exclusive")
     export.set_defaults(action=_export)
 
     report = commands.add_parser(
-        "report", help="counts per person and per skill tag for L&D (aggregates only)"
+        "report",
+        parents=[data],
+        help="counts per person and per skill tag for L&D (aggregates only)",
     )
     report.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
     report.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), exclusive; default now")
@@ -104,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(action=_report)
 
-    forget = commands.add_parser("forget", help="erase a person's data")
+    forget = commands.add_parser("forget", parents=[data], help="erase a person's data")
     forget.add_argument("--user", required=True, help="the Slack user id, e.g. U012AB3CD")
     forget.set_defaults(action=_forget)
     return parser
@@ -118,15 +142,20 @@ def _date(raw: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Library debug logs can carry request bodies; keep them out.
-    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _data_settings(args: argparse.Namespace) -> Settings:
+    """Settings for the commands that only touch the database: Slack settings are not needed,
+    and `--dir` points at a playground's data instead of DATABASE_URL."""
+    if args.dir is None:
+        return load_settings(slack=False)
+    from bot.playground.server import DATABASE_FILE, data_environment
+
+    directory = Path(args.dir)
+    if not (directory / DATABASE_FILE).is_file():
+        raise ConfigError(
+            f"--dir {args.dir}: no playground data there (no {DATABASE_FILE}); "
+            f"it is made by `guildbot playground --dir {args.dir}`"
+        )
+    return load_settings({**os.environ, **data_environment(directory)}, slack=False)
 
 
 def _open_database(settings: Settings) -> Database:
@@ -220,14 +249,14 @@ def _playground(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_upgrade(_: argparse.Namespace) -> int:
-    _open_database(load_settings())
+def _db_upgrade(args: argparse.Namespace) -> int:
+    _open_database(_data_settings(args))
     print("database is up to date")
     return 0
 
 
-def _outbox_status(_: argparse.Namespace) -> int:
-    database = _open_database(load_settings())
+def _outbox_status(args: argparse.Namespace) -> int:
+    database = _open_database(_data_settings(args))
     counts = operations.outbox_counts(database)
     print(f"pending: {counts.pending}")
     print(f"sent:    {counts.sent}")
@@ -241,9 +270,9 @@ def _outbox_status(_: argparse.Namespace) -> int:
     return 0
 
 
-def _status(_: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace) -> int:
     """What public /healthz keeps to itself, for the operator (exit 1: no database)."""
-    settings = load_settings()
+    settings = _data_settings(args)
     try:
         database = _open_database(settings)
         counts = operations.outbox_counts(database)
@@ -277,21 +306,21 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _outbox_retry_dead(_: argparse.Namespace) -> int:
-    queued = operations.retry_dead(_open_database(load_settings()), utcnow())
+def _outbox_retry_dead(args: argparse.Namespace) -> int:
+    queued = operations.retry_dead(_open_database(_data_settings(args)), utcnow())
     print(f"{queued} dead-lettered statement(s) queued again; a running bot sends them shortly")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    database = _open_database(load_settings())
+    database = _open_database(_data_settings(args))
     for body in operations.export_statements(database, args.since, args.until):
         sys.stdout.write(body + "\n")
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    database = _open_database(load_settings())
+    database = _open_database(_data_settings(args))
     until = args.until or utcnow()
     if until <= args.since:
         print("guildbot: --until must be after --since", file=sys.stderr)
@@ -299,7 +328,7 @@ def _report(args: argparse.Namespace) -> int:
     built = build_report(database, args.since, until)
     if args.chart:
         try:
-            Path(args.chart).write_bytes(activity_chart(built.weeks))
+            Path(args.chart).write_bytes(activity_chart(built.weeks, until))
         except OSError as problem:
             print(
                 f"guildbot: could not write the chart to {args.chart}: {problem.strerror}",
@@ -314,13 +343,12 @@ def _report(args: argparse.Namespace) -> int:
         json.dump(built.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        # CRLF rows (RFC 4180) make the writer quote any cell holding a CR.
-        csv.writer(sys.stdout, lineterminator="\r\n").writerows(built.csv_rows())
+        sys.stdout.write(built.csv_text())
     return 0
 
 
 def _forget(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = _data_settings(args)
     database = _open_database(settings)
     with database.reading() as session:
         workspace = workspaces.first(session)

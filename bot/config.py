@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.domain.skill_names import AliasFileProblem, read_alias_lines
+from bot.logs import FORMATS, LEVELS
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///guildbot.db"
@@ -40,6 +41,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     slack_bot_token: str = field(repr=False)
+    """Empty in settings loaded with `slack=False` (the operator's commands, which never call
+    Slack)."""
     slack_signing_secret: str | None = field(repr=False)
     slack_app_token: str | None = field(repr=False)
     slack_api_url: str
@@ -71,6 +74,8 @@ class Settings:
     kudos_managers: frozenset[str]
     kudos_manager_daily_limit: int
     skill_aliases_file: Path | None
+    log_level: str
+    log_format: str
 
     @property
     def socket_mode(self) -> bool:
@@ -82,17 +87,23 @@ class Settings:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: str | None = ".env"
+    environ: Mapping[str, str] | None = None, env_file: str | None = ".env", *, slack: bool = True
 ) -> Settings:
     """Settings from `environ` (default: the process environment) over the `.env` file.
 
     Real environment variables win over the file, as operators expect from twelve-factor apps.
+    `slack=False` is for the commands that only touch the database (report, export, status…):
+    Slack settings are then neither read nor checked, so they run where Slack is not set up.
     """
+    return _parse(_Reader(_values(environ, env_file)), slack)
+
+
+def _values(environ: Mapping[str, str] | None, env_file: str | None) -> dict[str, str]:
     values: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    return _parse(_Reader(values))
+    return values
 
 
 class _Reader:
@@ -160,25 +171,10 @@ class _Reader:
         return frozenset(ids)
 
 
-def _parse(env: _Reader) -> Settings:
-    app_token = env.get("SLACK_APP_TOKEN")
-    if app_token is not None and not app_token.startswith("xapp-"):
-        raise ConfigError(
-            "SLACK_APP_TOKEN is malformed: expected an app-level token starting xapp-"
-        )
-    bot_token = env.required(
-        "SLACK_BOT_TOKEN", "the bot token starting xoxb- (OAuth & Permissions)"
+def _parse(env: _Reader, slack: bool) -> Settings:
+    bot_token, signing_secret, app_token, api_url = (
+        _slack(env) if slack else ("", None, None, DEFAULT_SLACK_API_URL)
     )
-    if not bot_token.startswith("xox"):
-        raise ConfigError("SLACK_BOT_TOKEN is malformed: expected a bot token starting xoxb-")
-    signing_secret = env.get("SLACK_SIGNING_SECRET")
-    if app_token is None and signing_secret is None:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: expected the signing secret from Basic Information "
-            "(required unless SLACK_APP_TOKEN selects Socket Mode)"
-        )
-
-    api_url = env.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
     lrs_endpoint = env.url("LRS_ENDPOINT", credentials_go="LRS_KEY and LRS_SECRET")
     lrs_key, lrs_secret = env.get("LRS_KEY"), env.get("LRS_SECRET")
     if lrs_endpoint is not None:
@@ -220,7 +216,47 @@ def _parse(env: _Reader) -> Settings:
         kudos_managers=env.user_ids("KUDOS_MANAGERS"),
         kudos_manager_daily_limit=env.integer("KUDOS_MANAGER_DAILY_LIMIT", 15, 1),
         skill_aliases_file=_alias_file(env),
+        log_level=_log_level(env),
+        log_format=_choice(env, "LOG_FORMAT", FORMATS, "text"),
     )
+
+
+def load_log_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | None = ".env"
+) -> tuple[str, str]:
+    """LOG_LEVEL and LOG_FORMAT alone: logging is set up before a command reads the rest."""
+    env = _Reader(_values(environ, env_file))
+    return _log_level(env), _choice(env, "LOG_FORMAT", FORMATS, "text")
+
+
+def _log_level(env: _Reader) -> str:
+    raw = (env.get("LOG_LEVEL") or "INFO").upper()
+    if raw not in LEVELS:
+        raise ConfigError(f"LOG_LEVEL={raw!r} is not a level: expected one of {', '.join(LEVELS)}")
+    return raw
+
+
+def _slack(env: _Reader) -> tuple[str, str | None, str | None, str]:
+    """The bot token, signing secret, app-level token and Web API URL."""
+    app_token = env.get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN is malformed: expected an app-level token starting xapp-"
+        )
+    bot_token = env.required(
+        "SLACK_BOT_TOKEN", "the bot token starting xoxb- (OAuth & Permissions)"
+    )
+    if not bot_token.startswith("xox"):
+        raise ConfigError("SLACK_BOT_TOKEN is malformed: expected a bot token starting xoxb-")
+    signing_secret = env.get("SLACK_SIGNING_SECRET")
+    if app_token is None and signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: expected the signing secret from Basic Information "
+            "(required unless SLACK_APP_TOKEN selects Socket Mode)"
+        )
+
+    api_url = env.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
+    return bot_token, signing_secret, app_token, api_url
 
 
 def _with_slash(url: str) -> str:

@@ -276,8 +276,18 @@ async def serve(
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()
     address = f"{host or 'every interface'}, port {settings.port}"
-    mode = f"Socket Mode, /healthz on {address}" if socket_handler else f"HTTP on {address}"
-    log.info("guildbot ready: %s, workspace %s", mode, workspace.team_id)
+    serves = (
+        "GET /healthz for health checks (Slack's requests come over Socket Mode's connection)"
+        if socket_handler
+        else "POST /slack/events for Slack's requests and GET /healthz for health checks"
+    )
+    log.info(
+        "guildbot ready: listening on %s: %s; workspace %s",
+        address,
+        serves,
+        workspace.team_id,
+        extra={"host": host or "*", "port": settings.port, "team": workspace.team_id},
+    )
     if not settings.qa_channel:
         log.warning("QA_CHANNEL is not set: /ask answers that Q&A is not set up")
 

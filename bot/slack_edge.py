@@ -99,6 +99,7 @@ class SlackEdge:
             request.remote,
             refusal.reason,
             refusal.status,
+            extra={"outcome": "refused", "status": refusal.status},
         )
         response = web.Response(status=refusal.status, text=refusal.reason)
         if close:

@@ -23,6 +23,8 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.logs import logged_with
+
 log = logging.getLogger("guildbot.handlers")
 
 Listener = Callable[..., Awaitable[None]]
@@ -60,8 +62,14 @@ def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
         lazy = args.request.lazy_only
         if lazy and args.context.get(_ACK_FAILED):
             return
+        # Everything the listener logs carries these, as fields in JSON logs.
+        fields = {
+            "listener": f"{fn.__module__}.{fn.__name__}",
+            "team": _team_id(args.body or {}),
+            "event_id": (args.body or {}).get("event_id"),
+        }
         try:
-            await fn(**{name: getattr(args, name) for name in names})
+            await logged_with(fn(**{name: getattr(args, name) for name in names}), **fields)
         except Exception:
             reference = secrets.token_hex(4).upper()
             unacked = not lazy and args.ack.response is None
@@ -73,10 +81,16 @@ def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
                     (args.body or {}).get("event_id"),
                     fn.__qualname__,
                     reference,
+                    extra={**fields, "reference": reference, "outcome": "redelivery"},
                 )
                 args.ack.response = BoltResponse(status=500, body=f"failed, reference {reference}")
                 return
-            log.exception("listener %s failed (reference %s)", fn.__qualname__, reference)
+            log.exception(
+                "listener %s failed (reference %s)",
+                fn.__qualname__,
+                reference,
+                extra={**fields, "reference": reference, "outcome": "apology"},
+            )
             await _tell_user(args, apology(reference))
 
     # Bolt tells lazy functions apart by name.
@@ -112,6 +126,12 @@ def _is_event(body: dict[str, Any] | None) -> bool:
 def _first_response_url(body: dict[str, Any]) -> str | None:
     urls = body.get("response_urls") or []
     return urls[0].get("response_url") if urls else None
+
+
+def _team_id(body: dict[str, Any]) -> str | None:
+    """Commands and events name the team at the top; interactions in `team`."""
+    team = body.get("team")
+    return body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from storage.models import Kudos, OutboxStatement, ProcessStatus
 from storage.repositories import outbox as outbox_repo
 from tests.support.harness import BotHarness, bot_env
 from tests.support.slack import FakeSlack
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -156,13 +161,101 @@ async def test_forget_erases_a_person_and_voids_what_reached_the_lrs(
     assert voided == {r.statement_id for r in bob_kudos}
 
 
-def test_operator_commands_name_a_missing_setting(
+OPERATOR_COMMANDS = [
+    ["status"],
+    ["db", "upgrade"],
+    ["outbox", "status"],
+    ["outbox", "retry-dead"],
+    ["export", "--since", "2026-01-01"],
+    ["report", "--since", "2026-01-01"],
+    ["forget", "--user", "U0BOB"],
+]
+
+
+@pytest.mark.parametrize("command", OPERATOR_COMMANDS, ids=" ".join)
+def test_operator_commands_need_only_the_database(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An operator (or an L&D lead) with no Slack settings at all, even a broken one."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_API_URL", "not a url")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'guildbot.db'}")
+
+    assert main(command) == 0
+
+    assert "SLACK" not in capsys.readouterr().err
+
+
+def test_operator_commands_still_name_a_malformed_database_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "mysql://guild@db/guild")
+
+    assert main(["outbox", "status"]) == 2
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("guildbot: DATABASE_URL is not a supported database URL")
+
+
+def test_run_still_stops_naming_the_missing_slack_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
 
-    assert main(["outbox", "status"]) == 2
+    assert main(["run"]) == 2
 
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert "SLACK_BOT_TOKEN" in line
+    assert line.startswith("guildbot: SLACK_BOT_TOKEN is not set")
+
+
+def test_dir_names_a_directory_without_playground_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["report", "--dir", "nowhere", "--since", "2026-01-01"]) == 2
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "nowhere" in line and "guildbot playground --dir nowhere" in line
+    assert not (tmp_path / "nowhere").exists(), "nothing is created on the way"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["report", "--since", "2026-01-01"], ["outbox", "status"], ["status"]],
+    ids=" ".join,
+)
+def test_output_into_a_closed_pipe_ends_quietly(command: list[str], tmp_path: Path) -> None:
+    """`guildbot report … | head`: the reader has gone before the output is written."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LRS_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'guildbot.db'}", PYTHONPATH=str(REPO_ROOT))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        ran = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from bot.cli import main; sys.exit(main())",
+                *command,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+    assert ran.stderr == ""
+    assert ran.returncode == 1

@@ -20,6 +20,8 @@ counts the statements carrying the tag; a derived measure equals its source ther
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -242,6 +244,12 @@ class Report:
         rows += [line("person", key, self.people[key]) for key in sorted(self.people)]
         rows += [line("tag", key, self.tags[key]) for key in sorted(self.tags)]
         return rows
+
+    def csv_text(self) -> str:
+        """`csv_rows` as CSV. CRLF rows (RFC 4180) make the writer quote any cell holding a CR."""
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\r\n").writerows(self.csv_rows())
+        return text.getvalue()
 
 
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).

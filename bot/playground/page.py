@@ -4,12 +4,16 @@ endpoints it calls. Every action turns into a signed Slack request to the bot.""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.clock import utcnow
+from bot.domain.reporting import build_report
 from bot.playground.slack import Outcome
+from bot.views.chart import activity_chart
 
 if TYPE_CHECKING:
     from bot.playground.server import Playground
@@ -50,7 +54,34 @@ def add_page_routes(app: web.Application, playground: Playground) -> None:
         snapshot["kudos_emoji"] = playground.settings.kudos_emoji
         snapshot["qa_channel"] = playground.settings.qa_channel
         snapshot["seeded"] = playground.options.seed
+        snapshot["data_dir"] = str(playground.options.directory)
         return web.json_response(snapshot)
+
+    async def report(request: web.Request) -> web.Response:
+        """What `guildbot report --dir <this playground>` gives for the same period: JSON (the
+        default), CSV or the PNG chart. From the first statement made here unless `since`."""
+        try:
+            since = _day(request.query.get("since"))
+            until = _day(request.query.get("until")) or utcnow()
+        except ValueError:
+            return web.Response(status=400, text="since and until are dates: YYYY-MM-DD\n")
+        if since is None:
+            first = await asyncio.to_thread(playground.first_activity)
+            since = datetime.combine((first or until).astimezone(UTC).date(), time(), UTC)
+        if until <= since:
+            return web.Response(status=400, text="until must be after since\n")
+        built = await asyncio.to_thread(build_report, playground.database, since, until)
+        wanted = request.query.get("format", "json")
+        if wanted == "csv":
+            return web.Response(
+                text=built.csv_text(),
+                content_type="text/csv",
+                headers={"Content-Disposition": 'attachment; filename="guildbot-report.csv"'},
+            )
+        if wanted == "png":
+            chart = await asyncio.to_thread(activity_chart, built.weeks, until)
+            return web.Response(body=chart, content_type="image/png")
+        return web.json_response(built.as_json())
 
     def answer(outcome: Outcome, **extra: Any) -> web.Response:
         return web.json_response({**outcome.to_json(), **extra})
@@ -119,10 +150,15 @@ def add_page_routes(app: web.Application, playground: Playground) -> None:
         slack.dismiss(data["user"], data["id"])
         return answer(Outcome(0))
 
+    async def favicon(_: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/static/favicon.svg")
+
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/archives/{channel}/{p}", archives)
     app.router.add_get("/pg/state", state)
+    app.router.add_get("/pg/report", report)
     app.router.add_post("/pg/type", typed)
     app.router.add_post("/pg/react", react)
     app.router.add_post("/pg/click", click)
@@ -132,3 +168,11 @@ def add_page_routes(app: web.Application, playground: Playground) -> None:
     app.router.add_post("/pg/suggest", suggest)
     app.router.add_post("/pg/home", home)
     app.router.add_post("/pg/dismiss", dismiss)
+
+
+def _day(raw: str | None) -> datetime | None:
+    """A YYYY-MM-DD query value as midnight UTC, as `guildbot report` reads its dates."""
+    if not raw:
+        return None
+    moment = datetime.fromisoformat(raw)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

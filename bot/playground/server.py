@@ -14,11 +14,12 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from bot.config import Settings, load_settings
 from bot.playground.guard import LOOPBACK, Guard
@@ -31,6 +32,7 @@ from storage.models import OutboxStatement
 log = logging.getLogger("guildbot.playground")
 
 DEFAULT_DIRECTORY = Path(".playground")
+DATABASE_FILE = "guildbot.db"
 DEFAULT_PORT = 3000
 READY_TIMEOUT_S = 60.0
 
@@ -86,24 +88,36 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def data_environment(directory: Path) -> dict[str, str]:
+    """The settings every playground run fixes whatever the environment says: its database in
+    `directory`, its channels and L&D lead, no digest, the stand-in's home page, and no LRS from
+    the environment (trying guildbot must not write to the operator's LRS). The operator's
+    commands given `--dir` read the playground's data with these too."""
+    return {
+        "DATABASE_URL": f"sqlite:///{directory.resolve() / DATABASE_FILE}",
+        "QA_CHANNEL": QA_CHANNEL,
+        "LND_ADMINS": LND_LEAD,
+        "DIGEST_CHANNEL": "",
+        "XAPI_HOMEPAGE": "",
+        "LRS_ENDPOINT": "",
+        "LRS_KEY": "",
+        "LRS_SECRET": "",
+    }
+
+
 def playground_settings(
     options: PlaygroundOptions, slack: PlaygroundSlack, api_url: str, bot_port: int
 ) -> Settings:
     """The operator's settings (quotas, aliases…) with Slack replaced by the stand-in, and the LRS
-    given on the command line in place of theirs: trying guildbot must not write to their LRS."""
+    given on the command line in place of theirs."""
     environ = dict(os.environ if options.environ is None else options.environ)
-    database = options.directory.resolve() / "guildbot.db"
+    environ.update(data_environment(options.directory))
     environ.update(
         SLACK_BOT_TOKEN=slack.token,
         SLACK_SIGNING_SECRET=slack.signing_secret,
         SLACK_APP_TOKEN="",
         SLACK_API_URL=api_url,
         PORT=str(bot_port),
-        DATABASE_URL=f"sqlite:///{database}",
-        QA_CHANNEL=QA_CHANNEL,
-        LND_ADMINS=LND_LEAD,
-        DIGEST_CHANNEL="",
-        XAPI_HOMEPAGE="",
         LRS_ENDPOINT=options.lrs_endpoint or "",
         LRS_KEY=options.lrs_key or "",
         LRS_SECRET=options.lrs_secret or "",
@@ -118,6 +132,8 @@ class Playground:
         self.guard = Guard()
         self.settings: Settings
         self.url = ""
+        self.bot_port = 0
+        """The bot's own port: a free one picked at each start, where the stand-in posts."""
         self.database: Database
         self._runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
@@ -149,7 +165,7 @@ class Playground:
         self.guard.port = port
         self.url = f"http://localhost:{port}/"
         self.slack.public_url = f"http://{LOOPBACK}:{port}/"
-        bot_port = free_port()
+        self.bot_port = bot_port = free_port()
         self.settings = playground_settings(
             options, self.slack, self.slack.public_url + "api/", bot_port
         )
@@ -236,6 +252,11 @@ class Playground:
         names = {p.id: p.name for p in PEOPLE}
         return [describe_statement(row, names) for row in rows]
 
+    def first_activity(self) -> datetime | None:
+        """When the first statement was made here: where the page's report starts."""
+        with self.database.reading() as session:
+            return session.exec(select(func.min(OutboxStatement.statement_timestamp))).one()
+
     async def run_until_stopped(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -305,6 +326,12 @@ async def run_playground(options: PlaygroundOptions) -> None:
     print(
         f"guildbot playground: open {playground.url}\n"
         f"  the real bot against a local stand-in of Slack; data in {options.directory}/; {lrs}.\n"
+        f"  Port {playground.guard.port} serves the page and the stand-in of Slack. The bot itself "
+        f"listens on {LOOPBACK}:{playground.bot_port} "
+        "(a free port picked at each start, loopback only): the stand-in delivers Slack's signed "
+        "requests there, as Slack would to a real bot.\n"
+        f"  What was done here: the page's Report button, or "
+        f"`.venv/bin/guildbot report --dir {options.directory} --since YYYY-MM-DD`.\n"
         "  Ctrl-C stops it.",
         flush=True,
     )

@@ -546,6 +546,8 @@ class PlaygroundSlack:
             "text": text,
             "blocks": _json(blocks) if blocks else None,
         }
+        if self.seeding:
+            ephemeral["seed"] = True
         self.ephemerals.append(ephemeral)
         return ephemeral
 

@@ -23,6 +23,7 @@ from bot.domain.people import Profile
 from bot.domain.questions import AskIntent
 from bot.scheduler import cron_trigger, start_tick
 from bot.slack_client import build_web_client
+from bot.views.chart import HEIGHT_PX, WIDTH_PX
 from handlers.digest import post_digest
 from storage.database import Database
 from storage.models import DigestRun, Question
@@ -30,7 +31,7 @@ from tests.handlers.test_lunchlearn import add_people, schedule
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import TEAM_ID, FakeSlack
-from tests.unit.test_chart import decode
+from tests.unit.test_chart import picture
 
 DIGEST = "C0DIGEST"
 QA = "C0QA"
@@ -263,8 +264,7 @@ async def test_the_digest_counts_the_period_and_posts_once(
     [chart] = bot.slack.files.values()
     assert chart["filename"] == "guildbot-weekly-activity.png"
     assert "kudos gold" in chart["comment"]
-    width, height, _ = decode(chart["content"])
-    assert width > 0 and height > 0
+    assert picture(chart["content"]).size == (WIDTH_PX, HEIGHT_PX)
 
     # Once per period: later runs in the same period post nothing.
     for _ in range(3):

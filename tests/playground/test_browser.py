@@ -134,6 +134,16 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     go("channel-questions")
     expect(main.locator(".tag.seed").first).to_be_visible()
     expect(page.locator("#banner")).to_contain_text("seed data")
+    # Dan "typed" /skills add and /ask in the seed: the bot's private replies to him are folded
+    # into the banner, not shown in #general as if he had just typed them.
+    be("U0DAN")
+    go("channel-general")
+    expect(main.locator("[data-testid=message]").first).to_be_visible()
+    expect(main).not_to_contain_text("Posting your question")
+    seed_replies = page.locator("[data-testid=seed-replies]")
+    expect(seed_replies).to_contain_text("seed commands sent as Dan Kowalski (3)")
+    seed_replies.locator("summary").click()
+    expect(seed_replies).to_contain_text("Posting your question")
     shot("00-seeded")
 
     # Kudos by slash command, as Ada.
@@ -180,6 +190,11 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     expect(question.locator("[data-testid=replies]")).to_contain_text("2 replies")
     shot("03-question-accepted")
     page.click("[data-act=close-thread]")
+    # /faq finds it, the accepted answer quoted (the bot sends "\n>answer"): a real quote.
+    say("/faq profile")
+    found = main.locator("[data-testid=ephemeral]", has_text="How do I profile a slow")
+    expect(found.locator("blockquote")).to_contain_text("py-spy top")
+    expect(found).not_to_contain_text(">")
 
     # Scheduling through the modal (Ada is the L&D lead), then RSVPs.
     be("U0ADA")
@@ -210,6 +225,29 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     expect(statements.filter(has_text="Dan Kowalski")).not_to_have_count(0)
     shot("05-rsvp")
 
+    # Once #general holds more than fits, the answer to a command lands below the fold, and the
+    # channel scrolls to it.
+    for topic in ("python", "kafka"):
+        say(f"/expert {topic}")
+        answer = main.locator("[data-testid=ephemeral]", has_text=f"#{topic}").last
+        expect(answer).to_be_in_viewport()
+    assert main.evaluate("el => el.scrollHeight > el.clientHeight + 200"), "not enough to scroll"
+    say("/kudos leaderboard")
+    leaderboard = main.locator("[data-testid=ephemeral]", has_text="Kudos leaderboard")
+    expect(leaderboard).to_be_in_viewport()
+    shot("05b-scrolled-to-the-reply")
+    # A reader who scrolled up to read stays where they are when someone else writes, and is
+    # offered the way down.
+    main.evaluate("el => { el.scrollTop = 0; }")
+    elsewhere(page, url, "U0BEN", "C0GENERAL", "Anyone up for a code review swap on Friday?")
+    swap = main.locator("[data-testid=message]", has_text="code review swap")
+    expect(swap).to_have_count(1)
+    expect(swap).not_to_be_in_viewport()
+    assert main.evaluate("el => el.scrollTop") == 0
+    page.click("[data-testid=jump]")
+    expect(swap).to_be_in_viewport()
+    expect(page.locator("[data-testid=jump]")).to_be_hidden()
+
     # Dan's App Home lists the session; Chioma got the question routed by DM.
     go("app-home")
     expect(page.locator("[data-testid=home]")).to_contain_text("Property-based testing")
@@ -220,6 +258,10 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     be("U0CHI")
     go("app-messages")
     expect(main.locator("[data-testid=message]").first).to_be_visible()
+    # The routed question is quoted ("asks:\n>question"), not shown with a literal ">".
+    routed = main.locator("[data-testid=message]", has_text="How do I profile a slow")
+    expect(routed.locator("blockquote")).to_contain_text("How do I profile a slow")
+    expect(routed).not_to_contain_text(">")
     shot("07-dm")
 
     # The xAPI panel: every statement listed, none delivered (no LRS configured).
@@ -230,6 +272,36 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     expect(requests).to_contain_text("/lunchlearn")
     expect(requests).not_to_contain_text("→ 401")
     shot("08-statements")
+
+    # The report of what was done here: the counts, the chart, the files and the command.
+    page.click("[data-testid=report]")
+    report = page.locator("[data-testid=report-view]")
+    expect(report).to_contain_text("kudos given")
+    expect(report.locator("tr", has_text="Ada Lovelace")).to_contain_text("kudos given 1")
+    chart = report.locator("[data-testid=report-chart]")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth") == 1200
+    expect(report.locator("[data-testid=report-command]")).to_contain_text(
+        "guildbot report --dir .playground --since"
+    )
+    with page.expect_download() as downloading:
+        report.locator("[data-testid=report-csv]").click()
+    assert downloading.value.suggested_filename == "guildbot-report.csv"
+    shot("09-report")
+    report.get_by_role("button", name="Close").click()
+    expect(report).to_have_count(0)
+
+
+def elsewhere(page: sync_api.Page, url: str, user: str, channel: str, text: str) -> None:
+    """Someone else writes (another browser): a call to the page's API, with its token."""
+    token = page.locator('meta[name="playground-token"]').get_attribute("content")
+    assert token
+    answered = page.request.post(
+        url + "pg/type",
+        data={"user": user, "channel": channel, "text": text},
+        headers={"X-Playground-Token": token, "Origin": url.rstrip("/")},
+    )
+    assert answered.ok
 
 
 ATTACK = """<!doctype html><title>waiting</title><script>

@@ -56,10 +56,16 @@ def verbs(playground: Playground) -> list[str]:
 
 async def page_state(playground: Playground) -> dict[str, Any]:
     """What the page is given to draw."""
+    return await page_state_as(playground, ADA)
+
+
+async def page_state_as(playground: Playground, user: str) -> dict[str, Any]:
+    """What the page is given to draw for `user`."""
     headers = {TOKEN_HEADER: playground.guard.token}
+    url = playground.slack.public_url + f"pg/state?user={user}"
     async with (
         ClientSession() as http,
-        http.get(playground.slack.public_url + "pg/state", headers=headers) as answered,
+        http.get(url, headers=headers) as answered,
     ):
         assert answered.status == 200
         state: dict[str, Any] = await answered.json()
@@ -214,6 +220,35 @@ async def test_the_state_survives_a_restart(tmp_path: Path) -> None:
         assert len(kept) == len(seeded), "seeded once, kept across restarts"
     finally:
         await again.stop()
+
+
+async def test_seed_replies_reach_only_the_seeded_person_marked_as_seed(tmp_path: Path) -> None:
+    options = PlaygroundOptions(directory=tmp_path, port=0, seed=True, environ={}, env_file=None)
+    playground = await Playground(options).start()
+    try:
+        dan = (await page_state_as(playground, "U0DAN"))["ephemerals"]
+        ada = (await page_state_as(playground, ADA))["ephemerals"]
+        # Dan "typed" /skills add and /ask in the seed: the bot's answers are his, and marked,
+        # so the page folds them into the seed banner instead of the channel.
+        assert any("Posting your question" in e["text"] for e in dan)
+        assert all(e["seed"] and e["user"] == "U0DAN" for e in dan)
+        assert not any("Posting your question" in e["text"] for e in ada)
+        await playground.slack.type_message(ADA, GENERAL, "/guild help")
+        fresh = [
+            e for e in (await page_state_as(playground, ADA))["ephemerals"] if not e.get("seed")
+        ]
+        assert fresh and "/kudos" in fresh[-1]["text"], "what you type yourself is not seed"
+    finally:
+        await playground.stop()
+
+
+async def test_the_page_has_a_favicon(playground: Playground) -> None:
+    async with ClientSession() as http:
+        async with http.get(playground.slack.public_url) as page:
+            assert '<link rel="icon" href="/static/favicon.svg"' in await page.text()
+        async with http.get(playground.slack.public_url + "favicon.ico") as icon:
+            assert icon.status == 200 and icon.content_type == "image/svg+xml"
+            assert (await icon.text()).startswith("<svg")
 
 
 def test_typed_mentions_become_ids_like_slack_escapes_them() -> None:

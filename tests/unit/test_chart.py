@@ -1,124 +1,128 @@
-"""The PNG encoder and the weekly-activity chart, read back by an independent small decoder."""
+"""The weekly-activity chart: a PNG of the size Slack previews well, with bars in the
+capabilities' colours, scaled to the counts, dated weeks, a legend and a title."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-import pytest
+from PIL import Image
 
 from bot.domain.reporting import CAPABILITIES, WeekActivity
 from bot.views.chart import (
-    BACKGROUND,
-    BAR,
-    MARGIN,
+    HEIGHT_PX,
     PALETTE,
-    PLOT_HEIGHT,
-    PNG_SIGNATURE,
+    WIDTH_PX,
     activity_chart,
     activity_legend,
-    bar_chart,
-    bar_left,
-    encode_png,
+    period_text,
+    week_labels,
 )
 
-Pixels = list[list[tuple[int, int, int]]]
+START = datetime(2026, 11, 2, tzinfo=UTC)
+Pixel = tuple[int, int, int]
 
 
-def decode(png: bytes) -> tuple[int, int, Pixels]:
-    """Reads an 8-bit RGB, non-interlaced PNG (any filter type 0 rows), checking every CRC."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    offset, chunks = 8, []
-    while offset < len(png):
-        (length,) = struct.unpack(">I", png[offset : offset + 4])
-        kind = png[offset + 4 : offset + 8]
-        data = png[offset + 8 : offset + 8 + length]
-        (crc,) = struct.unpack(">I", png[offset + 8 + length : offset + 12 + length])
-        assert crc == zlib.crc32(kind + data) & 0xFFFFFFFF, kind
-        chunks.append((kind, data))
-        offset += 12 + length
-    assert chunks[0][0] == b"IHDR" and chunks[-1] == (b"IEND", b"")
-    width, height, depth, colour_type, compression, filtering, interlace = struct.unpack(
-        ">IIBBBBB", chunks[0][1]
+def week(offset: int, **counts: int) -> WeekActivity:
+    return WeekActivity(
+        START + timedelta(days=7 * offset), {c: counts.get(c, 0) for c in CAPABILITIES}
     )
-    assert (depth, colour_type, compression, filtering, interlace) == (8, 2, 0, 0, 0)
-    raw = zlib.decompress(b"".join(data for kind, data in chunks if kind == b"IDAT"))
-    stride = width * 3 + 1
-    assert len(raw) == stride * height
-    rows: Pixels = []
-    for y in range(height):
-        line = raw[y * stride : (y + 1) * stride]
-        assert line[0] == 0
-        rows.append([tuple(line[1 + 3 * x : 4 + 3 * x]) for x in range(width)])  # type: ignore[misc]
-    return width, height, rows
 
 
-def test_encode_png_round_trips_pixels() -> None:
-    pixels = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90])
-
-    width, height, rows = decode(encode_png(3, 2, pixels))
-
-    assert (width, height) == (3, 2)
-    assert rows == [
-        [(255, 0, 0), (0, 255, 0), (0, 0, 255)],
-        [(10, 20, 30), (40, 50, 60), (70, 80, 90)],
-    ]
-    assert encode_png(3, 2, pixels).startswith(PNG_SIGNATURE)
+def picture(png: bytes) -> Image.Image:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return Image.open(io.BytesIO(png)).convert("RGB")
 
 
-def test_encode_png_refuses_pixels_that_do_not_fit() -> None:
-    with pytest.raises(ValueError):
-        encode_png(2, 2, b"\x00" * 11)
+def rgb(colour: str) -> Pixel:
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
 
 
-def bar_top(rows: Pixels, x: int, colour: tuple[int, int, int]) -> int | None:
-    """The height of the bar of `colour` in column `x` (None: no bar)."""
-    column = [y for y in range(len(rows)) if rows[y][x] == colour]
-    if not column:
-        return None
-    assert column == list(range(column[0], column[-1] + 1))  # one solid run
-    return column[-1] - column[0] + 1
+def tallest_run(image: Image.Image, colour: Pixel) -> int:
+    """The longest vertical run of `colour` in any column: the tallest bar drawn in it (legend
+    swatches are a few pixels high)."""
+    width, height = image.size
+    pixels = image.load()
+    best = 0
+    for x in range(width):
+        run = 0
+        for y in range(height):
+            run = run + 1 if pixels[x, y] == colour else 0
+            best = max(best, run)
+    return best
 
 
-def test_bars_are_scaled_to_the_highest_value_in_their_colours() -> None:
-    groups = [[4, 2, 0, 1], [8, 0, 6, 3]]
+def test_the_chart_is_a_png_sized_for_slacks_preview_and_not_blank() -> None:
+    image = picture(activity_chart([week(0, kudos=5, qa=3), week(1, skills=2, lunchlearn=1)]))
 
-    width, height, rows = decode(bar_chart(groups))
-
-    assert height == PLOT_HEIGHT + 2 * MARGIN
-    assert rows[0][0] == BACKGROUND
-    for g, group in enumerate(groups):
-        for i, value in enumerate(group):
-            x = bar_left(g, i, 4) + BAR // 2
-            expected = round(PLOT_HEIGHT * value / 8) if value else None
-            assert bar_top(rows, x, PALETTE[i]) == expected, (g, i)
-    # The groups are apart: background between them.
-    gap = bar_left(1, 0, 4) - 2
-    assert rows[MARGIN + PLOT_HEIGHT - 1][gap] == BACKGROUND
-    assert width == bar_left(1, 3, 4) + BAR + MARGIN
+    assert image.size == (WIDTH_PX, HEIGHT_PX) == (1200, 675)
+    colours = image.getcolors(maxcolors=WIDTH_PX * HEIGHT_PX)
+    assert colours is not None and len(colours) > 50, "text, axes and bars, not one flat fill"
+    white = max(colours)[1]
+    assert white == (255, 255, 255), "mostly background"
+    present = {pixel for _, pixel in colours}
+    assert {rgb(c) for c in PALETTE} <= present
 
 
-def test_an_empty_chart_is_still_a_picture() -> None:
-    width, height, rows = decode(bar_chart([[0, 0, 0, 0]]))
+def test_bars_are_scaled_to_the_counts_in_their_capabilitys_colour() -> None:
+    image = picture(activity_chart([week(0, kudos=5), week(1, qa=3, lunchlearn=2)]))
 
-    assert width > 0 and height > 0
-    assert not any(pixel in PALETTE for row in rows for pixel in row)
+    kudos, qa, skills, lunchlearn = (tallest_run(image, rgb(c)) for c in PALETTE)
+
+    assert kudos > 250, "the highest count fills most of the plot"
+    assert abs(qa / kudos - 3 / 5) < 0.02
+    assert abs(lunchlearn / kudos - 2 / 5) < 0.02
+    assert skills < 30, "no skills bar: only its legend swatch"
 
 
-def test_the_activity_chart_has_a_group_per_week_in_capability_order() -> None:
-    start = datetime(2026, 11, 2, tzinfo=UTC)
-    weeks = [
-        WeekActivity(start, {"kudos": 5, "qa": 0, "skills": 0, "lunchlearn": 0}),
-        WeekActivity(
-            start + timedelta(days=7), {"kudos": 0, "qa": 3, "skills": 1, "lunchlearn": 2}
-        ),
-    ]
+def test_an_empty_period_still_draws_its_axes_and_says_so() -> None:
+    image = picture(activity_chart([week(0)], until=START + timedelta(days=3)))
 
-    _, _, rows = decode(activity_chart(weeks))
+    assert image.size == (WIDTH_PX, HEIGHT_PX)
+    assert all(tallest_run(image, rgb(c)) < 30 for c in PALETTE)
+    colours = image.getcolors(maxcolors=WIDTH_PX * HEIGHT_PX)
+    assert colours is not None and len(colours) > 20
 
-    assert bar_top(rows, bar_left(0, 0, 4) + 1, PALETTE[0]) == PLOT_HEIGHT
-    assert bar_top(rows, bar_left(1, 1, 4) + 1, PALETTE[1]) == round(PLOT_HEIGHT * 3 / 5)
-    assert bar_top(rows, bar_left(1, 3, 4) + 1, PALETTE[3]) == round(PLOT_HEIGHT * 2 / 5)
+
+def test_weeks_are_labelled_by_their_first_day_with_the_year_where_it_changes() -> None:
+    starts = [datetime(2026, 12, 21, tzinfo=UTC) + timedelta(days=7 * n) for n in range(3)]
+
+    assert week_labels(starts) == ["21 Dec\n2026", "28 Dec", "4 Jan\n2027"]
+
+
+def test_the_title_names_the_period() -> None:
+    weeks = [week(0), week(1), week(2), week(3)]
+
+    assert period_text(weeks) == "2 Nov – 29 Nov 2026"
+    assert period_text(weeks, until=datetime(2026, 11, 25, tzinfo=UTC)) == "2 Nov – 24 Nov 2026"
+    assert period_text(weeks, until=datetime(2026, 11, 3, tzinfo=UTC)) == "2 Nov 2026"
+    new_year = WeekActivity(datetime(2026, 12, 28, tzinfo=UTC), {})
+    assert period_text([new_year], until=datetime(2027, 1, 3, tzinfo=UTC)) == (
+        "28 Dec 2026 – 2 Jan 2027"
+    )
+
+
+def test_the_legend_text_names_each_colour() -> None:
     assert activity_legend() == "kudos gold, Q&A blue, skills green, lunch-and-learn red"
-    assert len(CAPABILITIES) == 4
+
+
+def test_the_bot_starts_without_loading_matplotlib() -> None:
+    """matplotlib and numpy cost about half a second and 50 MB: only a drawn chart pays."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot.cli, bot.runtime, bot.playground.server, handlers.digest; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'numpy')))",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert loaded.stdout.strip() == "[]"

@@ -18,6 +18,9 @@ const S = {
   asked: 0,
   selected: {},
   elements: {},
+  follow: false,
+  shown: {},
+  report: [],
 };
 
 const EMOJI = {
@@ -119,10 +122,23 @@ function mrkdwn(text) {
   s = s.replace(new RegExp(`${around}_([^_\\n]+)_${after}`, "g"), "$1<i>$2</i>");
   s = s.replace(new RegExp(`${around}~([^~\\n]+)~${after}`, "g"), "$1<s>$2</s>");
   s = emojify(s);
-  s = s.split("\n").map((l) => (l.startsWith("&gt; ") ? `<blockquote>${l.slice(5)}</blockquote>` : l)).join("\n");
-  s = s.replace(/\n/g, "<br>");
+  s = quotes(s).replace(/\n/g, "<br>");
   s = s.replace(/\u0001(\d+)\u0001/g, (_, i) => codes[i]);
   return s.replace(/\u0000(\d+)\u0000/g, (_, i) => tokens[i]);
+}
+
+// Slack quotes a line starting with ">" (here already "&gt;"), with or without a space after it;
+// consecutive quoted lines make one quote.
+function quotes(s) {
+  const parts = [];
+  for (const line of s.split("\n")) {
+    const quoted = /^&gt; ?(.*)$/.exec(line);
+    const last = parts[parts.length - 1];
+    if (quoted && last && last.quote) last.lines.push(quoted[1]);
+    else parts.push(quoted ? { quote: true, lines: [quoted[1]] } : { line });
+  }
+  return parts.map((p) => (p.quote ? `<blockquote>${p.lines.join("<br>")}</blockquote>` : p.line)).join("\n")
+    .replace(/\n?(<blockquote>)/g, "$1").replace(/(<\/blockquote>)\n?/g, "$1");
 }
 
 function textObject(t) {
@@ -355,12 +371,18 @@ function timeline(channel, threadTs) {
   const messages = threadTs
     ? all.filter((m) => m.ts === threadTs || m.thread_ts === threadTs)
     : all.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-  const ephemerals = S.data.ephemerals.filter((e) => e.channel === channel && (threadTs ? e.thread_ts === threadTs : !e.thread_ts));
+  const ephemerals = S.data.ephemerals.filter((e) => !e.seed && e.channel === channel && (threadTs ? e.thread_ts === threadTs : !e.thread_ts));
   const items = [
     ...messages.map((m) => [m.ts, renderMessage(m, channel, Boolean(threadTs))]),
     ...ephemerals.map((e) => [e.ts, renderEphemeral(e)]),
   ].sort((a, b) => Number(a[0]) - Number(b[0]));
   return items.map((i) => i[1]).join("") || '<div class="empty">Nothing here yet.</div>';
+}
+
+function newest(channel, threadTs) {
+  const all = (S.data.messages[channel] || []).filter((m) => !threadTs || m.thread_ts === threadTs);
+  const mine = S.data.ephemerals.filter((e) => !e.seed && e.channel === channel);
+  return [...all, ...mine].reduce((top, m) => (Number(m.ts) > Number(top) ? m.ts : top), "0");
 }
 
 // Rendering ---------------------------------------------------------------------------------
@@ -370,6 +392,24 @@ function paint(id, key, html) {
   S.keys[id] = key;
   $(id).innerHTML = html();
   return true;
+}
+
+const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+
+// Like Slack: a channel opens at its newest message and follows new ones, unless the reader
+// has scrolled up to read; then "New messages" offers the way down.
+function paintFollowing(id, key, html, place, latest) {
+  const el = $(id);
+  const moved = S.shown[id]?.place !== place;
+  const follow = moved || S.follow || atBottom(el);
+  const grew = !moved && S.shown[id]?.latest !== latest;
+  S.shown[id] = { place, latest };
+  if (moved && id === "#main-body") $("#jump").hidden = true;
+  if (!paint(id, key, html)) return;
+  const marked = moved && S.highlight && el.querySelector(".msg.highlight");
+  if (marked) marked.scrollIntoView({ block: "center" });
+  else if (follow) el.scrollTop = el.scrollHeight;
+  else if (grew && id === "#main-body") $("#jump").hidden = false;
 }
 
 function render() {
@@ -394,15 +434,19 @@ function render() {
   paint("#main-head", JSON.stringify([place, d.qa_channel]), () =>
     isHome ? "guildbot · Home" : channel ? `# ${esc(channel.name)} <span class="muted">${esc(channel.topic)}</span>` : "guildbot · Messages <span class=\"muted\">your DM with the app</span>");
   const mainKey = JSON.stringify([place, S.user, S.menu, S.highlight, isHome ? d.home : [d.messages[place], d.ephemerals.filter((e) => e.channel === place)]]);
-  paint("#main-body", mainKey, () => (isHome
-    ? `<div class="home" data-testid="home">${d.home ? renderBlocks(d.home.blocks, { view_id: d.home.id }) : '<div class="empty">Opening your App Home…</div>'}</div>`
-    : timeline(place, null)));
+  if (isHome) {
+    S.shown["#main-body"] = null;
+    paint("#main-body", mainKey, () => `<div class="home" data-testid="home">${d.home ? renderBlocks(d.home.blocks, { view_id: d.home.id }) : '<div class="empty">Opening your App Home…</div>'}</div>`);
+  } else {
+    paintFollowing("#main-body", mainKey, () => timeline(place, null), `${place}/${S.user}`, newest(place, null));
+  }
   if (S.thread && !isHome) {
     $("#thread").hidden = false;
-    paint("#thread-body", JSON.stringify([place, S.thread, S.user, S.menu, d.messages[place], d.ephemerals]), () => timeline(place, S.thread));
+    paintFollowing("#thread-body", JSON.stringify([place, S.thread, S.user, S.menu, d.messages[place], d.ephemerals]), () => timeline(place, S.thread), `${place}/${S.thread}/${S.user}`, newest(place, S.thread));
   } else {
     $("#thread").hidden = true;
   }
+  S.follow = false;
   const modal = d.modal;
   paint("#modal", JSON.stringify(modal ? [modal.id, modal.hash, modal.errors] : null), () => {
     if (!modal) return "";
@@ -422,11 +466,13 @@ function render() {
       ${s.error ? `<div class="error">${esc(s.error)}</div>` : ""}<pre>${esc(JSON.stringify(s.body, null, 2))}</pre></details>`).join("") || '<div class="empty">No statements yet.</div>');
   paint("#requests", JSON.stringify(d.requests), () => d.requests.slice().reverse().map((r) =>
     `<div class="${r.status === 200 ? "" : "bad"}">${esc(new Date(r.at * 1000).toLocaleTimeString())} ${esc(r.label)} → ${r.status || "—"}${r.error ? ` ${esc(r.error)}` : ""} (${r.ms} ms)</div>`).join(""));
-  const banner = $("#banner");
   if (S.refused) return; // the banner says why: keep it
   const seeded = Object.values(d.messages).some((list) => list.some((m) => m.seed));
-  banner.hidden = !seeded;
-  banner.innerHTML = "Messages marked <span class=\"tag seed\">seed</span> are seed data: the playground sent them through the bot as these people on first start (skills for everyone and a question). Start with <code>--no-seed</code> for an empty workspace.";
+  // The bot's private answers to the seed commands sent as you: folded here, not in the channel.
+  const replies = d.ephemerals.filter((e) => e.seed);
+  $("#banner").hidden = !seeded && !replies.length;
+  paint("#banner", JSON.stringify([seeded, replies]), () => `Messages marked <span class="tag seed">seed</span> are seed data: the playground sent them through the bot as these people on first start (skills for everyone and a question). Start with <code>--no-seed</code> for an empty workspace.${replies.length ? `
+    <details data-testid="seed-replies"><summary>The bot's private replies to the seed commands sent as ${esc(me.name)} (${replies.length})</summary>${replies.map(renderEphemeral).join("")}</details>` : ""}`);
 }
 
 // Talking to the stand-in -------------------------------------------------------------------
@@ -457,7 +503,7 @@ function toast(text) {
 }
 
 // Every call to the playground's API carries the token; a refusal means this page is stale.
-async function call(url, body) {
+async function request(url, body) {
   const init = { headers: { "X-Playground-Token": TOKEN } };
   if (body !== undefined) {
     Object.assign(init, { method: "POST", body: JSON.stringify(body) });
@@ -471,7 +517,55 @@ async function call(url, body) {
     banner.hidden = false;
     throw new Error("refused");
   }
-  return response.json();
+  return response;
+}
+
+async function call(url, body) {
+  return (await request(url, body)).json();
+}
+
+// The report ------------------------------------------------------------------------------
+
+const words = (measure) => measure.replace(/_/g, " ");
+const counted = (row) => Object.entries(row).filter(([, n]) => n).map(([m, n]) => `${esc(words(m))} <b>${esc(n)}</b>`).join(" · ") || '<span class="muted">nothing</span>';
+
+// The same report as `guildbot report --dir …`, fetched with the token (a plain link cannot
+// carry it), shown in a panel with its chart and offered as files.
+async function openReport() {
+  const panel = $("#report");
+  closeReport();
+  panel.hidden = false;
+  panel.innerHTML = '<div class="overlay"><div class="modal"><div class="content">Counting…</div></div></div>';
+  const [json, csv, png] = await Promise.all(["json", "csv", "png"].map((f) => request(`/pg/report?format=${f}`).then((r) => r.blob())));
+  const report = JSON.parse(await json.text());
+  S.report = [json, csv, png].map((b) => URL.createObjectURL(b));
+  const [jsonUrl, csvUrl, pngUrl] = S.report;
+  const since = report.since.slice(0, 10);
+  const rows = (title, table, name) => {
+    const keys = Object.keys(table);
+    return keys.length ? `<h4>${title}</h4><table>${keys.map((k) => `<tr><th>${esc(name(k))}</th><td>${counted(table[k])}</td></tr>`).join("")}</table>` : "";
+  };
+  panel.innerHTML = `<div class="overlay"><div class="modal report" data-testid="report-view">
+    <header>What was done in this playground <span class="muted">since ${esc(since)} (UTC): ${esc(report.statements)} statements</span></header>
+    <div class="content">
+      <img src="${pngUrl}" alt="Weekly activity chart" data-testid="report-chart">
+      ${rows("In total", { all: report.totals }, () => "everyone")}
+      ${rows("Per person", report.people, (id) => person(id).name)}
+      ${rows("Per skill", report.tags, (tag) => `#${tag}`)}
+      <p>The same from a terminal (no Slack settings needed):</p>
+      <pre data-testid="report-command">.venv/bin/guildbot report --dir ${esc(S.data.data_dir)} --since ${esc(since)} --format csv --chart activity.png</pre>
+    </div>
+    <footer><a class="btn" href="${csvUrl}" download="guildbot-report.csv" data-testid="report-csv">Download CSV</a>
+      <a class="btn" href="${jsonUrl}" download="guildbot-report.json">JSON</a>
+      <a class="btn" href="${pngUrl}" download="guildbot-activity.png">Chart (PNG)</a>
+      <button type="button" class="btn primary" data-act="close-report">Close</button></footer></div></div>`;
+}
+
+function closeReport() {
+  S.report.forEach((url) => URL.revokeObjectURL(url));
+  S.report = [];
+  $("#report").hidden = true;
+  $("#report").innerHTML = "";
 }
 
 async function send(path, body) {
@@ -521,6 +615,9 @@ document.addEventListener("click", async (event) => {
       break;
     }
     case "close-modal": await send("close", { view_id: a.view }); break;
+    case "report": await openReport(); break;
+    case "close-report": closeReport(); break;
+    case "jump": { const el = $("#main-body"); el.scrollTop = el.scrollHeight; $("#jump").hidden = true; break; }
     case "unchip": {
       S.selected[a.key].splice(Number(a.i), 1);
       document.querySelector(`[data-chips="${CSS.escape(a.key)}"]`).innerHTML = chips(a.key);
@@ -580,6 +677,7 @@ document.addEventListener("submit", async (event) => {
   if (!text) return;
   box.value = "";
   const threadTs = form.id === "thread-form" ? S.thread : null;
+  S.follow = true;
   await send("type", { channel: S.place, text, thread_ts: threadTs });
 });
 
@@ -597,6 +695,10 @@ $("#who").addEventListener("change", (event) => {
   S.keys = {};
   if (S.place.startsWith("D")) S.place = "C0GENERAL";
   if (S.place === "home") send("home", {}); else refresh();
+});
+
+$("#main-body").addEventListener("scroll", (event) => {
+  if (atBottom(event.target)) $("#jump").hidden = true;
 });
 
 refresh().then(() => { if (S.place === "home") send("home", {}); poll(); });
