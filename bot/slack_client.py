@@ -16,6 +16,8 @@ from bot.config import Settings
 
 # Slack answers 429 with Retry-After; the rate-limit handler sleeps exactly that long.
 RATE_LIMIT_RETRIES = 3
+# The longest one Web API call may take before the client gives up on it.
+CALL_TIMEOUT_S = 15
 SLACK_HOOKS = "hooks.slack.com"
 
 log = logging.getLogger("guildbot.slack")
@@ -30,7 +32,7 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=15,
+        timeout=CALL_TIMEOUT_S,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
             AsyncConnectionErrorRetryHandler(max_retry_count=1),

@@ -21,15 +21,17 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.domain.effects import OwedEffect
 from bot.services import Services
+from bot.slack_client import CALL_TIMEOUT_S
 from handlers.guard import error_code
 
 log = logging.getLogger("guildbot.effects")
@@ -55,6 +57,14 @@ REFUSED_FOR_GOOD = frozenset(
 )
 METADATA_EVENT = "guildbot_effect"
 TICK_BATCH = 20
+# After this, a Web API call cut short at shutdown has surely ended, one way or the other.
+CALL_SETTLES = timedelta(seconds=CALL_TIMEOUT_S + 5)
+# Slack honours a response URL for 30 minutes.
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)
+
+
+class Undeliverable(Exception):
+    """The effect can never be done (the message says why): it is dead, not retried."""
 
 
 class EffectRunner:
@@ -94,11 +104,33 @@ class EffectRunner:
             await self._services.run(queue.tidy)
         return tried
 
+    async def respond(
+        self,
+        effect: OwedEffect,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None,
+        response_type: str,
+    ) -> None:
+        """Answers through the request's response URL (in the payload as `response_url`), the
+        one way into a conversation the bot is not part of."""
+        url = effect.payload.get("response_url")
+        if not url:
+            raise Undeliverable("there is no response URL to answer through")
+        if self._services.clock() - effect.created_at > RESPONSE_URL_LIFETIME:
+            raise Undeliverable("the response URL expired (Slack honours one for 30 minutes)")
+        answer = await AsyncWebhookClient(url).send(
+            text=text, blocks=blocks, response_type=response_type, replace_original=False
+        )
+        if answer.status_code == 429 or answer.status_code >= 500:
+            raise ConnectionError(f"the response URL answered {answer.status_code}")
+        if answer.status_code >= 400:
+            raise Undeliverable(f"the response URL answered {answer.status_code}: {answer.body}")
+
     async def hand_over(self) -> int:
         """Shutdown: gives the effects still in flight back to the queue at once."""
         in_flight = list(self._in_flight.values())
         if in_flight:
-            await self._services.run(self._services.effects.hand_over, in_flight)
+            await self._services.run(self._services.effects.hand_over, in_flight, CALL_SETTLES)
             self._in_flight.clear()
         return len(in_flight)
 
@@ -115,6 +147,8 @@ class EffectRunner:
         self._in_flight[effect.key] = effect
         try:
             result = await performer(client, effect)
+        except Undeliverable as never:
+            await self._bury(effect, str(never))
         except SlackApiError as error:
             await self._slack_refused(effect, error)
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -133,15 +167,36 @@ class EffectRunner:
     async def _slack_refused(self, effect: OwedEffect, error: SlackApiError) -> None:
         code = error_code(error) or f"HTTP {error.response.status_code}"
         if code in REFUSED_FOR_GOOD:
-            log.warning("effect %s (%s) is dead: Slack said %s", effect.key, effect.kind, code)
-            await self._services.run(self._services.effects.dead, effect, f"Slack said {code}")
+            await self._bury(effect, f"Slack said {code}")
             return
         await self._failed(effect, f"Slack said {code}")
+
+    async def _bury(self, effect: OwedEffect, reason: str) -> None:
+        log.warning("effect %s (%s) is dead: %s", effect.key, effect.kind, reason)
+        await self._services.run(self._services.effects.dead, effect, reason)
+        await self._tell_requester(effect, reason)
+
+    async def _tell_requester(self, effect: OwedEffect, reason: str) -> None:
+        """The person whose request owed a dead effect hears of it, while Slack still lets us
+        answer them (their request's response URL); admins see it in App Home either way."""
+        url = effect.payload.get("response_url")
+        if not url or self._services.clock() - effect.created_at > RESPONSE_URL_LIFETIME:
+            return
+        text = (
+            "Your request was recorded, but I couldn't finish posting about it in Slack "
+            f"({reason}). An L&D admin can see this in guildbot's Home tab."
+        )
+        try:
+            await AsyncWebhookClient(url).send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+        except Exception:
+            log.warning("could not tell the requester of effect %s", effect.key, exc_info=True)
 
     async def _failed(self, effect: OwedEffect, reason: str) -> None:
         delay = await self._services.run(self._services.effects.failed, effect, reason)
         if delay is None:
-            log.warning("effect %s (%s) is dead: %s", effect.key, effect.kind, reason)
+            await self._tell_requester(effect, reason)
         else:
             log.warning(
                 "effect %s (%s) failed, trying again in %.0f s: %s",
@@ -172,6 +227,21 @@ async def post_once(
         text=text,
         blocks=blocks,
         metadata={"event_type": METADATA_EVENT, "event_payload": {"key": effect.key}},
+    )
+    return str(posted["ts"])
+
+
+async def direct_message(
+    client: AsyncWebClient,
+    user_id: str,
+    text: str,
+    blocks: Sequence[Mapping[str, Any]] | None = None,
+) -> str:
+    """A DM from the bot (its `D…` channel from conversations.open); returns the message ts.
+    DMs are not checked for an earlier copy before a retry (that would need reading DMs)."""
+    opened = await client.conversations_open(users=user_id)
+    posted = await client.chat_postMessage(
+        channel=opened["channel"]["id"], text=text, blocks=blocks
     )
     return str(posted["ts"])
 

@@ -7,22 +7,30 @@ statements. After the ack: post the recognition.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.effects import OwedEffect
 from bot.domain.kudos import (
+    RECOGNITION,
+    UNDO_WINDOW,
+    UNPOST,
+    Announce,
     GiveKudos,
     KudosRefused,
     QuotaExceeded,
+    Recognition,
     UndoRefused,
     check_receivers,
     read_intent,
     read_period,
 )
 from bot.services import Services
+from bot.slack_client import slack_response_url
 from bot.views.help import command_help_text, kudos_help
 from bot.views.kudos import (
     PERIOD_TITLES,
@@ -35,7 +43,7 @@ from bot.views.kudos import (
     recognition_text,
     undone_text,
 )
-from handlers.effects import EffectRunner
+from handlers.effects import EffectRunner, post_once
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
@@ -87,6 +95,12 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                     channel_id=command["channel_id"],
                     source="command",
                     source_key=command["trigger_id"],
+                    announce=Announce(
+                        command["channel_id"],
+                        response_url=slack_response_url(
+                            command.get("response_url"), services.settings
+                        ),
+                    ),
                 ),
             )
         except QuotaExceeded as over:
@@ -96,12 +110,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             )
             return
         services.forwarder.wake()
-        context["kudos"] = {
-            "ids": list(given.kudos_ids),
-            "receivers": list(intent.receiver_ids),
-            "reason": intent.reason,
-            "values": list(intent.values),
-        }
+        context["owed"] = list(given.effects)
         confirmation = confirmation_text(intent.receiver_ids, given.quota.left)
         await ack(
             text=confirmation, blocks=confirmation_blocks(confirmation, command["trigger_id"])
@@ -134,25 +143,73 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         )
 
     @guarded
-    async def post_command_recognition(
-        command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
-        kudos = context.get("kudos")
-        if not kudos:
-            return
-        giver_id = command["user_id"]
-        recognition = (giver_id, kudos["receivers"], kudos["reason"], kudos["values"])
-        posted = await post_recognition(
-            services, client, kudos["ids"], *recognition, command["channel_id"]
+    async def do_owed(client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        await effects.perform_now(client, context.get("owed") or [])
+
+    async def perform_recognition(
+        client: AsyncWebClient, effect: OwedEffect
+    ) -> Mapping[str, Any] | None:
+        """Posts the recognition of kudos still standing, then confirms to the giver when the
+        form asked for it, and redraws the App Home of everyone involved."""
+        owed = effect.payload
+        recognition = await services.run(services.kudos.recognition, owed["kudos"])
+        if recognition is None:
+            return None  # taken back (or erased) before it was posted
+        channel, thread_ts = owed["channel"], owed.get("thread_ts")
+        text = recognition_text(recognition.giver_id, recognition.receiver_ids, recognition.reason)
+        blocks = recognition_blocks(
+            recognition.giver_id, recognition.receiver_ids, recognition.reason, recognition.values
         )
-        await refresh_homes(services, client, command["team_id"], [giver_id, *kudos["receivers"]])
-        if not posted:
+        try:
+            ts = await post_once(client, effect, channel, text, blocks, thread_ts)
+        except SlackApiError as error:
+            if error_code(error) not in UNREACHABLE_BY_BOT or not owed.get("response_url"):
+                raise
             # A private channel without the bot, or a DM between people: answer in place.
-            await respond(
-                text=recognition_text(*recognition[:3]),
-                blocks=recognition_blocks(*recognition),
-                response_type="in_channel",
-            )
+            await effects.respond(effect, text, blocks, "in_channel")
+            result: dict[str, Any] = {"via": "response_url"}
+        else:
+            if not await services.run(services.kudos.record_post, recognition.kudos_ids, ts):
+                await delete_post(client, channel, ts)  # undone while it was being posted
+                return {"ts": ts, "deleted": True}
+            result = {"ts": ts}
+        confirm = owed.get("confirm")
+        if confirm and services.clock() - effect.created_at < UNDO_WINDOW:
+            await _confirm(client, effect, recognition, confirm, "ts" in result)
+        receivers = list(recognition.receiver_ids)
+        await refresh_homes(services, client, effect.team_id, [recognition.giver_id, *receivers])
+        return result
+
+    async def _confirm(
+        client: AsyncWebClient,
+        effect: OwedEffect,
+        recognition: Recognition,
+        confirm: Mapping[str, Any],
+        posted: bool,
+    ) -> None:
+        """The giver's private confirmation with Undo (best effort: the kudos stand anyway)."""
+        text = confirmation_text(recognition.receiver_ids, confirm["left"])
+        blocks = confirmation_blocks(text, confirm["source_key"])
+        owed = effect.payload
+        try:
+            if posted:
+                await client.chat_postEphemeral(
+                    channel=owed["channel"],
+                    user=recognition.giver_id,
+                    thread_ts=owed.get("thread_ts"),
+                    text=text,
+                    blocks=blocks,
+                )
+            else:
+                await effects.respond(effect, text, blocks, "ephemeral")
+        except Exception:
+            log.warning("could not confirm kudos %s to the giver", effect.key, exc_info=True)
+
+    async def perform_unpost(client: AsyncWebClient, effect: OwedEffect) -> None:
+        await delete_post(client, effect.payload["channel"], effect.payload["ts"])
+
+    effects.performs(RECOGNITION, perform_recognition)
+    effects.performs(UNPOST, perform_unpost)
 
     @guarded
     async def undo_kudos(
@@ -169,11 +226,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             await ack()
             return
         services.forwarder.wake()
-        context["undo"] = {
-            "receivers": list(revoked.receiver_ids),
-            "channel": revoked.channel_id,
-            "post_ts": revoked.post_ts,
-        }
+        context["undo"] = {"receivers": list(revoked.receiver_ids), "owed": list(revoked.effects)}
         await ack()
 
     @guarded
@@ -184,40 +237,11 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         if "refused" in undo:
             await respond(text=undo["refused"], response_type="ephemeral", replace_original=False)
             return
-        if undo.get("post_ts"):
-            await delete_post(client, undo["channel"], undo["post_ts"])
+        await effects.perform_now(client, undo["owed"])
         await respond(text=undone_text(undo["receivers"]), replace_original=True)
 
-    app.command("/kudos")(ack=give_kudos, lazy=[post_command_recognition])
+    app.command("/kudos")(ack=give_kudos, lazy=[do_owed])
     app.action(UNDO_ACTION)(ack=undo_kudos, lazy=[finish_undo])
-
-
-async def post_recognition(
-    services: Services,
-    client: AsyncWebClient,
-    kudos_ids: Sequence[str],
-    giver_id: str,
-    receiver_ids: Sequence[str],
-    reason: str,
-    values: Sequence[str],
-    channel: str,
-    thread_ts: str | None = None,
-) -> bool:
-    """Posts the recognition (as a thread reply when `thread_ts` is given) and remembers where,
-    for undo and removal. False when the bot cannot post in that channel."""
-    try:
-        posted = await client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=recognition_text(giver_id, receiver_ids, reason),
-            blocks=recognition_blocks(giver_id, receiver_ids, reason, values),
-        )
-    except SlackApiError as error:
-        if error_code(error) not in UNREACHABLE_BY_BOT:
-            raise
-        return False
-    await services.run(services.kudos.record_post, kudos_ids, posted["ts"])
-    return True
 
 
 async def delete_post(client: AsyncWebClient, channel: str, ts: str) -> None:

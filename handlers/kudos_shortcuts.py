@@ -11,9 +11,11 @@ import re
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.domain.effects import OwedEffect
 from bot.domain.kudos import (
+    REMOVED_NOTICE,
+    Announce,
     GiveKudos,
     KudosRefused,
     QuotaExceeded,
@@ -35,18 +37,14 @@ from bot.views.kudos import (
     REMOVE_KUDOS_SHORTCUT,
     VALUES_BLOCK,
     VALUES_INPUT,
-    confirmation_blocks,
-    confirmation_text,
     give_kudos_modal,
     quota_exceeded_text,
-    recognition_blocks,
-    recognition_text,
     removed_notice,
     removed_text,
 )
-from handlers.effects import EffectRunner
+from handlers.effects import EffectRunner, direct_message
 from handlers.guard import guarded, slack_slow
-from handlers.kudos import SLACK_SLOW, delete_post, post_recognition
+from handlers.kudos import SLACK_SLOW
 from handlers.people import PersonNotFound, profiles
 
 log = logging.getLogger("guildbot.handlers.kudos_shortcuts")
@@ -118,6 +116,14 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                     source_key=f"shortcut:{view['id']}",
                     permalink=metadata.get("permalink"),
                     message_ts=metadata["message_ts"],
+                    announce=Announce(
+                        metadata["channel"],
+                        thread_ts=metadata["thread_ts"],
+                        response_url=slack_response_url(
+                            metadata.get("response_url"), services.settings
+                        ),
+                        confirm=True,
+                    ),
                 ),
             )
         except (KudosRefused, PersonNotFound, QuotaExceeded, TimeoutError) as problem:
@@ -127,45 +133,12 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             )
             return
         services.forwarder.wake()
-        context["given"] = {
-            "ids": list(given.kudos_ids),
-            "receivers": list(receiver_ids),
-            "reason": reason,
-            "values": list(values),
-            "left": given.quota.left,
-            "source_key": f"shortcut:{view['id']}",
-            "newly": given.newly_recorded,
-        }
+        context["owed"] = list(given.effects)
         await ack()
 
     @guarded
-    async def post_form_recognition(
-        body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        given = context.get("given")
-        if not given or not given["newly"]:
-            return
-        metadata = json.loads(view["private_metadata"])
-        giver_id = body["user"]["id"]
-        recognition = (giver_id, given["receivers"], given["reason"], given["values"])
-        channel, thread_ts = metadata["channel"], metadata["thread_ts"]
-        confirmation = confirmation_text(given["receivers"], given["left"])
-        undo = confirmation_blocks(confirmation, given["source_key"])
-        if await post_recognition(services, client, given["ids"], *recognition, channel, thread_ts):
-            await client.chat_postEphemeral(
-                channel=channel, user=giver_id, thread_ts=thread_ts, text=confirmation, blocks=undo
-            )
-            return
-        # The bot is not in this channel: the shortcut's response URL still reaches it.
-        response_url = slack_response_url(metadata.get("response_url"), services.settings)
-        if response_url:
-            webhook = AsyncWebhookClient(response_url)
-            await webhook.send(
-                text=recognition_text(*recognition[:3]),
-                blocks=recognition_blocks(*recognition),
-                response_type="in_channel",
-            )
-            await webhook.send(text=confirmation, blocks=undo, response_type="ephemeral")
+    async def do_owed(client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        await effects.perform_now(client, context.get("owed") or [])
 
     @guarded
     async def remove_kudos(
@@ -185,9 +158,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         context["removal"] = {
             "giver": revoked.giver_id,
             "receivers": list(revoked.receiver_ids),
-            "reason": revoked.reason,
-            "channel": revoked.channel_id,
-            "post_ts": revoked.post_ts,
+            "owed": list(revoked.effects),
         }
         await ack()
 
@@ -199,19 +170,22 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         if "refused" in removal:
             await respond(text=removal["refused"], response_type="ephemeral")
             return
-        if removal.get("post_ts"):
-            await delete_post(client, removal["channel"], removal["post_ts"])
-        dm = await client.conversations_open(users=removal["giver"])
-        await client.chat_postMessage(
-            channel=dm["channel"]["id"],
-            text=removed_notice(body["user"]["id"], removal["receivers"], removal["reason"]),
-        )
+        await effects.perform_now(client, removal["owed"])
         await respond(
             text=removed_text(removal["receivers"], removal["giver"]), response_type="ephemeral"
         )
 
+    async def tell_giver(client: AsyncWebClient, effect: OwedEffect) -> None:
+        """The giver's DM when an L&D admin removed their kudos."""
+        removed = await services.run(services.kudos.removed, effect.payload["kudos"])
+        if removed is None:
+            return  # erased since
+        text = removed_notice(effect.payload["admin"], removed.receiver_ids, removed.reason)
+        await direct_message(client, removed.giver_id, text)
+
+    effects.performs(REMOVED_NOTICE, tell_giver)
     app.shortcut(GIVE_KUDOS_SHORTCUT)(ack=ack_shortcut, lazy=[open_give_form])
-    app.view(GIVE_KUDOS_VIEW)(ack=give_from_form, lazy=[post_form_recognition])
+    app.view(GIVE_KUDOS_VIEW)(ack=give_from_form, lazy=[do_owed])
     app.shortcut(REMOVE_KUDOS_SHORTCUT)(ack=remove_kudos, lazy=[finish_removal])
 
 

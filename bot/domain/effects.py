@@ -134,12 +134,15 @@ class EffectQueue:
             )
         return delay
 
-    def hand_over(self, effects: Sequence[OwedEffect]) -> None:
-        """Shutdown: gives claimed effects back at once, for the next process to do."""
+    def hand_over(self, effects: Sequence[OwedEffect], settle: timedelta) -> None:
+        """Shutdown: gives claimed effects back for the next process. They were cut short,
+        perhaps mid-call: they come due once such a call has surely ended (`settle`), so the
+        retry's look for an earlier post finds one that landed late."""
+        due = self._clock() + settle
         with self._database.transaction() as session:
             for effect in effects:
                 effects_repo.retry_later(
-                    session, effect.key, effect.claim_token, self._clock(), None
+                    session, effect.key, effect.claim_token, due, "handed over at shutdown"
                 )
 
     def counts(self) -> EffectCounts:

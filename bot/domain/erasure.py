@@ -32,6 +32,7 @@ from bot.domain import standing
 from bot.xapi.statements import StatementBuilder, queued
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, Answer, Question
+from storage.repositories import effects as effects_repo
 from storage.repositories import erasure as erasure_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
@@ -260,6 +261,20 @@ def _anonymise_the_rest(session: Session, team_id: str, user_id: str) -> None:
     skills_repo.delete_standings_of(session, team_id, user_id)
     people_repo.delete_person(session, team_id, user_id)
     erasure_repo.drop_deleted_search_terms(session)
+    _forget_effects(session, team_id, user_id)
+
+
+def _forget_effects(session: Session, team_id: str, user_id: str) -> None:
+    """Slack effects that name them go, done or still owed: nothing is posted about them
+    after this (an owed reaction kudos, say), and no record of one stays."""
+    effects_repo.delete_many(
+        session,
+        [
+            seq
+            for seq, text in effects_repo.mentioning(session, team_id, user_id)
+            if names_person(text, user_id)
+        ],
+    )
 
 
 def _accepted_with(session: Session, answers: Sequence[Answer]) -> list[Question]:

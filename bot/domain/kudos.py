@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import standing, text
+from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
 from bot.views import mrkdwn
@@ -24,6 +25,16 @@ from storage.repositories import questions as questions_repo
 from storage.repositories import skills as skills_repo
 
 MIN_REASON_WORDS = 3
+# What kudos owe Slack (see bot/domain/effects.py).
+RECOGNITION = "kudos.recognition"
+"""Post the recognition of these kudos (and confirm to the giver when the form asked)."""
+UNPOST = "kudos.unpost"
+"""Delete the recognition of kudos taken back."""
+REMOVED_NOTICE = "kudos.removed_notice"
+"""Tell the giver an L&D admin removed their kudos."""
+REACTION = "kudos.reaction"
+"""Read the message someone reacted to with the kudos emoji, and give kudos for it."""
+# A private confirmation with Undo makes sense only while Undo does.
 USAGE = "/kudos @person [@another …] <why, in a few words> [#value …]"
 EXAMPLE = "/kudos @Dana for the clear incident write-up #teamwork"
 
@@ -94,6 +105,18 @@ def check_receivers(giver_id: str, receivers: Sequence[Profile]) -> None:
 
 
 @dataclass(frozen=True)
+class Announce:
+    """Where the recognition goes: a channel, as a thread reply when `thread_ts` is set. The
+    request's response URL reaches the channel when the bot cannot post there; `confirm`
+    asks for a private confirmation with Undo after the post (the message shortcut)."""
+
+    channel_id: str
+    thread_ts: str | None = None
+    response_url: str | None = None
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
 class GiveKudos:
     team_id: str
     giver: Profile
@@ -108,6 +131,8 @@ class GiveKudos:
     permalink: str | None = None
     message_ts: str | None = None
     """The message the kudos is for, in `channel_id` (reactions and the message shortcut)."""
+    announce: Announce | None = None
+    """Where to post the recognition; by default the channel it was given in."""
 
 
 @dataclass(frozen=True)
@@ -172,9 +197,11 @@ class Revoked:
     channel_id: str
     post_ts: str | None
     reason: str
+    effects: tuple[str, ...] = ()
+    """What Slack is owed (deleting the post, telling the giver), to do right away."""
 
     @classmethod
-    def of(cls, kudos: Sequence[Kudos]) -> Revoked:
+    def of(cls, kudos: Sequence[Kudos], effects: Sequence[str] = ()) -> Revoked:
         first = kudos[0]
         return cls(
             first.giver_id,
@@ -182,7 +209,18 @@ class Revoked:
             first.channel_id,
             first.post_ts,
             first.reason,
+            tuple(effects),
         )
+
+
+def _unpost(team_id: str, kudos: Sequence[Kudos], cause: str) -> list[Effect]:
+    """Deleting the recognition of revoked kudos, if it was posted (if not, its post will
+    find them revoked and not happen)."""
+    first = kudos[0]
+    if not first.post_ts:
+        return []
+    payload = {"channel": first.channel_id, "ts": first.post_ts}
+    return [Effect(UNPOST, f"{UNPOST}:{team_id}:{cause}", team_id, payload)]
 
 
 PERIODS = ("week", "month", "all")
@@ -232,6 +270,19 @@ class KudosGiven:
     kudos_ids: tuple[str, ...]
     newly_recorded: bool
     quota: Quota
+    effects: tuple[str, ...] = ()
+    """What Slack is owed (the recognition), to do right away."""
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a recognition post says: the kudos of one request still standing."""
+
+    kudos_ids: tuple[str, ...]
+    giver_id: str
+    receiver_ids: tuple[str, ...]
+    reason: str
+    values: tuple[str, ...]
 
 
 class KudosService:
@@ -279,9 +330,66 @@ class KudosService:
             skills = self._skills.skills_named(session, request.team_id, request.values)
             for kudos_id, receiver in zip(kudos_ids, request.receivers, strict=True):
                 self._record(session, request, kudos_id, receiver, skills, now)
-        return KudosGiven(
-            tuple(kudos_ids), True, Quota(quota.limit, used + len(kudos_ids), day_end)
+            left = Quota(quota.limit, used + len(kudos_ids), day_end)
+            effects = owe(session, [self._recognition(request, kudos_ids, left)], now)
+        return KudosGiven(tuple(kudos_ids), True, left, tuple(effects))
+
+    @staticmethod
+    def _recognition(request: GiveKudos, kudos_ids: Sequence[str], left: Quota) -> Effect:
+        announce = request.announce or Announce(request.channel_id)
+        payload: dict[str, object] = {"kudos": list(kudos_ids), "channel": announce.channel_id}
+        if announce.thread_ts:
+            payload["thread_ts"] = announce.thread_ts
+        if announce.response_url:
+            payload["response_url"] = announce.response_url
+        if announce.confirm:
+            payload["confirm"] = {"source_key": request.source_key, "left": left.left}
+        return Effect(
+            RECOGNITION,
+            f"{RECOGNITION}:{request.team_id}:{request.source_key}",
+            request.team_id,
+            payload,
         )
+
+    def recognition(self, kudos_ids: Sequence[str]) -> Recognition | None:
+        """The recognition to post for these kudos; None when none still stands (undone,
+        removed or erased before it was posted)."""
+        with self._database.reading() as session:
+            standing_kudos = [
+                k for k in kudos_repo.by_ids(session, kudos_ids) if k.revoked_at is None
+            ]
+        if not standing_kudos:
+            return None
+        first = standing_kudos[0]
+        return Recognition(
+            tuple(k.id for k in standing_kudos),
+            first.giver_id,
+            tuple(k.receiver_id for k in standing_kudos),
+            first.reason,
+            tuple(first.tags),
+        )
+
+    def owe_reaction(
+        self,
+        team_id: str,
+        channel_id: str,
+        message_ts: str,
+        reactor_id: str,
+        author_id: str,
+        event_id: str,
+    ) -> list[str]:
+        """Before the ack of a kudos reaction: owes reading its message and giving the kudos,
+        so an acknowledged reaction is never lost with the process."""
+        payload = {
+            "channel": channel_id,
+            "ts": message_ts,
+            "reactor": reactor_id,
+            "author": author_id,
+            "event_id": event_id,
+        }
+        effect = Effect(REACTION, f"{REACTION}:{team_id}:{event_id}", team_id, payload)
+        with self._database.transaction() as session:
+            return owe(session, [effect], self._clock())
 
     @staticmethod
     def _answer_statement(session: Session, request: GiveKudos) -> str | None:
@@ -387,8 +495,10 @@ class KudosService:
                     "If they must go, ask an L&D admin."
                 )
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
-            self._void(session, team_id, standing, cause=f"undo:{source_key}", now=now)
-        return Revoked.of(standing)
+            cause = f"undo:{source_key}"
+            self._void(session, team_id, standing, cause=cause, now=now)
+            effects = owe(session, _unpost(team_id, standing, cause), now)
+        return Revoked.of(standing, effects)
 
     def withdraw_reaction(
         self, team_id: str, channel_id: str, message_ts: str, remover: Profile, event_id: str
@@ -408,8 +518,10 @@ class KudosService:
             if not standing:
                 return None
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
-            self._void(session, team_id, standing, cause=f"reaction:{event_id}", now=now)
-        return Revoked.of(standing)
+            cause = f"reaction:{event_id}"
+            self._void(session, team_id, standing, cause=cause, now=now)
+            effects = owe(session, _unpost(team_id, standing, cause), now)
+        return Revoked.of(standing, effects)
 
     def remove(self, team_id: str, channel_id: str, post_ts: str, admin: Profile) -> Revoked:
         """An L&D admin removes the kudos a recognition post announced; raises `KudosRefused`."""
@@ -430,8 +542,16 @@ class KudosService:
             if not standing:
                 raise KudosRefused("Those kudos were already taken back.")
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
-            self._void(session, team_id, standing, cause=f"removed:{post_ts}", now=now)
-        return Revoked.of(standing)
+            cause = f"removed:{post_ts}"
+            self._void(session, team_id, standing, cause=cause, now=now)
+            notice = Effect(
+                REMOVED_NOTICE,
+                f"{REMOVED_NOTICE}:{team_id}:{cause}",
+                team_id,
+                {"kudos": [k.id for k in standing], "admin": admin.user_id},
+            )
+            effects = owe(session, [*_unpost(team_id, standing, cause), notice], now)
+        return Revoked.of(standing, effects)
 
     def _void(
         self,
@@ -465,7 +585,15 @@ class KudosService:
             }
         return Leaderboard(period, ranked["receiver"], ranked["giver"])
 
-    def record_post(self, kudos_ids: Sequence[str], post_ts: str) -> None:
-        """Remembers where the recognition was posted (undo and removal need it)."""
+    def record_post(self, kudos_ids: Sequence[str], post_ts: str) -> bool:
+        """Remembers where the recognition was posted (undo and removal need it). False when
+        the kudos were taken back while it was being posted: the post must go too."""
         with self._database.transaction() as session:
             kudos_repo.set_post(session, kudos_ids, post_ts)
+            return any(k.revoked_at is None for k in kudos_repo.by_ids(session, kudos_ids))
+
+    def removed(self, kudos_ids: Sequence[str]) -> Revoked | None:
+        """What the giver is told of kudos an admin removed (None once erased)."""
+        with self._database.reading() as session:
+            kudos = kudos_repo.by_ids(session, kudos_ids)
+        return Revoked.of(kudos) if kudos else None

@@ -126,12 +126,8 @@ def _lease(
     if not rows:
         return []
     token = str(uuid.uuid4())
-    session.execute(
-        update(SlackEffect)
-        .where(col(SlackEffect.seq).in_([row.seq for row in rows]))
-        .values(claimed_until=now + lease, claim_token=token, attempts=SlackEffect.attempts + 1)
-    )
-    return [
+    # Read before the update: SQLAlchemy would bring the loaded rows up to date with it.
+    claimed = [
         ClaimedEffect(
             key=row.key,
             team_id=row.team_id,
@@ -144,6 +140,12 @@ def _lease(
         )
         for row in rows
     ]
+    session.execute(
+        update(SlackEffect)
+        .where(col(SlackEffect.seq).in_([row.seq for row in rows]))
+        .values(claimed_until=now + lease, claim_token=token, attempts=SlackEffect.attempts + 1)
+    )
+    return claimed
 
 
 def finish(
@@ -228,6 +230,32 @@ def dead(session: Session, limit: int = 20) -> list[DeadEffect]:
         .limit(limit)
     )
     return [DeadEffect(r.key, r.kind, r.last_error or "", aware_utc(r.finished_at)) for r in rows]
+
+
+def mentioning(session: Session, team_id: str, fragment: str) -> list[tuple[int, str]]:
+    """Effects of the workspace whose key, payload, result or reason contain `fragment`, as
+    (seq, all that text): for erasure, which decides on each."""
+    like = f"%{fragment}%"
+    rows = session.exec(
+        select(SlackEffect).where(
+            SlackEffect.team_id == team_id,
+            or_(
+                col(SlackEffect.key).like(like),
+                col(SlackEffect.payload).like(like),
+                col(SlackEffect.result).like(like),
+                col(SlackEffect.last_error).like(like),
+            ),
+        )
+    )
+    return [
+        (r.seq, "\n".join([r.key, r.payload, r.result or "", r.last_error or ""]))  # type: ignore[misc]
+        for r in rows
+    ]
+
+
+def delete_many(session: Session, seqs: Sequence[int]) -> None:
+    if seqs:
+        session.exec(delete(SlackEffect).where(col(SlackEffect.seq).in_(list(seqs))))
 
 
 def forget_finished(session: Session, before: datetime) -> int:

@@ -66,6 +66,14 @@ def mark_revoked(session: Session, kudos_ids: Sequence[str], now: datetime) -> N
     )
 
 
+def by_ids(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:
+    """The kudos with these ids that still exist, in the order given."""
+    if not kudos_ids:
+        return []
+    found = {k.id: k for k in session.exec(select(Kudos).where(col(Kudos.id).in_(list(kudos_ids))))}
+    return [found[kudos_id] for kudos_id in kudos_ids if kudos_id in found]
+
+
 def set_post(session: Session, kudos_ids: Sequence[str], post_ts: str) -> None:
     """Where the recognition was posted (the `permalink` stays the message the kudos is for)."""
     session.execute(update(Kudos).where(col(Kudos.id).in_(list(kudos_ids))).values(post_ts=post_ts))

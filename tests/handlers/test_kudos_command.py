@@ -129,17 +129,22 @@ async def test_rate_limited_post_is_retried_after_retry_after(bot: BotHarness) -
     assert row.post_ts is not None
 
 
-async def test_a_failing_post_tells_the_giver_with_a_reference(bot: BotHarness) -> None:
+async def test_a_post_slack_refuses_for_good_is_dead_and_the_giver_hears_why(
+    bot: BotHarness,
+) -> None:
     bot.slack.fail_next("chat.postMessage", body={"ok": False, "error": "invalid_blocks"})
 
     status, reply = await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
 
     assert status == 200
     assert "Kudos sent" in reply["text"]
-    [apology] = bot.slack.responses
-    assert apology["response_type"] == "ephemeral"
-    assert "reference" in apology["text"]
-    assert "Traceback" not in apology["text"]
+    [note] = bot.slack.responses
+    assert note["response_type"] == "ephemeral"
+    assert "Slack said invalid_blocks" in note["text"] and "Traceback" not in note["text"]
+    [dead] = bot.services.effects.dead_effects()
+    assert dead.kind == "kudos.recognition" and dead.reason == "Slack said invalid_blocks"
+    # Not retried: the tick finds nothing to do.
+    assert await bot.effects.perform_due(bot.slack_client) == 0
 
 
 async def test_values_that_name_a_skill_become_skill_activities_and_evidence(

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Gate, TrackedLazyRunner, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
@@ -51,6 +52,7 @@ class BotHarness:
         self.services: Services
         self.lazy: TrackedLazyRunner
         self.effects: EffectRunner
+        self.slack_client: AsyncWebClient
         self._server: TestServer
         self._http: ClientSession
 
@@ -58,6 +60,7 @@ class BotHarness:
         database = Database(self.settings.database_url)
         upgrade(database)
         client = build_web_client(self.settings)
+        self.slack_client = client
         workspace = await discover_workspace(self.settings, client, database, self.clock)
         self.services = build_services(self.settings, database, workspace, self.clock)
         bolt, self.lazy, self.effects = build_bolt_app(self.services, client)

@@ -264,6 +264,7 @@ class FakeSlack:
     """The bot can't read these (conversations.replies answers not_in_channel)."""
     base_url: str = ""
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _last_ts: float = 0.0
     _runner: web.AppRunner | None = None
 
     def add_user(self, user_id: str, name: str, **details: Any) -> User:
@@ -322,7 +323,10 @@ class FakeSlack:
             reactions.remove(entry)
 
     def _next_ts(self) -> str:
-        return f"{1764500000 + next(self._ts)}.000100"
+        """Like Slack's: the epoch time of the message, in microseconds, unique per channel
+        (here, unique overall and increasing)."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [call.args for call in self.calls if call.method == method]
@@ -409,6 +413,9 @@ class FakeSlack:
         message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": "B0GUILD"}
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+        metadata = args.get("metadata")
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}, {}
 
@@ -457,10 +464,28 @@ class FakeSlack:
         message = self.messages.get((channel, ts))
         if message is None:
             return {"ok": False, "error": "thread_not_found"}, {}
-        # Like Slack, a reply's thread comes back with its parent first.
-        parent = self.messages.get((channel, message.get("thread_ts") or ts))
-        found = [parent, message] if parent is not None and parent is not message else [message]
-        return {"ok": True, "messages": found, "has_more": False}, {}
+        # Like Slack: the thread's parent first, then its replies between oldest and latest.
+        parent_ts = message.get("thread_ts") or ts
+        parent = self.messages.get((channel, parent_ts), message)
+        replies = [
+            m
+            for (c, m_ts), m in sorted(self.messages.items())
+            if c == channel and m.get("thread_ts") == parent_ts and m_ts != parent_ts
+        ]
+        found = [parent] + [m for m in replies if _in_range(m["ts"], args)]
+        return {"ok": True, "messages": _with_metadata(found, args), "has_more": False}, {}
+
+    def _conversations_history(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel = args.get("channel", "")
+        if channel in self.channels_without_bot or channel in self.unreachable_channels:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        # Newest first, top-level messages and thread broadcasts only, like Slack.
+        found = [
+            m
+            for (c, m_ts), m in sorted(self.messages.items(), reverse=True)
+            if c == channel and m.get("thread_ts") in (None, m_ts) and _in_range(m_ts, args)
+        ]
+        return {"ok": True, "messages": _with_metadata(found, args), "has_more": False}, {}
 
     def _conversations_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         return {"ok": True, "channel": {"id": "D" + args.get("users", "").lstrip("UW")}}, {}
@@ -488,6 +513,20 @@ class FakeSlack:
         if args.get("channel", "") in self.unreachable_channels:
             return {"ok": False, "error": "channel_not_found"}, {}
         return {"ok": True, "message_ts": self._next_ts()}, {}
+
+
+def _in_range(ts: str, args: dict[str, Any]) -> bool:
+    oldest, latest = args.get("oldest"), args.get("latest")
+    return (oldest is None or float(ts) >= float(oldest)) and (
+        latest is None or float(ts) <= float(latest)
+    )
+
+
+def _with_metadata(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Slack returns message metadata only when asked (`include_all_metadata`)."""
+    if str(args.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:

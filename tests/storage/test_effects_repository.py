@@ -1,0 +1,128 @@
+"""The Slack-effects queue (bot/domain/effects.py over storage/repositories/effects.py), on
+SQLite and PostgreSQL: owed once per key, claimed by one process at a time, retried with
+backoff, buried or dropped with a reason, handed over at shutdown."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.effects import LEASE, MAX_ATTEMPTS, Effect, EffectQueue, owe
+from storage.database import Database
+from tests.support.clock import SettableClock
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def queue(database: Database, clock: SettableClock) -> EffectQueue:
+    return EffectQueue(database, clock, random.Random(7))
+
+
+def owe_effects(database: Database, *effects: Effect, now: datetime = NOW) -> list[str]:
+    with database.transaction() as session:
+        return owe(session, effects, now)
+
+
+def post(n: int, **extra: object) -> Effect:
+    return Effect("kudos.recognition", f"post:{n}", "T0GUILD", {"kudos": [f"k{n}"], **extra})
+
+
+def test_an_effect_is_owed_once_per_key_and_claimed_by_one_process(database: Database) -> None:
+    clock = SettableClock(NOW)
+    assert owe_effects(database, post(1)) == ["post:1"]
+    owe_effects(database, post(1, channel="C-other"))  # a redelivery owes nothing new
+
+    first, second = queue(database, clock), queue(database, clock)
+    [claimed] = first.claim(["post:1"])
+    assert claimed.payload == {"kudos": ["k1"]}
+    assert claimed.attempts == 1 and not claimed.may_have_reached_slack
+    assert second.claim(["post:1"]) == []
+    assert second.claim_due() == []
+
+    first.done(claimed, {"ts": "1.000100"})
+    assert second.claim_due() == []
+    assert first.counts().pending == 0
+
+
+def test_a_failure_comes_back_later_and_the_retry_knows_it_may_have_been_done(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_effects(database, post(1))
+    [claimed] = effects.claim(["post:1"])
+
+    delay = effects.failed(claimed, "Slack said internal_error")
+    assert delay is not None and timedelta(seconds=2.5) <= delay <= timedelta(seconds=5)
+    assert effects.claim_due() == []  # not before its time
+    clock.now = NOW + delay
+    [again] = effects.claim_due()
+    assert again.attempts == 2 and again.may_have_reached_slack
+
+
+def test_a_process_that_died_mid_effect_only_delays_it_until_its_lease_runs_out(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    owe_effects(database, post(1))
+    [lost] = queue(database, clock).claim(["post:1"])
+
+    clock.now = NOW + LEASE - timedelta(seconds=1)
+    assert queue(database, clock).claim_due() == []
+    clock.now = NOW + LEASE
+    [taken] = queue(database, clock).claim_due()
+    assert taken.attempts == 2
+    # The dead process's claim can no longer end the effect.
+    queue(database, clock).done(lost)
+    assert queue(database, clock).counts().pending == 1
+
+
+def test_after_max_attempts_a_transient_failure_is_final(database: Database) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_effects(database, post(1))
+    for _ in range(MAX_ATTEMPTS - 1):
+        [claimed] = effects.claim(["post:1"])
+        assert effects.failed(claimed, "Slack said fatal_error") is not None
+    [last] = effects.claim(["post:1"])
+
+    assert effects.failed(last, "Slack said fatal_error") is None
+    [dead] = effects.dead_effects()
+    assert dead.reason == f"gave up after {MAX_ATTEMPTS} attempts: Slack said fatal_error"
+    assert effects.counts().dead == 1
+    assert effects.retry_dead() == 1
+    assert effects.claim(["post:1"])[0].attempts == 1
+
+
+def test_shutdown_hands_claimed_effects_over_once_their_calls_have_settled(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    owe_effects(database, post(1), post(2))
+    stopping = queue(database, clock)
+    claimed = stopping.claim(["post:1", "post:2"])
+
+    stopping.hand_over(claimed, settle=timedelta(seconds=20))
+
+    assert queue(database, clock).claim_due() == []  # a call cut short may still land
+    clock.now = NOW + timedelta(seconds=20)
+    taken = queue(database, clock).claim_due()
+    assert {e.key for e in taken} == {"post:1", "post:2"}
+    assert all(e.may_have_reached_slack for e in taken)
+
+
+def test_finished_effects_are_forgotten_after_a_week_pending_ones_never(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_effects(database, post(1), post(2), post(3))
+    done, dropped, _ = effects.claim(["post:1", "post:2", "post:3"])
+    effects.done(done)
+    effects.drop(dropped, "its moment passed")
+
+    clock.now = NOW + timedelta(days=8)
+    assert effects.tidy() == 2
+    assert effects.counts().pending == 1
+    assert owe_effects(database, post(1)) == ["post:1"]
+    assert {e.key for e in effects.claim_due()} == {"post:1", "post:3"}
