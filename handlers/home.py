@@ -13,6 +13,7 @@ from bot.views.home import (
     PAUSE_ROUTING_ACTION,
     RESUME_ROUTING_ACTION,
     RETRY_DEAD_ACTION,
+    RETRY_EFFECTS_ACTION,
     home_view,
 )
 from handlers.effects import EffectRunner
@@ -56,7 +57,16 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     app.event("app_home_opened")(ack=ack_only, lazy=[opened])
     app.action(PAUSE_ROUTING_ACTION)(ack=ack_only, lazy=[pause])
     app.action(RESUME_ROUTING_ACTION)(ack=ack_only, lazy=[resume])
+
+    @guarded
+    async def retry_effects(body: dict, client: AsyncWebClient) -> None:
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+        if user_id in services.settings.lnd_admins:
+            await services.run(services.effects.retry_dead)
+        await publish_home(services, client, team_id, user_id)
+
     app.action(RETRY_DEAD_ACTION)(ack=ack_only, lazy=[retry])
+    app.action(RETRY_EFFECTS_ACTION)(ack=ack_only, lazy=[retry_effects])
 
 
 async def publish_home(

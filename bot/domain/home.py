@@ -12,9 +12,11 @@ from bot.domain.people import Profile
 from bot.domain.skills import SkillProfile, SkillsService
 from storage.database import Database
 from storage.models import LunchSession, Question
+from storage.repositories import effects as effects_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import questions as questions_repo
+from storage.repositories.effects import DeadEffect, EffectCounts
 from storage.repositories.outbox import DeadLetter, OutboxCounts
 
 SHOWN = 5
@@ -37,6 +39,9 @@ class LearningRecord:
 class AdminRecord:
     outbox: OutboxCounts
     dead: tuple[DeadLetter, ...]
+    effects: EffectCounts
+    """Slack effects still owed, and those Slack refused for good."""
+    dead_effects: tuple[DeadEffect, ...]
     kudos_this_month: int
     questions_this_month: int
 
@@ -93,6 +98,8 @@ class HomeService:
             return AdminRecord(
                 outbox=outbox_repo.counts(session),
                 dead=tuple(outbox_repo.dead_letters(session, SHOWN)),
+                effects=effects_repo.counts(session),
+                dead_effects=tuple(effects_repo.dead(session, SHOWN)),
                 kudos_this_month=kudos_repo.count_in_period(session, team_id, month),
                 questions_this_month=questions_repo.count_asked(session, team_id, month),
             )

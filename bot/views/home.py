@@ -23,6 +23,7 @@ from bot.views.mrkdwn import code, escape, link_label, shorten, truncate
 PAUSE_ROUTING_ACTION = "home_pause_routing"
 RESUME_ROUTING_ACTION = "home_resume_routing"
 RETRY_DEAD_ACTION = "home_retry_dead"
+RETRY_EFFECTS_ACTION = "home_retry_effects"
 
 
 def _section(text: str) -> Any:
@@ -144,6 +145,7 @@ def _admin_blocks(admin: AdminRecord) -> list[Any]:
                 ]
             )
         )
+    blocks += _effects_blocks(admin)
     blocks.append(
         _section(
             f"*This month*: {admin.kudos_this_month} kudos · "
@@ -151,3 +153,30 @@ def _admin_blocks(admin: AdminRecord) -> list[Any]:
         )
     )
     return blocks
+
+
+def _effects_blocks(admin: AdminRecord) -> list[Any]:
+    """Posts and DMs owed to Slack: how many wait, and those Slack refused, with its reason."""
+    effects = admin.effects
+    text = (
+        f"*Slack posts and messages owed*\n{effects.pending} waiting · "
+        f"{effects.dead} that Slack refused"
+    )
+    blocks: list[Any] = [_section(text)]
+    if admin.dead_effects:
+        reasons = "\n".join(
+            f"• {_effect_kind(d.kind)}: {escape(shorten(d.reason, 120))}"
+            for d in admin.dead_effects
+        )
+        blocks.append(_section("*Refused*\n" + reasons))
+        blocks.append(
+            ActionsBlock(
+                elements=[ButtonElement(text="Try them again", action_id=RETRY_EFFECTS_ACTION)]
+            )
+        )
+    return blocks
+
+
+def _effect_kind(kind: str) -> str:
+    """`kudos.removed_notice` → `kudos removed notice`."""
+    return kind.replace(".", " ").replace("_", " ")

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from storage.models import LunchSession, OutboxStatement, Question, RoutePause
 from storage.repositories import outbox as outbox_repo
+from storage.repositories.effects import EffectCounts
 from tests.handlers.test_lunchlearn import schedule
 from tests.handlers.test_questions import check, reply
 from tests.support.clock import SettableClock
@@ -27,6 +28,7 @@ QA = "C0QA"
 PAUSE = "home_pause_routing"
 RESUME = "home_resume_routing"
 RETRY = "home_retry_dead"
+RETRY_EFFECTS = "home_retry_effects"
 _EVENT_IDS = itertools.count(1)
 
 
@@ -470,3 +472,32 @@ async def test_guild_export_sends_the_persons_own_statements_as_a_file_by_dm(
     assert {s["actor"]["account"]["name"] for s in exported} == {"U0BOB"}
     verbs = [re.sub(r".*/", "", s["verb"]["id"]) for s in exported]
     assert verbs == ["add", "receive", "give", "asked", "registered"]
+
+
+async def test_admins_see_slack_effects_slack_refused_and_can_try_them_again(
+    bot: BotHarness, clock: SettableClock
+) -> None:
+    bot.slack.fail_next("chat.postMessage", body={"ok": False, "error": "msg_too_long"})
+    await bot.command("/kudos", "<@U0BOB> for the thorough review", "U0CAT")
+
+    [view] = await open_home(bot, "U0ANN")
+
+    assert section(view, "Slack posts and messages owed") == (
+        "*Slack posts and messages owed*\n0 waiting · 1 that Slack refused"
+    )
+    assert lines(section(view, "Refused")) == ["• kudos recognition: Slack said msg_too_long"]
+    assert RETRY_EFFECTS in buttons(view)
+    # Nobody else sees them, or can retry them.
+    [bobs] = await open_home(bot, "U0BOB")
+    assert "Slack posts and messages owed" not in json.dumps(bobs)
+    await press_in_home(bot, view, RETRY_EFFECTS, "U0BOB")
+    assert bot.services.effects.counts().dead == 1
+
+    # Once the cause is fixed, an admin tries them again and the post goes out.
+    [redrawn] = await press_in_home(bot, view, RETRY_EFFECTS, "U0ANN")
+    assert section(redrawn, "Slack posts and messages owed").endswith(
+        "1 waiting · 0 that Slack refused"
+    )
+    assert await bot.effects.perform_due(bot.slack_client) == 1
+    assert len(bot.slack.calls_to("chat.postMessage")) == 2
+    assert bot.services.effects.counts() == EffectCounts(pending=0, dead=0)
