@@ -1,31 +1,42 @@
-"""Ack latency of guildbot against a bare Bolt app, open loop.
+"""Ack latency and capacity of guildbot against a bare Bolt app, on one pinned core.
 
 Starts, all on 127.0.0.1: FakeSlack (its own process), `python -m bot` (SQLite in a temporary
-directory, KUDOS_DAILY_LIMIT raised so no request is refused for quota), and a bare
-`AsyncApp(process_before_response=True)` whose only command `/noop` just acks (its own process,
-same aiohttp glue as guildbot). Then, one target after the other (never both at once: they share
-the machine's cores), it sends correctly signed slash commands at a fixed interval whatever the
-answers (open loop): alternating `/kudos <@U0BOB> …` (a real receiver, unique trigger_id) and
-`/guild help` to guildbot, `/noop` to bare Bolt.
+directory, or a scratch PostgreSQL database with `--postgres`; KUDOS_DAILY_LIMIT raised so no
+request is refused for quota), and a bare `AsyncApp(process_before_response=True)` whose only
+command `/noop` just acks. The bot and bare Bolt are pinned to CPU 0 (`--bot-cpu`); the load
+generator and FakeSlack to the other cores, as a small container would run.
 
-Latency runs from the moment a request was *due* to the end of its answer, so a slow answer
-delays nothing else and a late send is charged to the target (no coordinated omission).
+Open loop, one target after the other, at `--rate` for `--seconds`, `--runs` times:
+- bare Bolt: `/noop`;
+- help: `/kudos help` and `/guild help` alternating (guildbot's ack without a write);
+- write: a real `/kudos <@U0BOB> …` each (one kudos, its statements and its owed recognition
+  committed before the ack).
+Before each target the bench waits until every recognition the previous one owed is posted.
+Latency runs from the moment a request was *due* to the end of its answer (no coordinated
+omission). Budget: p99 ≤ max(1.5 × bare p99, bare p99 + 5 ms), per run and as the median.
+
+Then capacity, closed loop: `--in-flight` real `/kudos` at a time for `--capacity-seconds`;
+the figure is kudos acknowledged per second *and* recognised per second (the time until the
+last owed recognition reached FakeSlack).
 
     .venv/bin/python bench/ack_latency.py [--rate 200] [--seconds 10] [--runs 3]
+    .venv/bin/python bench/ack_latency.py --postgres postgresql://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,27 +88,38 @@ def _signed(command: str, text: str, user: str, trigger_id: str, expect: str | N
     return Request(body.encode(), headers, expect)
 
 
-def bot_requests(label: str, count: int) -> list[Request]:
-    """Alternating /kudos (stored, posted) and /guild help (ack only), signed now."""
-    requests: list[Request] = []
-    for i in range(count):
-        if i % 2 == 0:
-            requests.append(
-                _signed(
-                    "/kudos",
-                    f"<@U0BOB> for the great demo number {i}",
-                    "U0ANN",
-                    f"bench.{label}.{i}",
-                    "Kudos sent",
-                )
-            )
-        else:
-            requests.append(_signed("/guild", "help", "U0ANN", f"bench.{label}.{i}", "/kudos"))
-    return requests
+def help_requests(label: str, count: int) -> list[Request]:
+    """`/kudos help` and `/guild help` alternating: guildbot's ack path without a write."""
+    return [
+        _signed(
+            "/kudos" if i % 2 == 0 else "/guild", "help", "U0ANN", f"bench.{label}.{i}", "/kudos"
+        )
+        for i in range(count)
+    ]
+
+
+def write_requests(label: str, count: int) -> list[Request]:
+    """A real /kudos each: stored with its statements and owed recognition before the ack."""
+    return [
+        _signed(
+            "/kudos",
+            f"<@U0BOB> for the great demo number {i}",
+            "U0ANN",
+            f"bench.{label}.{i}",
+            "Kudos sent",
+        )
+        for i in range(count)
+    ]
 
 
 def bare_requests(label: str, count: int) -> list[Request]:
     return [_signed("/noop", "", "U0ANN", f"bench.{label}.{i}", None) for i in range(count)]
+
+
+def bot_requests(label: str, count: int) -> list[Request]:
+    """Alternating a real /kudos and /guild help (what other benches use as a mixed load)."""
+    writes, helps = write_requests(label, count), help_requests(label, count)
+    return [writes[i] if i % 2 == 0 else helps[i] for i in range(count)]
 
 
 async def open_loop(url: str, requests: Sequence[Request], rate: float) -> Result:
@@ -136,6 +158,58 @@ async def open_loop(url: str, requests: Sequence[Request], rate: float) -> Resul
             tasks.append(asyncio.create_task(one(request, due)))
         await asyncio.gather(*tasks)
     return result
+
+
+async def closed_loop(urls: Sequence[str], requests: Sequence[Request], in_flight: int) -> float:
+    """Sends `requests` with `in_flight` outstanding at a time, spread over `urls`; returns the
+    seconds until the last answer. Every answer must be a 200 with the expected text."""
+    queue = list(reversed(requests))
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    failures: Counter[str] = Counter()
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=timeout
+    ) as session:
+
+        async def worker(n: int) -> None:
+            url = urls[n % len(urls)]
+            while queue:
+                request = queue.pop()
+                async with session.post(url, data=request.body, headers=request.headers) as r:
+                    text = await r.text()
+                    if r.status != 200 or (request.expect and request.expect not in text):
+                        failures[f"HTTP {r.status}"] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(in_flight)))
+        taken = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"capacity run failed: {dict(failures)}")
+    return taken
+
+
+async def posts_made(slack_url: str) -> int:
+    """How many chat.postMessage calls FakeSlack has answered so far."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(slack_url.replace("/api/", "/calls")) as r,
+    ):
+        return int((await r.json()).get("chat.postMessage", 0))
+
+
+async def drained(slack_url: str, expected: int, timeout: float = 120.0) -> float:
+    """Waits until FakeSlack has `expected` posts; returns when that happened (perf_counter)."""
+    deadline = time.perf_counter() + timeout
+    while (made := await posts_made(slack_url)) < expected:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"only {made} of {expected} recognitions were posted")
+        await asyncio.sleep(0.02)
+    return time.perf_counter()
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Like `taskset -p`: the process (all its threads) runs only on `cpus`."""
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(thread), cpus)
 
 
 async def start_helper(
@@ -179,100 +253,149 @@ def _row(run: str, target: str, result: Result) -> str:
     )
 
 
-async def bench(rate: float, seconds: float, runs: int) -> int:
+@contextlib.contextmanager
+def database_url(workdir: Path, postgres: str | None) -> Iterator[str]:
+    """The bot's DATABASE_URL: a SQLite file in `workdir`, or a scratch PostgreSQL database."""
+    if postgres is None:
+        yield f"sqlite:///{workdir / 'guildbot.db'}"
+        return
+    from bot.config import _database_url
+    from tests.support.databases import scratch_postgres
+
+    with scratch_postgres(_database_url(postgres)) as url:
+        yield url
+
+
+async def bench(args: argparse.Namespace) -> int:
+    rate, seconds, runs = args.rate, args.seconds, args.runs
     count = max(1, round(rate * seconds))
+    cores = os.sched_getaffinity(0)
+    bot_cpus = {args.bot_cpu + i for i in range(args.replicas)}
+    load_cpus = (cores - bot_cpus) or cores
+    os.sched_setaffinity(0, load_cpus)  # this generator, and FakeSlack started from it
     workdir = Path(tempfile.mkdtemp(prefix="guildbot-bench-"))
     slack, slack_url = await start_helper(["slack"], workdir)
-    bot: BotProcess | None = None
+    bots: list[BotProcess] = []
     bare: asyncio.subprocess.Process | None = None
-    try:
-        bot = BotProcess(
-            bot_env(
-                workdir,
-                slack_url,
-                free_port(),
-                KUDOS_DAILY_LIMIT="100000",
-                KUDOS_MANAGER_DAILY_LIMIT="100000",
-            ),
-            workdir,
-        )
-        await bot.start()
-        bare, bare_url = await start_helper(
-            ["bare", "--port", str(free_port()), "--slack-url", slack_url], workdir
-        )
-        targets = {
-            "guildbot": (bot.events_url, bot_requests),
-            "bare Bolt": (bare_url + "/slack/events", bare_requests),
-        }
-        warm = max(2, round(rate * WARMUP_S))
-        for name, (url, make) in targets.items():
-            # First requests pay for auth.test and the profile look-ups: not measured.
-            warmup = await open_loop(url, make(f"warmup.{name}", warm), rate)
-            if warmup.failures:
-                raise RuntimeError(f"{name} failed during warm-up: {dict(warmup.failures)}")
-            await asyncio.sleep(SETTLE_S)
+    with database_url(workdir, args.postgres) as url:
+        try:
+            for replica in range(args.replicas):
+                bot = BotProcess(
+                    bot_env(
+                        workdir,
+                        slack_url,
+                        free_port(),
+                        DATABASE_URL=url,
+                        KUDOS_DAILY_LIMIT="10000000",
+                        KUDOS_MANAGER_DAILY_LIMIT="10000000",
+                    ),
+                    workdir,
+                )
+                await bot.start()
+                pin(bot.pid, {args.bot_cpu + replica})
+                bots.append(bot)
+            bare, bare_url = await start_helper(
+                ["bare", "--port", str(free_port()), "--slack-url", slack_url], workdir
+            )
+            pin(bare.pid, {args.bot_cpu})
+            bot_url = bots[0].events_url
+            targets = {
+                "bare Bolt": (bare_url + "/slack/events", bare_requests),
+                "help": (bot_url, help_requests),
+                "write": (bot_url, write_requests),
+            }
+            posted = 0
+            for name, (target_url, make) in targets.items():
+                # First requests pay for auth.test and the profile look-ups: not measured.
+                warmup = await open_loop(target_url, make(f"warmup.{name}", 50), min(rate, 100))
+                if warmup.failures:
+                    raise RuntimeError(f"{name} failed during warm-up: {dict(warmup.failures)}")
+            posted = await posts_made(slack_url)
+            print(
+                f"ack latency, open loop: {rate:g} requests/s for {seconds:g} s, {runs} run(s) "
+                f"per target; bot and bare Bolt on CPU {args.bot_cpu}, load on "
+                f"{sorted(load_cpus)}; {'PostgreSQL' if args.postgres else 'SQLite'}"
+            )
+            print(
+                f"{'run':>6}  {'target':<9} {'sent':>6} {'ok':>6} {'p50':>8} {'p99':>8} "
+                f"{'max':>8} {'send lag':>8}  failures"
+            )
+            results: dict[str, list[Result]] = {name: [] for name in targets}
+            for run in range(1, runs + 1):
+                for name, (target_url, make) in targets.items():
+                    await drained(slack_url, posted)  # what the last target owed is done
+                    result = await open_loop(target_url, make(f"run{run}.{name}", count), rate)
+                    results[name].append(result)
+                    if name == "write":
+                        posted += len(result.latencies_ms)
+                    print(_row(str(run), name, result), flush=True)
+                    await asyncio.sleep(SETTLE_S)
+            await drained(slack_url, posted)
+            within = report_latency(results, runs)
 
-        print(
-            f"ack latency, open loop: {rate:g} requests/s for {seconds:g} s, {runs} run(s) per "
-            "target, one target at a time; ms from the due time to the end of the answer"
-        )
-        print(
-            f"{'run':>6}  {'target':<9} {'sent':>6} {'ok':>6} {'p50':>8} {'p99':>8} "
-            f"{'max':>8} {'send lag':>8}  failures"
-        )
-        results: dict[str, list[Result]] = {name: [] for name in targets}
-        for run in range(1, runs + 1):
-            for name, (url, make) in targets.items():
-                result = await open_loop(url, make(f"run{run}.{name}", count), rate)
-                results[name].append(result)
-                print(_row(str(run), name, result), flush=True)
-                await asyncio.sleep(SETTLE_S)
+            print()
+            urls = [bot.events_url for bot in bots]
+            total = round(args.capacity_seconds * 1000)
+            kudos = write_requests("capacity", total)
+            started = time.perf_counter()
+            acked_in = await closed_loop(urls, kudos, args.in_flight)
+            posted += total
+            done_at = await drained(slack_url, posted)
+            print(
+                f"capacity, closed loop, {args.in_flight} in flight, {args.replicas} "
+                f"replica(s): {total} real /kudos acknowledged in {acked_in:.2f} s = "
+                f"{total / acked_in:.0f}/s; every recognition posted after "
+                f"{done_at - started:.2f} s = {total / (done_at - started):.0f}/s"
+            )
+            failed = sum(sum(r.failures.values()) for rs in results.values() for r in rs)
+            if failed:
+                print(f"{failed} request(s) failed; see the failures column")
+            return 0 if within and not failed else 1
+        finally:
+            if bare is not None:
+                await stop_helper(bare)
+            for bot in bots:
+                await bot.stop()
+                errors = [line for line in bot.stderr().splitlines() if "ERROR" in line]
+                if errors:
+                    print(f"guildbot logged {len(errors)} error line(s), first: {errors[0]}")
+            await stop_helper(slack)
 
-        p50 = {
-            name: statistics.median(r.percentile(0.5) for r in rs) for name, rs in results.items()
-        }
-        p99 = {
-            name: statistics.median(r.percentile(0.99) for r in rs) for name, rs in results.items()
-        }
-        bot_p99, bare_p99 = p99["guildbot"], p99["bare Bolt"]
-        budget = max(1.5 * bare_p99, bare_p99 + 5.0)
-        within = bot_p99 <= budget
-        print()
-        print(f"median of {runs}: {'target':<9} {'p50':>8} {'p99':>8}")
-        for name in targets:
-            print(f"{'':>11} {name:<9} {p50[name]:>8.2f} {p99[name]:>8.2f}")
-        print(f"ratio p99 guildbot / bare Bolt: {bot_p99 / bare_p99:.2f}")
+
+def report_latency(results: dict[str, list[Result]], runs: int) -> bool:
+    """Prints the medians and the budget check; True when both guildbot targets are within."""
+    p50 = {name: statistics.median(r.percentile(0.5) for r in rs) for name, rs in results.items()}
+    p99 = {name: statistics.median(r.percentile(0.99) for r in rs) for name, rs in results.items()}
+    bare_p99 = p99["bare Bolt"]
+    budget = max(1.5 * bare_p99, bare_p99 + 5.0)
+    print()
+    print(f"median of {runs}: {'target':<9} {'p50':>8} {'p99':>8}")
+    for name in results:
+        print(f"{'':>11} {name:<9} {p50[name]:>8.2f} {p99[name]:>8.2f}")
+    within = True
+    for name in ("help", "write"):
+        ok = p99[name] <= budget
+        within &= ok
         print(
-            f"p99 guildbot {bot_p99:.2f} ms ≤ max(1.5 × {bare_p99:.2f}, {bare_p99:.2f} + 5) "
-            f"= {budget:.2f} ms: {'yes' if within else 'NO'}"
+            f"p99 {name} {p99[name]:.2f} ms ≤ max(1.5 × {bare_p99:.2f}, {bare_p99:.2f} + 5) "
+            f"= {budget:.2f} ms: {'yes' if ok else 'NO'}"
         )
-        failed = sum(sum(r.failures.values()) for rs in results.values() for r in rs)
-        if failed:
-            print(f"{failed} request(s) failed; see the failures column")
-        return 0 if within and not failed else 1
-    finally:
-        if bare is not None:
-            await stop_helper(bare)
-        if bot is not None:
-            await bot.stop()
-            errors = [line for line in bot.stderr().splitlines() if "ERROR" in line]
-            if errors:
-                print(f"guildbot logged {len(errors)} error line(s), first: {errors[0]}")
-        await stop_helper(slack)
+    return within
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Ack latency: guildbot against bare Bolt.")
+    parser = argparse.ArgumentParser(description="Ack latency and capacity against bare Bolt.")
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     parser.add_argument("--runs", type=int, default=3, help="runs per target (median reported)")
-    args = parser.parse_args()
-    if args.rate <= 0 or args.seconds <= 0 or args.runs < 1:
-        parser.error("--rate and --seconds must be positive, --runs at least 1")
-    started = time.monotonic()
-    code = asyncio.run(bench(args.rate, args.seconds, args.runs))
-    print(f"({time.monotonic() - started:.0f} s in all)")
-    sys.exit(code)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: run the bot on it")
+    parser.add_argument("--bot-cpu", type=int, default=0, help="the core the bot runs on")
+    parser.add_argument("--replicas", type=int, default=1, help="bots on one database")
+    parser.add_argument("--in-flight", type=int, default=8, help="capacity: requests at a time")
+    parser.add_argument(
+        "--capacity-seconds", type=float, default=3.0, help="capacity: 1,000 kudos per second"
+    )
+    sys.exit(asyncio.run(bench(parser.parse_args())))
 
 
 if __name__ == "__main__":

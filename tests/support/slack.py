@@ -345,6 +345,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/calls", self._call_counts)
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
@@ -357,6 +358,13 @@ class FakeSlack:
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
+
+    async def _call_counts(self, _: web.Request) -> web.Response:
+        """How many times each Web API method was called (for benchmarks in another process)."""
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            counts[call.method] = counts.get(call.method, 0) + 1
+        return web.json_response(counts)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.files[request.match_info["file_id"]]["content"] = await request.read()
