@@ -53,7 +53,7 @@ def xapi_timestamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Learner:
-    """A person as an actor: Slack id, display name, and e-mail when the profile gives one."""
+    """A person as an actor: Slack id, full name, and e-mail when the profile gives one."""
 
     user_id: str
     name: str = ""

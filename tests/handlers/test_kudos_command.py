@@ -48,13 +48,23 @@ async def test_kudos_writes_give_and_receive_statements(bot: BotHarness) -> None
     give = statements["http://activitystrea.ms/give"]
     receive = statements["http://activitystrea.ms/receive"]
     assert give["actor"]["account"] == {"homePage": "https://acme.slack.com/", "name": "U0ANN"}
-    assert give["actor"]["name"] == "Ann"
     assert receive["actor"]["account"]["name"] == "U0BOB"
     assert receive["context"]["statement"] == {"objectType": "StatementRef", "id": give["id"]}
     assert give["object"]["definition"]["type"] == "http://activitystrea.ms/badge"
     assert give["timestamp"].endswith("Z")
     # Message text stays out of statements unless XAPI_INCLUDE_TEXT is on.
     assert "great demo" not in json.dumps(give)
+
+
+async def test_statements_name_people_by_their_full_names(bot: BotHarness) -> None:
+    # Slack shows Ann (display name "Ann") as Ann Archer, and so do the statements.
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+
+    statements = {json.loads(r.body)["verb"]["id"]: json.loads(r.body) for r in outbox_rows(bot)}
+    give = statements["http://activitystrea.ms/give"]
+    receive = statements["http://activitystrea.ms/receive"]
+    assert give["actor"]["name"] == "Ann Archer"
+    assert receive["actor"]["name"] == "Bob Baker"
 
 
 async def test_refusals_are_ephemeral_and_change_nothing(bot: BotHarness) -> None:

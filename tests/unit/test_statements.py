@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
+from bot.domain.people import Profile
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
     AnswerFacts,
@@ -24,6 +25,7 @@ from bot.xapi.statements import (
     derived_id,
     xapi_timestamp,
 )
+from handlers.people import profile_from_slack
 
 HOME = "https://acme.slack.com/"
 BASE = "https://guild.example.com/xapi"
@@ -171,6 +173,28 @@ def test_actors_are_slack_accounts_by_default() -> None:
     assert actor["account"] == {"homePage": HOME, "name": "U0ANN"}
     assert "mbox" not in actor
     assert "ann@example.com" not in give.body
+
+
+def test_actors_and_the_thanked_person_are_named_by_their_full_names() -> None:
+    dan = slack_user("U0DAN", display_name="Dan", real_name="Dan Kowalski")
+    ada = slack_user("U0ADA", display_name="Ada", real_name="Ada Lovelace")
+    give, receive = builder().kudos_given(facts(giver=dan.learner, receiver=ada.learner))
+
+    assert document(give)["actor"]["name"] == "Dan Kowalski"
+    assert document(receive)["actor"]["name"] == "Ada Lovelace"
+    receiver = document(give)["context"]["extensions"][f"{BASE}/extensions/receiver"]
+    assert receiver["name"] == "Ada Lovelace"
+
+
+def slack_user(user_id: str, display_name: str, real_name: str) -> Profile:
+    """A profile as the bot reads it from Slack's `users.info`."""
+    return profile_from_slack(
+        {
+            "id": user_id,
+            "real_name": real_name,
+            "profile": {"display_name": display_name, "real_name": real_name},
+        }
+    )
 
 
 def test_email_actors_use_mbox_and_fall_back_to_the_account_without_an_email() -> None:
