@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlmodel import select
 
 from storage.models import Kudos, OutboxStatement
-from tests.support.harness import BotHarness
+from tests.support.harness import BotHarness, settings_for
+from tests.support.slack import FakeSlack
 
 
 def kudos_rows(bot: BotHarness) -> list[Kudos]:
@@ -65,6 +67,29 @@ async def test_statements_name_people_by_their_full_names(bot: BotHarness) -> No
     receive = statements["http://activitystrea.ms/receive"]
     assert give["actor"]["name"] == "Ann Archer"
     assert receive["actor"]["name"] == "Bob Baker"
+
+
+async def test_with_xapi_include_text_the_reason_reads_as_typed(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Slack sends command text escaped and with mentions as ids; the LRS gets the words."""
+    bot = await BotHarness(settings_for(tmp_path, slack, XAPI_INCLUDE_TEXT="true"), slack).start()
+    try:
+        await bot.command(
+            "/kudos",
+            "<@U0BOB|bob> for the R&amp;D demo, pairing with <@U0ANN> &amp; <@U0CAT>",
+            "U0ANN",
+        )
+        [row] = kudos_rows(bot)
+        statements = [json.loads(r.body) for r in outbox_rows(bot)]
+    finally:
+        await bot.close()
+
+    assert row.reason == "for the R&amp;D demo, pairing with <@U0ANN> &amp; <@U0CAT>"
+    # The giver and the receiver are named in the statements; Cat is not, so her id stands.
+    assert {s["result"]["response"] for s in statements} == {
+        "for the R&D demo, pairing with @Ann Archer & @U0CAT"
+    }
 
 
 async def test_refusals_are_ephemeral_and_change_nothing(bot: BotHarness) -> None:

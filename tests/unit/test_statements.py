@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -164,6 +165,41 @@ def test_the_reason_is_sent_only_with_include_text() -> None:
         assert "incident write-up" not in built.body
     for built in shared:
         assert document(built)["result"]["response"] == "for the clear incident write-up – merci"
+
+
+# Slack's shape of typed text (`/ask` text, a message, a reason from the form: all stored alike).
+SLACK_TEXT = (
+    "<@U0BOB|bob> &amp; <@U0CAT> said &lt;br&gt; breaks it, see "
+    "<https://docs.example.com/a?b=1&amp;c=2|the docs> in <#C0DEV|dev>"
+)
+
+
+def test_typed_text_reaches_the_lrs_as_a_person_reads_it() -> None:
+    """`&amp;`, `<@U…>` and `<url|label>` in an LRS would be Slack's markup, not the words."""
+    statements = builder(include_text=True)
+    # Bob is in every statement here, so his name is known; Cat's is not.
+    read = "@Bob & @U0CAT said <br> breaks it, see https://docs.example.com/a?b=1&c=2 in #dev"
+    give, receive = statements.kudos_given(replace(facts(), reason=SLACK_TEXT))
+    asked = statements.asked(QuestionFacts("q1", BOB, SLACK_TEXT, (), "C0QA", WHEN))
+    answered = statements.answered(
+        AnswerFacts("a1", "q1", None, BOB, SLACK_TEXT, None, (), "C0QA", WHEN)
+    )
+    searched = statements.searched(BOB, None, SLACK_TEXT, "T4", WHEN)
+
+    for built in (give, receive, asked, answered, searched):
+        assert document(built)["result"]["response"] == read
+
+
+def test_a_rating_comment_is_kept_exactly_as_typed() -> None:
+    """Forms send a comment as typed, and sessions keep it so: nothing in it is markup."""
+    session = SessionFacts("6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10", "Intro", (), "C0LUNCH")
+    typed = "Loved it &amp; <@U0BOB> – 5/5 <3"
+
+    rated = builder(include_text=True).session_event(
+        v.RATED, ANN, session, "r", WHEN, rating=5, comment=typed
+    )
+
+    assert document(rated)["result"]["response"] == typed
 
 
 def test_actors_are_slack_accounts_by_default() -> None:
