@@ -4,6 +4,7 @@ within `bot.domain.digest.GRACE`. Exactly one process posts each period's digest
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -39,10 +40,13 @@ async def post_digest(services: Services, client: AsyncWebClient) -> bool:
         return False
     await services.run(services.digest.posted, team_id, period, posted["ts"])
     try:
+        # Off the loop (the first chart in a process takes most of a second), and off the
+        # database workers.
+        chart = await asyncio.to_thread(activity_chart, digest.activity)
         await client.files_upload_v2(
             channel=channel,
             thread_ts=posted["ts"],
-            content=activity_chart(digest.activity),
+            content=chart,
             filename=CHART_FILENAME,
             title="Weekly activity",
             initial_comment=chart_comment(),

@@ -52,7 +52,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         )
         if search.match.slug:
             services.forwarder.wake()
-        await ack(text=expert_text(search), blocks=expert_blocks(search, user_id))
+        await ack(text=expert_text(search, user_id), blocks=expert_blocks(search, user_id))
 
     @guarded
     async def change_endorsement(
@@ -117,7 +117,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         )
         search = ExpertSearch(Match(slug, slug, "exact"), tuple(experts), frozenset(endorsed))
         await respond(
-            text=expert_text(search),
+            text=expert_text(search, viewer_id),
             blocks=expert_blocks(search, viewer_id),
             replace_original=True,
         )

@@ -64,12 +64,12 @@ async def _fetch(client: AsyncWebClient, user_id: str) -> Profile:
 
 
 def profile_from_slack(user: dict[str, Any]) -> Profile:
+    """A `users.info` user as a profile, named by the full name Slack shows for them."""
     profile = user.get("profile") or {}
     name = (
-        profile.get("display_name")
-        or profile.get("real_name")
+        profile.get("real_name")
         or user.get("real_name")
-        or user.get("name")
+        or profile.get("display_name")
         or user["id"]
     )
     return Profile(

@@ -33,7 +33,8 @@ class Person(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=32)
     user_id: str = Field(primary_key=True, max_length=32)
-    display_name: str = Field(default="", max_length=255)
+    full_name: str = Field(default="", max_length=255)
+    """Slack's `real_name` (the name Slack shows), else the display name, else the user id."""
     email: str | None = Field(default=None, max_length=255)
     tz: str = Field(default="UTC", max_length=64)
     is_bot: bool = False

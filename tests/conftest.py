@@ -17,9 +17,9 @@ from tests.support.slack import FakeSlack
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
-    fake.add_user("U0ANN", "Ann")
-    fake.add_user("U0BOB", "Bob", tz="America/New_York")
-    fake.add_user("U0CAT", "Cat", tz="Asia/Tokyo")
+    fake.add_user("U0ANN", "Ann", real_name="Ann Archer")
+    fake.add_user("U0BOB", "Bob", tz="America/New_York", real_name="Bob Baker")
+    fake.add_user("U0CAT", "Cat", tz="Asia/Tokyo", real_name="Cat Carter")
     fake.add_user("U0ROBOT", "Deploy Bot", is_bot=True)
     fake.add_user("U0GONE", "Former Colleague", deleted=True)
     await fake.start()

@@ -21,6 +21,7 @@ PROFILE_MAX_AGE = timedelta(hours=24)
 class Profile:
     user_id: str
     name: str
+    """The full name, as Slack shows it (`handlers.people.profile_from_slack`)."""
     email: str | None = None
     tz: str = "UTC"
     is_bot: bool = False
@@ -83,7 +84,7 @@ class PeopleDirectory:
                     Person(
                         team_id=team_id,
                         user_id=p.user_id,
-                        display_name=p.name,
+                        full_name=p.name,
                         email=p.email,
                         tz=p.tz,
                         is_bot=p.is_bot,
@@ -94,4 +95,4 @@ class PeopleDirectory:
 
 
 def _profile(row: Person) -> Profile:
-    return Profile(row.user_id, row.display_name, row.email, row.tz, row.is_bot, row.deleted)
+    return Profile(row.user_id, row.full_name, row.email, row.tz, row.is_bot, row.deleted)

@@ -19,6 +19,7 @@ that Slack might link on its own gets an invisible word joiner after the `@`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 WORD_JOINER = "\u2060"
@@ -62,10 +63,10 @@ def render(slack_text: str) -> str:
     return "".join(_rendered(piece) for piece in _pieces(slack_text))
 
 
-def readable(slack_text: str) -> str:
-    """Slack text as the words a person sees, for `plain_text` (people as `@name` when Slack
-    gave the name)."""
-    return "".join(_readable(piece) for piece in _pieces(slack_text))
+def readable(slack_text: str, names: Mapping[str, str] | None = None) -> str:
+    """Slack text as the words a person sees, for `plain_text` or an LRS: people as `@name`
+    from `names` (user id to name), else as Slack labelled them, else by id."""
+    return "".join(_readable(piece, names or {}) for piece in _pieces(slack_text))
 
 
 def needs_mrkdwn(slack_text: str) -> bool:
@@ -162,17 +163,17 @@ def _rendered(piece: tuple[str, str]) -> str:
         if address.startswith("mailto:"):
             return escape(_unescape(address.removeprefix("mailto:")))
         return f"<{address}>"
-    return escape(_readable(piece))
+    return escape(_readable(piece, {}))
 
 
-def _readable(piece: tuple[str, str]) -> str:
+def _readable(piece: tuple[str, str], names: Mapping[str, str]) -> str:
     kind, value = piece
     if kind == "entity":
         return _UNESCAPES[value]
     if kind != "token":
         return value
     if person := _PERSON.fullmatch(value):
-        return "@" + (person["label"] or person["id"])
+        return "@" + (names.get(person["id"]) or person["label"] or person["id"])
     if channel := _CHANNEL.fullmatch(value):
         return "#" + (channel["label"] or channel["id"])
     if broadcast := _BROADCAST.fullmatch(value):
@@ -181,4 +182,4 @@ def _readable(piece: tuple[str, str]) -> str:
         return group["label"] or "@" + group["id"]
     if address := _link(value):
         return _unescape(address.removeprefix("mailto:"))
-    return f"<{''.join(_readable(p) for p in _pieces(value))}>"
+    return f"<{''.join(_readable(p, names) for p in _pieces(value))}>"

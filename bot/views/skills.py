@@ -38,6 +38,8 @@ ASK_ACTION = "expert_ask"
 ASK_VIEW = "expert_ask"
 QUESTION_BLOCK, QUESTION_INPUT = "question", "question_input"
 SHOWN_SKILLS = 40  # a message holds 50 blocks
+# After the searcher's own name in expert results: a mention alone reads like anyone else's.
+YOU = " (you)"
 
 
 def tag(slug: str) -> str:
@@ -158,13 +160,15 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
         )
         blocks.append(_ask_actions(None, slug, "Post it as a question"))
     for place, ranked in enumerate(search.experts, start=1):
+        own = ranked.user_id == viewer_id
         accessory = None
-        if ranked.user_id != viewer_id:
+        if not own:
             endorsed = ranked.user_id in search.endorsed_by_searcher
             accessory = _endorse_button(ranked.user_id, slug, endorsed, f"expert:{slug}")
-        line = f"*{place}. <@{ranked.user_id}>*\n{evidence_words(ranked, slug)}"
+        name = f"*{place}. <@{ranked.user_id}>*" + (YOU if own else "")
+        line = f"{name}\n{evidence_words(ranked, slug)}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=accessory))
-        if ranked.user_id != viewer_id:
+        if not own:
             blocks.append(_ask_actions(ranked.user_id, slug, "Ask"))
     blocks.append(
         ContextBlock(
@@ -221,10 +225,13 @@ def asked_view(text: str) -> dict[str, Any]:
     ).to_dict()
 
 
-def expert_text(search: ExpertSearch) -> str:
+def expert_text(search: ExpertSearch, viewer_id: str) -> str:
     if search.match.slug is None:
         return no_match_text(search.match.typed, search.match.suggestions)
-    people = ", ".join(f"<@{r.user_id}>" for r in search.experts) or "nobody yet"
+    people = (
+        ", ".join(f"<@{r.user_id}>{YOU if r.user_id == viewer_id else ''}" for r in search.experts)
+        or "nobody yet"
+    )
     return f"Who knows {escape('#' + search.match.slug)}: {people}"
 
 

@@ -31,6 +31,7 @@ from tincan import (
 )
 from tincan import Verb as TincanVerb
 
+from bot.views.mrkdwn import readable
 from bot.xapi import vocabulary as v
 from storage.repositories.outbox import NewStatement
 
@@ -53,7 +54,7 @@ def xapi_timestamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Learner:
-    """A person as an actor: Slack id, display name, and e-mail when the profile gives one."""
+    """A person as an actor: Slack id, full name, and e-mail when the profile gives one."""
 
     user_id: str
     name: str = ""
@@ -184,7 +185,7 @@ class StatementBuilder:
                 more_info=facts.permalink,
             ),
         )
-        result = Result(response=facts.reason) if self.identity.include_text else None
+        result = Result(response=self._typed(facts.reason, facts.giver, facts.receiver))
         extensions: dict[str, Any] = {self.extension(v.EXT_TEAM): self.identity.team_id}
         if facts.values:
             extensions[self.extension(v.EXT_VALUES)] = list(facts.values)
@@ -283,7 +284,7 @@ class StatementBuilder:
             actor=self.actor(searcher),
             verb=_verb(v.SEARCH),
             object=searched,
-            result=Result(response=query) if self.identity.include_text else None,
+            result=Result(response=self._typed(query, searcher)),
             context=self._context(None, (), {self.extension(v.EXT_TEAM): self.identity.team_id}),
         )
         return self._built(statement, searcher.user_id, timestamp)
@@ -303,7 +304,7 @@ class StatementBuilder:
             actor=self.actor(facts.asker),
             verb=_verb(v.ASKED),
             object=self.question_activity(facts.question_id, None),
-            result=Result(response=facts.text) if self.identity.include_text else None,
+            result=Result(response=self._typed(facts.text, facts.asker)),
             context=self._context(facts.channel_id, facts.skills, self._team_extension()),
         )
         return self._built(statement, facts.asker.user_id, facts.timestamp)
@@ -311,7 +312,11 @@ class StatementBuilder:
     def answered(self, facts: AnswerFacts) -> BuiltStatement:
         """`answered` the question; the answer's permalink in `result.response` (its text
         instead only with `XAPI_INCLUDE_TEXT`)."""
-        response = facts.text if self.identity.include_text else (facts.permalink or "")
+        response = (
+            self._typed(facts.text, facts.answerer)
+            if self.identity.include_text
+            else facts.permalink
+        )
         statement = Statement(
             id=derived_id(self.identity.team_id, "answered", facts.answer_id),
             actor=self.actor(facts.answerer),
@@ -356,7 +361,7 @@ class StatementBuilder:
         """One lunch-and-learn statement: the session as object, its id as the registration
         (so scheduled, registered, attended, presented and rated group together), its tags
         that name skills as context. A rating is a 1–5 score; the comment only with
-        `XAPI_INCLUDE_TEXT`."""
+        `XAPI_INCLUDE_TEXT`, as is (a form sends it as typed, and it is kept so)."""
         context = self._context(facts.channel_id, facts.skills, self._team_extension())
         context.registration = facts.session_id
         result = None
@@ -399,6 +404,14 @@ class StatementBuilder:
         return self._built(statement, self.guildbot.user_id, timestamp, voiding=True)
 
     # Helpers ---------------------------------------------------------------------------------
+
+    def _typed(self, slack_text: str, *people: Learner) -> str | None:
+        """What a person typed, for `result.response`, only with `XAPI_INCLUDE_TEXT`: stored
+        in Slack's shape (`&amp;`, `<@U…>`, `<url|label>`), sent as the words a person reads,
+        naming the statement's people by name."""
+        if not self.identity.include_text:
+            return None
+        return readable(slack_text, {p.user_id: p.name for p in people if p.name})
 
     def _context(
         self,

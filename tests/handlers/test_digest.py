@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,14 @@ from apscheduler.triggers.date import DateTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
+import handlers.digest
 from bot.cli import main
 from bot.domain.digest import GRACE, Period
 from bot.domain.people import Profile
 from bot.domain.questions import AskIntent
 from bot.scheduler import cron_trigger, start_tick
 from bot.slack_client import build_web_client
-from bot.views.chart import HEIGHT_PX, WIDTH_PX
+from bot.views.chart import HEIGHT_PX, WIDTH_PX, activity_chart
 from handlers.digest import post_digest
 from storage.database import Database
 from storage.models import DigestRun, Question
@@ -332,6 +334,28 @@ async def test_a_failed_post_is_tried_again_later_then_given_up(
         clock.now += timedelta(minutes=5)
     assert len(digests(bot.slack)) == 2 + 3
     logged_failures.expected = 4
+
+
+async def test_the_chart_is_drawn_off_the_event_loop(
+    processes: Processes, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first chart in a process takes most of a second: drawn on the loop, it would hold
+    up every Slack request meanwhile."""
+    bot = await processes.start()
+    clock.now = END + timedelta(seconds=10)
+    drawn_in: list[threading.Thread] = []
+
+    def observed(*args: Any, **kwargs: Any) -> bytes:
+        drawn_in.append(threading.current_thread())
+        return activity_chart(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.digest, "activity_chart", observed)
+
+    assert await run_digest(bot) is True
+
+    assert len(drawn_in) == 1 and drawn_in[0] is not threading.current_thread()
+    [chart] = bot.slack.files.values()
+    assert picture(chart["content"]).size == (WIDTH_PX, HEIGHT_PX)
 
 
 async def test_a_chart_that_fails_to_upload_does_not_post_the_digest_again(

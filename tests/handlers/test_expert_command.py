@@ -20,7 +20,7 @@ from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import TEAM_ID, FakeSlack
 
 SEARCH = "http://activitystrea.ms/search"
-_PLACE = re.compile(r"^\*(\d+)\. <@([UW][A-Z0-9]+)>\*\n(.*)$", re.DOTALL)
+_PLACE = re.compile(r"^\*(\d+)\. <@([UW][A-Z0-9]+)>\*( \(you\))?\n(.*)$", re.DOTALL)
 
 
 pytestmark = pytest.mark.usefixtures("no_listener_failures")
@@ -55,7 +55,7 @@ def statements(bot: BotHarness, verb: str | None = None) -> list[dict[str, Any]]
 
 
 def places(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ranked lines, each as {user, evidence, button (or None)}."""
+    """The ranked lines, each as {user, you (marked as the searcher), evidence, button}."""
     found = []
     for block in blocks:
         if block["type"] != "section":
@@ -63,7 +63,14 @@ def places(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         line = _PLACE.match(block["text"]["text"])
         if line:
             assert int(line[1]) == len(found) + 1
-            found.append({"user": line[2], "evidence": line[3], "button": block.get("accessory")})
+            found.append(
+                {
+                    "user": line[2],
+                    "you": bool(line[3]),
+                    "evidence": line[4],
+                    "button": block.get("accessory"),
+                }
+            )
     return found
 
 
@@ -211,6 +218,26 @@ async def test_deactivated_people_and_apps_are_not_listed(bot: BotHarness) -> No
     reply = await expert(bot, "python")
 
     assert order(reply) == ["U0BOB"]
+
+
+async def test_the_searcher_is_marked_as_you_wherever_they_rank(bot: BotHarness) -> None:
+    await declare(bot, "U0ANN", "python:expert")
+    await declare(bot, "U0BOB", "python:learning")
+
+    reply = await expert(bot, "python", "U0ANN")
+
+    assert [(p["user"], p["you"]) for p in places(reply["blocks"])] == [
+        ("U0ANN", True),
+        ("U0BOB", False),
+    ]
+    assert reply["text"] == "Who knows #python: <@U0ANN> (you), <@U0BOB>"
+    # Someone else searching sees Ann without the mark, and is not in the list.
+    reply = await expert(bot, "python", "U0CAT")
+    assert [(p["user"], p["you"]) for p in places(reply["blocks"])] == [
+        ("U0ANN", False),
+        ("U0BOB", False),
+    ]
+    assert reply["text"] == "Who knows #python: <@U0ANN>, <@U0BOB>"
 
 
 # Matching --------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlmodel import select
 
 from storage.models import Kudos, OutboxStatement
-from tests.support.harness import BotHarness
+from tests.support.harness import BotHarness, settings_for
+from tests.support.slack import FakeSlack
 
 
 def kudos_rows(bot: BotHarness) -> list[Kudos]:
@@ -48,13 +50,46 @@ async def test_kudos_writes_give_and_receive_statements(bot: BotHarness) -> None
     give = statements["http://activitystrea.ms/give"]
     receive = statements["http://activitystrea.ms/receive"]
     assert give["actor"]["account"] == {"homePage": "https://acme.slack.com/", "name": "U0ANN"}
-    assert give["actor"]["name"] == "Ann"
     assert receive["actor"]["account"]["name"] == "U0BOB"
     assert receive["context"]["statement"] == {"objectType": "StatementRef", "id": give["id"]}
     assert give["object"]["definition"]["type"] == "http://activitystrea.ms/badge"
     assert give["timestamp"].endswith("Z")
     # Message text stays out of statements unless XAPI_INCLUDE_TEXT is on.
     assert "great demo" not in json.dumps(give)
+
+
+async def test_statements_name_people_by_their_full_names(bot: BotHarness) -> None:
+    # Slack shows Ann (display name "Ann") as Ann Archer, and so do the statements.
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+
+    statements = {json.loads(r.body)["verb"]["id"]: json.loads(r.body) for r in outbox_rows(bot)}
+    give = statements["http://activitystrea.ms/give"]
+    receive = statements["http://activitystrea.ms/receive"]
+    assert give["actor"]["name"] == "Ann Archer"
+    assert receive["actor"]["name"] == "Bob Baker"
+
+
+async def test_with_xapi_include_text_the_reason_reads_as_typed(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Slack sends command text escaped and with mentions as ids; the LRS gets the words."""
+    bot = await BotHarness(settings_for(tmp_path, slack, XAPI_INCLUDE_TEXT="true"), slack).start()
+    try:
+        await bot.command(
+            "/kudos",
+            "<@U0BOB|bob> for the R&amp;D demo, pairing with <@U0ANN> &amp; <@U0CAT>",
+            "U0ANN",
+        )
+        [row] = kudos_rows(bot)
+        statements = [json.loads(r.body) for r in outbox_rows(bot)]
+    finally:
+        await bot.close()
+
+    assert row.reason == "for the R&amp;D demo, pairing with <@U0ANN> &amp; <@U0CAT>"
+    # The giver and the receiver are named in the statements; Cat is not, so her id stands.
+    assert {s["result"]["response"] for s in statements} == {
+        "for the R&D demo, pairing with @Ann Archer & @U0CAT"
+    }
 
 
 async def test_refusals_are_ephemeral_and_change_nothing(bot: BotHarness) -> None:

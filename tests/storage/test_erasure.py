@@ -103,7 +103,7 @@ def profile(database: Database, who: Profile) -> None:
             Person(
                 team_id=TEAM,
                 user_id=who.user_id,
-                display_name=who.name,
+                full_name=who.name,
                 email=who.email,
                 refreshed_at=NOW,
             ),

@@ -8,15 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from bot.domain.people import PeopleDirectory
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import metadata
-from storage.repositories import workspaces
+from storage.repositories import people, workspaces
 from storage.repositories.faq import autogenerate_sees
+from storage.types import UTCDateTime
 from tests.support.databases import DIALECTS, dialect_of, empty_database
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -64,6 +67,42 @@ def test_the_migrated_schema_matches_the_models(database: Database) -> None:
         differences = compare_metadata(context, metadata)
 
     assert differences == []
+
+
+def test_profiles_cached_by_display_name_are_looked_up_again_after_the_upgrade(
+    fresh: Database,
+) -> None:
+    """Before 0012 the cache held display names ("Dan"); statements now name people by
+    their full names, so a profile cached before the upgrade is fetched from Slack again."""
+    upgrade(fresh, "0011")
+    person = sa.table(
+        "person",
+        *(sa.column(name) for name in ("team_id", "user_id", "display_name", "email", "tz")),
+        sa.column("is_bot", sa.Boolean()),
+        sa.column("deleted", sa.Boolean()),
+        sa.column("refreshed_at", UTCDateTime()),
+    )
+    with fresh.engine.begin() as connection:
+        connection.execute(
+            person.insert().values(
+                team_id="T1",
+                user_id="U0DAN",
+                display_name="Dan",
+                email="dan@acme.test",
+                tz="UTC",
+                is_bot=False,
+                deleted=False,
+                refreshed_at=NOW,
+            )
+        )
+
+    upgrade(fresh)
+
+    assert PeopleDirectory(fresh, lambda: NOW).fresh("T1", ["U0DAN"]) == {}
+    with fresh.reading() as session:
+        kept = people.get_many(session, "T1", ["U0DAN"])["U0DAN"]
+    # Kept until then: erasure finds statements by the cached e-mail address.
+    assert (kept.full_name, kept.email) == ("Dan", "dan@acme.test")
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:

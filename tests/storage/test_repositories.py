@@ -39,7 +39,7 @@ def a_kudos(
 
 
 def person(user_id: str, name: str, team: str = TEAM) -> Person:
-    return Person(team_id=team, user_id=user_id, display_name=name, refreshed_at=NOW)
+    return Person(team_id=team, user_id=user_id, full_name=name, refreshed_at=NOW)
 
 
 # Events ----------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def test_people_are_saved_read_back_updated_and_deleted(database: Database) -> N
     with database.reading() as session:
         found = people.get_many(session, TEAM, ["U0ANN", "U0BOB", "U0NOBODY", "U0ANN"])
         nothing = people.get_many(session, TEAM, [])
-    assert {uid: p.display_name for uid, p in found.items()} == {
+    assert {uid: p.full_name for uid, p in found.items()} == {
         "U0ANN": "Ann",
         "U0BOB": "Robert",
     }
@@ -149,7 +149,7 @@ def test_two_processes_caching_the_same_new_person_at_once_both_succeed(
     assert failures == []
     with database.reading() as session:
         [cached] = people.get_many(session, TEAM, ["U0NEW"]).values()
-    assert cached.display_name == "New Starter (refreshed)"
+    assert cached.full_name == "New Starter (refreshed)"
 
 
 # Kudos -----------------------------------------------------------------------------------------

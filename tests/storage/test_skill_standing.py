@@ -178,7 +178,7 @@ def cached(person: Profile) -> Person:
     return Person(
         team_id=TEAM,
         user_id=person.user_id,
-        display_name=person.name,
+        full_name=person.name,
         email=person.email,
         refreshed_at=T0,
     )

@@ -104,7 +104,7 @@ def cached_person(
         Person(
             team_id=team,
             user_id=user_id,
-            display_name=user_id,
+            full_name=user_id,
             deleted=deleted,
             is_bot=is_bot,
             refreshed_at=NOW,

@@ -226,15 +226,19 @@ class User:
     is_bot: bool = False
     deleted: bool = False
     email: str | None = None
+    real_name: str | None = None
+    """The full name Slack shows (`name` is the display name); None: the same as `name`."""
 
     def to_slack(self) -> dict[str, Any]:
-        profile: dict[str, Any] = {"display_name": self.name, "real_name": self.name}
+        real_name = self.real_name or self.name
+        profile: dict[str, Any] = {"display_name": self.name, "real_name": real_name}
         if self.email:
             profile["email"] = self.email
         return {
             "id": self.id,
             "team_id": TEAM_ID,
             "name": self.name.lower(),
+            "real_name": real_name,
             "deleted": self.deleted,
             "is_bot": self.is_bot,
             "tz": self.tz,

@@ -97,6 +97,16 @@ def test_readable_is_what_a_person_sees() -> None:
     )
 
 
+def test_readable_names_the_people_it_is_given_by_those_names() -> None:
+    names = {"U0BOB": "Bob Baker"}
+
+    assert readable("thanks <@U0BOB|bob> and <@U0CAT> &amp; <@U0BOB>", names) == (
+        "thanks @Bob Baker and @U0CAT & @Bob Baker"
+    )
+    # A name is shown as it is, never read as Slack's markup or escapes.
+    assert readable("<@U0ODD>", {"U0ODD": "R&amp;D <Team>"}) == "@R&amp;D <Team>"
+
+
 # Plain text: what forms keep as typed ----------------------------------------------------------
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
+from bot.domain.people import Profile
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
     AnswerFacts,
@@ -24,6 +26,7 @@ from bot.xapi.statements import (
     derived_id,
     xapi_timestamp,
 )
+from handlers.people import profile_from_slack
 
 HOME = "https://acme.slack.com/"
 BASE = "https://guild.example.com/xapi"
@@ -164,6 +167,41 @@ def test_the_reason_is_sent_only_with_include_text() -> None:
         assert document(built)["result"]["response"] == "for the clear incident write-up – merci"
 
 
+# Slack's shape of typed text (`/ask` text, a message, a reason from the form: all stored alike).
+SLACK_TEXT = (
+    "<@U0BOB|bob> &amp; <@U0CAT> said &lt;br&gt; breaks it, see "
+    "<https://docs.example.com/a?b=1&amp;c=2|the docs> in <#C0DEV|dev>"
+)
+
+
+def test_typed_text_reaches_the_lrs_as_a_person_reads_it() -> None:
+    """`&amp;`, `<@U…>` and `<url|label>` in an LRS would be Slack's markup, not the words."""
+    statements = builder(include_text=True)
+    # Bob is in every statement here, so his name is known; Cat's is not.
+    read = "@Bob & @U0CAT said <br> breaks it, see https://docs.example.com/a?b=1&c=2 in #dev"
+    give, receive = statements.kudos_given(replace(facts(), reason=SLACK_TEXT))
+    asked = statements.asked(QuestionFacts("q1", BOB, SLACK_TEXT, (), "C0QA", WHEN))
+    answered = statements.answered(
+        AnswerFacts("a1", "q1", None, BOB, SLACK_TEXT, None, (), "C0QA", WHEN)
+    )
+    searched = statements.searched(BOB, None, SLACK_TEXT, "T4", WHEN)
+
+    for built in (give, receive, asked, answered, searched):
+        assert document(built)["result"]["response"] == read
+
+
+def test_a_rating_comment_is_kept_exactly_as_typed() -> None:
+    """Forms send a comment as typed, and sessions keep it so: nothing in it is markup."""
+    session = SessionFacts("6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10", "Intro", (), "C0LUNCH")
+    typed = "Loved it &amp; <@U0BOB> – 5/5 <3"
+
+    rated = builder(include_text=True).session_event(
+        v.RATED, ANN, session, "r", WHEN, rating=5, comment=typed
+    )
+
+    assert document(rated)["result"]["response"] == typed
+
+
 def test_actors_are_slack_accounts_by_default() -> None:
     give, _ = builder().kudos_given(facts())
 
@@ -171,6 +209,28 @@ def test_actors_are_slack_accounts_by_default() -> None:
     assert actor["account"] == {"homePage": HOME, "name": "U0ANN"}
     assert "mbox" not in actor
     assert "ann@example.com" not in give.body
+
+
+def test_actors_and_the_thanked_person_are_named_by_their_full_names() -> None:
+    dan = slack_user("U0DAN", display_name="Dan", real_name="Dan Kowalski")
+    ada = slack_user("U0ADA", display_name="Ada", real_name="Ada Lovelace")
+    give, receive = builder().kudos_given(facts(giver=dan.learner, receiver=ada.learner))
+
+    assert document(give)["actor"]["name"] == "Dan Kowalski"
+    assert document(receive)["actor"]["name"] == "Ada Lovelace"
+    receiver = document(give)["context"]["extensions"][f"{BASE}/extensions/receiver"]
+    assert receiver["name"] == "Ada Lovelace"
+
+
+def slack_user(user_id: str, display_name: str, real_name: str) -> Profile:
+    """A profile as the bot reads it from Slack's `users.info`."""
+    return profile_from_slack(
+        {
+            "id": user_id,
+            "real_name": real_name,
+            "profile": {"display_name": display_name, "real_name": real_name},
+        }
+    )
 
 
 def test_email_actors_use_mbox_and_fall_back_to_the_account_without_an_email() -> None:
