@@ -271,7 +271,7 @@ async def serve(
         digest_job = functools.partial(post_digest, services, client)
         digest = (services.digest.schedule, digest_job)
         jobs.append(digest_job)
-    scheduler = start_tick(jobs, digest=digest, digest_grace=GRACE)
+    tick = start_tick(jobs, digest=digest, digest_grace=GRACE)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()
@@ -300,10 +300,12 @@ async def serve(
 
     log.info("shutting down: no new requests; finishing %d in-flight tasks", lazy_runner.in_flight)
     gate.open = False
-    scheduler.shutdown(wait=False)
     if socket_handler:
         await socket_handler.close_async()
-    dropped = await finish_in_flight(lazy_runner, effects, settings.shutdown_grace)
+    grace = settings.shutdown_grace
+    dropped, _ = await asyncio.gather(
+        finish_in_flight(lazy_runner, effects, grace), tick.stop(grace)
+    )
     await services.forwarder.flush(SHUTDOWN_FLUSH_S)
     await services.forwarder.close()
     await runner.cleanup()

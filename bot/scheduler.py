@@ -6,9 +6,11 @@ The weekly digest is the one other job: a cron job at `DIGEST_CRON` in `TIMEZONE
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,11 +29,31 @@ TICK_SECONDS = 30
 Job = Callable[[], Awaitable[object]]
 
 
+@dataclass
+class Tick:
+    """The running scheduler, and the tick it may be in the middle of."""
+
+    scheduler: AsyncIOScheduler
+    running: set[asyncio.Task[object]] = field(default_factory=set)
+
+    async def stop(self, grace: float) -> None:
+        """Schedules nothing more; a tick already running gets `grace` seconds to finish,
+        then is cut short (whatever it was doing is in the database, for the next process)."""
+        self.scheduler.shutdown(wait=False)
+        if not self.running:
+            return
+        _, late = await asyncio.wait(set(self.running), timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+
 def start_tick(
     jobs: list[Job],
     digest: tuple[BaseTrigger, Job] | None = None,
     digest_grace: timedelta = timedelta(hours=6),
-) -> AsyncIOScheduler:
+) -> Tick:
     """Runs `jobs` on start-up and every `TICK_SECONDS`, one run at a time; and `digest`'s job
     whenever its trigger fires.
 
@@ -40,12 +62,23 @@ def start_tick(
     worth posting within `digest_grace`.
     """
 
+    running: set[asyncio.Task[object]] = set()
+
     async def tick() -> None:
-        for job in jobs:
-            try:
-                await job()
-            except Exception:
-                log.exception("tick job %s failed; it runs again next tick", job)
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            for job in jobs:
+                try:
+                    await job()
+                except Exception:
+                    log.exception("tick job %s failed; it runs again next tick", job)
+        except asyncio.CancelledError:
+            # Shutdown cut it short: expected, and nothing is lost (see Tick.stop).
+            log.info("the tick was cut short by shutdown")
+        finally:
+            running.discard(task)
 
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
@@ -75,7 +108,7 @@ def start_tick(
             misfire_grace_time=int(digest_grace.total_seconds()),
         )
     scheduler.start()
-    return scheduler
+    return Tick(scheduler, running)
 
 
 # DIGEST_CRON ------------------------------------------------------------------------------------

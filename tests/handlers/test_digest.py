@@ -424,9 +424,9 @@ async def test_the_digest_runs_as_a_cron_job_with_coalescing_and_a_grace() -> No
         ran.set()
 
     trigger = cron_trigger("0 9 * * 1", BERLIN)
-    scheduler = start_tick([], digest=(trigger, job), digest_grace=GRACE)
+    tick = start_tick([], digest=(trigger, job), digest_grace=GRACE)
     try:
-        digest = scheduler.get_job("digest")
+        digest = tick.scheduler.get_job("digest")
         assert digest is not None and digest.trigger is trigger
         assert digest.coalesce is True and digest.max_instances == 1
         assert digest.misfire_grace_time == GRACE.total_seconds() == 6 * 3600
@@ -434,14 +434,14 @@ async def test_the_digest_runs_as_a_cron_job_with_coalescing_and_a_grace() -> No
         assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
         assert str(local.tzinfo) == BERLIN
     finally:
-        scheduler.shutdown(wait=False)
+        tick.scheduler.shutdown(wait=False)
 
     soon = DateTrigger(datetime.now(UTC) + timedelta(milliseconds=200))
-    scheduler = start_tick([], digest=(soon, job))
+    tick = start_tick([], digest=(soon, job))
     try:
         await asyncio.wait_for(ran.wait(), timeout=5)
     finally:
-        scheduler.shutdown(wait=False)
+        tick.scheduler.shutdown(wait=False)
 
 
 def test_a_malformed_digest_cron_stops_start_up_naming_it(

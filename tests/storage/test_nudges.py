@@ -318,12 +318,12 @@ async def test_a_question_that_fell_due_while_no_process_ran_is_nudged_on_the_fi
     second = await processes.start()
     jobs = tick_jobs(second.services, client_of(second), second.effects)
     assert nudge_questions in [getattr(job, "func", None) for job in jobs]
-    scheduler = start_tick(jobs)
+    tick = start_tick(jobs)
     try:
         await eventually(lambda: stored(second, question.id).nudge_at is None)
         await eventually(lambda: len(routed(second.slack, question)) == 2)
     finally:
-        scheduler.shutdown(wait=False)
+        tick.scheduler.shutdown(wait=False)
 
     assert routed(second.slack, question) == ["U0EVE", "U0FAY"]
     assert await nudge(second) == 0
@@ -417,16 +417,17 @@ async def test_the_tick_runs_at_start_and_every_30_seconds_one_run_at_a_time() -
     async def job() -> None:
         ran.set()
 
-    scheduler = start_tick([job])
+    tick = start_tick([job])
     try:
-        [tick] = scheduler.get_jobs()
-        assert tick.trigger.interval == timedelta(seconds=TICK_SECONDS) == timedelta(seconds=30)
-        assert tick.coalesce is True
-        assert tick.max_instances == 1
-        assert tick.misfire_grace_time == TICK_SECONDS
+        [interval] = tick.scheduler.get_jobs()
+        assert interval.trigger.interval == timedelta(seconds=TICK_SECONDS)
+        assert TICK_SECONDS == 30
+        assert interval.coalesce is True
+        assert interval.max_instances == 1
+        assert interval.misfire_grace_time == TICK_SECONDS
         await asyncio.wait_for(ran.wait(), timeout=5)
     finally:
-        scheduler.shutdown(wait=False)
+        tick.scheduler.shutdown(wait=False)
 
 
 async def test_a_failing_job_is_logged_and_the_next_job_still_runs(
@@ -443,17 +444,46 @@ async def test_a_failing_job_is_logged_and_the_next_job_still_runs(
         calls.append("fine")
         done.set()
 
-    scheduler = start_tick([broken, fine])
+    tick = start_tick([broken, fine])
     try:
         await asyncio.wait_for(done.wait(), timeout=5)
         # The next tick runs both again.
-        [tick] = scheduler.get_jobs()
-        await tick.func()
+        [interval] = tick.scheduler.get_jobs()
+        await interval.func()
     finally:
-        scheduler.shutdown(wait=False)
+        tick.scheduler.shutdown(wait=False)
 
     assert calls == ["broken", "fine", "broken", "fine"]
     failed = [r for r in caplog.records if r.name == "guildbot.scheduler"]
     assert len(failed) == 2
     assert all(r.levelno == logging.ERROR and r.exc_info for r in failed)
     assert "database went away" in str(failed[0].exc_info[1])  # type: ignore[index]
+
+
+async def test_a_tick_still_running_at_shutdown_gets_its_grace_then_ends_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def quick() -> None:
+        started.set()
+        await asyncio.sleep(0.05)
+        finished.set()
+
+    tick = start_tick([quick])
+    await asyncio.wait_for(started.wait(), timeout=5)
+    await tick.stop(grace=5)
+    assert finished.is_set()  # the grace let it finish
+
+    started.clear()
+
+    async def stuck() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    tick = start_tick([stuck])
+    await asyncio.wait_for(started.wait(), timeout=5)
+    await tick.stop(grace=0.1)
+
+    assert "the tick was cut short by shutdown" in caplog.text
+    assert "Traceback" not in caplog.text and "raised an exception" not in caplog.text
