@@ -39,14 +39,13 @@ class Tick:
     async def stop(self, grace: float) -> None:
         """Schedules nothing more; a tick already running gets `grace` seconds to finish,
         then is cut short (whatever it was doing is in the database, for the next process)."""
+        # Not shutdown() yet: APScheduler cancels the jobs still running when it shuts down.
+        self.scheduler.pause()
+        if self.running:
+            await asyncio.wait(set(self.running), timeout=grace)
         self.scheduler.shutdown(wait=False)
-        if not self.running:
-            return
-        _, late = await asyncio.wait(set(self.running), timeout=grace)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        if self.running:
+            await asyncio.wait(set(self.running))
 
 
 def start_tick(
