@@ -463,7 +463,7 @@ async def test_a_failing_job_is_logged_and_the_next_job_still_runs(
 async def test_a_tick_still_running_at_shutdown_gets_its_grace_then_ends_quietly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="guildbot")
     started, finished = asyncio.Event(), asyncio.Event()
 
     async def quick() -> None:
