@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.slack_client import build_web_client
 from bot.xapi.statements import derived_id
+from handlers import tick_jobs
 from handlers.lunchlearn import run_session_jobs
 from storage.models import LunchSession, OutboxStatement, Rsvp, SessionJob
 from tests.support.clock import SettableClock
@@ -164,6 +165,11 @@ def dm_texts(slack: FakeSlack, since: int = 0) -> list[tuple[str, str]]:
     return [(user, call["text"]) for user, call in dms(slack)[since:]]
 
 
+def delivered_dms(slack: FakeSlack) -> list[tuple[str, str]]:
+    """(DM channel, text) of the DMs Slack accepted (a failed call delivers nothing)."""
+    return [(c, m["text"]) for (c, _), m in slack.messages.items() if c.startswith("D")]
+
+
 def non_reminders(slack: FakeSlack) -> list[tuple[str, str]]:
     return [(user, text) for user, text in dm_texts(slack) if ":alarm_clock:" not in text]
 
@@ -176,8 +182,9 @@ def said(slack: FakeSlack) -> str:
 
 
 def announcement(bot: BotHarness, lunch: LunchSession) -> dict[str, Any]:
-    """The announcement as people see it now: the post, then its latest chat.update."""
-    [post] = [
+    """The announcement as people see it now: the post (the last try: a failed one is
+    retried, a landed one never), then its latest chat.update."""
+    *_, post = [
         call
         for call in bot.slack.calls_to("chat.postMessage")
         if call["channel"] == lunch.channel_id
@@ -221,7 +228,13 @@ def date_token(moment: datetime) -> str:
 
 
 async def tick(bot: BotHarness) -> int:
-    return await run_session_jobs(bot.services, build_web_client(bot.settings))
+    return await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
+
+
+async def tick_all(bot: BotHarness) -> None:
+    """The whole database tick, as every process runs it: owed effects, then session jobs."""
+    for job in tick_jobs(bot.services, build_web_client(bot.settings), bot.effects):
+        await job()
 
 
 def expert_places(reply: dict[str, Any]) -> dict[str, str]:
@@ -1144,3 +1157,46 @@ async def test_a_failure_while_answering_a_press_apologises_once(
     assert statuses(bot, lunch.id) == {}
     assert len(apologies) == 1, apologies
     assert len(failed) == 1 and "rsvp failed" in failed[0], failed
+
+
+# Slack failing: what was acknowledged is owed, and done once when Slack is back ---------------
+
+
+async def test_an_announcement_slack_failed_is_posted_once_when_slack_is_back(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    slack.fail_next("chat.postMessage", status=500, times=2)  # the client retries a 500 once
+
+    lunch = await schedule(bot)
+
+    assert lunch.message_ts is None
+    assert delivered_dms(slack) == []  # a passing fault: the organiser is not told it failed
+
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+
+    posted = [message for (channel, _), message in slack.messages.items() if channel == LUNCH]
+    assert len(posted) == 1
+    assert stored(bot, lunch.id).message_ts == posted[0]["ts"]
+    assert context_texts(announcement(bot, lunch)["blocks"]) == [
+        f"0 going of 2 · id `{lunch.short_id}`"
+    ]
+
+
+async def test_a_reminder_slack_failed_is_sent_once_by_a_later_tick(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot)
+    await bot.press("lunch_going", lunch.id, "U0BOB")
+    clock.now = START - timedelta(hours=24)
+    slack.fail_next("chat.postMessage", status=500, times=2)
+
+    await tick_all(bot)
+
+    assert delivered_dms(slack) == []
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+    [(to, text)] = delivered_dms(slack)
+    assert to == "D0BOB" and "“Intro to pytest” starts in 24 hours" in text

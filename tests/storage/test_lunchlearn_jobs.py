@@ -141,7 +141,7 @@ def seed_sessions(bot: BotHarness, count: int, going: tuple[str, ...]) -> list[L
             capacity=None,
             channel_id=LUNCH,
         )
-        lunch = service.schedule(TEAM_ID, Profile("U0ANN", "Ann"), draft, f"seed:{n}")
+        lunch = service.schedule(TEAM_ID, Profile("U0ANN", "Ann"), draft, f"seed:{n}").session
         for user in going:
             assert service.going(lunch.id, Profile(user, user)).status == "going"
         made.append(lunch)
@@ -190,7 +190,7 @@ def reminders(slack: FakeSlack) -> list[tuple[str, str]]:
 
 
 async def tick(bot: BotHarness) -> int:
-    return await run_session_jobs(bot.services, build_web_client(bot.settings))
+    return await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
 
 
 async def tick_together(*bots: BotHarness) -> int:
