@@ -247,6 +247,30 @@ async def test_a_restart_between_scheduling_and_the_reminder_still_sends_it_once
     assert "reminder:1440" not in pending_jobs(third)
 
 
+async def test_a_process_that_dies_after_claiming_a_reminder_leaves_it_to_the_next(
+    processes: Processes, slack: FakeSlack, clock: SettableClock
+) -> None:
+    first = await processes.start()
+    lunch = await schedule(first)
+    await first.press("lunch_going", lunch.id, "U0BOB")
+    clock.now = START - timedelta(hours=24)
+    # The claim commits, then the process dies before it reaches Slack.
+    claimed = await first.services.run(first.services.lunchlearn.due_jobs)
+    assert claimed.count == 1 and claimed.effects
+    await processes.stop(first)
+    assert reminders(slack) == []
+
+    second = await processes.start()
+    assert await tick(second) == 0  # the job is claimed for good …
+    await second.effects.perform_due(build_web_client(second.settings))
+
+    # … and what it owed is done by the next process, once.
+    [(user, text)] = reminders(slack)
+    assert user == "U0BOB" and "“Intro to pytest” starts in 24 hours" in text
+    await second.effects.perform_due(build_web_client(second.settings))
+    assert len(reminders(slack)) == 1
+
+
 async def test_a_restart_after_the_start_sends_no_reminder_but_records_the_start(
     processes: Processes, slack: FakeSlack, clock: SettableClock
 ) -> None:
