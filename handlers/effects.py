@@ -145,6 +145,7 @@ class EffectRunner:
             await self._services.run(queue.dead, effect, f"nothing performs {effect.kind}")
             return
         self._in_flight[effect.key] = effect
+        again = False
         try:
             result = await performer(client, effect)
         except Undeliverable as never:
@@ -160,9 +161,12 @@ class EffectRunner:
             )
             await self._failed(effect, f"unexpected error, reference {reference}")
         else:
-            await self._services.run(queue.done, effect, result)
+            again = await self._services.run(queue.done, effect, result)
         finally:
             self._in_flight.pop(effect.key, None)
+        if again:
+            # Owed again while being done (its state changed meanwhile): show the latest.
+            await self.perform_now(client, [effect.key])
 
     async def _slack_refused(self, effect: OwedEffect, error: SlackApiError) -> None:
         code = error_code(error) or f"HTTP {error.response.status_code}"

@@ -1,4 +1,10 @@
-"""`/lunchlearn`: scheduling (L&D), the announcement and its RSVP buttons, list and cancel."""
+"""`/lunchlearn`: scheduling (L&D), the announcement and its RSVP buttons, list and cancel.
+
+Before the ack: the change is stored with what it owes Slack (the announcement, its redraw,
+DMs, calendar files). Right after the ack those effects are done; the tick retries what fails.
+The performers below render each from the session as it is when it is done. Ephemeral answers
+to the person who clicked stay plain lazy work: their moment passes with the click.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,23 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.effects import OwedEffect
 from bot.domain.kudos import read_values
-from bot.domain.lunchlearn import FormErrors, SessionRefused, read_form
+from bot.domain.lunchlearn import (
+    ANNOUNCE,
+    CALENDAR,
+    CANCELLED,
+    CODE,
+    FEEDBACK,
+    GOING,
+    LEFT,
+    PROMOTED,
+    REDRAW,
+    REMINDER,
+    FormErrors,
+    SessionRefused,
+    read_form,
+)
 from bot.services import Services
 from bot.views.calendar import session_ics
 from bot.views.help import LUNCHLEARN, command_help_text
@@ -48,14 +69,16 @@ from bot.views.lunchlearn import (
     schedule_modal,
 )
 from bot.views.mrkdwn import code, escape, readable
-from handlers.effects import EffectRunner
+from handlers.effects import EffectRunner, Undeliverable, direct_message, post_once
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
-from handlers.questions import send_dm
 from storage.models import LunchSession
 
 log = logging.getLogger("guildbot.handlers.lunchlearn")
+
+# chat.postMessage cannot reach these channels: the organiser hears how to fix it.
+UNREACHABLE_BY_BOT = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -78,12 +101,11 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 await ack(text="Lunch-and-learns coming up", blocks=list_blocks(upcoming))
             elif verb.lower() == "cancel":
                 admin = (await profiles(services, client, team_id, [user_id]))[user_id]
-                cancelled, told = await services.run(
-                    services.lunchlearn.cancel, team_id, rest, admin
-                )
+                cancelled = await services.run(services.lunchlearn.cancel, team_id, rest, admin)
                 services.forwarder.wake()
-                context["cancelled"] = {"id": cancelled.id, "told": told}
-                await ack(text=f"Cancelled “{escape(cancelled.title)}”; {telling(len(told))}.")
+                context["owed"] = list(cancelled.effects)
+                title = escape(cancelled.session.title)
+                await ack(text=f"Cancelled “{title}”; {telling(len(cancelled.told))}.")
             elif verb == "":
                 services.lunchlearn.check_admin(user_id)
                 context["open_form"] = True
@@ -101,21 +123,14 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         command: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         if context.get("open_form"):
-            # Opened right after the ack, inside the trigger's 3-second window.
+            # Opened right after the ack, inside the trigger's 3-second window: it cannot
+            # wait for a retry, so it stays plain lazy work (the admin can run it again).
             await client.views_open(trigger_id=command["trigger_id"], view=schedule_modal())
-        if context.get("cancelled"):
-            await tell_cancelled(client, context["cancelled"]["id"], context["cancelled"]["told"])
+        await effects.perform_now(client, context.get("owed") or [])
 
-    async def tell_cancelled(client: AsyncWebClient, session_id: str, told: list[str]) -> None:
-        lunch = await services.run(services.lunchlearn.get, session_id)
-        if lunch is None:
-            return
-        await redraw(services, client, session_id)
-        for user_id in told:
-            await send_dm(client, user_id, text=cancelled_text(lunch))
-        # Everyone with the calendar file gets the cancelled one, so it leaves their calendar.
-        for user_id in await services.run(services.lunchlearn.calendar_holders, session_id):
-            await send_ics(services, client, lunch, user_id)
+    @guarded
+    async def do_owed(client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        await effects.perform_now(client, context.get("owed") or [])
 
     # The form -------------------------------------------------------------------------------
 
@@ -147,35 +162,8 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             await ack(response_action="errors", errors={"title": message[:150]})
             return
         services.forwarder.wake()
-        context["scheduled"] = {"id": scheduled.id, "organiser": user_id}
+        context["owed"] = list(scheduled.effects)
         await ack()
-
-    @guarded
-    async def announce(client: AsyncWebClient, context: AsyncBoltContext) -> None:
-        scheduled = context.get("scheduled")
-        if not scheduled:
-            return
-        lunch = await services.run(services.lunchlearn.get, scheduled["id"])
-        if lunch is None or lunch.message_ts:
-            return
-        try:
-            posted = await client.chat_postMessage(
-                channel=lunch.channel_id,
-                text=announcement_text(lunch),
-                blocks=announcement_blocks(
-                    lunch, 0, 0, checkin_open=services.lunchlearn.checkin_open(lunch)
-                ),
-            )
-        except SlackApiError as error:
-            log.warning("session %s not announced: %s", lunch.id, error_code(error))
-            await send_dm(
-                client,
-                scheduled["organiser"],
-                text=f"I scheduled “{escape(lunch.title)}” but couldn't announce it in "
-                f"<#{lunch.channel_id}> (am I a member there? `/invite @guildbot`).",
-            )
-            return
-        await services.run(services.lunchlearn.announced, lunch.id, posted["ts"])
 
     # RSVPs ----------------------------------------------------------------------------------
 
@@ -204,7 +192,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             "session": action["value"],
             "status": outcome.status,
             "changed": outcome.changed,
-            "promoted": outcome.promoted,
+            "owed": list(outcome.effects),
         }
         await ack()
 
@@ -220,29 +208,20 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 text=rsvp_state["refused"], response_type="ephemeral", replace_original=False
             )
             return
-        lunch = await services.run(services.lunchlearn.get, rsvp_state["session"])
-        if lunch is None:
-            return
-        await respond(
-            text=rsvp_text(rsvp_state["status"], lunch),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        if not rsvp_state["changed"]:
-            return
-        await redraw(services, client, lunch.id)
-        moved = [body["user"]["id"], *([rsvp_state["promoted"]] if rsvp_state["promoted"] else [])]
-        await refresh_homes(services, client, body["user"]["team_id"], moved)
-        if rsvp_state["promoted"]:
-            await send_dm(client, rsvp_state["promoted"], text=promoted_text(lunch))
-        organiser = lunch.organiser_id  # None: a former colleague, nobody to tell
-        leaving = rsvp_state["status"] == "not going"
-        if leaving and organiser is not None and organiser != body["user"]["id"]:
-            await send_dm(
-                client,
-                organiser,
-                text=organiser_cancellation_text(body["user"]["id"], lunch, rsvp_state["promoted"]),
-            )
+        try:
+            lunch = await services.run(services.lunchlearn.get, rsvp_state["session"])
+            if lunch is not None:
+                await respond(
+                    text=rsvp_text(rsvp_state["status"], lunch),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+        finally:
+            # Owed whatever became of the answer: the redraw and the DMs.
+            await effects.perform_now(client, rsvp_state["owed"])
+        if rsvp_state["changed"]:
+            # Best effort: App Home is drawn afresh whenever it is opened anyway.
+            await refresh_homes(services, client, body["user"]["team_id"], [body["user"]["id"]])
 
     # Check-in and feedback --------------------------------------------------------------
 
@@ -330,24 +309,40 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         await ack(response_action="update", view=done_view("Feedback", rated_text(lunch)))
 
     @guarded
-    async def send_calendar(body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+    async def take_calendar(
+        ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """The person asked for the file: it is owed before the ack, so it arrives even if
+        Slack fails right now."""
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         try:
             person = (await profiles(services, client, team_id, [user_id]))[user_id]
-            lunch = await services.run(
+            owed = await services.run(
                 services.lunchlearn.calendar_taken, body["actions"][0]["value"], person
             )
-        except (SessionRefused, TimeoutError) as refusal:
+        except (SessionRefused, PersonNotFound, TimeoutError) as refusal:
             text = getattr(refusal, "message", slack_slow("send the calendar file"))
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            context["calendar"] = {"refused": text}
+            await ack()
             return
-        await send_ics(services, client, lunch, user_id)
-        await respond(
-            text="I've sent you the calendar file in a DM. If the session changes, "
-            "you'll get the updated one.",
-            response_type="ephemeral",
-            replace_original=False,
+        context["calendar"] = {"owed": owed}
+        await ack()
+
+    @guarded
+    async def send_calendar(
+        client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        calendar = context.get("calendar")
+        if not calendar:
+            return  # The press failed before the ack, which already apologised.
+        text = calendar.get("refused") or (
+            "I'm sending you the calendar file in a DM. If the session changes, "
+            "you'll get the updated one."
         )
+        try:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        finally:
+            await effects.perform_now(client, calendar.get("owed") or [])
 
     @guarded
     async def suggest_for_gap(body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
@@ -365,14 +360,134 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             view=schedule_modal(json.dumps({"gap": slug}), slug, candidates),
         )
 
+    # What a change owes Slack ------------------------------------------------------------
+
+    async def session_of(effect: OwedEffect) -> LunchSession | None:
+        return await services.run(services.lunchlearn.get, effect.payload["session"])
+
+    async def announce(client: AsyncWebClient, effect: OwedEffect) -> dict[str, str] | None:
+        """Posts the announcement of a session just scheduled, as it is now (once: a retry
+        finds an earlier post by its key); tells the organiser when the bot can't post there."""
+        lunch = await session_of(effect)
+        if lunch is None or lunch.message_ts or lunch.status == "cancelled":
+            return None  # announced already, or cancelled before it could be
+        counts = await services.run(services.lunchlearn.counts, lunch.id)
+        checkin = services.lunchlearn.checkin_open(lunch)
+        blocks = announcement_blocks(lunch, counts.going, counts.waitlist, checkin)
+        try:
+            ts = await post_once(client, effect, lunch.channel_id, announcement_text(lunch), blocks)
+        except SlackApiError as error:
+            code = error_code(error)
+            if code not in UNREACHABLE_BY_BOT:
+                raise
+            await tell_unannounced(client, lunch, effect.payload["organiser"])
+            raise Undeliverable(f"Slack said {code}") from None
+        await services.run(services.lunchlearn.announced, lunch.id, ts)
+        return {"ts": ts}
+
+    async def tell_unannounced(client: AsyncWebClient, lunch: LunchSession, organiser: str) -> None:
+        text = (
+            f"I scheduled “{escape(lunch.title)}” but couldn't announce it in "
+            f"<#{lunch.channel_id}> (am I a member there? `/invite @guildbot`)."
+        )
+        try:
+            await direct_message(client, organiser, text)
+        except Exception:
+            # The announcement is dead either way, with the reason, in the admins' App Home.
+            log.warning("could not tell %s that %s is unannounced", organiser, lunch.id)
+
+    async def redraw_announcement(client: AsyncWebClient, effect: OwedEffect) -> None:
+        """Redraws the announcement: live counts, and the buttons the moment calls for."""
+        lunch = await session_of(effect)
+        if lunch is None or not lunch.message_ts:
+            return  # not announced (yet): the announcement will show the session as it is
+        counts = await services.run(services.lunchlearn.counts, lunch.id)
+        checkin = services.lunchlearn.checkin_open(lunch)
+        try:
+            await client.chat_update(
+                channel=lunch.channel_id,
+                ts=lunch.message_ts,
+                text=announcement_text(lunch),
+                blocks=announcement_blocks(lunch, counts.going, counts.waitlist, checkin),
+            )
+        except SlackApiError as error:
+            if error_code(error) == "message_not_found":
+                raise Undeliverable("the announcement was deleted in Slack") from None
+            raise
+
+    async def tell_promoted(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch, user_id = await session_of(effect), effect.payload["user"]
+        if lunch is None or lunch.status == "cancelled":
+            return  # the cancellation DM says it all
+        if await services.run(services.lunchlearn.status_of, lunch.id, user_id) != GOING:
+            return  # gave the place up again since
+        await direct_message(client, user_id, promoted_text(lunch))
+        await refresh_homes(services, client, effect.team_id, [user_id])
+
+    async def tell_organiser(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch, owed = await session_of(effect), effect.payload
+        if lunch is None or lunch.organiser_id != owed["user"]:
+            return  # the organiser was erased since
+        text = organiser_cancellation_text(owed["left"], lunch, owed.get("promoted"))
+        await direct_message(client, owed["user"], text)
+
+    async def tell_cancelled(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch, user_id = await session_of(effect), effect.payload["user"]
+        if lunch is None:
+            return
+        await direct_message(client, user_id, cancelled_text(lunch))
+        await refresh_homes(services, client, effect.team_id, [user_id])
+
+    async def send_calendar_file(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch = await session_of(effect)
+        if lunch is None or lunch.sequence != effect.payload["sequence"]:
+            return  # the session changed since: the newer file is owed to them too
+        await send_ics(services, client, lunch, effect.payload["user"])
+
+    async def give_code(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch, user_id = await session_of(effect), effect.payload["user"]
+        if lunch is None or lunch.status == "cancelled" or not lunch.checkin_code:
+            return
+        if lunch.presenter_id != user_id:
+            return  # the presenter was erased since
+        await direct_message(client, user_id, presenter_code_text(lunch))
+
+    async def remind(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch, user_id = await session_of(effect), effect.payload["user"]
+        if lunch is None or lunch.status == "cancelled":
+            return
+        if await services.run(services.lunchlearn.status_of, lunch.id, user_id) != GOING:
+            return  # gave their place up since
+        # The time actually left: a reminder sent late must not promise more.
+        left = lunch.starts_at - services.clock()
+        minutes = max(1, math.ceil(left.total_seconds() / 60))
+        await direct_message(client, user_id, reminder_text(lunch, minutes))
+
+    async def ask_feedback(client: AsyncWebClient, effect: OwedEffect) -> None:
+        lunch = await session_of(effect)
+        if lunch is None:
+            return
+        user_id = effect.payload["user"]
+        await direct_message(client, user_id, feedback_text(lunch), feedback_blocks(lunch))
+
+    effects.performs(ANNOUNCE, announce)
+    effects.performs(REDRAW, redraw_announcement)
+    effects.performs(PROMOTED, tell_promoted)
+    effects.performs(LEFT, tell_organiser)
+    effects.performs(CANCELLED, tell_cancelled)
+    effects.performs(CALENDAR, send_calendar_file)
+    effects.performs(CODE, give_code)
+    effects.performs(REMINDER, remind)
+    effects.performs(FEEDBACK, ask_feedback)
+
     app.command("/lunchlearn")(ack=lunchlearn, lazy=[after_command])
     app.action(SUGGEST_ACTION)(ack=ack_only, lazy=[suggest_for_gap])
-    app.action(CALENDAR_ACTION)(ack=ack_only, lazy=[send_calendar])
+    app.action(CALENDAR_ACTION)(ack=take_calendar, lazy=[send_calendar])
     app.action(CHECKIN_ACTION)(ack=check_in, lazy=[after_check_in])
     app.view(CODE_VIEW)(check_in_with_code)
     app.action(re.compile(f"^{RATE_ACTION}_[1-5]$"))(ack=ack_only, lazy=[open_rating])
     app.view(RATE_VIEW)(save_rating)
-    app.view(SCHEDULE_VIEW)(ack=schedule, lazy=[announce])
+    app.view(SCHEDULE_VIEW)(ack=schedule, lazy=[do_owed])
     app.action(GOING_ACTION)(ack=rsvp, lazy=[after_rsvp])
     app.action(NOT_GOING_ACTION)(ack=rsvp, lazy=[after_rsvp])
 
@@ -385,48 +500,17 @@ def telling(count: int) -> str:
     return f"I'm telling the {count} people who were going or waiting"
 
 
-async def run_session_jobs(services: Services, client: AsyncWebClient) -> int:
+async def run_session_jobs(
+    services: Services, client: AsyncWebClient, effects: EffectRunner
+) -> int:
     """The tick's lunch-and-learn job: reminders, the check-in button appearing and going,
-    the presenter's code at the start, and feedback prompts after the end."""
-    jobs = await services.run(services.lunchlearn.due_jobs)
-    for job in jobs:
-        lunch = job.lunch
-        try:
-            if job.kind.startswith("reminder:"):
-                # The time actually left: a reminder sent late must not promise more.
-                left = lunch.starts_at - services.clock()
-                minutes = max(1, math.ceil(left.total_seconds() / 60))
-                for user_id in job.people:
-                    await send_dm(client, user_id, text=reminder_text(lunch, minutes))
-            elif job.kind in ("checkin-open", "checkin-close"):
-                await redraw(services, client, lunch.id)
-            elif job.kind == "start":
-                services.forwarder.wake()
-                if lunch.checkin_code and lunch.presenter_id:
-                    await send_dm(client, lunch.presenter_id, text=presenter_code_text(lunch))
-            elif job.kind == "end":
-                for user_id in job.people:
-                    await send_dm(
-                        client, user_id, text=feedback_text(lunch), blocks=feedback_blocks(lunch)
-                    )
-        except Exception:
-            log.exception("session job %s for %s failed", job.kind, lunch.id)
-    return len(jobs)
-
-
-async def redraw(services: Services, client: AsyncWebClient, session_id: str) -> None:
-    """Redraws the announcement: live counts, and the buttons the moment calls for."""
-    lunch = await services.run(services.lunchlearn.get, session_id)
-    if lunch is None or not lunch.message_ts:
-        return
-    counts = await services.run(services.lunchlearn.counts, session_id)
-    checkin = services.lunchlearn.checkin_open(lunch)
-    await client.chat_update(
-        channel=lunch.channel_id,
-        ts=lunch.message_ts,
-        text=announcement_text(lunch),
-        blocks=announcement_blocks(lunch, counts.going, counts.waitlist, checkin),
-    )
+    the presenter's code at the start, and feedback prompts after the end. The claim owes
+    the DMs and redraws; they are done right away, and retried by the tick if Slack fails."""
+    done = await services.run(services.lunchlearn.due_jobs)
+    if done.recorded:
+        services.forwarder.wake()
+    await effects.perform_now(client, list(done.effects))
+    return done.count
 
 
 async def send_ics(

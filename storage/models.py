@@ -447,6 +447,9 @@ class SlackEffect(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claim_token: str | None = Field(default=None, max_length=36)
+    # Owed again while being done (a redraw whose state changed meanwhile): once it is done,
+    # it is done once more, by whoever held it, so redraws of one thing never race.
+    owed_again: bool = False
     result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -71,7 +71,23 @@ class OwedEffect:
 
 def owe(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]:
     """Records effects in the caller's transaction; returns their keys (to do them now)."""
-    owed = [
+    owed = _new(effects)
+    effects_repo.add(session, owed, now)
+    return [e.key for e in owed]
+
+
+def owe_latest(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]:
+    """Like `owe`, for effects that show the state as it is when they are done (redrawing a
+    message): the key names the thing shown, not the request, and changes collapse into one
+    pending effect per key. One already done is owed anew; one being done right now is done
+    once more after it, by whoever holds it, so two redraws of one message never race."""
+    owed = _new(effects)
+    effects_repo.add_latest(session, owed, now)
+    return [e.key for e in owed]
+
+
+def _new(effects: Iterable[Effect]) -> list[NewEffect]:
+    return [
         NewEffect(
             key=e.key,
             team_id=e.team_id,
@@ -81,8 +97,6 @@ def owe(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]
         )
         for e in effects
     ]
-    effects_repo.add(session, owed, now)
-    return [e.key for e in owed]
 
 
 def retry_delay(attempts: int, rng: random.Random) -> timedelta:
@@ -108,9 +122,18 @@ class EffectQueue:
             claimed = effects_repo.claim_due(session, self._clock(), limit, LEASE)
             return [_owed(c) for c in claimed]
 
-    def done(self, effect: OwedEffect, result: Mapping[str, Any] | None = None) -> None:
+    def done(self, effect: OwedEffect, result: Mapping[str, Any] | None = None) -> bool:
+        """Records the effect done; True when it was owed again meanwhile (`owe_latest`): it
+        is pending again instead, for the caller to do once more."""
+        now = self._clock()
         text = json.dumps(result, sort_keys=True) if result else None
-        self._finish(effect, EFFECT_DONE, result=text)
+        with self._database.transaction() as session:
+            # Done only if not owed again; that check and the write are one statement.
+            if effects_repo.finish(
+                session, effect.key, effect.claim_token, EFFECT_DONE, now, result=text
+            ):
+                return False
+            return effects_repo.again_if_owed(session, effect.key, effect.claim_token, now)
 
     def dead(self, effect: OwedEffect, reason: str) -> None:
         self._finish(effect, EFFECT_DEAD, reason=reason)

@@ -3,6 +3,10 @@
 A session is stored with its `scheduled` statement and its time-based jobs (reminders, the
 check-in window, the start, the feedback prompt) in one transaction; the database tick does
 the jobs. Every RSVP change is serialised per session, so the capacity always holds.
+
+What a change owes Slack (the announcement, its redraws, DMs, calendar files) is owed in the
+same transaction as the change, and so is what a job owes in the transaction that claims it
+(see bot/domain/effects.py): a crash or a Slack outage delays it and never loses it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import standing, text
+from bot.domain.effects import Effect, owe, owe_latest
 from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
 from bot.views import mrkdwn
@@ -46,6 +51,27 @@ TOO_MANY_CODES = (
     f"That's {CODE_TRIES} wrong codes, so I can't take another one for this session. "
     "Please ask the presenter for help."
 )
+
+# What lunch-and-learns owe Slack (see bot/domain/effects.py). Payloads name the session
+# and the person by id; the words are rendered from the session as it is when they are sent.
+ANNOUNCE = "lunch.announce"
+"""Post the announcement of a session just scheduled (or tell the organiser why not)."""
+REDRAW = "lunch.redraw"
+"""Redraw the announcement as the session is now; one pending per session (`owe_latest`)."""
+PROMOTED = "lunch.promoted"
+"""Tell someone a place freed up and it is theirs."""
+LEFT = "lunch.left"
+"""Tell the organiser someone can't come any more."""
+CANCELLED = "lunch.cancelled"
+"""Tell someone going or waiting that the session was cancelled."""
+CALENDAR = "lunch.calendar"
+"""Send someone the session's calendar file, at the SEQUENCE in the payload."""
+CODE = "lunch.code"
+"""Give the presenter the check-in code as the session starts."""
+REMINDER = "lunch.reminder"
+"""Remind someone going that the session starts soon."""
+FEEDBACK = "lunch.feedback"
+"""Ask someone who checked in for a rating."""
 
 GOING, WAITLIST, NOT_GOING = "going", "waitlist", "not going"
 NONE = "none"
@@ -99,6 +125,23 @@ class RsvpOutcome:
     promoted: str | None = None
     """Who moved up from the waitlist to take the freed place."""
     counts: Counts = field(default_factory=lambda: Counts(0, 0))
+    effects: tuple[str, ...] = ()
+    """What Slack is owed (the redraw, DMs), to do right away."""
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    session: LunchSession
+    effects: tuple[str, ...] = ()
+    """The announcement, to post right away (nothing when the form was sent again)."""
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    session: LunchSession
+    told: tuple[str, ...]
+    """Everyone who was going or waiting: each is owed a DM."""
+    effects: tuple[str, ...] = ()
 
 
 def read_form(values: dict[str, str | None], now: datetime, tags: tuple[str, ...]) -> SessionDraft:
@@ -156,13 +199,15 @@ def _whole_number(raw: str | None) -> int | None:
 
 
 @dataclass(frozen=True)
-class DueJob:
-    """Time-based work the tick claimed for one session."""
+class JobsDone:
+    """What one tick's session jobs did."""
 
-    kind: str
-    lunch: LunchSession
-    people: tuple[str, ...] = ()
-    """Who to tell: those going (reminders) or those who checked in (feedback)."""
+    count: int
+    """Jobs done (a claimed job for a cancelled session, or a stale reminder, does nothing)."""
+    effects: tuple[str, ...] = ()
+    """What they owe Slack, owed with their claim, to do right away."""
+    recorded: bool = False
+    """A statement was recorded (a session started)."""
 
 
 class LunchLearnService:
@@ -200,16 +245,17 @@ class LunchLearnService:
         draft: SessionDraft,
         source_key: str,
         from_gap: str | None = None,
-    ) -> LunchSession:
-        """Stores the session, its `scheduled` statement and its jobs; once per `source_key`.
-        A session created from a knowledge gap references the gap's skill in its statement."""
+    ) -> Scheduled:
+        """Stores the session, its `scheduled` statement, its jobs and its announcement (owed);
+        once per `source_key`. A session created from a knowledge gap references the gap's
+        skill in its statement."""
         self.check_admin(organiser.user_id)
         now = self._clock()
         session_id = derived_id(team_id, "lunch-session", source_key)
         with self._database.transaction() as db:
             existing = sessions_repo.get(db, session_id)
             if existing is not None:
-                return existing
+                return Scheduled(existing)
             skills = self._skills.skills_named(db, team_id, draft.tags)
             gap = [from_gap] if from_gap and from_gap not in skills else []
             facts = SessionFacts(session_id, draft.title, [*skills, *gap], draft.channel_id)
@@ -241,7 +287,10 @@ class LunchLearnService:
                     db, SessionJob(session_id=session_id, kind=kind, team_id=team_id, due_at=due)
                 )
             outbox_repo.add(db, queued(team_id, [scheduled]), now)
-        return lunch
+            payload = {"session": session_id, "organiser": organiser.user_id}
+            announce = Effect(ANNOUNCE, f"{ANNOUNCE}:{team_id}:{session_id}", team_id, payload)
+            effects = owe(db, [announce], now)
+        return Scheduled(lunch, tuple(effects))
 
     def _jobs(self, draft: SessionDraft, now: datetime) -> list[tuple[str, datetime]]:
         # A reminder already past when the session is scheduled is skipped.
@@ -306,7 +355,10 @@ class LunchLearnService:
                     db, lunch, v.REGISTERED, person.learner, f"going:{now.isoformat()}", now
                 )
             sessions_repo.save_rsvp(db, rsvp)
-            return RsvpOutcome(rsvp.status, True, None, self._counts(db, session_id))
+            effects = owe_latest(db, [_redraw(lunch)], now)
+            return RsvpOutcome(
+                rsvp.status, True, None, self._counts(db, session_id), tuple(effects)
+            )
 
     def not_going(self, session_id: str, person: Profile) -> RsvpOutcome:
         """Gives up a place (the first on the waitlist takes it) or a waitlist spot."""
@@ -327,7 +379,10 @@ class LunchLearnService:
                     db, lunch, v.UNREGISTERED, person.learner, f"cancel:{now.isoformat()}", now
                 )
                 promoted = self._promote(db, lunch, now)
-            return RsvpOutcome(NOT_GOING, True, promoted, self._counts(db, session_id))
+            effects = owe_latest(db, [_redraw(lunch)], now)
+            effects += owe(db, _told_of_leaving(lunch, person.user_id, promoted, now), now)
+            counts = self._counts(db, session_id)
+            return RsvpOutcome(NOT_GOING, True, promoted, counts, tuple(effects))
 
     def _promote(self, db: Session, lunch: LunchSession, now: datetime) -> str | None:
         first = sessions_repo.first_waitlisted(db, lunch.id)
@@ -372,8 +427,9 @@ class LunchLearnService:
 
     # Cancelling -----------------------------------------------------------------------------
 
-    def cancel(self, team_id: str, short_id: str, admin: Profile) -> tuple[LunchSession, list[str]]:
-        """Cancels a session (L&D only); returns it and everyone going or waitlisted."""
+    def cancel(self, team_id: str, short_id: str, admin: Profile) -> Cancelled:
+        """Cancels a session (L&D only). Everyone going or waitlisted is owed a DM, and
+        everyone with the calendar file the cancelled one."""
         self.check_admin(admin.user_id)
         now = self._clock()
         with self._database.transaction() as db:
@@ -393,15 +449,22 @@ class LunchLearnService:
             sessions_repo.drop_jobs(db, lunch.id)
             self._record(db, lunch, v.CANCEL, admin.learner, "cancelled", now)
             told = sessions_repo.people_with(db, lunch.id, (GOING, WAITLIST))
-        return lunch, told
+            holders = sessions_repo.calendar_holders(db, lunch.id)
+            owed = [_dm(CANCELLED, lunch, user_id) for user_id in told]
+            owed += [_calendar(lunch, user_id) for user_id in holders]
+            effects = owe_latest(db, [_redraw(lunch)], now) + owe(db, owed, now)
+        return Cancelled(lunch, tuple(told), tuple(effects))
 
     # The tick ---------------------------------------------------------------------------------
 
-    def due_jobs(self, limit: int = 50) -> list[DueJob]:
+    def due_jobs(self, limit: int = 50) -> JobsDone:
         """Reminders, the check-in window, the start and the feedback prompt that fell due,
-        each claimed once however many processes tick."""
+        each claimed once however many processes tick, and what they owe Slack owed in the
+        same transaction: a Slack failure after the claim delays a DM, never loses it."""
         now = self._clock()
-        found: list[DueJob] = []
+        done, recorded = 0, False
+        owed: list[Effect] = []
+        redraws: list[Effect] = []
         with self._database.transaction() as db:
             claimed = sessions_repo.claim_due_jobs(db, now, limit)
             # Several reminders of one session due at once (the bot was down): only the last.
@@ -421,17 +484,20 @@ class LunchLearnService:
                     if now >= lunch.starts_at or latest[job.session_id] is not job:
                         continue
                     going = sessions_repo.people_with(db, lunch.id, (GOING,))
-                    found.append(DueJob(job.kind, lunch, tuple(going)))
+                    owed += [_reminder(lunch, job.kind, user_id) for user_id in going]
                 elif job.kind == "start":
                     self._record_start(db, lunch, now)
-                    found.append(DueJob(job.kind, lunch))
+                    recorded = True
+                    if lunch.checkin_code and lunch.presenter_id:
+                        owed.append(_code_for_presenter(lunch, lunch.presenter_id))
                 elif job.kind == "end":
-                    found.append(
-                        DueJob(job.kind, lunch, tuple(sessions_repo.attendees(db, lunch.id)))
-                    )
-                else:
-                    found.append(DueJob(job.kind, lunch))
-        return found
+                    attendees = sessions_repo.attendees(db, lunch.id)
+                    owed += [_dm(FEEDBACK, lunch, user_id) for user_id in attendees]
+                else:  # the check-in window opens or closes: the button comes or goes
+                    redraws.append(_redraw(lunch))
+                done += 1
+            effects = owe(db, owed, now) + owe_latest(db, redraws, now)
+        return JobsDone(done, tuple(effects), recorded)
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -469,9 +535,10 @@ class LunchLearnService:
 
     # Calendar files -------------------------------------------------------------------------
 
-    def calendar_taken(self, session_id: str, person: Profile) -> LunchSession:
-        """Remembers that the person has the session's calendar file at its current SEQUENCE,
-        so a change sends them the new one."""
+    def calendar_taken(self, session_id: str, person: Profile) -> list[str]:
+        """Owes the person the session's calendar file at its current SEQUENCE, and remembers
+        they have it, so a change sends them the new one. Asking again for the same SEQUENCE
+        owes nothing more (a double click sends one file)."""
         now = self._clock()
         with self._database.transaction() as db:
             lunch = sessions_repo.get(db, session_id)
@@ -486,12 +553,13 @@ class LunchLearnService:
             )
             current.calendar_sequence = lunch.sequence
             sessions_repo.save_rsvp(db, current)
-        return lunch
+            return owe(db, [_calendar(lunch, person.user_id)], now)
 
-    def calendar_holders(self, session_id: str) -> list[str]:
-        """Everyone who took the calendar file (a change sends them the new one)."""
+    def status_of(self, session_id: str, user_id: str) -> str | None:
+        """The person's RSVP ("going", "waitlist", "not going", "none"), None without one."""
         with self._database.reading() as db:
-            return sessions_repo.calendar_holders(db, session_id)
+            rsvp = sessions_repo.rsvp(db, session_id, user_id)
+        return rsvp.status if rsvp else None
 
     # Attendance and feedback ----------------------------------------------------------------
 
@@ -551,6 +619,58 @@ class LunchLearnService:
                 self._record(
                     db, lunch, v.RATED, person.learner, "rated", now, rating, current.comment
                 )
+
+
+def _redraw(lunch: LunchSession) -> Effect:
+    """Keyed by the session, not the request: redraws owed before one is done are one."""
+    key = f"{REDRAW}:{lunch.team_id}:{lunch.id}"
+    return Effect(REDRAW, key, lunch.team_id, {"session": lunch.id})
+
+
+def _dm(
+    kind: str,
+    lunch: LunchSession,
+    user_id: str,
+    unique: Sequence[str] = (),
+    payload: dict[str, object] | None = None,
+    expires_at: datetime | None = None,
+) -> Effect:
+    """A DM (or file) about the session to one person; `unique` sets apart DMs of one kind
+    owed to them more than once for the session."""
+    key = ":".join([kind, lunch.team_id, lunch.id, user_id, *unique])
+    body = {"session": lunch.id, "user": user_id, **(payload or {})}
+    return Effect(kind, key, lunch.team_id, body, expires_at)
+
+
+def _told_of_leaving(
+    lunch: LunchSession, user_id: str, promoted: str | None, now: datetime
+) -> list[Effect]:
+    """The person who moved up is told the place is theirs; the organiser that someone left
+    (unless they left themselves, or were erased). A person can leave, come back and leave
+    again: the moment keeps each time's DMs apart."""
+    moment = now.isoformat()
+    told = []
+    if promoted:
+        told.append(_dm(PROMOTED, lunch, promoted, [moment]))
+    organiser = lunch.organiser_id
+    if organiser is not None and organiser != user_id:
+        payload = {"left": user_id, "promoted": promoted}
+        told.append(_dm(LEFT, lunch, organiser, [user_id, moment], payload))
+    return told
+
+
+def _calendar(lunch: LunchSession, user_id: str) -> Effect:
+    return _dm(CALENDAR, lunch, user_id, [str(lunch.sequence)], {"sequence": lunch.sequence})
+
+
+def _reminder(lunch: LunchSession, job_kind: str, user_id: str) -> Effect:
+    # A reminder after the start would be noise: dropped (and logged) past it.
+    return _dm(REMINDER, lunch, user_id, [job_kind], expires_at=lunch.starts_at)
+
+
+def _code_for_presenter(lunch: LunchSession, presenter_id: str) -> Effect:
+    closes = lunch.starts_at + timedelta(minutes=lunch.duration_minutes) + CHECKIN_CLOSES
+    return _dm(CODE, lunch, presenter_id, expires_at=closes)
 
 
 def _code() -> str:

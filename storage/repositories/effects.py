@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
@@ -86,6 +87,50 @@ def add(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
         )
 
 
+def add_latest(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
+    """Owes effects that show the state as it is when they are done (a redraw), one row per
+    key: one still waiting stays the one (it will show this change too), one finished is owed
+    anew, and one being done now is marked to be done once more when it ends."""
+    if not effects:
+        return
+    table = SlackEffect.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    existing = table.c
+    waiting = existing.status == EFFECT_PENDING
+    in_flight = and_(waiting, existing.claimed_until.is_not(None), existing.claimed_until > now)
+    upsert = insert.on_conflict_do_update(
+        index_elements=[existing.key],
+        set_={
+            "kind": insert.excluded.kind,
+            "payload": insert.excluded.payload,
+            "expires_at": insert.excluded.expires_at,
+            "status": EFFECT_PENDING,
+            # A finished one starts afresh; a waiting one keeps its count, so backoff holds.
+            "attempts": case((waiting, existing.attempts), else_=0),
+            "next_attempt_at": now,
+            "owed_again": in_flight,
+            "finished_at": None,
+        },
+    )
+    for effect in effects:
+        session.execute(
+            upsert,
+            {
+                "key": effect.key,
+                "team_id": effect.team_id,
+                "kind": effect.kind,
+                "payload": effect.payload,
+                "status": EFFECT_PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": effect.expires_at,
+                "owed_again": False,
+                "created_at": now,
+            },
+        )
+
+
 def claim(
     session: Session, keys: Sequence[str], now: datetime, lease: timedelta
 ) -> list[ClaimedEffect]:
@@ -143,9 +188,38 @@ def _lease(
     session.execute(
         update(SlackEffect)
         .where(col(SlackEffect.seq).in_([row.seq for row in rows]))
-        .values(claimed_until=now + lease, claim_token=token, attempts=SlackEffect.attempts + 1)
+        .values(
+            claimed_until=now + lease,
+            claim_token=token,
+            attempts=SlackEffect.attempts + 1,
+            # What it shows is read after this claim: changes so far are in it.
+            owed_again=False,
+        )
     )
     return claimed
+
+
+def again_if_owed(session: Session, key: str, token: str, now: datetime) -> bool:
+    """A claimed effect just done, but owed again meanwhile: pending again, due now, with
+    the claim released (True); False when it was not owed again."""
+    again = session.execute(
+        update(SlackEffect)
+        .where(
+            SlackEffect.key == key,
+            SlackEffect.claim_token == token,
+            SlackEffect.status == EFFECT_PENDING,
+            col(SlackEffect.owed_again).is_(True),
+        )
+        .values(
+            owed_again=False,
+            attempts=0,
+            next_attempt_at=now,
+            claimed_until=None,
+            claim_token=None,
+        )
+        .returning(SlackEffect.key)
+    )
+    return again.first() is not None
 
 
 def finish(
@@ -157,15 +231,19 @@ def finish(
     result: str | None = None,
     reason: str | None = None,
 ) -> bool:
-    """Ends a claimed effect as done, dead or dropped; False when the claim was lost."""
+    """Ends a claimed effect as done, dead or dropped; False when the claim was lost, or
+    when it is to be done but was owed again meanwhile (see `again_if_owed`)."""
     assert status in (EFFECT_DONE, EFFECT_DEAD, EFFECT_DROPPED)
+    held = [
+        SlackEffect.key == key,
+        SlackEffect.claim_token == token,
+        SlackEffect.status == EFFECT_PENDING,
+    ]
+    if status == EFFECT_DONE:
+        held.append(col(SlackEffect.owed_again).is_(False))
     ended = session.execute(
         update(SlackEffect)
-        .where(
-            SlackEffect.key == key,
-            SlackEffect.claim_token == token,
-            SlackEffect.status == EFFECT_PENDING,
-        )
+        .where(*held)
         .values(
             status=status,
             result=result,

@@ -127,7 +127,7 @@ async def schedule(bot: BotHarness, view_id: str, presenter: str, start: datetim
 
 
 async def tick(bot: BotHarness) -> None:
-    await run_session_jobs(bot.services, build_web_client(bot.settings))
+    await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
 
 
 async def use_everything(bot: BotHarness, clock: SettableClock) -> dict[str, str]:

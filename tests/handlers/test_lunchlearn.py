@@ -4,6 +4,7 @@ the real app, with Slack faked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -16,11 +17,13 @@ from sqlmodel import select
 
 from bot.slack_client import build_web_client
 from bot.xapi.statements import derived_id
+from handlers import tick_jobs
 from handlers.lunchlearn import run_session_jobs
-from storage.models import LunchSession, OutboxStatement, Rsvp, SessionJob
+from storage.models import LunchSession, OutboxStatement, Rsvp, SessionJob, SlackEffect
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.lunch import rating_values, schedule_values
+from tests.support.process import eventually
 from tests.support.slack import TEAM_ID, FakeSlack
 
 LUNCH = "C0LUNCH"
@@ -164,6 +167,18 @@ def dm_texts(slack: FakeSlack, since: int = 0) -> list[tuple[str, str]]:
     return [(user, call["text"]) for user, call in dms(slack)[since:]]
 
 
+def delivered_dms(slack: FakeSlack) -> list[tuple[str, str]]:
+    """(DM channel, text) of the DMs Slack accepted (a failed call delivers nothing)."""
+    return [(c, m["text"]) for (c, _), m in slack.messages.items() if c.startswith("D")]
+
+
+def owed(bot: BotHarness, kind: str | None = None) -> list[SlackEffect]:
+    """The Slack effects lunch-and-learns owe or owed (of one kind), oldest first."""
+    with bot.database.reading() as db:
+        rows = db.exec(select(SlackEffect).order_by(SlackEffect.seq))
+        return [e for e in rows if e.kind.startswith("lunch.") and kind in (None, e.kind)]
+
+
 def non_reminders(slack: FakeSlack) -> list[tuple[str, str]]:
     return [(user, text) for user, text in dm_texts(slack) if ":alarm_clock:" not in text]
 
@@ -176,8 +191,9 @@ def said(slack: FakeSlack) -> str:
 
 
 def announcement(bot: BotHarness, lunch: LunchSession) -> dict[str, Any]:
-    """The announcement as people see it now: the post, then its latest chat.update."""
-    [post] = [
+    """The announcement as people see it now: the post (the last try: a failed one is
+    retried, a landed one never), then its latest chat.update."""
+    *_, post = [
         call
         for call in bot.slack.calls_to("chat.postMessage")
         if call["channel"] == lunch.channel_id
@@ -221,7 +237,13 @@ def date_token(moment: datetime) -> str:
 
 
 async def tick(bot: BotHarness) -> int:
-    return await run_session_jobs(bot.services, build_web_client(bot.settings))
+    return await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
+
+
+async def tick_all(bot: BotHarness) -> None:
+    """The whole database tick, as every process runs it: owed effects, then session jobs."""
+    for job in tick_jobs(bot.services, build_web_client(bot.settings), bot.effects):
+        await job()
 
 
 def expert_places(reply: dict[str, Any]) -> dict[str, str]:
@@ -426,6 +448,9 @@ async def test_an_admin_scheduling_into_a_channel_without_the_bot_is_told(
     assert lunch.message_ts is None
     [(to, text)] = dm_texts(slack)
     assert to == "U0ANN" and "couldn't announce it" in text and f"<#{LUNCH}>" in text
+    # Slack refuses it for good: not retried, and L&D admins see why in App Home.
+    [announce] = owed(bot, "lunch.announce")
+    assert (announce.status, announce.last_error) == ("dead", "Slack said channel_not_found")
 
 
 # RSVPs -----------------------------------------------------------------------------------------
@@ -1144,3 +1169,188 @@ async def test_a_failure_while_answering_a_press_apologises_once(
     assert statuses(bot, lunch.id) == {}
     assert len(apologies) == 1, apologies
     assert len(failed) == 1 and "rsvp failed" in failed[0], failed
+
+
+# Slack failing: what was acknowledged is owed, and done once when Slack is back ---------------
+
+
+async def test_an_announcement_slack_failed_is_posted_once_when_slack_is_back(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    slack.fail_next("chat.postMessage", status=500, times=2)  # the client retries a 500 once
+
+    lunch = await schedule(bot)
+
+    assert lunch.message_ts is None
+    assert delivered_dms(slack) == []  # a passing fault: the organiser is not told it failed
+
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+
+    posted = [message for (channel, _), message in slack.messages.items() if channel == LUNCH]
+    assert len(posted) == 1
+    assert stored(bot, lunch.id).message_ts == posted[0]["ts"]
+    assert context_texts(announcement(bot, lunch)["blocks"]) == [
+        f"0 going of 2 · id `{lunch.short_id}`"
+    ]
+
+
+async def test_a_reminder_slack_failed_is_sent_once_by_a_later_tick(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot)
+    await bot.press("lunch_going", lunch.id, "U0BOB")
+    clock.now = START - timedelta(hours=24)
+    slack.fail_next("chat.postMessage", status=500, times=2)
+
+    await tick_all(bot)
+
+    assert delivered_dms(slack) == []
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+    [(to, text)] = delivered_dms(slack)
+    assert to == "D0BOB" and "“Intro to pytest” starts in 24 hours" in text
+
+
+async def test_every_effect_of_a_session_is_done_once_however_often_people_click(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot, capacity="1")
+    for _ in range(2):
+        await bot.press("lunch_going", lunch.id, "U0BOB")
+    for _ in range(2):
+        await bot.press("lunch_going", lunch.id, "U0CAT")  # waitlisted
+    for _ in range(2):
+        await bot.press("lunch_calendar", lunch.id, "U0DAN")
+    for _ in range(2):
+        await bot.press("lunch_not_going", lunch.id, "U0BOB")  # Cat moves up
+    for _ in range(2):
+        await bot.command("/lunchlearn", f"cancel {lunch.short_id}", "U0ANN")
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+
+    posted = [message for (channel, _), message in slack.messages.items() if channel == LUNCH]
+    assert len(posted) == 1
+    # One redraw per change: Bob going, Cat waitlisted, Bob leaving, the cancellation.
+    assert len(slack.calls_to("chat.update")) == 4
+    assert "This session was cancelled" in json.dumps(announcement(bot, lunch)["blocks"])
+    told = [(to, text.split(" ")[0]) for to, text in delivered_dms(slack)]
+    assert sorted(told) == [("D0ANN", "<@U0BOB>"), ("D0CAT", "Good"), ("D0CAT", "“Intro")]
+    files = sorted((f["channel"], ics_properties(f["content"])["SEQUENCE"]) for f in uploads(slack))
+    assert files == [("D0DAN", "0"), ("D0DAN", "1")]
+    assert {e.status for e in owed(bot)} == {"done"}
+
+
+async def test_a_redraw_owed_twice_while_slack_fails_is_done_once_with_the_latest_state(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot)
+    slack.fail_next("chat.update", times=2)
+
+    await bot.press("lunch_going", lunch.id, "U0BOB")
+    await bot.press("lunch_going", lunch.id, "U0DAN")
+
+    assert len(slack.calls_to("chat.update")) == 2  # both failed
+    [redraw] = owed(bot, "lunch.redraw")  # one owed redraw for the session, not one per click
+    assert redraw.status == "pending"
+
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+
+    assert len(slack.calls_to("chat.update")) == 3
+    assert count_line(bot, lunch) == f"2 going of 2 · id `{lunch.short_id}`"
+    assert [e.status for e in owed(bot, "lunch.redraw")] == ["done"]
+
+
+async def test_a_change_while_the_announcement_is_being_redrawn_is_shown_after_that_redraw(
+    bot: BotHarness, slack: FakeSlack
+) -> None:
+    lunch = await schedule(bot)
+    slack.delay_s["chat.update"] = 0.5
+    bob = asyncio.create_task(bot.press("lunch_going", lunch.id, "U0BOB"))
+    await eventually(lambda: slack.calls_to("chat.update"), what="Bob's redraw to start")
+
+    # Dan presses while Bob's redraw is on its way to Slack: that redraw shows 1 going, and
+    # a second one at the same time could land first and leave it on show.
+    await bot.press("lunch_going", lunch.id, "U0DAN")
+    await bob
+
+    first, _ = slack.calls_to("chat.update")
+    assert f"1 going of 2 · id `{lunch.short_id}`" in context_texts(first["blocks"])
+    assert count_line(bot, lunch) == f"2 going of 2 · id `{lunch.short_id}`"
+    assert [e.status for e in owed(bot, "lunch.redraw")] == ["done"]
+
+
+async def test_a_calendar_file_slack_failed_arrives_once_when_slack_is_back(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot)
+    slack.fail_next("files.getUploadURLExternal")
+
+    await bot.press("lunch_calendar", lunch.id, "U0DAN")
+
+    assert "calendar file in a DM" in said(slack)
+    assert uploads(slack) == []
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+    [file] = uploads(slack)
+    assert file["channel"] == "D0DAN"
+    assert ics_properties(file["content"])["UID"] == f"{lunch.id}@guildbot"
+
+
+async def test_cancellation_dms_reach_everyone_once_when_one_failed(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot, capacity=None)
+    for person in ("U0BOB", "U0CAT", "U0DAN"):
+        await bot.press("lunch_going", lunch.id, person)
+    slack.fail_next("chat.postMessage")  # the first DM
+
+    await bot.command("/lunchlearn", f"cancel {lunch.short_id}", "U0ANN")
+
+    assert len(delivered_dms(slack)) == 2
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+    await tick_all(bot)
+    told = sorted(to for to, text in delivered_dms(slack) if "was cancelled" in text)
+    assert told == ["D0BOB", "D0CAT", "D0DAN"]
+
+
+async def test_a_place_given_up_again_before_the_dm_went_is_not_announced_to_them(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot, capacity="1")
+    await bot.press("lunch_going", lunch.id, "U0BOB")
+    await bot.press("lunch_going", lunch.id, "U0CAT")
+    slack.fail_next("conversations.open")  # Cat's “it's yours” DM fails
+
+    await bot.press("lunch_not_going", lunch.id, "U0BOB")
+    await bot.press("lunch_not_going", lunch.id, "U0CAT")  # before the DM is retried
+    clock.now += timedelta(minutes=1)
+    await tick_all(bot)
+
+    assert [to for to, text in delivered_dms(slack) if "a place freed up" in text] == []
+    assert {e.status for e in owed(bot, "lunch.promoted")} == {"done"}
+
+
+async def test_a_reminder_slack_failed_until_the_start_is_dropped_not_sent_late(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    lunch = await schedule(bot)
+    await bot.press("lunch_going", lunch.id, "U0BOB")
+    clock.now = START - timedelta(minutes=15)
+    slack.fail_next("chat.postMessage", times=20)
+    await tick_all(bot)
+    slack.failures.clear()
+
+    clock.now = START + timedelta(minutes=1)
+    await tick_all(bot)
+
+    assert [text for _, text in delivered_dms(slack) if ":alarm_clock:" in text] == []
+    [reminder] = owed(bot, "lunch.reminder")
+    assert (reminder.status, reminder.last_error) == ("dropped", "its moment passed")
+    assert jobs(bot, lunch.id)["reminder:15"].done_at is not None

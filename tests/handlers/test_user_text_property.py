@@ -299,7 +299,8 @@ class Driver:
         await post_digest(self.harness.services, build_web_client(self.harness.settings))
 
     async def tick(self) -> None:
-        await run_session_jobs(self.harness.services, build_web_client(self.harness.settings))
+        client = build_web_client(self.harness.settings)
+        await run_session_jobs(self.harness.services, client, self.harness.effects)
 
     def next_monday_noon(self) -> None:
         """Each example in its own week, so the digest has a period to post."""

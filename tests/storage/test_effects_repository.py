@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.effects import LEASE, MAX_ATTEMPTS, Effect, EffectQueue, owe
+from bot.domain.effects import LEASE, MAX_ATTEMPTS, Effect, EffectQueue, owe, owe_latest
 from storage.database import Database
+from storage.repositories.effects import EffectCounts
 from tests.support.clock import SettableClock
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -126,3 +127,95 @@ def test_finished_effects_are_forgotten_after_a_week_pending_ones_never(
     assert effects.counts().pending == 1
     assert owe_effects(database, post(1)) == ["post:1"]
     assert {e.key for e in effects.claim_due()} == {"post:1", "post:3"}
+
+
+def redraw(n: int, **extra: object) -> Effect:
+    return Effect("lunch.redraw", f"redraw:{n}", "T0GUILD", {"session": f"s{n}", **extra})
+
+
+def owe_latest_effects(database: Database, *effects: Effect, now: datetime = NOW) -> list[str]:
+    with database.transaction() as session:
+        return owe_latest(session, effects, now)
+
+
+def test_redraws_owed_while_one_waits_are_that_one(database: Database) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_latest_effects(database, redraw(1))
+    owe_latest_effects(database, redraw(1, clicks=2))
+    owe_latest_effects(database, redraw(2))
+
+    claimed = effects.claim_due()
+    assert sorted(e.key for e in claimed) == ["redraw:1", "redraw:2"]
+    assert [e.payload for e in claimed if e.key == "redraw:1"] == [{"session": "s1", "clicks": 2}]
+    assert all(effects.done(e) is False for e in claimed)
+    assert effects.counts().pending == 0
+
+
+def test_a_redraw_owed_after_it_was_done_or_buried_is_owed_anew(database: Database) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_latest_effects(database, redraw(1), redraw(2))
+    done, dead = effects.claim(["redraw:1", "redraw:2"])
+    effects.done(done)
+    effects.dead(dead, "Slack said channel_not_found")
+
+    clock.now = NOW + timedelta(minutes=1)
+    owe_latest_effects(database, redraw(1), redraw(2), now=clock.now)
+
+    again = effects.claim_due()
+    assert sorted(e.key for e in again) == ["redraw:1", "redraw:2"]
+    assert all(e.attempts == 1 for e in again)
+    assert effects.counts() == EffectCounts(pending=2, dead=0)
+
+
+def test_a_redraw_owed_while_waiting_to_retry_is_due_now_and_keeps_its_attempts(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_latest_effects(database, redraw(1))
+    [claimed] = effects.claim(["redraw:1"])
+    assert effects.failed(claimed, "Slack said fatal_error") is not None
+    assert effects.claim_due() == []
+
+    owe_latest_effects(database, redraw(1))
+
+    [due] = effects.claim_due()
+    assert due.attempts == 2
+
+
+def test_a_redraw_owed_while_being_done_is_done_once_more_after_it(database: Database) -> None:
+    clock = SettableClock(NOW)
+    holder, other = queue(database, clock), queue(database, clock)
+    owe_latest_effects(database, redraw(1))
+    [drawing] = holder.claim(["redraw:1"])
+
+    # The state changes while the first redraw is on its way: nobody else may draw it now
+    # (two redraws racing could leave the older on show) …
+    owe_latest_effects(database, redraw(1))
+    assert other.claim(["redraw:1"]) == [] and other.claim_due() == []
+
+    # … and the holder, finishing, learns it is owed once more.
+    assert holder.done(drawing, {"ts": "1.0"}) is True
+    [again] = holder.claim(["redraw:1"])
+    assert again.attempts == 1
+    assert holder.done(again) is False
+    assert holder.counts().pending == 0
+    assert other.claim_due() == []
+
+
+def test_a_redraw_held_by_a_process_that_died_is_owed_as_a_waiting_one(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    owe_latest_effects(database, redraw(1))
+    [lost] = queue(database, clock).claim(["redraw:1"])
+    clock.now = NOW + LEASE
+
+    owe_latest_effects(database, redraw(1), now=clock.now)
+
+    [taken] = queue(database, clock).claim_due()
+    assert queue(database, clock).done(taken) is False
+    assert queue(database, clock).done(lost) is False  # its claim ended with its lease
+    assert queue(database, clock).counts().pending == 0

@@ -141,7 +141,7 @@ def seed_sessions(bot: BotHarness, count: int, going: tuple[str, ...]) -> list[L
             capacity=None,
             channel_id=LUNCH,
         )
-        lunch = service.schedule(TEAM_ID, Profile("U0ANN", "Ann"), draft, f"seed:{n}")
+        lunch = service.schedule(TEAM_ID, Profile("U0ANN", "Ann"), draft, f"seed:{n}").session
         for user in going:
             assert service.going(lunch.id, Profile(user, user)).status == "going"
         made.append(lunch)
@@ -190,7 +190,7 @@ def reminders(slack: FakeSlack) -> list[tuple[str, str]]:
 
 
 async def tick(bot: BotHarness) -> int:
-    return await run_session_jobs(bot.services, build_web_client(bot.settings))
+    return await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
 
 
 async def tick_together(*bots: BotHarness) -> int:
@@ -245,6 +245,30 @@ async def test_a_restart_between_scheduling_and_the_reminder_still_sends_it_once
     assert await tick(third) == 0
     assert len(reminders(slack)) == 2
     assert "reminder:1440" not in pending_jobs(third)
+
+
+async def test_a_process_that_dies_after_claiming_a_reminder_leaves_it_to_the_next(
+    processes: Processes, slack: FakeSlack, clock: SettableClock
+) -> None:
+    first = await processes.start()
+    lunch = await schedule(first)
+    await first.press("lunch_going", lunch.id, "U0BOB")
+    clock.now = START - timedelta(hours=24)
+    # The claim commits, then the process dies before it reaches Slack.
+    claimed = await first.services.run(first.services.lunchlearn.due_jobs)
+    assert claimed.count == 1 and claimed.effects
+    await processes.stop(first)
+    assert reminders(slack) == []
+
+    second = await processes.start()
+    assert await tick(second) == 0  # the job is claimed for good …
+    await second.effects.perform_due(build_web_client(second.settings))
+
+    # … and what it owed is done by the next process, once.
+    [(user, text)] = reminders(slack)
+    assert user == "U0BOB" and "“Intro to pytest” starts in 24 hours" in text
+    await second.effects.perform_due(build_web_client(second.settings))
+    assert len(reminders(slack)) == 1
 
 
 async def test_a_restart_after_the_start_sends_no_reminder_but_records_the_start(
