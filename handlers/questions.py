@@ -34,7 +34,7 @@ from handlers.effects import EffectRunner
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.kudos import UNREACHABLE_BY_BOT
-from handlers.kudos_reactions import emoji_name
+from handlers.messages import emoji_name
 from handlers.people import PersonNotFound, profiles
 from storage.models import Question
 
