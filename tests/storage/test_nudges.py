@@ -107,7 +107,7 @@ def client_of(bot: BotHarness) -> AsyncWebClient:
 
 
 async def nudge(bot: BotHarness) -> int:
-    return await nudge_questions(bot.services, client_of(bot))
+    return await nudge_questions(bot.services, bot.effects, client_of(bot))
 
 
 def dms(slack: FakeSlack) -> list[tuple[str, dict[str, Any]]]:
