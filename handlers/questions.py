@@ -163,7 +163,8 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 reason = _last_failure(effect, error)
                 if reason is None:
                     raise  # tried again later
-                await withdraw(client, effect, question, reason)
+                cannot_post = isinstance(error, SlackApiError) and error_code(error) in CANNOT_POST
+                await withdraw(client, effect, question, reason, cannot_post)
                 raise Undeliverable(f"{reason}; the question was withdrawn", told=True) from None
             link = await client.chat_getPermalink(channel=question.channel_id, message_ts=ts)
             question.ts, question.permalink = ts, link.get("permalink")
@@ -178,12 +179,17 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         return {"ts": question.ts}
 
     async def withdraw(
-        client: AsyncWebClient, effect: OwedEffect, question: Question, reason: str
+        client: AsyncWebClient,
+        effect: OwedEffect,
+        question: Question,
+        reason: str,
+        cannot_post: bool,
     ) -> None:
+        """The question Slack will not take goes, with its statement; the asker hears why
+        (`cannot_post`: the bot must be invited to the channel first)."""
         log.warning("question %s not posted, withdrawn: %s", question.id, reason)
         await services.run(services.questions.unposted, question.id)
         services.forwarder.wake()
-        cannot_post = any(f"Slack said {code}" == reason for code in CANNOT_POST)
         told = unposted_text(question.channel_id) if cannot_post else SLACK_REFUSED
         if await tell_asker(client, effect, told):
             return
@@ -439,9 +445,9 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             blocks=routed_blocks(dm.asker_id, dm.text, dm.slug, dm.question_link, dm.question_id),
         )
         ts = str(posted["ts"])
-        now = await services.run(services.routing.dm_sent, dm.question_id, dm.user_id, channel, ts)
-        if now is not None and now.answered:
-            await update_dm(client, now)  # answered while the DM was on its way
+        sent = await services.run(services.routing.dm_sent, dm.question_id, dm.user_id, channel, ts)
+        if sent is not None and sent.answered:
+            await update_dm(client, sent)  # answered while the DM was on its way
         await refresh_homes(services, client, effect.team_id, [dm.user_id])
         return {"channel": channel, "ts": ts}
 
