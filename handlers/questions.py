@@ -454,9 +454,15 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def update_routed_dms(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any]:
         """After an acceptance (or a reopening): every routed DM of the question says how it
         stands now: answered with a link and no buttons, or open with its buttons back."""
-        dms = await services.run(services.routing.sent_dms, effect.payload["question"])
+        question_id = effect.payload["question"]
+        dms = await services.run(services.routing.sent_dms, question_id)
         for dm in dms:
             await update_dm(client, dm)
+        # Open questions and those waiting for an answer are on the App Homes involved.
+        question = await services.run(services.questions.get, question_id)
+        if question is not None:
+            people = [question.asker_id, *(dm.user_id for dm in dms)]
+            await refresh_homes(services, client, effect.team_id, people)
         return {"dms": len(dms)}
 
     async def remind_asker(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any] | None:

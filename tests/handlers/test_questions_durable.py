@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from storage.models import SlackEffect
+from tests.handlers.test_home import open_home
 from tests.handlers.test_questions import (
     ACCEPT,
     ANSWERED,
@@ -447,3 +448,27 @@ async def test_not_my_area_routes_on_once_even_when_slack_fails_at_first(
     await next_tick(qa_bot, clock)
     assert routed_to(slack) == ["U0BOB", "U0CAT", "U0DAN", "U0EVE"]
     assert await next_tick(qa_bot, clock) == 0
+
+
+@pytest.mark.usefixtures("no_listener_failures")
+async def test_the_askers_app_home_is_redrawn_when_the_question_is_accepted_and_reopens(
+    qa_bot: BotHarness,
+) -> None:
+    await qa_bot.command("/ask", "How do I pin a python dependency? #python", "U0ANN")
+    [(q_ts, _)] = posted_questions(qa_bot)
+    ts = await reply(qa_bot, "U0BOB", "Use a constraints file", q_ts, "EvANS1")
+    await open_home(qa_bot, "U0ANN")
+
+    def asker_home_shows_it_open() -> bool:
+        [*_, latest] = [
+            c["view"] if isinstance(c["view"], dict) else json.loads(c["view"])
+            for c in qa_bot.slack.calls_to("views.publish")
+            if c["user_id"] == "U0ANN"
+        ]
+        return "How do I pin a python dependency?" in json.dumps(latest)
+
+    assert asker_home_shows_it_open()
+    await check(qa_bot, "U0ANN", ts, "EvCHECK1")
+    assert not asker_home_shows_it_open()
+    await check(qa_bot, "U0ANN", ts, "EvCHECK2", add=False)
+    assert asker_home_shows_it_open()
