@@ -59,7 +59,7 @@ def tick_jobs(
     return [
         # Effects first: what acknowledged actions still owe is the most overdue work.
         functools.partial(effects.perform_due, client),
-        functools.partial(questions.nudge_questions, services, client),
+        functools.partial(questions.nudge_questions, services, effects, client),
         functools.partial(lunchlearn.run_session_jobs, services, client, effects),
         functools.partial(services.run, services.experts.rescore_due),
     ]

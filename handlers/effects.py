@@ -64,7 +64,12 @@ RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 
 
 class Undeliverable(Exception):
-    """The effect can never be done (the message says why): it is dead, not retried."""
+    """The effect can never be done (the message says why): it is dead, not retried.
+    `told`: the performer already told the requester what that means for them."""
+
+    def __init__(self, reason: str, told: bool = False) -> None:
+        super().__init__(reason)
+        self.told = told
 
 
 class EffectRunner:
@@ -149,7 +154,7 @@ class EffectRunner:
         try:
             result = await performer(client, effect)
         except Undeliverable as never:
-            await self._bury(effect, str(never))
+            await self._bury(effect, str(never), tell=not never.told)
         except SlackApiError as error:
             await self._slack_refused(effect, error)
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -175,10 +180,11 @@ class EffectRunner:
             return
         await self._failed(effect, f"Slack said {code}")
 
-    async def _bury(self, effect: OwedEffect, reason: str) -> None:
+    async def _bury(self, effect: OwedEffect, reason: str, tell: bool = True) -> None:
         log.warning("effect %s (%s) is dead: %s", effect.key, effect.kind, reason)
         await self._services.run(self._services.effects.dead, effect, reason)
-        await self._tell_requester(effect, reason)
+        if tell:
+            await self._tell_requester(effect, reason)
 
     async def _tell_requester(self, effect: OwedEffect, reason: str) -> None:
         """The person whose request owed a dead effect hears of it, while Slack still lets us
@@ -243,11 +249,16 @@ async def direct_message(
 ) -> str:
     """A DM from the bot (its `D…` channel from conversations.open); returns the message ts.
     DMs are not checked for an earlier copy before a retry (that would need reading DMs)."""
-    opened = await client.conversations_open(users=user_id)
     posted = await client.chat_postMessage(
-        channel=opened["channel"]["id"], text=text, blocks=blocks
+        channel=await dm_channel(client, user_id), text=text, blocks=blocks
     )
     return str(posted["ts"])
+
+
+async def dm_channel(client: AsyncWebClient, user_id: str) -> str:
+    """The bot's `D…` channel with the person (a DM to edit later is known by it and its ts)."""
+    opened = await client.conversations_open(users=user_id)
+    return str(opened["channel"]["id"])
 
 
 async def _posted_before(

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.experts import ExpertSearch, Match
-from bot.domain.questions import QuestionRefused
+from bot.domain.questions import QuestionRefused, ReplyTo
 from bot.domain.skills import SkillsRefused
 from bot.domain.text import from_form
 from bot.services import Services
@@ -31,7 +31,7 @@ from bot.views.skills import (
 from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.people import PersonNotFound, profiles, user_id_or_none
-from handlers.questions import NOT_SET_UP, publish_question
+from handlers.questions import NOT_SET_UP
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -167,20 +167,16 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             channel,
             f"form:{view['id']}",
             user_id_or_none(target.get("user")),
+            ReplyTo(view_id=view["id"]),
         )
         services.forwarder.wake()
-        if asked.new:
-            context["question"] = {"id": asked.question.id}
+        context["owed"] = list(asked.effects)
         await ack(response_action="update", view=asked_view(posting_text(channel)))
 
     @guarded
-    async def publish_from_form(
-        body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        if not context.get("question"):
-            return
-        told = await publish_question(services, client, context["question"]["id"])
-        await client.views_update(view_id=view["id"], view=asked_view(told))
+    async def publish_from_form(client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        """Posts the question as /ask does; the form then says where it is."""
+        await effects.perform_now(client, context.get("owed") or [])
 
     app.command("/expert")(find_experts)
     app.action(ASK_ACTION)(ack=ack_only, lazy=[open_ask_form])

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.effects import OwedEffect
@@ -27,18 +26,11 @@ from bot.domain.kudos import (
 from bot.services import Services
 from bot.views.kudos import quota_exceeded_text
 from handlers.effects import EffectRunner
-from handlers.guard import error_code, guarded
+from handlers.guard import guarded
+from handlers.messages import emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
 
 log = logging.getLogger("guildbot.handlers.kudos_reactions")
-
-# The bot is not in the channel, or the message is gone: the reaction does not count.
-UNREADABLE = {"not_in_channel", "channel_not_found", "thread_not_found", "message_not_found"}
-
-
-def emoji_name(reaction: str) -> str:
-    """`trophy::skin-tone-3` → `trophy`: every skin tone is the same emoji."""
-    return reaction.split("::", 1)[0]
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -78,10 +70,10 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         team_id, owed = effect.team_id, effect.payload
         reactor_id, author_id = owed["reactor"], owed["author"]
         channel, ts = owed["channel"], owed["ts"]
-        message = await _fetch_message(client, channel, ts)
+        message = await fetch_message(client, channel, ts)
         if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
             return None
-        if not _still_reacted(message, reactor_id, services.settings.kudos_emoji):
+        if not still_reacted(message, reactor_id, services.settings.kudos_emoji):
             return None  # Removed again before we got here: nothing to give.
         thread_ts = message.get("thread_ts") or ts
         try:
@@ -150,29 +142,6 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     app.event("reaction_removed", matchers=[is_kudos_reaction])(
         ack=withdraw_reaction, lazy=[do_owed]
     )
-
-
-async def _fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[str, Any] | None:
-    """The reacted-to message, top-level or a thread reply, or None when the bot can't read it."""
-    try:
-        found = await client.conversations_replies(
-            channel=channel, ts=ts, oldest=ts, latest=ts, inclusive=True, limit=2
-        )
-    except SlackApiError as error:
-        if error_code(error) in UNREADABLE:
-            log.info("kudos reaction in %s ignored: %s", channel, error_code(error))
-            return None
-        raise
-    return next((m for m in found.get("messages") or [] if m.get("ts") == ts), None)
-
-
-def _still_reacted(message: dict[str, Any], user_id: str, emoji: str) -> bool:
-    """False only when the message's reactions show the reactor no longer has the emoji."""
-    reactions = [r for r in message.get("reactions") or [] if emoji_name(r["name"]) == emoji]
-    if any(user_id in r.get("users", []) for r in reactions):
-        return True
-    # Slack lists only some of the people when many reacted: absent from a partial list is unknown.
-    return any(r.get("count", 0) > len(r.get("users", [])) for r in reactions)
 
 
 async def _tell_reactor(

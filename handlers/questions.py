@@ -1,17 +1,45 @@
-"""Q&A: `/ask`, answers in question threads, and accepting one (shortcut or ✅)."""
+"""Q&A: `/ask`, answers in question threads, and accepting one (shortcut or ✅).
+
+Before the ack: the question with its statement, owing its post; an event in the Q&A channel
+that may touch an answer (a reply, an edit, a deletion, a ✅), as owed work (one cheap
+insert); accepting by shortcut and taking a ✅ back, as the database writes they are. Every
+Slack call happens after the ack, in the performers registered here (see handlers/effects.py):
+right away, or on the tick from any process when that fails.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.questions import QuestionRefused
-from bot.domain.routing import ROUTED_AT_ONCE
+from bot.domain.effects import MAX_ATTEMPTS, OwedEffect
+from bot.domain.questions import (
+    ACCEPTED,
+    CHECK_MARK,
+    PUBLISH,
+    REPLY,
+    REPLY_DELETED,
+    REPLY_EDITED,
+    QuestionRefused,
+    ReplyTo,
+)
+from bot.domain.routing import (
+    ON_PUBLISH,
+    REMINDER,
+    ROUTE,
+    ROUTED_AT_ONCE,
+    ROUTED_DM,
+    UPDATE_DMS,
+    RoutedDm,
+)
 from bot.services import Services
+from bot.slack_client import slack_response_url
 from bot.views.help import ASK, command_help_text
 from bot.views.questions import (
     ACCEPT_EMOJI,
@@ -19,6 +47,8 @@ from bot.views.questions import (
     DECLINE_ACTION,
     PAUSE_ACTION,
     accepted_text,
+    answered_routed_blocks,
+    answered_routed_text,
     declined_text,
     paused_text,
     posted_text,
@@ -29,12 +59,20 @@ from bot.views.questions import (
     routed_blocks,
     routed_text,
     unposted_text,
+    withdrawn_text,
 )
-from handlers.effects import EffectRunner
+from bot.views.skills import asked_view
+from handlers.effects import (
+    REFUSED_FOR_GOOD,
+    EffectRunner,
+    Undeliverable,
+    direct_message,
+    dm_channel,
+    post_once,
+)
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
-from handlers.kudos import UNREACHABLE_BY_BOT
-from handlers.kudos_reactions import emoji_name
+from handlers.messages import emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
 from storage.models import Question
 
@@ -45,15 +83,23 @@ NOT_SET_UP = (
     "questions go (and invite me there)."
 )
 SLACK_REFUSED = (
-    "Slack didn't take the question just now, so nothing was asked. Please try again in a minute."
+    "Slack didn't take the question, so nothing was asked. Please try again in a minute."
 )
 # Replies that can be answers; every other subtype (joins, edits, bots…) never is.
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
+# The bot cannot post in the Q&A channel: an admin must invite it (or pick another channel).
+CANNOT_POST = {"channel_not_found", "not_in_channel", "is_archived"}
+# A DM that can no longer be edited (deleted, or its person gone) is left as it is.
+DM_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     def qa() -> str | None:
         return services.settings.qa_channel
+
+    @guarded
+    async def do_owed(client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        await effects.perform_now(client, context.get("owed") or [])
 
     # Asking ---------------------------------------------------------------------------------
 
@@ -78,138 +124,199 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         except TimeoutError:
             await ack(text=slack_slow("post your question"))
             return
+        reply_to = ReplyTo(
+            response_url=slack_response_url(command.get("response_url"), services.settings)
+        )
         asked = await services.run(
-            services.questions.ask, team_id, asker, intent, qa(), command["trigger_id"]
+            services.questions.ask,
+            team_id,
+            asker,
+            intent,
+            qa(),
+            command["trigger_id"],
+            None,
+            reply_to,
         )
         services.forwarder.wake()
-        if asked.new:
-            context["question"] = {"id": asked.question.id}
+        context["owed"] = list(asked.effects)
         await ack(text=posting_text(qa()))
 
-    @guarded
-    async def post_question(
-        command: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
-        if not context.get("question") or not qa():
-            return
-        await respond(
-            text=await publish_question(services, client, context["question"]["id"]),
-            response_type="ephemeral",
+    async def publish(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any] | None:
+        """Posts the question in the Q&A channel (once, however often it is retried), routes
+        it to the people who know, and tells the asker where it is. A question Slack will
+        never take is withdrawn (its statement voided), so asking again asks it once."""
+        question = await services.run(services.questions.get, effect.payload["question"])
+        if question is None:
+            return None  # withdrawn or erased before it was posted
+        if question.ts is None:
+            try:
+                ts = await post_once(
+                    client,
+                    effect,
+                    question.channel_id,
+                    question_text(question.asker_id, question.text, question.addressed_to),
+                    question_blocks(
+                        question.asker_id, question.text, question.tags, question.addressed_to
+                    ),
+                )
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+                reason = _last_failure(effect, error)
+                if reason is None:
+                    raise  # tried again later
+                cannot_post = isinstance(error, SlackApiError) and error_code(error) in CANNOT_POST
+                await withdraw(client, effect, question, reason, cannot_post)
+                raise Undeliverable(f"{reason}; the question was withdrawn", told=True) from None
+            link = await client.chat_getPermalink(channel=question.channel_id, message_ts=ts)
+            question.ts, question.permalink = ts, link.get("permalink")
+            await services.run(services.questions.posted, question.id, ts, question.permalink)
+        routed = await services.run(services.routing.route, question.id, ROUTED_AT_ONCE, ON_PUBLISH)
+        await effects.perform_now(client, routed)
+        similar = await services.run(services.questions.similar, question.team_id, question)
+        await tell_asker(
+            client, effect, posted_text(question.channel_id, question.permalink, similar)
         )
+        await refresh_homes(services, client, effect.team_id, [question.asker_id])
+        return {"ts": question.ts}
+
+    async def withdraw(
+        client: AsyncWebClient,
+        effect: OwedEffect,
+        question: Question,
+        reason: str,
+        cannot_post: bool,
+    ) -> None:
+        """The question Slack will not take goes, with its statement; the asker hears why
+        (`cannot_post`: the bot must be invited to the channel first)."""
+        log.warning("question %s not posted, withdrawn: %s", question.id, reason)
+        await services.run(services.questions.unposted, question.id)
+        services.forwarder.wake()
+        told = unposted_text(question.channel_id) if cannot_post else SLACK_REFUSED
+        if await tell_asker(client, effect, told):
+            return
+        # Too late to answer in place (after an hour of retries): they hear it by DM.
+        try:
+            await direct_message(client, question.asker_id, withdrawn_text(question.text, told))
+        except Exception:
+            log.warning("could not tell %s their question was withdrawn", question.asker_id)
+
+    async def tell_asker(client: AsyncWebClient, effect: OwedEffect, text: str) -> bool:
+        """The asker's follow-up (the command's response URL, or the Ask form). Its moment
+        passes, so it is tried once: a failure is logged, never retried. True when told."""
+        owed = effect.payload
+        try:
+            if owed.get("response_url"):
+                await effects.respond(effect, text, None, "ephemeral")
+                return True
+            if owed.get("view"):
+                await client.views_update(view_id=owed["view"], view=asked_view(text))
+                return True
+        except Exception:
+            log.info("could not tell the asker about %s", effect.key, exc_info=True)
+        return False
 
     # Answers --------------------------------------------------------------------------------
 
-    async def ack_event(ack: AsyncAck) -> None:
+    @guarded
+    async def owe_thread_event(
+        ack: AsyncAck, event: dict, body: dict, context: AsyncBoltContext
+    ) -> None:
+        """Every message event is acked. One that may touch an answer is owed first, so its
+        ack is a promise; everything else is dropped, storing nothing."""
+        change = thread_change(event, qa())
+        if change is not None:
+            kind, payload = change
+            context["owed"] = await services.run(
+                services.questions.owe_event, kind, body["team_id"], body["event_id"], payload
+            )
         await ack()
 
-    @guarded
-    async def follow_thread(event: dict, body: dict, client: AsyncWebClient) -> None:
-        """Every message event is acked; only replies in a question's thread are kept."""
-        if not qa() or event.get("channel") != qa():
-            return
-        team_id = body["team_id"]
-        subtype = event.get("subtype")
-        if subtype == "message_changed":
-            changed = event.get("message") or {}
-            await services.run(
-                services.questions.edit_answer,
-                team_id,
-                qa(),
-                changed.get("ts", ""),
-                changed.get("text") or "",
-            )
-            return
-        if subtype == "message_deleted":
-            gone = await services.run(
-                services.questions.delete_answer, team_id, qa(), event.get("deleted_ts", "")
-            )
-            if gone is not None:
-                services.forwarder.wake()
-            return
-        if subtype not in ANSWER_SUBTYPES or event.get("bot_id") or not event.get("user"):
-            return
-        thread_ts, ts = event.get("thread_ts"), event.get("ts")
-        if not thread_ts or thread_ts == ts:
-            return
-        question = await services.run(services.questions.thread_of, team_id, qa(), thread_ts)
-        if question is None or event["user"] == question.asker_id:
-            return
+    async def store_reply(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any] | None:
+        """A reply in a question's thread by anyone but the asker (and not an app) is an
+        answer: read it back from Slack and store it with its statement."""
+        team_id, owed = effect.team_id, effect.payload
+        channel, ts, user = owed["channel"], owed["ts"], owed["user"]
+        question = await services.run(
+            services.questions.thread_of, team_id, channel, owed["thread_ts"]
+        )
+        if question is None or user == question.asker_id:
+            return None
+        message = await fetch_message(client, channel, ts)
+        if message is None or message.get("bot_id"):
+            return None  # deleted before it was read
         try:
-            author = (await profiles(services, client, team_id, [event["user"]]))[event["user"]]
+            author = (await profiles(services, client, team_id, [user]))[user]
         except PersonNotFound:
-            return
-        link = await client.chat_getPermalink(channel=qa(), message_ts=ts)
+            return None
+        link = await client.chat_getPermalink(channel=channel, message_ts=ts)
         answer = await services.run(
             services.questions.record_answer,
             question,
             author,
             ts,
-            event.get("text") or "",
+            message.get("text") or "",
             link.get("permalink"),
         )
-        if answer is not None:
-            services.forwarder.wake()
+        if answer is None:
+            return None
+        services.forwarder.wake()
+        await refresh_homes(services, client, team_id, [user])
+        return {"answer": answer.id}
+
+    async def keep_edit(client: AsyncWebClient, effect: OwedEffect) -> None:
+        """An edited answer keeps its statement; its stored text is read back from Slack."""
+        team_id, channel, ts = effect.team_id, effect.payload["channel"], effect.payload["ts"]
+        if not await services.run(services.questions.is_answer, team_id, channel, ts):
+            return
+        message = await fetch_message(client, channel, ts)
+        if message is not None:  # else deleted since: its deletion will tell
+            await services.run(
+                services.questions.edit_answer, team_id, channel, ts, message.get("text") or ""
+            )
+
+    async def forget_reply(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any] | None:
+        owed = effect.payload
+        gone = await services.run(
+            services.questions.delete_answer, effect.team_id, owed["channel"], owed["ts"]
+        )
+        if gone is None:
+            return None
+        services.forwarder.wake()
+        await effects.perform_now(client, gone.effects)
+        return {"answer": gone.answer_id, "reopened": gone.reopened}
 
     # Accepting ------------------------------------------------------------------------------
-
-    async def accept(
-        team_id: str,
-        channel: str,
-        ts: str,
-        user_id: str,
-        cause: str,
-        client: AsyncWebClient,
-        event_id: str | None = None,
-    ) -> dict[str, Any]:
-        asker = (await profiles(services, client, team_id, [user_id]))[user_id]
-        accepted = await services.run(
-            services.questions.accept, team_id, channel, ts, asker, cause, event_id
-        )
-        services.forwarder.wake()
-        return {
-            "team": team_id,
-            "asker": accepted.question.asker_id,
-            "answerer": accepted.answer.author_id,
-            "thread": accepted.question.ts if accepted.new else None,
-        }
 
     @guarded
     async def accept_by_shortcut(
         ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         try:
-            context["accepted"] = await accept(
-                body["user"]["team_id"],
+            asker = (await profiles(services, client, team_id, [user_id]))[user_id]
+            accepted = await services.run(
+                services.questions.accept,
+                team_id,
                 body["channel"]["id"],
                 body["message"]["ts"],
-                body["user"]["id"],
+                asker,
                 body["trigger_id"],
-                client,
             )
         except (QuestionRefused, TimeoutError) as refusal:
             context["refused"] = getattr(refusal, "message", slack_slow("accept the answer"))
+            await ack()
+            return
+        services.forwarder.wake()
+        context["owed"] = list(accepted.effects)
         await ack()
 
     @guarded
-    async def announce_by_shortcut(
+    async def after_shortcut(
         client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
         if context.get("refused"):
             await respond(text=context["refused"], response_type="ephemeral")
             return
-        await announce(client, context.get("accepted"))
-
-    async def announce(client: AsyncWebClient, accepted: dict[str, Any] | None) -> None:
-        if not accepted or not accepted.get("thread") or not qa():
-            return
-        await refresh_homes(
-            services, client, accepted["team"], [accepted["asker"], accepted["answerer"]]
-        )
-        await client.chat_postMessage(
-            channel=qa(),
-            thread_ts=accepted["thread"],
-            text=accepted_text(accepted["asker"], accepted["answerer"]),
-        )
+        await effects.perform_now(client, context.get("owed") or [])
 
     async def is_accept_reaction(event: dict) -> bool:
         item = event.get("item") or {}
@@ -221,24 +328,73 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         )
 
     @guarded
-    async def accept_by_reaction(event: dict, body: dict, client: AsyncWebClient) -> None:
+    async def owe_check_mark(
+        ack: AsyncAck, event: dict, body: dict, context: AsyncBoltContext
+    ) -> None:
+        """A ✅ in the Q&A channel is owed before the ack; whether it accepts an answer (the
+        asker's, on an answer) is decided after it."""
+        payload = {
+            "channel": event["item"]["channel"],
+            "ts": event["item"]["ts"],
+            "user": event["user"],
+            "event_id": body["event_id"],
+        }
+        context["owed"] = await services.run(
+            services.questions.owe_event, CHECK_MARK, body["team_id"], body["event_id"], payload
+        )
+        await ack()
+
+    async def accept_by_check_mark(
+        client: AsyncWebClient, effect: OwedEffect
+    ) -> Mapping[str, Any] | None:
+        team_id, owed = effect.team_id, effect.payload
+        channel, ts, user_id = owed["channel"], owed["ts"], owed["user"]
+        message = await fetch_message(client, channel, ts)
+        if message is not None and not still_reacted(message, user_id, ACCEPT_EMOJI):
+            return None  # taken back before we got here
         try:
-            accepted = await accept(
-                body["team_id"],
-                event["item"]["channel"],
-                event["item"]["ts"],
-                event["user"],
-                body["event_id"],
-                client,
-                body["event_id"],
+            asker = (await profiles(services, client, team_id, [user_id]))[user_id]
+            accepted = await services.run(
+                services.questions.accept,
+                team_id,
+                channel,
+                ts,
+                asker,
+                owed["event_id"],
+                owed["event_id"],
             )
         except (QuestionRefused, PersonNotFound):
-            return  # Anyone else's ✅, or not an answer: ignored silently.
-        await announce(client, accepted)
+            return None  # anyone else's ✅, or not on an answer: ignored silently
+        if not accepted.new:
+            return None
+        services.forwarder.wake()
+        await effects.perform_now(client, accepted.effects)
+        return {"answer": accepted.answer.id}
+
+    async def thank_in_thread(
+        client: AsyncWebClient, effect: OwedEffect
+    ) -> Mapping[str, Any] | None:
+        """Says in the question's thread which answer the asker accepted (if it still is)."""
+        notice = await services.run(
+            services.questions.accepted_notice,
+            effect.payload["question"],
+            effect.payload["answer"],
+        )
+        if notice is None:
+            return None
+        ts = await post_once(
+            client,
+            effect,
+            notice.channel_id,
+            accepted_text(notice.asker_id, notice.answerer_id),
+            thread_ts=notice.thread_ts,
+        )
+        await refresh_homes(services, client, effect.team_id, [notice.asker_id, notice.answerer_id])
+        return {"ts": ts}
 
     @guarded
     async def unaccept_by_reaction(
-        ack: AsyncAck, event: dict, body: dict, client: AsyncWebClient
+        ack: AsyncAck, event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         team_id, user_id = body["team_id"], event["user"]
         try:
@@ -246,7 +402,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         except PersonNotFound:
             await ack()
             return
-        undone = await services.run(
+        reopened = await services.run(
             services.questions.unaccept,
             team_id,
             event["item"]["channel"],
@@ -254,32 +410,83 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             asker,
             body["event_id"],
         )
-        if undone is not None:
+        if reopened is not None:
             services.forwarder.wake()
+            context["owed"] = list(reopened.effects)
         await ack()
 
-    # Routed questions: two ways to say no -------------------------------------------------
+    # Routed questions ---------------------------------------------------------------------
+
+    async def route_on(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any]:
+        """Routes the question to the next people (a nudge, a "Not my area") and DMs them."""
+        owed = effect.payload
+        routed = await services.run(
+            services.routing.route, owed["question"], owed["count"], owed["cause"]
+        )
+        await effects.perform_now(client, routed)
+        return {"dms": len(routed)}
+
+    async def send_routed_dm(
+        client: AsyncWebClient, effect: OwedEffect
+    ) -> Mapping[str, Any] | None:
+        """DMs a routed question to one person and remembers the DM, to update it later."""
+        owed = effect.payload
+        dm = await services.run(services.routing.routed_dm, owed["question"], owed["user"])
+        if dm is None:
+            return None  # withdrawn, erased, or they said no already
+        if dm.channel and dm.ts:
+            return {"channel": dm.channel, "ts": dm.ts}  # sent before the process died
+        if dm.answered:
+            return None  # answered before it went out: nothing to ask of them
+        channel = await dm_channel(client, dm.user_id)
+        posted = await client.chat_postMessage(
+            channel=channel,
+            text=routed_text(dm.asker_id, dm.text),
+            blocks=routed_blocks(dm.asker_id, dm.text, dm.slug, dm.question_link, dm.question_id),
+        )
+        ts = str(posted["ts"])
+        sent = await services.run(services.routing.dm_sent, dm.question_id, dm.user_id, channel, ts)
+        if sent is not None and sent.answered:
+            await update_dm(client, sent)  # answered while the DM was on its way
+        await refresh_homes(services, client, effect.team_id, [dm.user_id])
+        return {"channel": channel, "ts": ts}
+
+    async def update_routed_dms(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any]:
+        """After an acceptance (or a reopening): every routed DM of the question says how it
+        stands now: answered with a link and no buttons, or open with its buttons back."""
+        question_id = effect.payload["question"]
+        dms = await services.run(services.routing.sent_dms, question_id)
+        for dm in dms:
+            await update_dm(client, dm)
+        # Open questions and those waiting for an answer are on the App Homes involved.
+        question = await services.run(services.questions.get, question_id)
+        if question is not None:
+            people = [question.asker_id, *(dm.user_id for dm in dms)]
+            await refresh_homes(services, client, effect.team_id, people)
+        return {"dms": len(dms)}
+
+    async def remind_asker(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any] | None:
+        reminder = await services.run(services.routing.reminder, effect.payload["question"])
+        if reminder is None:
+            return None  # accepted (or withdrawn) since the nudge came due
+        text = reminder_text(reminder.question_link, reminder.answers)
+        return {"ts": await direct_message(client, reminder.asker_id, text)}
 
     @guarded
     async def decline(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
         question_id, user_id = body["actions"][0]["value"], body["user"]["id"]
-        question = await services.run(services.routing.not_my_area, question_id, user_id)
-        context["declined"] = {"question": question.id if question else None}
+        declined = await services.run(services.routing.not_my_area, question_id, user_id)
+        context["declined"] = {"slug": declined.slug, "owed": list(declined.effects)}
         await ack()
 
     @guarded
     async def reroute(
-        body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+        client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
-        question_id = (context.get("declined") or {}).get("question")
-        slug = await services.run(
-            services.routing.declined_skill, body["actions"][0]["value"], body["user"]["id"]
-        )
-        await respond(text=declined_text(slug or "this"), replace_original=True)
-        if question_id:
-            question = await services.run(services.questions.get, question_id)
-            if question is not None:
-                await route_question(services, client, question, count=1)
+        declined = context.get("declined") or {}
+        # The click's answer, in place of the DM: its moment passes, so it stays plain.
+        await respond(text=declined_text(declined.get("slug") or "this"), replace_original=True)
+        await effects.perform_now(client, declined.get("owed") or [])
 
     @guarded
     async def pause(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
@@ -293,85 +500,93 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def confirm_pause(respond: AsyncRespond, context: AsyncBoltContext) -> None:
         await respond(text=paused_text(context["paused_until"]), replace_original=True)
 
-    app.command("/ask")(ack=ask, lazy=[post_question])
+    effects.performs(PUBLISH, publish)
+    effects.performs(REPLY, store_reply)
+    effects.performs(REPLY_EDITED, keep_edit)
+    effects.performs(REPLY_DELETED, forget_reply)
+    effects.performs(CHECK_MARK, accept_by_check_mark)
+    effects.performs(ACCEPTED, thank_in_thread)
+    effects.performs(ROUTE, route_on)
+    effects.performs(ROUTED_DM, send_routed_dm)
+    effects.performs(UPDATE_DMS, update_routed_dms)
+    effects.performs(REMINDER, remind_asker)
+    app.command("/ask")(ack=ask, lazy=[do_owed])
     app.action(DECLINE_ACTION)(ack=decline, lazy=[reroute])
     app.action(PAUSE_ACTION)(ack=pause, lazy=[confirm_pause])
-    app.event("message")(ack=ack_event, lazy=[follow_thread])
-    app.shortcut(ACCEPT_SHORTCUT)(ack=accept_by_shortcut, lazy=[announce_by_shortcut])
-    app.event("reaction_added", matchers=[is_accept_reaction])(
-        ack=ack_event, lazy=[accept_by_reaction]
+    app.event("message")(ack=owe_thread_event, lazy=[do_owed])
+    app.shortcut(ACCEPT_SHORTCUT)(ack=accept_by_shortcut, lazy=[after_shortcut])
+    app.event("reaction_added", matchers=[is_accept_reaction])(ack=owe_check_mark, lazy=[do_owed])
+    app.event("reaction_removed", matchers=[is_accept_reaction])(
+        ack=unaccept_by_reaction, lazy=[do_owed]
     )
-    app.event("reaction_removed", matchers=[is_accept_reaction])(unaccept_by_reaction)
 
 
-async def publish_question(services: Services, client: AsyncWebClient, question_id: str) -> str:
-    """Posts a stored question in the Q&A channel; returns what to tell the asker. A question
-    Slack would not take is withdrawn (its statement voided), so trying again asks it once."""
-    channel = services.settings.qa_channel
-    question = await services.run(services.questions.get, question_id)
-    if question is None or channel is None:
-        return NOT_SET_UP
+def thread_change(event: dict[str, Any], qa: str | None) -> tuple[str, dict[str, str]] | None:
+    """What a message event may mean for an answer, read from the event alone (the cheap
+    filter before anything is stored): a reply, an edit or a deletion in the Q&A channel, as
+    the kind of work it owes and the message it names; None for everything else."""
+    if not qa or event.get("channel") != qa:
+        return None
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        changed = event.get("message") or {}
+        if not _is_reply(changed) or changed.get("bot_id"):
+            return None
+        return REPLY_EDITED, {"channel": qa, "ts": changed["ts"]}
+    if subtype == "message_deleted":
+        before = event.get("previous_message")
+        if not event.get("deleted_ts") or (before and not _is_reply(before)):
+            return None
+        return REPLY_DELETED, {"channel": qa, "ts": event["deleted_ts"]}
+    if subtype not in ANSWER_SUBTYPES or event.get("bot_id") or not event.get("user"):
+        return None
+    if not _is_reply(event):
+        return None
+    payload = {"channel": qa, "ts": event["ts"], "thread_ts": event["thread_ts"]}
+    return REPLY, {**payload, "user": event["user"]}
+
+
+def _is_reply(message: dict[str, Any]) -> bool:
+    thread_ts = message.get("thread_ts")
+    return bool(thread_ts and message.get("ts") and thread_ts != message["ts"])
+
+
+def _last_failure(effect: OwedEffect, error: Exception) -> str | None:
+    """Why posting failed for the last time (Slack refused for good, or this was the last
+    try), or None when it will be tried again."""
+    if isinstance(error, SlackApiError):
+        code = error_code(error) or f"HTTP {error.response.status_code}"
+        reason = f"Slack said {code}"
+        if code in REFUSED_FOR_GOOD:
+            return reason
+    else:
+        reason = f"Slack could not be reached: {type(error).__name__}"
+    return reason if effect.attempts >= MAX_ATTEMPTS else None
+
+
+async def update_dm(client: AsyncWebClient, dm: RoutedDm) -> None:
+    """Rewrites a routed DM as it should read now; one that is gone is left alone."""
+    if not dm.channel or not dm.ts:
+        return
+    if dm.answered:
+        text = answered_routed_text(dm.asker_id, dm.text)
+        blocks = answered_routed_blocks(dm.asker_id, dm.text, dm.answer_link)
+    else:
+        text = routed_text(dm.asker_id, dm.text)
+        blocks = routed_blocks(dm.asker_id, dm.text, dm.slug, dm.question_link, dm.question_id)
     try:
-        posted = await client.chat_postMessage(
-            channel=channel,
-            text=question_text(question.asker_id, question.text, question.addressed_to),
-            blocks=question_blocks(
-                question.asker_id, question.text, question.tags, question.addressed_to
-            ),
-        )
+        await client.chat_update(channel=dm.channel, ts=dm.ts, text=text, blocks=blocks)
     except SlackApiError as error:
-        log.warning("question %s not posted: %s", question.id, error_code(error))
-        await services.run(services.questions.unposted, question.id)
-        services.forwarder.wake()
-        if error_code(error) in UNREACHABLE_BY_BOT:
-            return unposted_text(channel)
-        return SLACK_REFUSED
-    link = await client.chat_getPermalink(channel=channel, message_ts=posted["ts"])
-    await services.run(services.questions.posted, question.id, posted["ts"], link.get("permalink"))
-    question.ts, question.permalink = posted["ts"], link.get("permalink")
-    await route_question(services, client, question)
-    similar = await services.run(services.questions.similar, question.team_id, question)
-    return posted_text(channel, link.get("permalink"), similar)
+        code = error_code(error)
+        if code not in DM_GONE and code not in REFUSED_FOR_GOOD:
+            raise
+        log.info("routed DM %s to %s left as it was: %s", dm.ts, dm.user_id, code)
 
 
-async def route_question(
-    services: Services, client: AsyncWebClient, question: Question, count: int = ROUTED_AT_ONCE
-) -> int:
-    """DMs the question to the next people who know its skills; returns how many got it."""
-    routed = await services.run(services.routing.route, question, count)
-    for person in routed:
-        await send_dm(
-            client,
-            person.user_id,
-            text=routed_text(question.asker_id, question.text),
-            blocks=routed_blocks(
-                question.asker_id, question.text, person.slug, question.permalink, question.id
-            ),
-        )
-    return len(routed)
-
-
-async def send_dm(client: AsyncWebClient, user_id: str, **message: Any) -> None:
-    """DMs go to the `D…` channel `conversations.open` gives."""
-    opened = await client.conversations_open(users=user_id)
-    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
-
-
-async def nudge_questions(services: Services, client: AsyncWebClient) -> int:
+async def nudge_questions(services: Services, effects: EffectRunner, client: AsyncWebClient) -> int:
     """The tick's Q&A job: questions past `QA_NUDGE_HOURS` with no answer go to the next
-    experts; those with answers but none accepted remind the asker. Each question once."""
-    nudges = await services.run(services.routing.due_nudges)
-    for nudge in nudges:
-        question = nudge.question
-        try:
-            if nudge.remind_asker:
-                await send_dm(
-                    client,
-                    question.asker_id,
-                    text=reminder_text(question.permalink, nudge.answers),
-                )
-            elif question.ts:
-                await route_question(services, client, question)
-        except Exception:
-            log.exception("nudge for question %s failed", question.id)
-    return len(nudges)
+    experts; those with answers but none accepted remind the asker. Each question once: the
+    claim owes the work in its transaction, so a Slack failure after it loses nothing."""
+    nudged = await services.run(services.routing.due_nudges)
+    await effects.perform_now(client, nudged.effects)
+    return nudged.questions

@@ -271,6 +271,12 @@ class QuestionRoute(SQLModel, table=True):
     slug: str = Field(max_length=64)
     routed_at: datetime = Field(sa_type=UTCDateTime)
     declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cause: str | None = Field(default=None, max_length=48)
+    """The routing step that chose them ("publish", "nudge", "declined:U…"): a retried step
+    finds the people it chose and routes no one new."""
+    dm_channel: str | None = Field(default=None, max_length=32)
+    dm_ts: str | None = Field(default=None, max_length=32)
+    """The DM that told them, once sent: updated when the question is answered or reopens."""
 
 
 class RoutePause(SQLModel, table=True):

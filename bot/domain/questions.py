@@ -1,8 +1,9 @@
 """Q&A: asking, answering in the thread, accepting an answer.
 
-A question is stored (with its `asked` statement) before `/ask` is acknowledged, then posted
-in the Q&A channel; replies in its thread by anyone but the asker are answers. Accepting one
-resolves the question and makes the answer evidence for its author in `/expert`.
+A question is stored (with its `asked` statement, and owing its post) before `/ask` is
+acknowledged, then posted in the Q&A channel; replies in its thread by anyone but the asker
+are answers. Accepting one resolves the question and makes the answer evidence for its author
+in `/expert`. What each step owes Slack is recorded with it (see bot/domain/effects.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import standing, text
+from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
+from bot.domain.routing import update_dms_effect
 from bot.domain.skill_names import fold
 from bot.domain.skills import SkillsService
 from bot.xapi.statements import (
@@ -41,6 +44,21 @@ SIMILAR = 3
 ASK_EXAMPLE = "/ask How do I rotate the staging database password? #postgresql"
 _WORDS = re.compile(r"[\w+#.\-]+")
 
+# What Q&A owes Slack.
+PUBLISH = "questions.publish"
+"""Post the question in the Q&A channel, route it to people who know, tell the asker."""
+REPLY = "questions.reply"
+"""A reply in a question's thread: read it and store it as an answer."""
+REPLY_EDITED = "questions.reply_edited"
+"""A reply was edited: read it again and keep its new text."""
+REPLY_DELETED = "questions.reply_deleted"
+"""A reply was deleted: an answer's statement is voided (and its acceptance, if any)."""
+CHECK_MARK = "questions.check_mark"
+"""Someone reacted ✅ to a message in the Q&A channel: the asker's ✅ accepts an answer."""
+ACCEPTED = "questions.accepted"
+"""Say in the question's thread that the asker accepted an answer."""
+THREAD_EVENTS = (REPLY, REPLY_EDITED, REPLY_DELETED, CHECK_MARK)
+
 
 class QuestionRefused(Exception):
     """The request cannot be done; the message says why (and how to do it right)."""
@@ -58,9 +76,20 @@ class AskIntent:
 
 
 @dataclass(frozen=True)
+class ReplyTo:
+    """Where the asker hears how the posting went: the command's response URL, or the Ask
+    form (a modal) to update."""
+
+    response_url: str | None = None
+    view_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Asked:
     question: Question
     new: bool
+    effects: tuple[str, ...] = ()
+    """Posting it (and routing it), to do right away."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +100,33 @@ class Accepted:
     """The answer accepted before, if any."""
     new: bool = True
     """False when this answer was already the accepted one."""
+    effects: tuple[str, ...] = ()
+    """The thanks in the thread and the routed DMs' update, to do right away."""
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """An acceptance undone (the ✅ taken back, the answer deleted)."""
+
+    answer_id: str
+    effects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnswerDeleted:
+    answer_id: str
+    reopened: bool
+    effects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AcceptedNotice:
+    """The thanks in a question's thread for its accepted answer."""
+
+    asker_id: str
+    answerer_id: str
+    channel_id: str
+    thread_ts: str
 
 
 class QuestionService:
@@ -129,8 +185,10 @@ class QuestionService:
         channel_id: str,
         source_key: str,
         addressed_to: str | None = None,
+        reply_to: ReplyTo | None = None,
     ) -> Asked:
-        """Stores the question and its `asked` statement, once per `source_key`."""
+        """Stores the question and its `asked` statement, and owes its post, once per
+        `source_key`."""
         now = self._clock()
         question_id = derived_id(team_id, "question", source_key)
         with self._database.transaction() as session:
@@ -152,12 +210,12 @@ class QuestionService:
                 nudge_at=now + self._nudge_after,
             )
             new = questions_repo.add(session, question)
-            if new:
-                questions_repo.add_skills(session, team_id, question_id, skills)
-                outbox_repo.add(session, queued(team_id, [asked]), now)
-            else:
-                question = questions_repo.get(session, question_id) or question
-        return Asked(question, new)
+            if not new:
+                return Asked(questions_repo.get(session, question_id) or question, False)
+            questions_repo.add_skills(session, team_id, question_id, skills)
+            outbox_repo.add(session, queued(team_id, [asked]), now)
+            effects = owe(session, [_publish(team_id, question_id, reply_to or ReplyTo())], now)
+        return Asked(question, True, tuple(effects))
 
     def get(self, question_id: str) -> Question | None:
         with self._database.reading() as session:
@@ -190,6 +248,17 @@ class QuestionService:
     def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
         with self._database.reading() as session:
             return questions_repo.by_message(session, team_id, channel_id, thread_ts)
+
+    def owe_event(
+        self, kind: str, team_id: str, event_id: str, payload: dict[str, str]
+    ) -> list[str]:
+        """Before the ack of an event in the Q&A channel that may touch an answer (a reply,
+        an edit, a deletion, a ✅): owes its processing, so an acknowledged event is never
+        lost with the process. `payload` names the message (ids, never its text)."""
+        assert kind in THREAD_EVENTS, kind
+        effect = Effect(kind, f"{kind}:{team_id}:{event_id}", team_id, payload)
+        with self._database.transaction() as session:
+            return owe(session, [effect], self._clock())
 
     # Answers --------------------------------------------------------------------------------
 
@@ -231,6 +300,11 @@ class QuestionService:
             outbox_repo.add(session, queued(question.team_id, [answered]), now)
         return answer
 
+    def is_answer(self, team_id: str, channel_id: str, ts: str) -> bool:
+        with self._database.reading() as session:
+            answer = questions_repo.answer_by_message(session, team_id, channel_id, ts)
+        return answer is not None and answer.deleted_at is None
+
     def edit_answer(self, team_id: str, channel_id: str, ts: str, typed: str) -> bool:
         """An edited answer keeps its statement; only the stored text changes."""
         now = self._clock()
@@ -241,10 +315,11 @@ class QuestionService:
             questions_repo.mark_answer_edited(session, answer, text.clean(typed), now)
         return True
 
-    def delete_answer(self, team_id: str, channel_id: str, ts: str) -> Answer | None:
-        """A deleted answer's statement is voided; if it was accepted, the question reopens
-        and the acceptance is voided too."""
+    def delete_answer(self, team_id: str, channel_id: str, ts: str) -> AnswerDeleted | None:
+        """A deleted answer's statement is voided; if it was accepted, the question reopens,
+        the acceptance is voided too and the routed DMs are owed an update."""
         now = self._clock()
+        cause = f"deleted:{ts}"
         with self._database.transaction() as session:
             answer = questions_repo.answer_by_message(session, team_id, channel_id, ts)
             if answer is None or answer.deleted_at is not None:
@@ -252,11 +327,14 @@ class QuestionService:
             question = questions_repo.get(session, answer.question_id)
             answer.deleted_at = now
             questions_repo.save(session, answer)
-            voids = [self._statements.voiding(answer.answered_statement_id, now, f"deleted:{ts}")]
-            if question is not None and question.accepted_answer_id == answer.id:
-                voids += self._reopen(session, question, answer, f"deleted:{ts}", now)
+            voids = [self._statements.voiding(answer.answered_statement_id, now, cause)]
+            if question is None or question.accepted_answer_id != answer.id:
+                outbox_repo.add(session, queued(team_id, voids), now)
+                return AnswerDeleted(answer.id, False)
+            voids += self._reopen(session, question, answer, cause, now)
             outbox_repo.add(session, queued(team_id, voids), now)
-        return answer
+            effects = owe(session, [update_dms_effect(team_id, question.id, cause)], now)
+        return AnswerDeleted(answer.id, True, tuple(effects))
 
     # Accepting ------------------------------------------------------------------------------
 
@@ -312,13 +390,33 @@ class QuestionService:
             session.flush()
             outbox_repo.add(session, queued(team_id, [*voids, accept]), now)
             standing.refresh(session, team_id, [(s, answer.author_id) for s in skills], now)
-        return Accepted(question, answer, replaced)
+            thanks = Effect(
+                ACCEPTED,
+                f"{ACCEPTED}:{team_id}:{cause}",
+                team_id,
+                {"question": question.id, "answer": answer.id},
+            )
+            effects = owe(session, [thanks, update_dms_effect(team_id, question.id, cause)], now)
+        return Accepted(question, answer, replaced, effects=tuple(effects))
+
+    def accepted_notice(self, question_id: str, answer_id: str) -> AcceptedNotice | None:
+        """The thanks to post for an accepted answer; None once it is no longer the accepted
+        one (taken back, replaced, deleted or erased before the thanks went out)."""
+        with self._database.reading() as session:
+            question = questions_repo.get(session, question_id)
+            answer = questions_repo.get_answer(session, answer_id)
+        if question is None or answer is None or question.accepted_answer_id != answer_id:
+            return None
+        if not question.ts:
+            return None
+        return AcceptedNotice(question.asker_id, answer.author_id, question.channel_id, question.ts)
 
     def unaccept(
         self, team_id: str, channel_id: str, ts: str, asker: Profile, event_id: str
-    ) -> Answer | None:
-        """The asker took their ✅ back: the question reopens, the acceptance is voided. The
-        event id is claimed, so a redelivered removal can't undo a later acceptance."""
+    ) -> Reopened | None:
+        """The asker took their ✅ back: the question reopens, the acceptance is voided, the
+        routed DMs are owed an update. The event id is claimed, so a redelivered removal
+        can't undo a later acceptance."""
         now = self._clock()
         cause = event_id
         with self._database.transaction() as session:
@@ -332,7 +430,8 @@ class QuestionService:
                 return None
             voids = self._reopen(session, question, answer, cause, now)
             outbox_repo.add(session, queued(team_id, voids), now)
-        return answer
+            effects = owe(session, [update_dms_effect(team_id, question.id, cause)], now)
+        return Reopened(answer.id, tuple(effects))
 
     def _answer_and_question(
         self, session: Session, team_id: str, channel_id: str, ts: str
@@ -390,3 +489,12 @@ class QuestionService:
             channel_id=question.channel_id,
             timestamp=now,
         )
+
+
+def _publish(team_id: str, question_id: str, reply_to: ReplyTo) -> Effect:
+    payload: dict[str, str] = {"question": question_id}
+    if reply_to.response_url:
+        payload["response_url"] = reply_to.response_url
+    if reply_to.view_id:
+        payload["view"] = reply_to.view_id
+    return Effect(PUBLISH, f"{PUBLISH}:{team_id}:{question_id}", team_id, payload)

@@ -1,4 +1,5 @@
-"""Q&A messages: the posted question, the asker's confirmation, the acceptance reply."""
+"""Q&A messages: the posted question, the asker's confirmation, the acceptance reply, the
+routed DMs (asking, and once answered)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ def unposted_text(channel_id: str) -> str:
     )
 
 
+def withdrawn_text(question: str, why: str) -> str:
+    """A withdrawn question's news, by DM when it is too late to answer the /ask in place."""
+    return f"About your question “{link_label(question)}”: {why}"
+
+
 def accepted_text(asker_id: str, answerer_id: str) -> str:
     return f":{ACCEPT_EMOJI}: <@{asker_id}> accepted <@{answerer_id}>'s answer. Thank you!"
 
@@ -110,6 +116,30 @@ def routed_blocks(
             elements=[
                 ButtonElement(text="Not my area", action_id=DECLINE_ACTION, value=question_id),
                 ButtonElement(text="Pause for a week", action_id=PAUSE_ACTION, value=question_id),
+            ]
+        ).to_dict(),
+    ]
+
+
+def answered_routed_text(asker_id: str, question: str) -> str:
+    return f"<@{asker_id}>'s question has an accepted answer: {render(question)}"
+
+
+def answered_routed_blocks(
+    asker_id: str, question: str, answer_link: str | None
+) -> list[dict[str, Any]]:
+    """A routed DM once its question has an accepted answer: nothing left to decline."""
+    link = f" <{answer_link}|See the answer>." if answer_link else ""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(text=f"<@{asker_id}> asked:\n{quoted(question, 500)}")
+        ).to_dict(),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f":{ACCEPT_EMOJI}: Answered: the asker accepted an answer.{link} "
+                    "Nothing more is needed from you."
+                )
             ]
         ).to_dict(),
     ]

@@ -162,6 +162,32 @@ def route(session: Session, question_id: str, user_id: str) -> QuestionRoute | N
     return session.get(QuestionRoute, (question_id, user_id))
 
 
+def routes_by_cause(session: Session, question_id: str, cause: str) -> list[QuestionRoute]:
+    """The people one routing step chose for the question."""
+    query = select(QuestionRoute).where(
+        QuestionRoute.question_id == question_id, QuestionRoute.cause == cause
+    )
+    return list(session.exec(query))
+
+
+def set_dm(session: Session, question_id: str, user_id: str, channel: str, ts: str) -> None:
+    session.exec(
+        update(QuestionRoute)
+        .where(col(QuestionRoute.question_id) == question_id, col(QuestionRoute.user_id) == user_id)
+        .values(dm_channel=channel, dm_ts=ts)
+    )
+
+
+def sent_dms(session: Session, question_id: str) -> list[QuestionRoute]:
+    """Routes whose DM went out and still stands (a declined one was answered in place)."""
+    query = select(QuestionRoute).where(
+        QuestionRoute.question_id == question_id,
+        col(QuestionRoute.dm_ts).is_not(None),
+        col(QuestionRoute.declined_at).is_(None),
+    )
+    return list(session.exec(query))
+
+
 def routed_since(
     session: Session, team_id: str, user_ids: Sequence[str], since: datetime
 ) -> dict[str, int]:

@@ -13,7 +13,7 @@ import signal
 
 from sqlmodel import select
 
-from storage.models import Kudos, SlackEffect
+from storage.models import Kudos, Question, SlackEffect
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
 from tests.support.slack import FakeSlack
@@ -104,3 +104,54 @@ async def test_a_post_cut_short_by_sigterm_is_finished_once_by_the_next_process(
     [post] = recognitions_in(slack, "C0GENERAL", done.key)
     assert kudos(bot)[0].post_ts == post["ts"]
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def questions(bot: BotProcess) -> list[Question]:
+    database = bot.database()
+    try:
+        with database.reading() as session:
+            return list(session.exec(select(Question)))
+    finally:
+        database.dispose()
+
+
+def dms_to(slack: FakeSlack, user_id: str) -> list[dict]:
+    return [m for (channel, _), m in slack.messages.items() if channel == "D" + user_id[1:]]
+
+
+async def test_a_question_slack_failed_is_posted_with_its_dms_once_by_the_next_process_after_sigkill(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(QA_CHANNEL="C0QA")
+    status, _ = await bot.command("/skills", "add python:expert", "U0BOB")
+    assert status == 200
+    slack.fail_next("chat.postMessage", status=500, times=1000)
+
+    status, reply = await bot.command(
+        "/ask", "How do I profile a slow script? #python", "U0ANN", response_url=slack.response_url
+    )
+    assert status == 200 and reply["text"] == "Posting your question in <#C0QA>…"
+
+    def failed_once() -> bool:
+        owed = [e for e in effects(bot) if e.kind == "questions.publish"]
+        return bool(owed) and owed[0].attempts >= 1 and owed[0].claimed_until is None
+
+    await eventually(failed_once, what="the first attempt to fail")
+    await bot.kill()
+    [question] = questions(bot)
+    assert question.ts is None and dms_to(slack, "U0BOB") == []
+
+    slack.failures.clear()
+    bot = await start_bot(QA_CHANNEL="C0QA")
+
+    await eventually(lambda: questions(bot)[0].ts, timeout=NEXT_TICK_S, what="the question")
+    await eventually(lambda: dms_to(slack, "U0BOB"), timeout=NEXT_TICK_S, what="the DM")
+    await eventually(
+        lambda: {e.status for e in effects(bot)} == {"done"}, what="every effect to be done"
+    )
+    [publish] = [e for e in effects(bot) if e.kind == "questions.publish"]
+    [post] = recognitions_in(slack, "C0QA", publish.key)
+    assert post["ts"] == questions(bot)[0].ts
+    [dm] = dms_to(slack, "U0BOB")
+    assert "How do I profile a slow script?" in dm["text"]
+    assert len([e for e in effects(bot) if e.kind == "questions.routed_dm"]) == 1

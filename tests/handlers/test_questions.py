@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from bot.domain.effects import MAX_ATTEMPTS
 from storage.models import Answer, OutboxStatement, Question, QuestionSkill
+from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import GUILDBOT, FakeSlack, reaction_event
 
@@ -34,6 +37,16 @@ pytestmark = pytest.mark.usefixtures("no_listener_failures")
 async def qa_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotHarness]:
     """A bot with a Q&A channel."""
     harness = await BotHarness(settings_for(tmp_path, slack, QA_CHANNEL=QA), slack).start()
+    yield harness
+    await harness.close()
+
+
+@pytest.fixture
+async def clocked_qa_bot(
+    tmp_path: Path, slack: FakeSlack, clock: SettableClock
+) -> AsyncIterator[BotHarness]:
+    """A bot with a Q&A channel on the settable clock (to bring retries due)."""
+    harness = await BotHarness(settings_for(tmp_path, slack, QA_CHANNEL=QA), slack, clock).start()
     yield harness
     await harness.close()
 
@@ -387,24 +400,41 @@ async def test_an_unreachable_qa_channel_withdraws_the_question(
     assert void["verb"]["id"] == VOIDED
     assert void["object"] == {"objectType": "StatementRef", "id": asked["id"]}
     assert void["actor"] == GUILDBOT
+    # Admins see why in App Home; the asker heard it in words of their own, once.
+    [dead] = qa_bot.services.effects.dead_effects()
+    assert dead.kind == "questions.publish" and dead.reason.startswith(
+        "Slack said channel_not_found"
+    )
 
 
-async def test_a_question_slack_refuses_is_withdrawn_so_asking_again_asks_once(
-    qa_bot: BotHarness, slack: FakeSlack
+async def test_a_question_slack_never_takes_is_withdrawn_so_asking_again_asks_once(
+    clocked_qa_bot: BotHarness, slack: FakeSlack, clock: SettableClock
 ) -> None:
-    slack.fail_next("chat.postMessage", body={"ok": False, "error": "fatal_error"})
+    # Slack failing is tried again with backoff; the last try that fails gives up.
+    slack.fail_next(
+        "chat.postMessage", body={"ok": False, "error": "fatal_error"}, times=MAX_ATTEMPTS
+    )
 
-    await qa_bot.command("/ask", "How do I rotate the staging password?", "U0ANN")
+    await clocked_qa_bot.command("/ask", "How do I rotate the staging password?", "U0ANN")
+    assert slack.responses == [] and len(questions(clocked_qa_bot)) == 1
+    for _ in range(MAX_ATTEMPTS - 1):
+        clock.now += timedelta(minutes=11)
+        assert await clocked_qa_bot.effects.perform_due(clocked_qa_bot.slack_client) == 1
 
-    [told] = slack.responses
-    assert "nothing was asked" in told["text"] and told["response_type"] == "ephemeral"
-    assert questions(qa_bot) == []
-    asked, void = statements(qa_bot)
+    # An hour of retries later, the /ask's response URL has expired: the asker hears it by DM.
+    assert slack.responses == []
+    [told] = [m["text"] for (channel, _), m in slack.messages.items() if channel == "D0ANN"]
+    assert "How do I rotate the staging password?" in told and "nothing was asked" in told
+    assert questions(clocked_qa_bot) == []
+    asked, void = statements(clocked_qa_bot)
     assert void["object"]["id"] == asked["id"]
+    assert len([c for c in slack.calls_to("chat.postMessage") if c["channel"] == QA]) == (
+        MAX_ATTEMPTS
+    )
 
-    await qa_bot.command("/ask", "How do I rotate the staging password?", "U0ANN")
+    await clocked_qa_bot.command("/ask", "How do I rotate the staging password?", "U0ANN")
 
-    assert len(questions(qa_bot)) == 1
+    assert len(questions(clocked_qa_bot)) == 1 and questions(clocked_qa_bot)[0].ts
 
 
 async def test_similar_resolved_questions_are_offered_with_their_links(

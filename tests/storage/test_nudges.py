@@ -107,7 +107,7 @@ def client_of(bot: BotHarness) -> AsyncWebClient:
 
 
 async def nudge(bot: BotHarness) -> int:
-    return await nudge_questions(bot.services, client_of(bot))
+    return await nudge_questions(bot.services, bot.effects, client_of(bot))
 
 
 def dms(slack: FakeSlack) -> list[tuple[str, dict[str, Any]]]:
@@ -288,6 +288,36 @@ async def test_due_questions_are_routed_on_or_remind_the_asker_once(
     assert await nudge(bot) == 0
     assert len(dms(bot.slack)) == sent + 3
     assert errors(caplog) == []
+
+
+async def test_a_nudge_slack_failed_is_done_by_a_later_tick_once(
+    processes: Processes, clock: SettableClock
+) -> None:
+    bot = await processes.start()
+    await declare_experts(bot)
+    unanswered = await ask(bot, "How do I profile a slow script? #python")
+    answered = await ask(bot, "Which logging library should we use? #python")
+    await answer(bot, answered, "U0CAT", "Ev1")
+    sent = len(dms(bot.slack))
+    # Slack fails for the two DMs routing on and the asker's reminder.
+    bot.slack.fail_next("conversations.open", body={"ok": False, "error": "fatal_error"}, times=3)
+
+    clock.now += timedelta(hours=1)
+    assert await nudge(bot) == 2
+
+    # Claimed (no other tick nudges them again), and nothing sent yet…
+    assert stored(bot, unanswered.id).nudge_at is None
+    assert len(dms(bot.slack)) == sent
+    assert await nudge(bot) == 0
+    # …but owed: the next tick sends each once.
+    clock.now += timedelta(minutes=11)
+    await bot.effects.perform_due(client_of(bot))
+    assert routed(bot.slack, unanswered) == ["U0BOB", "U0CAT", "U0DAN", "U0EVE", "U0FAY"]
+    [(to, text)] = reminders(bot.slack)
+    assert to == "U0ANN" and "an answer" in text
+    clock.now += timedelta(minutes=11)
+    assert await bot.effects.perform_due(client_of(bot)) == 0
+    assert len(dms(bot.slack)) == sent + 3
 
 
 async def test_a_reminder_counts_the_answers(processes: Processes, clock: SettableClock) -> None:
