@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import signal
 
-from sqlmodel import select
-
 from storage.models import Kudos, Question, SlackEffect
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
@@ -23,21 +21,11 @@ NEXT_TICK_S = 75
 
 
 def effects(bot: BotProcess) -> list[SlackEffect]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(SlackEffect)))
-    finally:
-        database.dispose()
+    return bot.rows(SlackEffect)
 
 
 def kudos(bot: BotProcess) -> list[Kudos]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(Kudos)))
-    finally:
-        database.dispose()
+    return bot.rows(Kudos)
 
 
 def recognitions_in(slack: FakeSlack, channel: str, key: str) -> list[dict]:
@@ -107,12 +95,7 @@ async def test_a_post_cut_short_by_sigterm_is_finished_once_by_the_next_process(
 
 
 def questions(bot: BotProcess) -> list[Question]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(Question)))
-    finally:
-        database.dispose()
+    return bot.rows(Question)
 
 
 def dms_to(slack: FakeSlack, user_id: str) -> list[dict]:

@@ -12,27 +12,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
-
 from bot.views.lunchlearn import schedule_modal
 from storage.models import LunchSession, SlackEffect
 from tests.support.blackbox import StartBot
 from tests.support.lunch import schedule_values
-from tests.support.process import BotProcess, eventually
+from tests.support.process import eventually
 from tests.support.slack import FakeSlack, sign, view_submission_body
 
 LUNCH = "C0LUNCH"
 # One tick (30 s) after the effect comes due, with room to spare.
 NEXT_TICK_S = 75
-
-
-def rows(bot: BotProcess, model: type[LunchSession] | type[SlackEffect]) -> list[Any]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(model)))
-    finally:
-        database.dispose()
 
 
 def announcements(slack: FakeSlack) -> list[dict[str, Any]]:
@@ -49,31 +38,31 @@ async def test_an_announcement_slack_failed_is_posted_once_by_the_next_process_a
 
     status, ack = await bot.post(body, sign(body))
     assert status == 200 and not ack.get("text") and "response_action" not in ack, ack
-    assert len(rows(bot, LunchSession)) == 1
+    assert len(bot.rows(LunchSession)) == 1
 
     def failed_once() -> bool:
-        owed = rows(bot, SlackEffect)
+        owed = bot.rows(SlackEffect)
         return bool(owed) and owed[0].attempts >= 1 and owed[0].claimed_until is None
 
     await eventually(failed_once, what="the first attempt to fail")
     await bot.kill()
-    [owed] = rows(bot, SlackEffect)
+    [owed] = bot.rows(SlackEffect)
     assert (owed.kind, owed.status) == ("lunch.announce", "pending")
     assert owed.last_error == "Slack said fatal_error"
     assert announcements(slack) == []
-    assert rows(bot, LunchSession)[0].message_ts is None
+    assert bot.rows(LunchSession)[0].message_ts is None
 
     slack.failures.clear()
     bot = await start_bot(LND_ADMINS="U0ANN")
 
     await eventually(
-        lambda: rows(bot, LunchSession)[0].message_ts, timeout=NEXT_TICK_S, what="the post"
+        lambda: bot.rows(LunchSession)[0].message_ts, timeout=NEXT_TICK_S, what="the post"
     )
-    [done] = rows(bot, SlackEffect)
+    [done] = bot.rows(SlackEffect)
     assert done.status == "done"
     [post] = announcements(slack)
     assert post["metadata"]["event_payload"] == {"key": done.key}
-    assert post["ts"] == rows(bot, LunchSession)[0].message_ts == json.loads(done.result)["ts"]
+    assert post["ts"] == bot.rows(LunchSession)[0].message_ts == json.loads(done.result)["ts"]
     assert "Lunch-and-learn: Intro to pytest" in post["text"]
     # The organiser was never told the bot couldn't announce it: it was a passing fault.
     assert [c for c in slack.calls_to("chat.postMessage") if c["channel"].startswith("D")] == []

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlmodel import select
 
 from storage.database import Database
 from storage.models import LunchSession, OutboxStatement, Question
@@ -91,18 +90,9 @@ async def opened_view(slack: FakeSlack, before: int) -> dict[str, Any]:
     return views[-1]["view"]
 
 
-def rows(bot: BotProcess, model: type) -> list[Any]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(model)))
-    finally:
-        database.dispose()
-
-
 def delivered(bot: BotProcess) -> bool:
     """Every statement reached the LRS (none pending, being sent or dead)."""
-    return {row.status for row in rows(bot, OutboxStatement)} <= {"sent"}
+    return {row.status for row in bot.rows(OutboxStatement)} <= {"sent"}
 
 
 def every_row(database: Database) -> list[str]:
@@ -136,11 +126,11 @@ async def thread_reply(bot: BotProcess, slack: FakeSlack, user: str, words: str,
 
 
 async def asked(bot: BotProcess, user: str, words: str) -> Question:
-    before = {q.id for q in rows(bot, Question)}
+    before = {q.id for q in bot.rows(Question)}
     status, _ = await bot.command("/ask", words, user)
     assert status == 200
     [question] = await eventually(
-        lambda: [q for q in rows(bot, Question) if q.id not in before and q.ts],
+        lambda: [q for q in bot.rows(Question) if q.id not in before and q.ts],
         what="the question to be posted",
     )
     return question
@@ -158,7 +148,7 @@ async def schedule(
     ack = await submit(bot, view, values, admin, f"V{uuid.uuid4().hex[:8]}")
     assert "response_action" not in ack, ack
     [lunch] = await eventually(
-        lambda: [s for s in rows(bot, LunchSession) if s.title == title],
+        lambda: [s for s in bot.rows(LunchSession) if s.title == title],
         what="the session to be stored",
     )
     return lunch.id
@@ -246,7 +236,7 @@ async def test_a_forgotten_person_is_nowhere_even_when_forgotten_mid_send(
     await bot.stop()
     bot = await start_bot(**settings)
     await eventually(
-        lambda: [r for r in rows(bot, OutboxStatement) if r.actor_id == dana and PRESENT in r.body],
+        lambda: [r for r in bot.rows(OutboxStatement) if r.actor_id == dana and PRESENT in r.body],
         what="her session's start to be recorded",
     )
     await eventually(lambda: delivered(bot), timeout=30, what="everything to reach the LRS")
@@ -258,7 +248,7 @@ async def test_a_forgotten_person_is_nowhere_even_when_forgotten_mid_send(
     in_flight = await held.until_held()
     await bot.command("/skills", "add docker:learning", dana)
     [never_sent] = await eventually(
-        lambda: [r.statement_id for r in rows(bot, OutboxStatement) if "docker" in r.body],
+        lambda: [r.statement_id for r in bot.rows(OutboxStatement) if "docker" in r.body],
         what="the skill statement to be queued",
     )
 
@@ -285,7 +275,7 @@ async def test_a_forgotten_person_is_nowhere_even_when_forgotten_mid_send(
         assert mentioning(every_row(database), dana, name, "Loved the live demo") == []
     finally:
         database.dispose()
-    assert not any(dana in r.body or name in r.body for r in rows(bot, OutboxStatement))
+    assert not any(dana in r.body or name in r.body for r in bot.rows(OutboxStatement))
     if database_url.startswith("sqlite"):
         assert files_naming(tmp_path, dana, name) == []
     # The LRS: what was mid-send arrived and is voided; what never left never arrives; no

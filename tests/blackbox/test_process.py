@@ -15,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlmodel import select
 
 from storage.models import Kudos, OutboxStatement
 from tests.support.blackbox import (
@@ -67,21 +66,11 @@ async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]
 
 
 def kudos_rows(bot: BotProcess) -> list[Kudos]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(Kudos)))
-    finally:
-        database.dispose()
+    return bot.rows(Kudos)
 
 
 def outbox_rows(bot: BotProcess) -> list[OutboxStatement]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(OutboxStatement)))
-    finally:
-        database.dispose()
+    return bot.rows(OutboxStatement)
 
 
 # Slack's side: signatures and the URL check --------------------------------------------------

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from storage.models import Answer, OutboxStatement, Question
 from tests.support.blackbox import (
@@ -55,17 +53,8 @@ async def start_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[StartBot]
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def rows(bot: BotProcess, model: type) -> list[Any]:
-    database = bot.database()
-    try:
-        with database.reading() as session:
-            return list(session.exec(select(model)))
-    finally:
-        database.dispose()
-
-
 def outbox(bot: BotProcess) -> list[OutboxStatement]:
-    return sorted(rows(bot, OutboxStatement), key=lambda r: r.seq or 0)
+    return sorted(bot.rows(OutboxStatement), key=lambda r: r.seq or 0)
 
 
 def sent_once(bot: BotProcess, statement_id: str) -> None:
@@ -91,7 +80,7 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
     )
     assert status == 200 and ack["text"] == f"Posting your question in <#{QA}>…", ack
     [question] = await eventually(
-        lambda: [q for q in rows(bot, Question) if q.ts], what="the question to be posted"
+        lambda: [q for q in bot.rows(Question) if q.ts], what="the question to be posted"
     )
     [follow_up] = await eventually(lambda: slack.responses, what="the asker's follow-up")
     assert question.permalink and question.permalink in follow_up["text"]
@@ -111,7 +100,7 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
         "channel_type": "channel",
     }
     assert [await deliver(bot, message, "EvQA1", retry) for retry in (0, 1)] == [200, 200]
-    [answer] = await eventually(lambda: rows(bot, Answer), what="the answer to be stored")
+    [answer] = await eventually(lambda: bot.rows(Answer), what="the answer to be stored")
     assert answer.author_id == answerer
 
     # Accept with ✅, delivered then retried -------------------------------------------------
@@ -119,7 +108,7 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
     added = reaction_event("reaction_added", asker, "white_check_mark", QA, answer_ts, answerer)
     assert [await deliver(bot, added, "EvQA2", retry) for retry in (0, 1, 2)] == [200] * 3
     [resolved] = await eventually(
-        lambda: [q for q in rows(bot, Question) if q.status == "resolved"],
+        lambda: [q for q in bot.rows(Question) if q.status == "resolved"],
         what="the question to be resolved",
     )
     thanks = await eventually(
@@ -128,7 +117,7 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
     )
 
     await eventually(outbox_drained(bot), timeout=20, what="the statements to reach the LRS")
-    [answer] = rows(bot, Answer)
+    [answer] = bot.rows(Answer)
     assert resolved.accepted_answer_id == answer.id and answer.accepted_at is not None
     assert len(thanks) == 1 and f"<@{answerer}>" in thanks[0]["text"]
     asked_id = question.asked_statement_id
@@ -179,7 +168,7 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
     }
     assert [await deliver(bot, deleted, "EvQA3", retry) for retry in (0, 1)] == [200, 200]
     await eventually(
-        lambda: [q for q in rows(bot, Question) if q.status == "open"],
+        lambda: [q for q in bot.rows(Question) if q.status == "open"],
         what="the question to reopen",
     )
     await eventually(
@@ -198,6 +187,6 @@ async def test_ask_answer_accept_reach_the_lrs_once_and_deleting_voids_them(
     # The question itself still stands.
     status, _ = await real_lrs.statement(asked_id)
     assert status == 200
-    [question] = rows(bot, Question)
+    [question] = bot.rows(Question)
     assert question.accepted_answer_id is None and question.accept_statement_id is None
     assert "Traceback" not in bot.stderr()

@@ -22,9 +22,10 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
+from sqlmodel import select
 
 from bot.operations import outbox_counts
 from storage.database import Database
@@ -32,6 +33,7 @@ from storage.repositories.outbox import OutboxCounts
 from tests.support.slack import SIGNING_SECRET, sign, slash_command_body
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
 BOT_TOKEN = "xoxb-blackbox-0000-DO-NOT-LOG"
 START_TIMEOUT_S = 30.0
@@ -153,6 +155,15 @@ class BotProcess:
 
     def stderr(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def rows(self, model: type[T]) -> list[T]:
+        """Every row of the table, read from this side (as an operator would)."""
+        database = self.database()
+        try:
+            with database.reading() as session:
+                return list(session.exec(select(model)))
+        finally:
+            database.dispose()
 
     def database(self) -> Database:
         """The bot's database, opened from this side (SQLite in WAL: safe next to the bot)."""
