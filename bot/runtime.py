@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Gate, TrackedLazyRunner, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
+from bot.domain.channels import ChannelNames
 from bot.domain.digest import GRACE, DigestService
 from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
@@ -214,6 +215,7 @@ def build_services(
         statements=statements,
         forwarder=forwarder,
         people=PeopleDirectory(database, clock),
+        channels=ChannelNames(database, clock),
         kudos=kudos,
         skills=skills,
         experts=experts,

@@ -412,9 +412,7 @@ class StatementBuilder:
                 response=comment if comment and self.identity.include_text else None,
             )
         statement = Statement(
-            id=derived_id(
-                self.identity.team_id, "session", facts.session_id, verb.id, actor.user_id, cause
-            ),
+            id=self.session_statement_id(verb, facts.session_id, actor.user_id, cause),
             actor=self.actor(actor),
             verb=_verb(verb),
             object=Activity(
@@ -428,6 +426,9 @@ class StatementBuilder:
         )
         attended_for = attended_duration(facts, timestamp) if verb == v.ATTENDED else None
         return self._built(statement, actor.user_id, timestamp, duration=attended_for)
+
+    def session_statement_id(self, verb: v.Verb, session_id: str, user_id: str, cause: str) -> str:
+        return derived_id(self.identity.team_id, "session", session_id, verb.id, user_id, cause)
 
     def _team_extension(self) -> dict[str, Any]:
         return {v.EXT_TEAM: self.identity.team_id}
