@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -36,6 +37,7 @@ from handlers.home import refresh_homes
 from handlers.kudos import UNREACHABLE_BY_BOT
 from handlers.kudos_reactions import emoji_name
 from handlers.people import PersonNotFound, profiles
+from handlers.slack_time import slack_time
 from storage.models import Question
 
 log = logging.getLogger("guildbot.handlers.questions")
@@ -121,7 +123,11 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             return
         if subtype == "message_deleted":
             gone = await services.run(
-                services.questions.delete_answer, team_id, qa(), event.get("deleted_ts", "")
+                services.questions.delete_answer,
+                team_id,
+                qa(),
+                event.get("deleted_ts", ""),
+                slack_time(body),
             )
             if gone is not None:
                 services.forwarder.wake()
@@ -146,6 +152,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             ts,
             event.get("text") or "",
             link.get("permalink"),
+            slack_time(body),
         )
         if answer is not None:
             services.forwarder.wake()
@@ -160,10 +167,11 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         cause: str,
         client: AsyncWebClient,
         event_id: str | None = None,
+        at: datetime | None = None,
     ) -> dict[str, Any]:
         asker = (await profiles(services, client, team_id, [user_id]))[user_id]
         accepted = await services.run(
-            services.questions.accept, team_id, channel, ts, asker, cause, event_id
+            services.questions.accept, team_id, channel, ts, asker, cause, event_id, at
         )
         services.forwarder.wake()
         return {
@@ -185,6 +193,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 body["user"]["id"],
                 body["trigger_id"],
                 client,
+                at=slack_time(body),
             )
         except (QuestionRefused, TimeoutError) as refusal:
             context["refused"] = getattr(refusal, "message", slack_slow("accept the answer"))
@@ -231,6 +240,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 body["event_id"],
                 client,
                 body["event_id"],
+                slack_time(body),
             )
         except (QuestionRefused, PersonNotFound):
             return  # Anyone else's ✅, or not an answer: ignored silently.
@@ -253,6 +263,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             event["item"]["ts"],
             asker,
             body["event_id"],
+            slack_time(body),
         )
         if undone is not None:
             services.forwarder.wake()

@@ -15,9 +15,9 @@ from itertools import pairwise
 
 from sqlmodel import Session
 
-from bot.clock import Clock
+from bot.clock import Clock, occurred
 from bot.domain import standing, text
-from bot.domain.people import Profile
+from bot.domain.people import Profile, stored_learners
 from bot.domain.skill_names import fold
 from bot.domain.skills import SkillsService
 from bot.xapi.statements import (
@@ -31,6 +31,7 @@ from bot.xapi.statements import (
 )
 from storage.database import Database
 from storage.models import Answer, Question
+from storage.repositories import channels as channels_repo
 from storage.repositories import events as events_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import questions as questions_repo
@@ -136,7 +137,15 @@ class QuestionService:
         with self._database.transaction() as session:
             skills = self._skills.skills_named(session, team_id, intent.tags)
             asked = self._statements.asked(
-                QuestionFacts(question_id, asker.learner, intent.text, skills, channel_id, now)
+                QuestionFacts(
+                    question_id,
+                    asker.learner,
+                    intent.text,
+                    skills,
+                    channel_id,
+                    now,
+                    channels_repo.name_of(session, team_id, channel_id),
+                )
             )
             question = Question(
                 id=question_id,
@@ -200,9 +209,10 @@ class QuestionService:
         ts: str,
         typed: str,
         permalink: str | None,
+        at: datetime | None = None,
     ) -> Answer | None:
-        """Stores a reply as an answer with its `answered` statement; None for the asker's own
-        replies and for a redelivered message."""
+        """Stores a reply as an answer with its `answered` statement (made `at`, when Slack
+        says it was posted); None for the asker's own replies and for a redelivered message."""
         if author.user_id == question.asker_id or author.is_bot:
             return None
         now = self._clock()
@@ -211,7 +221,14 @@ class QuestionService:
             skills = questions_repo.skills_of(session, question.id)
             answered = self._statements.answered(
                 self._answer_facts(
-                    question, answer_id, author.learner, typed, permalink, skills, now
+                    session,
+                    question,
+                    answer_id,
+                    author.learner,
+                    typed,
+                    permalink,
+                    skills,
+                    occurred(now, at),
                 )
             )
             answer = Answer(
@@ -241,7 +258,9 @@ class QuestionService:
             questions_repo.mark_answer_edited(session, answer, text.clean(typed), now)
         return True
 
-    def delete_answer(self, team_id: str, channel_id: str, ts: str) -> Answer | None:
+    def delete_answer(
+        self, team_id: str, channel_id: str, ts: str, at: datetime | None = None
+    ) -> Answer | None:
         """A deleted answer's statement is voided; if it was accepted, the question reopens
         and the acceptance is voided too."""
         now = self._clock()
@@ -252,9 +271,10 @@ class QuestionService:
             question = questions_repo.get(session, answer.question_id)
             answer.deleted_at = now
             questions_repo.save(session, answer)
-            voids = [self._statements.voiding(answer.answered_statement_id, now, f"deleted:{ts}")]
+            when = occurred(now, at)
+            voids = [self._statements.voiding(answer.answered_statement_id, when, f"deleted:{ts}")]
             if question is not None and question.accepted_answer_id == answer.id:
-                voids += self._reopen(session, question, answer, f"deleted:{ts}", now)
+                voids += self._reopen(session, question, answer, f"deleted:{ts}", now, when)
             outbox_repo.add(session, queued(team_id, voids), now)
         return answer
 
@@ -268,11 +288,13 @@ class QuestionService:
         asker: Profile,
         cause: str,
         event_id: str | None = None,
+        at: datetime | None = None,
     ) -> Accepted:
         """The asker accepts the reply at `ts`; a later acceptance replaces an earlier one.
         Raises `QuestionRefused` for anyone else, or for a message that is not an answer.
         With `event_id` (a ✅ reaction) a redelivered event changes nothing."""
         now = self._clock()
+        when = occurred(now, at)
         with self._database.transaction() as session:
             answer, question = self._answer_and_question(session, team_id, channel_id, ts)
             if asker.user_id != question.asker_id:
@@ -290,18 +312,13 @@ class QuestionService:
             if question.accepted_answer_id:
                 replaced = questions_repo.get_answer(session, question.accepted_answer_id)
                 if replaced is not None:
-                    voids = self._reopen(session, question, replaced, cause, now)
+                    voids = self._reopen(session, question, replaced, cause, now, when)
             skills = questions_repo.skills_of(session, question.id)
+            author = stored_learners(session, team_id, [answer.author_id])[answer.author_id]
             facts = self._answer_facts(
-                question,
-                answer.id,
-                Learner(answer.author_id),
-                answer.text,
-                answer.permalink,
-                skills,
-                now,
+                session, question, answer.id, author, answer.text, answer.permalink, skills, now
             )
-            accept = self._statements.accepted(asker.learner, facts, cause, now)
+            accept = self._statements.accepted(asker.learner, facts, cause, when)
             answer.accepted_at = now
             question.status = "resolved"
             question.resolved_at = now
@@ -315,7 +332,13 @@ class QuestionService:
         return Accepted(question, answer, replaced)
 
     def unaccept(
-        self, team_id: str, channel_id: str, ts: str, asker: Profile, event_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        ts: str,
+        asker: Profile,
+        event_id: str,
+        at: datetime | None = None,
     ) -> Answer | None:
         """The asker took their ✅ back: the question reopens, the acceptance is voided. The
         event id is claimed, so a redelivered removal can't undo a later acceptance."""
@@ -330,7 +353,7 @@ class QuestionService:
                 return None
             if not events_repo.claim_event(session, team_id, event_id, now):
                 return None
-            voids = self._reopen(session, question, answer, cause, now)
+            voids = self._reopen(session, question, answer, cause, now, occurred(now, at))
             outbox_repo.add(session, queued(team_id, voids), now)
         return answer
 
@@ -352,11 +375,13 @@ class QuestionService:
         answer: Answer,
         cause: str,
         now: datetime,
+        at: datetime,
     ) -> list[BuiltStatement]:
-        """Undoes an acceptance: question open again, its `accept` voided, evidence rescored."""
+        """Undoes an acceptance: question open again, its `accept` voided (`at` the time it
+        was undone), evidence rescored."""
         voids = []
         if question.accept_statement_id:
-            voids.append(self._statements.voiding(question.accept_statement_id, now, cause))
+            voids.append(self._statements.voiding(question.accept_statement_id, at, cause))
         answer.accepted_at = None
         question.status = "open"
         question.resolved_at = None
@@ -371,6 +396,7 @@ class QuestionService:
 
     @staticmethod
     def _answer_facts(
+        session: Session,
         question: Question,
         answer_id: str,
         author: Learner,
@@ -389,4 +415,5 @@ class QuestionService:
             skills=skills,
             channel_id=question.channel_id,
             timestamp=now,
+            channel_name=channels_repo.name_of(session, question.team_id, question.channel_id),
         )
