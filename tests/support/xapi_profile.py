@@ -607,3 +607,21 @@ def extension_problems(profile: Json, statement: Json) -> list[str]:
                     f"{concept['id']}: {e.message}" for v in found for e in validator.iter_errors(v)
                 ]
     return problems
+
+
+def off_profile(statements: Sequence[Json], profile: Json | None = None) -> list[str]:
+    """Why each statement is off guildbot's profile (by default the one the bot serves): it
+    matches no Statement Template, or more than one, or breaks a rule. Empty when all follow."""
+    if profile is None:
+        from bot.xapi.profile import load
+
+        profile = json.loads(load())
+    checker = Checker(profile)
+    checker.remember(statements)
+    found = []
+    for statement in statements:
+        outcome = checker.validates(statement)
+        if outcome.outcome != "success" or len(outcome.templates) != 1:
+            found.append(f"{statement.get('id')} ({statement['verb']['id']}): {outcome}")
+        found += extension_problems(profile, statement)
+    return found
