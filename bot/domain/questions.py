@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock, occurred
 from bot.domain import standing, text
-from bot.domain.people import Profile, stored_learners
+from bot.domain.people import Profile
 from bot.domain.skill_names import fold
 from bot.domain.skills import SkillsService
 from bot.xapi.statements import (
@@ -314,9 +314,15 @@ class QuestionService:
                 if replaced is not None:
                     voids = self._reopen(session, question, replaced, cause, now, when)
             skills = questions_repo.skills_of(session, question.id)
-            author = stored_learners(session, team_id, [answer.author_id])[answer.author_id]
             facts = self._answer_facts(
-                session, question, answer.id, author, answer.text, answer.permalink, skills, now
+                session,
+                question,
+                answer.id,
+                Learner(answer.author_id),
+                answer.text,
+                answer.permalink,
+                skills,
+                now,
             )
             accept = self._statements.accepted(asker.learner, facts, cause, when)
             answer.accepted_at = now
