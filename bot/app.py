@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.health import DOWN
 from bot.services import Services
 from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
+from bot.xapi import profile
 from handlers import register_all
 from handlers.effects import EffectRunner
 
@@ -90,8 +91,15 @@ def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Applica
     async def stop_health(_: web.Application) -> None:
         await services.health.close()
 
+    # Public, like the vocabulary it publishes: read once, served as kept in the repository.
+    profile_bytes = profile.load()
+
+    async def xapi_profile(_: web.Request) -> web.Response:
+        return web.Response(body=profile_bytes, content_type=profile.MEDIA_TYPE, charset="utf-8")
+
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/xapi/profile", xapi_profile)
     # In Socket Mode requests are not signed: never accept them over HTTP.
     if not services.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events_handler(bolt, services, gate))

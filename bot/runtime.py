@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Gate, TrackedLazyRunner, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
+from bot.domain.channels import ChannelNames
 from bot.domain.digest import GRACE, DigestService
 from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
@@ -62,6 +63,8 @@ class WorkspaceFacts:
     home_page: str
     activity_base: str
     bot_user_id: str | None
+    name: str | None = None
+    """The workspace's name as Slack gives it today (activity names only, never an id)."""
 
 
 def required_scopes(settings: Settings) -> set[str]:
@@ -129,11 +132,17 @@ async def discover_workspace(
             return stored.home_page
 
     stored_home_page = await asyncio.to_thread(remember)
-    return workspace_facts(settings, team_id, stored_home_page, identity.get("user_id"))
+    return workspace_facts(
+        settings, team_id, stored_home_page, identity.get("user_id"), identity.get("team")
+    )
 
 
 def workspace_facts(
-    settings: Settings, team_id: str, stored_home_page: str, bot_user_id: str | None
+    settings: Settings,
+    team_id: str,
+    stored_home_page: str,
+    bot_user_id: str | None,
+    name: str | None = None,
 ) -> WorkspaceFacts:
     """The home page and activity base in force: settings win, else what was stored at first
     start (never what Slack reports today, so a renamed workspace keeps its ids)."""
@@ -142,6 +151,7 @@ def workspace_facts(
         home_page=settings.xapi_homepage or stored_home_page,
         activity_base=settings.xapi_activity_base or stored_home_page.rstrip("/") + "/guildbot",
         bot_user_id=bot_user_id,
+        name=name,
     )
 
 
@@ -160,6 +170,7 @@ def build_services(
             actor_mode=settings.xapi_actor,
             include_text=settings.xapi_include_text,
             bot_user_id=workspace.bot_user_id,
+            workspace_name=workspace.name,
         )
     )
     lrs = (
@@ -204,6 +215,7 @@ def build_services(
         statements=statements,
         forwarder=forwarder,
         people=PeopleDirectory(database, clock),
+        channels=ChannelNames(database, clock),
         kudos=kudos,
         skills=skills,
         experts=experts,

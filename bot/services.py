@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.channels import ChannelNames
 from bot.domain.digest import DigestService
 from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
@@ -39,6 +40,7 @@ class Services:
     statements: StatementBuilder
     forwarder: Forwarder
     people: PeopleDirectory
+    channels: ChannelNames
     kudos: KudosService
     skills: SkillsService
     experts: ExpertFinder

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from handlers import (
+    channels,
     experts,
     faq,
     guild,
@@ -30,6 +31,7 @@ from handlers.effects import EffectRunner
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
+    channels,
     guild,
     home,
     kudos,

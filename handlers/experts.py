@@ -32,6 +32,7 @@ from handlers.effects import EffectRunner
 from handlers.guard import guarded, slack_slow
 from handlers.people import PersonNotFound, profiles, user_id_or_none
 from handlers.questions import NOT_SET_UP
+from handlers.slack_time import slack_time
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -71,6 +72,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                     people[target["user"]],
                     target["skill"],
                     body["trigger_id"],
+                    slack_time(body),
                 )
             else:
                 await services.run(
@@ -80,6 +82,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                     target["user"],
                     target["skill"],
                     body["trigger_id"],
+                    slack_time(body),
                 )
         except (SkillsRefused, PersonNotFound, TimeoutError) as problem:
             context["endorsement"] = {"refused": _why(problem)}

@@ -47,6 +47,7 @@ from handlers.effects import EffectRunner, post_once
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
+from handlers.slack_time import slack_time
 
 log = logging.getLogger("guildbot.handlers.kudos")
 
@@ -219,7 +220,11 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         try:
             requester = (await profiles(services, client, team_id, [user_id]))[user_id]
             revoked = await services.run(
-                services.kudos.undo, team_id, body["actions"][0]["value"], requester
+                services.kudos.undo,
+                team_id,
+                body["actions"][0]["value"],
+                requester,
+                slack_time(body),
             )
         except (UndoRefused, TimeoutError) as refusal:
             context["undo"] = {"refused": getattr(refusal, "message", slack_slow("undo the kudos"))}

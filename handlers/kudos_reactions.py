@@ -29,6 +29,7 @@ from handlers.effects import EffectRunner
 from handlers.guard import guarded
 from handlers.messages import emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
+from handlers.slack_time import from_ts, slack_time
 
 log = logging.getLogger("guildbot.handlers.kudos_reactions")
 
@@ -57,6 +58,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             event["user"],
             event["item_user"],
             body["event_id"],
+            event.get("event_ts"),
         )
         await ack()
 
@@ -103,6 +105,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                     permalink=permalink,
                     message_ts=ts,
                     announce=Announce(channel, thread_ts=thread_ts),
+                    given_at=from_ts(owed.get("event_ts")),
                 ),
             )
         except QuotaExceeded as over:
@@ -129,6 +132,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             event["item"]["ts"],
             remover,
             body["event_id"],
+            slack_time(body),
         )
         if revoked is not None:
             services.forwarder.wake()

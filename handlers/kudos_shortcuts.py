@@ -46,6 +46,7 @@ from handlers.effects import EffectRunner, direct_message
 from handlers.guard import guarded, slack_slow
 from handlers.kudos import SLACK_SLOW
 from handlers.people import PersonNotFound, profiles
+from handlers.slack_time import slack_time
 
 log = logging.getLogger("guildbot.handlers.kudos_shortcuts")
 
@@ -148,7 +149,12 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         try:
             admin = (await profiles(services, client, team_id, [admin_id]))[admin_id]
             revoked = await services.run(
-                services.kudos.remove, team_id, body["channel"]["id"], body["message"]["ts"], admin
+                services.kudos.remove,
+                team_id,
+                body["channel"]["id"],
+                body["message"]["ts"],
+                admin,
+                slack_time(body),
             )
         except (KudosRefused, TimeoutError) as refusal:
             context["removal"] = {"refused": _why(refusal, slack_slow("take the kudos back"))}

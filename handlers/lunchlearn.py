@@ -73,6 +73,7 @@ from handlers.effects import EffectRunner, Undeliverable, direct_message, post_o
 from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound, profiles
+from handlers.slack_time import slack_time
 from storage.models import LunchSession
 
 log = logging.getLogger("guildbot.handlers.lunchlearn")
@@ -146,7 +147,9 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         )
         try:
             draft = read_form(values, services.clock(), tuple(t for t in tags if t))
-            organiser = (await profiles(services, client, team_id, [user_id]))[user_id]
+            # The presenter's profile too: statements name them as the session's instructor.
+            people = await profiles(services, client, team_id, [user_id, draft.presenter_id])
+            organiser = people[user_id]
             # Echoed back by the client: folded like a typed skill name.
             gap = names.canonical(
                 str(json.loads(view.get("private_metadata") or "{}").get("gap") or "")
@@ -156,6 +159,9 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             )
         except FormErrors as problems:
             await ack(response_action="errors", errors=problems.errors)
+            return
+        except PersonNotFound:
+            await ack(response_action="errors", errors={"presenter": "Slack doesn't know them."})
             return
         except (SessionRefused, TimeoutError) as refusal:
             message = getattr(refusal, "message", slack_slow("schedule the session"))
@@ -180,7 +186,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 if action["action_id"] == GOING_ACTION
                 else services.lunchlearn.not_going
             )
-            outcome = await services.run(change, action["value"], person)
+            outcome = await services.run(change, action["value"], person, slack_time(body))
         except (SessionRefused, PersonNotFound, TimeoutError) as refusal:
             context["rsvp"] = {
                 "refused": getattr(refusal, "message", slack_slow("change your RSVP"))
@@ -246,7 +252,9 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         team_id, user_id = body["user"]["team_id"], body["user"]["id"]
         try:
             person = (await profiles(services, client, team_id, [user_id]))[user_id]
-            first = await services.run(services.lunchlearn.check_in, session_id, person, code)
+            first = await services.run(
+                services.lunchlearn.check_in, session_id, person, code, slack_time(body)
+            )
         except (SessionRefused, TimeoutError) as refusal:
             return {"refused": getattr(refusal, "message", slack_slow("check you in"))}
         services.forwarder.wake()

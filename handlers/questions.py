@@ -74,6 +74,7 @@ from handlers.guard import error_code, guarded, slack_slow
 from handlers.home import refresh_homes
 from handlers.messages import emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
+from handlers.slack_time import from_ts, slack_time
 from storage.models import Question
 
 log = logging.getLogger("guildbot.handlers.questions")
@@ -225,6 +226,8 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         change = thread_change(event, qa())
         if change is not None:
             kind, payload = change
+            if event.get("event_ts"):
+                payload["event_ts"] = event["event_ts"]  # when Slack says it happened
             context["owed"] = await services.run(
                 services.questions.owe_event, kind, body["team_id"], body["event_id"], payload
             )
@@ -255,6 +258,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             ts,
             message.get("text") or "",
             link.get("permalink"),
+            from_ts(owed.get("event_ts")),  # when Slack says it was posted
         )
         if answer is None:
             return None
@@ -276,7 +280,11 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     async def forget_reply(client: AsyncWebClient, effect: OwedEffect) -> Mapping[str, Any] | None:
         owed = effect.payload
         gone = await services.run(
-            services.questions.delete_answer, effect.team_id, owed["channel"], owed["ts"]
+            services.questions.delete_answer,
+            effect.team_id,
+            owed["channel"],
+            owed["ts"],
+            from_ts(owed.get("event_ts")),
         )
         if gone is None:
             return None
@@ -300,6 +308,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 body["message"]["ts"],
                 asker,
                 body["trigger_id"],
+                at=slack_time(body),
             )
         except (QuestionRefused, TimeoutError) as refusal:
             context["refused"] = getattr(refusal, "message", slack_slow("accept the answer"))
@@ -339,6 +348,8 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             "user": event["user"],
             "event_id": body["event_id"],
         }
+        if event.get("event_ts"):
+            payload["event_ts"] = event["event_ts"]  # when Slack says it happened
         context["owed"] = await services.run(
             services.questions.owe_event, CHECK_MARK, body["team_id"], body["event_id"], payload
         )
@@ -362,6 +373,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
                 asker,
                 owed["event_id"],
                 owed["event_id"],
+                from_ts(owed.get("event_ts")),
             )
         except (QuestionRefused, PersonNotFound):
             return None  # anyone else's ✅, or not on an answer: ignored silently
@@ -409,6 +421,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             event["item"]["ts"],
             asker,
             body["event_id"],
+            slack_time(body),
         )
         if reopened is not None:
             services.forwarder.wake()

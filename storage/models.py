@@ -42,6 +42,17 @@ class Person(SQLModel, table=True):
     refreshed_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class SlackChannel(SQLModel, table=True):
+    """A channel's name, as the last Slack request from it gave it (for xAPI activity names)."""
+
+    __tablename__ = "slack_channel"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Events API deliveries already handled: Slack retries an event it thinks was lost."""
 
@@ -331,6 +342,8 @@ class LunchSession(SQLModel, table=True):
     checkin_code: str | None = Field(default=None, max_length=8)
     status: str = Field(default="scheduled", max_length=16)
     scheduled_statement_id: str = Field(max_length=36)
+    gap_slug: str | None = Field(default=None, max_length=64)
+    """The knowledge gap it was scheduled from: a skill on every statement about it."""
     presented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -364,6 +377,8 @@ class Rsvp(SQLModel, table=True):
     attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rating: int | None = None
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_statement_id: str | None = Field(default=None, max_length=36)
+    """The `rated` statement standing for the rating (a changed rating voids it)."""
     calendar_sequence: int | None = None
     """The calendar file they were last sent (None: they never asked for one)."""
     checkin_failures: int = 0

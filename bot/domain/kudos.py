@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
-from bot.clock import Clock
+from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
@@ -18,6 +18,7 @@ from bot.views import mrkdwn
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
 from storage.database import Database
 from storage.models import Kudos
+from storage.repositories import channels as channels_repo
 from storage.repositories import events as events_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
@@ -133,6 +134,8 @@ class GiveKudos:
     """The message the kudos is for, in `channel_id` (reactions and the message shortcut)."""
     announce: Announce | None = None
     """Where to post the recognition; by default the channel it was given in."""
+    given_at: datetime | None = None
+    """When Slack says it was given (a reaction's `event_ts`); else when it was received."""
 
 
 @dataclass(frozen=True)
@@ -329,7 +332,15 @@ class KudosService:
                 raise QuotaExceeded(quota, len(request.receivers))
             skills = self._skills.skills_named(session, request.team_id, request.values)
             for kudos_id, receiver in zip(kudos_ids, request.receivers, strict=True):
-                self._record(session, request, kudos_id, receiver, skills, now)
+                self._record(
+                    session,
+                    request,
+                    kudos_id,
+                    receiver,
+                    skills,
+                    now,
+                    occurred(now, request.given_at),
+                )
             left = Quota(quota.limit, used + len(kudos_ids), day_end)
             effects = owe(session, [self._recognition(request, kudos_ids, left)], now)
         return KudosGiven(tuple(kudos_ids), True, left, tuple(effects))
@@ -377,9 +388,11 @@ class KudosService:
         reactor_id: str,
         author_id: str,
         event_id: str,
+        event_ts: str | None = None,
     ) -> list[str]:
         """Before the ack of a kudos reaction: owes reading its message and giving the kudos,
-        so an acknowledged reaction is never lost with the process."""
+        so an acknowledged reaction is never lost with the process. `event_ts`: when Slack
+        says the reaction was added, the time of the kudos."""
         payload = {
             "channel": channel_id,
             "ts": message_ts,
@@ -387,6 +400,8 @@ class KudosService:
             "author": author_id,
             "event_id": event_id,
         }
+        if event_ts:
+            payload["event_ts"] = event_ts
         effect = Effect(REACTION, f"{REACTION}:{team_id}:{event_id}", team_id, payload)
         with self._database.transaction() as session:
             return owe(session, [effect], self._clock())
@@ -425,6 +440,7 @@ class KudosService:
         receiver: Profile,
         skills: Sequence[str],
         now: datetime,
+        given_at: datetime,
     ) -> None:
         give, receive = self._statements.kudos_given(
             KudosFacts(
@@ -436,9 +452,10 @@ class KudosService:
                 skills=skills,
                 channel_id=request.channel_id,
                 permalink=request.permalink,
-                timestamp=now,
+                timestamp=given_at,
                 message_ts=request.message_ts,
                 for_statement=self._answer_statement(session, request),
+                channel_name=channels_repo.name_of(session, request.team_id, request.channel_id),
             )
         )
         kudos_repo.add(
@@ -474,7 +491,9 @@ class KudosService:
             used = kudos_repo.count_given(session, team_id, giver.user_id, day_start, day_end)
         return Quota(self._limits.for_giver(giver.user_id), used, day_end)
 
-    def undo(self, team_id: str, source_key: str, requester: Profile) -> Revoked:
+    def undo(
+        self, team_id: str, source_key: str, requester: Profile, at: datetime | None = None
+    ) -> Revoked:
         """The giver takes back what one request gave, within `UNDO_WINDOW`.
 
         The kudos are marked revoked (their quota comes back) and their `give` and `receive`
@@ -496,12 +515,18 @@ class KudosService:
                 )
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
             cause = f"undo:{source_key}"
-            self._void(session, team_id, standing, cause=cause, now=now)
+            self._void(session, team_id, standing, cause, now, occurred(now, at))
             effects = owe(session, _unpost(team_id, standing, cause), now)
         return Revoked.of(standing, effects)
 
     def withdraw_reaction(
-        self, team_id: str, channel_id: str, message_ts: str, remover: Profile, event_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        message_ts: str,
+        remover: Profile,
+        event_id: str,
+        at: datetime | None = None,
     ) -> Revoked | None:
         """The reactor removed their kudos reaction: revoke what it gave and void its statements.
 
@@ -519,11 +544,18 @@ class KudosService:
                 return None
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
             cause = f"reaction:{event_id}"
-            self._void(session, team_id, standing, cause=cause, now=now)
+            self._void(session, team_id, standing, cause, now, occurred(now, at))
             effects = owe(session, _unpost(team_id, standing, cause), now)
         return Revoked.of(standing, effects)
 
-    def remove(self, team_id: str, channel_id: str, post_ts: str, admin: Profile) -> Revoked:
+    def remove(
+        self,
+        team_id: str,
+        channel_id: str,
+        post_ts: str,
+        admin: Profile,
+        at: datetime | None = None,
+    ) -> Revoked:
         """An L&D admin removes the kudos a recognition post announced; raises `KudosRefused`."""
         if admin.user_id not in self._admins:
             raise KudosRefused(
@@ -543,7 +575,7 @@ class KudosService:
                 raise KudosRefused("Those kudos were already taken back.")
             kudos_repo.mark_revoked(session, [k.id for k in standing], now)
             cause = f"removed:{post_ts}"
-            self._void(session, team_id, standing, cause=cause, now=now)
+            self._void(session, team_id, standing, cause, now, occurred(now, at))
             notice = Effect(
                 REMOVED_NOTICE,
                 f"{REMOVED_NOTICE}:{team_id}:{cause}",
@@ -560,9 +592,11 @@ class KudosService:
         kudos: Sequence[Kudos],
         cause: str,
         now: datetime,
+        at: datetime,
     ) -> None:
+        """Voids the kudos' statements, `at` the time they were taken back."""
         voids = [
-            self._statements.voiding(statement_id, now, cause)
+            self._statements.voiding(statement_id, at, cause)
             for k in kudos
             for statement_id in (k.give_statement_id, k.receive_statement_id)
         ]

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.clock import Clock
+from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe, owe_latest
-from bot.domain.people import Profile
+from bot.domain.people import Profile, stored_learners
 from bot.domain.skills import SkillsService
 from bot.views import mrkdwn
 from bot.xapi import vocabulary as v
@@ -36,6 +36,7 @@ from bot.xapi.statements import (
 )
 from storage.database import Database
 from storage.models import LunchSession, Rsvp, SessionJob
+from storage.repositories import channels as channels_repo
 from storage.repositories import lunchlearn as sessions_repo
 from storage.repositories import outbox as outbox_repo
 
@@ -257,11 +258,6 @@ class LunchLearnService:
             if existing is not None:
                 return Scheduled(existing)
             skills = self._skills.skills_named(db, team_id, draft.tags)
-            gap = [from_gap] if from_gap and from_gap not in skills else []
-            facts = SessionFacts(session_id, draft.title, [*skills, *gap], draft.channel_id)
-            scheduled = self._statements.session_event(
-                v.SCHEDULE, organiser.learner, facts, "scheduled", now
-            )
             lunch = LunchSession(
                 id=session_id,
                 team_id=team_id,
@@ -277,9 +273,14 @@ class LunchLearnService:
                 capacity=draft.capacity,
                 channel_id=draft.channel_id,
                 checkin_code=_code() if self._checkin_code else None,
-                scheduled_statement_id=scheduled.id,
+                scheduled_statement_id="",
+                gap_slug=from_gap or None,
                 created_at=now,
             )
+            scheduled = self._statements.session_event(
+                v.SCHEDULE, organiser.learner, _facts(db, lunch, skills), "scheduled", now
+            )
+            lunch.scheduled_statement_id = scheduled.id
             sessions_repo.add(db, lunch)
             sessions_repo.add_skills(db, team_id, session_id, skills)
             for kind, due in self._jobs(draft, now):
@@ -329,8 +330,9 @@ class LunchLearnService:
 
     # RSVPs ----------------------------------------------------------------------------------
 
-    def going(self, session_id: str, person: Profile) -> RsvpOutcome:
-        """Takes a place, or a waitlist spot when the session is full."""
+    def going(self, session_id: str, person: Profile, at: datetime | None = None) -> RsvpOutcome:
+        """Takes a place, or a waitlist spot when the session is full. `at`: when Slack says
+        the button was pressed."""
         now = self._clock()
         with self._database.transaction() as db:
             lunch = self._open_session(db, session_id, now)
@@ -352,7 +354,12 @@ class LunchLearnService:
             rsvp.since = now
             if not full:
                 rsvp.registered_statement_id = self._record(
-                    db, lunch, v.REGISTERED, person.learner, f"going:{now.isoformat()}", now
+                    db,
+                    lunch,
+                    v.REGISTERED,
+                    person.learner,
+                    f"going:{now.isoformat()}",
+                    occurred(now, at),
                 )
             sessions_repo.save_rsvp(db, rsvp)
             effects = owe_latest(db, [_redraw(lunch)], now)
@@ -360,7 +367,9 @@ class LunchLearnService:
                 rsvp.status, True, None, self._counts(db, session_id), tuple(effects)
             )
 
-    def not_going(self, session_id: str, person: Profile) -> RsvpOutcome:
+    def not_going(
+        self, session_id: str, person: Profile, at: datetime | None = None
+    ) -> RsvpOutcome:
         """Gives up a place (the first on the waitlist takes it) or a waitlist spot."""
         now = self._clock()
         with self._database.transaction() as db:
@@ -375,22 +384,24 @@ class LunchLearnService:
             sessions_repo.save_rsvp(db, current)
             promoted = None
             if was_going:
+                when = occurred(now, at)
                 self._record(
-                    db, lunch, v.UNREGISTERED, person.learner, f"cancel:{now.isoformat()}", now
+                    db, lunch, v.UNREGISTERED, person.learner, f"cancel:{now.isoformat()}", when
                 )
-                promoted = self._promote(db, lunch, now)
+                promoted = self._promote(db, lunch, now, when)
             effects = owe_latest(db, [_redraw(lunch)], now)
             effects += owe(db, _told_of_leaving(lunch, person.user_id, promoted, now), now)
             counts = self._counts(db, session_id)
             return RsvpOutcome(NOT_GOING, True, promoted, counts, tuple(effects))
 
-    def _promote(self, db: Session, lunch: LunchSession, now: datetime) -> str | None:
+    def _promote(self, db: Session, lunch: LunchSession, now: datetime, at: datetime) -> str | None:
         first = sessions_repo.first_waitlisted(db, lunch.id)
         if first is None:
             return None
         first.status = GOING
+        promoted = stored_learners(db, lunch.team_id, [first.user_id])[first.user_id]
         first.registered_statement_id = self._record(
-            db, lunch, v.REGISTERED, Learner(first.user_id), f"promoted:{now.isoformat()}", now
+            db, lunch, v.REGISTERED, promoted, f"promoted:{now.isoformat()}", at
         )
         sessions_repo.save_rsvp(db, first)
         return first.user_id
@@ -512,8 +523,8 @@ class LunchLearnService:
         rating: int | None = None,
         comment: str | None = None,
     ) -> str:
-        skills = sessions_repo.skills_of(db, lunch.id)
-        facts = SessionFacts(lunch.id, lunch.title, skills, lunch.channel_id)
+        """Queues one statement about the session, made at `now` (its timestamp)."""
+        facts = _facts(db, lunch, sessions_repo.skills_of(db, lunch.id))
         built: BuiltStatement = self._statements.session_event(
             verb, actor, facts, cause, now, rating, comment
         )
@@ -529,7 +540,8 @@ class LunchLearnService:
         db.flush()
         if lunch.presenter_id is None:
             return  # a former colleague: nobody to record or credit
-        self._record(db, lunch, v.PRESENT, Learner(lunch.presenter_id), "presented", now)
+        presenter = stored_learners(db, lunch.team_id, [lunch.presenter_id])[lunch.presenter_id]
+        self._record(db, lunch, v.PRESENT, presenter, "presented", now)
         skills = sessions_repo.skills_of(db, lunch.id)
         standing.refresh(db, lunch.team_id, [(s, lunch.presenter_id) for s in skills], now)
 
@@ -563,7 +575,9 @@ class LunchLearnService:
 
     # Attendance and feedback ----------------------------------------------------------------
 
-    def check_in(self, session_id: str, person: Profile, code: str | None = None) -> bool:
+    def check_in(
+        self, session_id: str, person: Profile, code: str | None = None, at: datetime | None = None
+    ) -> bool:
         """Records attendance inside the check-in window; True the first time. Raises
         `SessionRefused` outside the window or with a wrong code; a wrong code is counted
         (in the database, so the limit holds across replicas) before the refusal."""
@@ -591,7 +605,7 @@ class LunchLearnService:
             refusal = _code_refusal(lunch, rsvp, code)
             if refusal is None:
                 rsvp.attended_at = now
-                self._record(db, lunch, v.ATTENDED, person.learner, "attended", now)
+                self._record(db, lunch, v.ATTENDED, person.learner, "attended", occurred(now, at))
             sessions_repo.save_rsvp(db, rsvp)
             if refusal is None:
                 return True
@@ -611,14 +625,44 @@ class LunchLearnService:
             current = sessions_repo.rsvp(db, session_id, person.user_id)
             if lunch is None or current is None or current.attended_at is None:
                 raise SessionRefused("Only people who checked in can rate a session.")
-            first = current.rating is None
+            previous = current.rating, current.comment
             current.rating = rating
             current.comment = (comment or "").strip() or None
-            sessions_repo.save_rsvp(db, current)
-            if first:
-                self._record(
-                    db, lunch, v.RATED, person.learner, "rated", now, rating, current.comment
+            if previous == (current.rating, current.comment):
+                return
+            if previous[0] is None:
+                cause = "rated"
+            else:
+                # A changed rating replaces the one the LRS holds.
+                cause = f"rated:{now.isoformat()}"
+                rated = current.rated_statement_id or self._statements.session_statement_id(
+                    v.RATED, lunch.id, person.user_id, "rated"
                 )
+                void = self._statements.voiding(rated, now, cause)
+                outbox_repo.add(db, queued(lunch.team_id, [void]), now)
+            current.rated_statement_id = self._record(
+                db, lunch, v.RATED, person.learner, cause, now, rating, current.comment
+            )
+            sessions_repo.save_rsvp(db, current)
+
+
+def _facts(db: Session, lunch: LunchSession, skills: Sequence[str]) -> SessionFacts:
+    """What every statement about the session says of it: its topics and the knowledge gap
+    it was scheduled from as skills, its presenter, when it is planned, its channel."""
+    gap = [lunch.gap_slug] if lunch.gap_slug and lunch.gap_slug not in skills else []
+    presenter = None
+    if lunch.presenter_id is not None:
+        presenter = stored_learners(db, lunch.team_id, [lunch.presenter_id])[lunch.presenter_id]
+    return SessionFacts(
+        lunch.id,
+        lunch.title,
+        [*skills, *gap],
+        lunch.channel_id,
+        presenter=presenter,
+        starts_at=lunch.starts_at,
+        duration_minutes=lunch.duration_minutes,
+        channel_name=channels_repo.name_of(db, lunch.team_id, lunch.channel_id),
+    )
 
 
 def _redraw(lunch: LunchSession) -> Effect:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from bot.clock import Clock
 from bot.xapi.statements import Learner
 from storage.database import Database
@@ -92,6 +94,18 @@ class PeopleDirectory:
                         refreshed_at=now,
                     ),
                 )
+
+
+def stored_learners(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Learner]:
+    """Actors for people a statement names by id only (a presenter, an answer's author,
+    someone promoted from the waitlist), from their stored profiles whatever their age: the
+    actor of their own statements, so `XAPI_ACTOR=email` never splits a person in two."""
+    wanted = list(user_ids)
+    rows = people_repo.get_many(session, team_id, wanted)
+    return {
+        uid: Learner(uid, rows[uid].full_name, rows[uid].email) if uid in rows else Learner(uid)
+        for uid in wanted
+    }
 
 
 def _profile(row: Person) -> Profile:

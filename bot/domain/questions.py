@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from sqlmodel import Session
 
-from bot.clock import Clock
+from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
@@ -34,6 +34,7 @@ from bot.xapi.statements import (
 )
 from storage.database import Database
 from storage.models import Answer, Question
+from storage.repositories import channels as channels_repo
 from storage.repositories import events as events_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import questions as questions_repo
@@ -194,7 +195,15 @@ class QuestionService:
         with self._database.transaction() as session:
             skills = self._skills.skills_named(session, team_id, intent.tags)
             asked = self._statements.asked(
-                QuestionFacts(question_id, asker.learner, intent.text, skills, channel_id, now)
+                QuestionFacts(
+                    question_id,
+                    asker.learner,
+                    intent.text,
+                    skills,
+                    channel_id,
+                    now,
+                    channels_repo.name_of(session, team_id, channel_id),
+                )
             )
             question = Question(
                 id=question_id,
@@ -269,9 +278,10 @@ class QuestionService:
         ts: str,
         typed: str,
         permalink: str | None,
+        at: datetime | None = None,
     ) -> Answer | None:
-        """Stores a reply as an answer with its `answered` statement; None for the asker's own
-        replies and for a redelivered message."""
+        """Stores a reply as an answer with its `answered` statement (made `at`, when Slack
+        says it was posted); None for the asker's own replies and for a redelivered message."""
         if author.user_id == question.asker_id or author.is_bot:
             return None
         now = self._clock()
@@ -280,7 +290,14 @@ class QuestionService:
             skills = questions_repo.skills_of(session, question.id)
             answered = self._statements.answered(
                 self._answer_facts(
-                    question, answer_id, author.learner, typed, permalink, skills, now
+                    session,
+                    question,
+                    answer_id,
+                    author.learner,
+                    typed,
+                    permalink,
+                    skills,
+                    occurred(now, at),
                 )
             )
             answer = Answer(
@@ -315,7 +332,9 @@ class QuestionService:
             questions_repo.mark_answer_edited(session, answer, text.clean(typed), now)
         return True
 
-    def delete_answer(self, team_id: str, channel_id: str, ts: str) -> AnswerDeleted | None:
+    def delete_answer(
+        self, team_id: str, channel_id: str, ts: str, at: datetime | None = None
+    ) -> AnswerDeleted | None:
         """A deleted answer's statement is voided; if it was accepted, the question reopens,
         the acceptance is voided too and the routed DMs are owed an update."""
         now = self._clock()
@@ -327,11 +346,12 @@ class QuestionService:
             question = questions_repo.get(session, answer.question_id)
             answer.deleted_at = now
             questions_repo.save(session, answer)
-            voids = [self._statements.voiding(answer.answered_statement_id, now, cause)]
+            when = occurred(now, at)
+            voids = [self._statements.voiding(answer.answered_statement_id, when, cause)]
             if question is None or question.accepted_answer_id != answer.id:
                 outbox_repo.add(session, queued(team_id, voids), now)
                 return AnswerDeleted(answer.id, False)
-            voids += self._reopen(session, question, answer, cause, now)
+            voids += self._reopen(session, question, answer, cause, now, when)
             outbox_repo.add(session, queued(team_id, voids), now)
             effects = owe(session, [update_dms_effect(team_id, question.id, cause)], now)
         return AnswerDeleted(answer.id, True, tuple(effects))
@@ -346,11 +366,13 @@ class QuestionService:
         asker: Profile,
         cause: str,
         event_id: str | None = None,
+        at: datetime | None = None,
     ) -> Accepted:
         """The asker accepts the reply at `ts`; a later acceptance replaces an earlier one.
         Raises `QuestionRefused` for anyone else, or for a message that is not an answer.
         With `event_id` (a ✅ reaction) a redelivered event changes nothing."""
         now = self._clock()
+        when = occurred(now, at)
         with self._database.transaction() as session:
             answer, question = self._answer_and_question(session, team_id, channel_id, ts)
             if asker.user_id != question.asker_id:
@@ -368,9 +390,10 @@ class QuestionService:
             if question.accepted_answer_id:
                 replaced = questions_repo.get_answer(session, question.accepted_answer_id)
                 if replaced is not None:
-                    voids = self._reopen(session, question, replaced, cause, now)
+                    voids = self._reopen(session, question, replaced, cause, now, when)
             skills = questions_repo.skills_of(session, question.id)
             facts = self._answer_facts(
+                session,
                 question,
                 answer.id,
                 Learner(answer.author_id),
@@ -379,7 +402,7 @@ class QuestionService:
                 skills,
                 now,
             )
-            accept = self._statements.accepted(asker.learner, facts, cause, now)
+            accept = self._statements.accepted(asker.learner, facts, cause, when)
             answer.accepted_at = now
             question.status = "resolved"
             question.resolved_at = now
@@ -412,7 +435,13 @@ class QuestionService:
         return AcceptedNotice(question.asker_id, answer.author_id, question.channel_id, question.ts)
 
     def unaccept(
-        self, team_id: str, channel_id: str, ts: str, asker: Profile, event_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        ts: str,
+        asker: Profile,
+        event_id: str,
+        at: datetime | None = None,
     ) -> Reopened | None:
         """The asker took their ✅ back: the question reopens, the acceptance is voided, the
         routed DMs are owed an update. The event id is claimed, so a redelivered removal
@@ -428,7 +457,7 @@ class QuestionService:
                 return None
             if not events_repo.claim_event(session, team_id, event_id, now):
                 return None
-            voids = self._reopen(session, question, answer, cause, now)
+            voids = self._reopen(session, question, answer, cause, now, occurred(now, at))
             outbox_repo.add(session, queued(team_id, voids), now)
             effects = owe(session, [update_dms_effect(team_id, question.id, cause)], now)
         return Reopened(answer.id, tuple(effects))
@@ -451,11 +480,13 @@ class QuestionService:
         answer: Answer,
         cause: str,
         now: datetime,
+        at: datetime,
     ) -> list[BuiltStatement]:
-        """Undoes an acceptance: question open again, its `accept` voided, evidence rescored."""
+        """Undoes an acceptance: question open again, its `accept` voided (`at` the time it
+        was undone), evidence rescored."""
         voids = []
         if question.accept_statement_id:
-            voids.append(self._statements.voiding(question.accept_statement_id, now, cause))
+            voids.append(self._statements.voiding(question.accept_statement_id, at, cause))
         answer.accepted_at = None
         question.status = "open"
         question.resolved_at = None
@@ -470,6 +501,7 @@ class QuestionService:
 
     @staticmethod
     def _answer_facts(
+        session: Session,
         question: Question,
         answer_id: str,
         author: Learner,
@@ -488,6 +520,7 @@ class QuestionService:
             skills=skills,
             channel_id=question.channel_id,
             timestamp=now,
+            channel_name=channels_repo.name_of(session, question.team_id, question.channel_id),
         )
 
 

@@ -141,7 +141,11 @@ def parse(stored: StoredStatement) -> ParsedStatement:
         rating = int(raw) if isinstance(raw, int | float) else None
     accepted = None
     if verb == v.ACCEPT.id:
-        accepted = ((context.get("statement") or {}).get("id") or "").lower() or None
+        # Its object since guildbot's xAPI Profile; `context.statement` in older statements.
+        answered = (
+            target if target.get("objectType") == "StatementRef" else context.get("statement")
+        )
+        accepted = str((answered or {}).get("id") or "").lower() or None
     capability = _CAPABILITY_OF.get(verb)
     if verb == v.SEARCH.id:
         capability = "skills" if tags else "qa"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.clock import Clock
+from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.erasure import SkillsErased, forget_skills
 from bot.domain.people import Profile
@@ -305,9 +305,16 @@ class SkillsService:
             return skills_repo.endorsed_by(session, team_id, endorser_id, slug, user_ids)
 
     def endorse(
-        self, team_id: str, endorser: Profile, person: Profile, slug: str, cause: str
+        self,
+        team_id: str,
+        endorser: Profile,
+        person: Profile,
+        slug: str,
+        cause: str,
+        at: datetime | None = None,
     ) -> bool:
-        """True when new; False when the endorser had already endorsed that skill."""
+        """True when new; False when the endorser had already endorsed that skill. `at`: when
+        Slack says the button was pressed."""
         if endorser.user_id == person.user_id:
             raise SkillsRefused(
                 "You can't endorse yourself; ask a colleague who has seen your work."
@@ -315,7 +322,9 @@ class SkillsService:
         if person.is_bot or person.deleted:
             raise SkillsRefused(f"<@{person.user_id}> can't be endorsed.")
         now = self._clock()
-        statement = self._statements.endorsed(endorser.learner, person.learner, slug, cause, now)
+        statement = self._statements.endorsed(
+            endorser.learner, person.learner, slug, cause, occurred(now, at)
+        )
         with self._database.transaction() as session:
             self._check_endorsable(session, team_id, person.user_id, slug)
             added = skills_repo.add_endorsement(
@@ -346,7 +355,13 @@ class SkillsService:
             raise SkillsRefused(f"<@{user_id}> doesn't list #{slug} any more.")
 
     def withdraw(
-        self, team_id: str, endorser: Profile, person_id: str, slug: str, cause: str
+        self,
+        team_id: str,
+        endorser: Profile,
+        person_id: str,
+        slug: str,
+        cause: str,
+        at: datetime | None = None,
     ) -> bool:
         """Takes an endorsement back (its statement voided); False when there was none."""
         now = self._clock()
@@ -357,7 +372,7 @@ class SkillsService:
             skills_repo.delete_endorsement(session, row)
             standing.refresh(session, team_id, [(slug, person_id)], now)
             skills_repo.unlink_statements(session, [row.statement_id])
-            void = self._statements.voiding(row.statement_id, now, cause)
+            void = self._statements.voiding(row.statement_id, occurred(now, at), cause)
             outbox_repo.add(session, queued(team_id, [void]), now)
         return True
 

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -72,6 +72,8 @@ class XapiIdentity:
     include_text: bool = False
     bot_user_id: str | None = None
     """The bot user's Slack id: guildbot's own agent, the actor of every voiding statement."""
+    workspace_name: str | None = None
+    """The workspace's name (`auth.test`), for the workspace activity's name."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,19 @@ class KudosFacts:
     """The Slack message the kudos is for (a reaction's or the shortcut's), linked as context."""
     for_statement: str | None = None
     """When that message is an answer: its `answered` statement, referenced by `give`."""
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)
 class QuestionFacts:
     question_id: str
+    """A UUID: also the registration grouping the question's asked, answered and accept."""
     asker: Learner
     text: str
     skills: Sequence[str]
     channel_id: str
     timestamp: datetime
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class AnswerFacts:
     skills: Sequence[str]
     channel_id: str
     timestamp: datetime
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,20 @@ class SessionFacts:
     session_id: str
     title: str
     skills: Sequence[str]
+    """Its topics that name skills, and the knowledge gap it was scheduled from."""
     channel_id: str
     permalink: str | None = None
+    presenter: Learner | None = None
+    """None: a former colleague (erased), nobody to name."""
+    starts_at: datetime | None = None
+    duration_minutes: int | None = None
+    channel_name: str | None = None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        if self.starts_at is None or self.duration_minutes is None:
+            return None
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
 class StatementBuilder:
@@ -151,9 +169,6 @@ class StatementBuilder:
     def activity_id(self, *path: str) -> str:
         # Skill names may hold `#` (`f#`) or non-ASCII letters: escape them into a valid IRI.
         return "/".join([self._base, *(quote(part, safe="+.-_~") for part in path)])
-
-    def extension(self, name: str) -> str:
-        return f"{self._base}/extensions/{name}"
 
     def skill_activity(self, slug: str) -> Activity:
         return Activity(
@@ -181,21 +196,17 @@ class StatementBuilder:
             id=self.activity_id("kudos", facts.kudos_id),
             definition=ActivityDefinition(
                 type=v.BADGE,
-                name=_lang("Kudos"),
+                name=_lang(kudos_name(facts.giver, facts.receiver, facts.values)),
                 more_info=facts.permalink,
             ),
         )
         result = Result(response=self._typed(facts.reason, facts.giver, facts.receiver))
-        extensions: dict[str, Any] = {self.extension(v.EXT_TEAM): self.identity.team_id}
+        extensions: dict[str, Any] = self._team_extension()
         if facts.values:
-            extensions[self.extension(v.EXT_VALUES)] = list(facts.values)
-        give_extensions = {
-            **extensions,
-            self.extension(v.EXT_RECEIVER): self._agent_json(facts.receiver),
-        }
-        give_context = self._context(
-            facts.channel_id, facts.skills, give_extensions, facts.message_ts, facts.permalink
-        )
+            extensions[v.EXT_VALUES] = list(facts.values)
+        give_extensions = {**extensions, v.EXT_TARGET: self._agent_json(facts.receiver)}
+        where = _Where(facts.channel_id, facts.channel_name, facts.message_ts, facts.permalink)
+        give_context = self._context(where, facts.skills, give_extensions)
         if facts.for_statement:
             give_context.statement = StatementRef(id=facts.for_statement)
         give = Statement(
@@ -206,9 +217,7 @@ class StatementBuilder:
             result=result,
             context=give_context,
         )
-        receive_context = self._context(
-            facts.channel_id, facts.skills, extensions, facts.message_ts, facts.permalink
-        )
+        receive_context = self._context(where, facts.skills, extensions)
         receive_context.statement = StatementRef(id=give_id)
         receive = Statement(
             id=receive_id,
@@ -228,44 +237,40 @@ class StatementBuilder:
     ) -> BuiltStatement:
         """`add` (declared, or a new level: `level` set) or `remove` (`level` None) of a skill."""
         verb = v.ADD if level else v.REMOVE
-        extensions = {self.extension(v.EXT_TEAM): self.identity.team_id}
         statement = Statement(
             id=derived_id(self.identity.team_id, "skill", cause, slug, verb.id),
             actor=self.actor(person),
             verb=_verb(verb),
             object=self.skill_activity(slug),
-            result=Result(extensions=Extensions({self.extension(v.EXT_LEVEL): level}))
-            if level
-            else None,
-            context=self._context(None, (), extensions),
+            result=Result(extensions=Extensions({v.EXT_LEVEL: level})) if level else None,
+            context=self._context(None, (), self._team_extension()),
         )
         return self._built(statement, person.user_id, timestamp)
 
     def endorsed(
         self, endorser: Learner, person: Learner, slug: str, cause: str, timestamp: datetime
     ) -> BuiltStatement:
-        """`like` of a skill, with the endorsed person's profile as a context activity."""
-        profile = Activity(
-            id=self.activity_id("people", person.user_id),
-            definition=ActivityDefinition(type=v.USER_PROFILE),
-        )
-        context = self._context(
-            None,
-            (),
-            {
-                self.extension(v.EXT_TEAM): self.identity.team_id,
-                self.extension(v.EXT_ENDORSED): self._agent_json(person),
-            },
-        )
-        context.context_activities.other = [profile]
+        """`like` of the endorsed person (the object, where agent filters look), for the skill
+        and their profile as context activities (where activity filters look)."""
+        context = self._context(None, (slug,), self._team_extension())
+        context.context_activities.other.append(self.profile_activity(person))
+        context.platform = None  # `platform` is for statements whose object is an Activity
         statement = Statement(
             id=derived_id(self.identity.team_id, "endorse", cause, person.user_id, slug),
             actor=self.actor(endorser),
             verb=_verb(v.LIKE),
-            object=self.skill_activity(slug),
+            object=self.actor(person),
             context=context,
         )
         return self._built(statement, endorser.user_id, timestamp)
+
+    def profile_activity(self, person: Learner) -> Activity:
+        return Activity(
+            id=self.activity_id("people", person.user_id),
+            definition=ActivityDefinition(
+                type=v.USER_PROFILE, name=_lang(person.name) if person.name else None
+            ),
+        )
 
     def searched(
         self, searcher: Learner, slug: str | None, query: str, cause: str, timestamp: datetime
@@ -276,7 +281,8 @@ class StatementBuilder:
             self.skill_activity(slug)
             if slug
             else Activity(
-                id=self.activity_id("faq"), definition=ActivityDefinition(name=_lang("FAQ"))
+                id=self.activity_id("faq"),
+                definition=ActivityDefinition(type=v.COLLECTION, name=_lang("FAQ")),
             )
         )
         statement = Statement(
@@ -285,27 +291,41 @@ class StatementBuilder:
             verb=_verb(v.SEARCH),
             object=searched,
             result=Result(response=self._typed(query, searcher)),
-            context=self._context(None, (), {self.extension(v.EXT_TEAM): self.identity.team_id}),
+            context=self._context(None, (), self._team_extension()),
         )
         return self._built(statement, searcher.user_id, timestamp)
 
-    def question_activity(self, question_id: str, permalink: str | None) -> Activity:
+    def question_activity(
+        self,
+        question_id: str,
+        skills: Sequence[str],
+        channel_name: str | None,
+        permalink: str | None,
+    ) -> Activity:
         return Activity(
             id=self.activity_id("questions", question_id),
             definition=ActivityDefinition(
-                type=v.QUESTION, name=_lang("Question"), more_info=permalink
+                type=v.QUESTION,
+                name=_lang(question_name(skills, channel_name)),
+                more_info=permalink,
             ),
         )
 
     def asked(self, facts: QuestionFacts) -> BuiltStatement:
         """`asked` the question; its text only with `XAPI_INCLUDE_TEXT`, tags as skills."""
+        context = self._context(
+            _Where(facts.channel_id, facts.channel_name), facts.skills, self._team_extension()
+        )
+        context.registration = facts.question_id
         statement = Statement(
             id=derived_id(self.identity.team_id, "asked", facts.question_id),
             actor=self.actor(facts.asker),
             verb=_verb(v.ASKED),
-            object=self.question_activity(facts.question_id, None),
+            object=self.question_activity(
+                facts.question_id, facts.skills, facts.channel_name, None
+            ),
             result=Result(response=self._typed(facts.text, facts.asker)),
-            context=self._context(facts.channel_id, facts.skills, self._team_extension()),
+            context=context,
         )
         return self._built(statement, facts.asker.user_id, facts.timestamp)
 
@@ -318,35 +338,47 @@ class StatementBuilder:
             else facts.permalink
         )
         statement = Statement(
-            id=derived_id(self.identity.team_id, "answered", facts.answer_id),
+            id=self.answered_id(facts.answer_id),
             actor=self.actor(facts.answerer),
             verb=_verb(v.ANSWERED),
-            object=self.question_activity(facts.question_id, facts.question_permalink),
+            object=self._question_of(facts),
             result=Result(response=response) if response else None,
-            context=self._context(facts.channel_id, facts.skills, self._team_extension()),
+            context=self._question_context(facts),
         )
         return self._built(statement, facts.answerer.user_id, facts.timestamp)
+
+    def answered_id(self, answer_id: str) -> str:
+        return derived_id(self.identity.team_id, "answered", answer_id)
 
     def accepted(
         self, asker: Learner, facts: AnswerFacts, cause: str, timestamp: datetime
     ) -> BuiltStatement:
-        """`accept` of the answer (a `solution`), linked to its `answered` statement."""
-        answered_id = derived_id(self.identity.team_id, "answered", facts.answer_id)
-        context = self._context(facts.channel_id, facts.skills, self._team_extension())
-        context.statement = StatementRef(id=answered_id)
+        """`accept` of the `answered` statement (so filters by the answerer and by the
+        question find it, through the reference), the question as its parent."""
+        context = self._question_context(facts)
+        context.context_activities.parent.insert(0, self._question_of(facts))
+        # `platform` is for statements whose object is an Activity.
+        context.platform = None
         statement = Statement(
             id=derived_id(self.identity.team_id, "accept", facts.answer_id, cause),
             actor=self.actor(asker),
             verb=_verb(v.ACCEPT),
-            object=Activity(
-                id=self.activity_id("answers", facts.answer_id),
-                definition=ActivityDefinition(
-                    type=v.SOLUTION, name=_lang("Answer"), more_info=facts.permalink
-                ),
-            ),
+            object=StatementRef(id=self.answered_id(facts.answer_id)),
             context=context,
         )
         return self._built(statement, asker.user_id, timestamp)
+
+    def _question_of(self, facts: AnswerFacts) -> Activity:
+        return self.question_activity(
+            facts.question_id, facts.skills, facts.channel_name, facts.question_permalink
+        )
+
+    def _question_context(self, facts: AnswerFacts) -> Context:
+        context = self._context(
+            _Where(facts.channel_id, facts.channel_name), facts.skills, self._team_extension()
+        )
+        context.registration = facts.question_id
+        return context
 
     def session_event(
         self,
@@ -359,11 +391,20 @@ class StatementBuilder:
         comment: str | None = None,
     ) -> BuiltStatement:
         """One lunch-and-learn statement: the session as object, its id as the registration
-        (so scheduled, registered, attended, presented and rated group together), its tags
-        that name skills as context. A rating is a 1–5 score; the comment only with
+        (so scheduled, registered, attended, presented and rated group together), its
+        presenter as instructor, its tags that name skills as context. Scheduling, going and
+        attending say when it was planned to happen; attending says for how long, from the
+        check-in (`timestamp`) to the end. A rating is a 1–5 score; the comment only with
         `XAPI_INCLUDE_TEXT`, as is (a form sends it as typed, and it is kept so)."""
-        context = self._context(facts.channel_id, facts.skills, self._team_extension())
+        extensions = self._team_extension()
+        if verb in (v.SCHEDULE, v.REGISTERED, v.ATTENDED):
+            extensions.update(planned(facts))
+        context = self._context(
+            _Where(facts.channel_id, facts.channel_name), facts.skills, extensions
+        )
         context.registration = facts.session_id
+        if facts.presenter is not None:
+            context.instructor = self.actor(facts.presenter)
         result = None
         if rating is not None:
             result = Result(
@@ -371,9 +412,7 @@ class StatementBuilder:
                 response=comment if comment and self.identity.include_text else None,
             )
         statement = Statement(
-            id=derived_id(
-                self.identity.team_id, "session", facts.session_id, verb.id, actor.user_id, cause
-            ),
+            id=self.session_statement_id(verb, facts.session_id, actor.user_id, cause),
             actor=self.actor(actor),
             verb=_verb(verb),
             object=Activity(
@@ -385,10 +424,14 @@ class StatementBuilder:
             result=result,
             context=context,
         )
-        return self._built(statement, actor.user_id, timestamp)
+        attended_for = attended_duration(facts, timestamp) if verb == v.ATTENDED else None
+        return self._built(statement, actor.user_id, timestamp, duration=attended_for)
+
+    def session_statement_id(self, verb: v.Verb, session_id: str, user_id: str, cause: str) -> str:
+        return derived_id(self.identity.team_id, "session", session_id, verb.id, user_id, cause)
 
     def _team_extension(self) -> dict[str, Any]:
-        return {self.extension(v.EXT_TEAM): self.identity.team_id}
+        return {v.EXT_TEAM: self.identity.team_id}
 
     def voiding(self, target_statement_id: str, timestamp: datetime, cause: str) -> BuiltStatement:
         """Voids a statement; `cause` (e.g. the event id) makes a redelivery map to the same id.
@@ -400,6 +443,7 @@ class StatementBuilder:
             actor=self.actor(self.guildbot),
             verb=_verb(v.VOIDED),
             object=StatementRef(id=target_statement_id),
+            context=Context(context_activities=ContextActivities(category=[_PROFILE])),
         )
         return self._built(statement, self.guildbot.user_id, timestamp, voiding=True)
 
@@ -414,36 +458,46 @@ class StatementBuilder:
         return readable(slack_text, {p.user_id: p.name for p in people if p.name})
 
     def _context(
-        self,
-        channel_id: str | None,
-        skills: Sequence[str],
-        extensions: dict[str, Any],
-        message_ts: str | None = None,
-        permalink: str | None = None,
+        self, where: _Where | None, skills: Sequence[str], extensions: dict[str, Any]
     ) -> Context:
+        """Every statement's context: the platform, guildbot's profile as category, the
+        workspace as grouping, the channel (and message) as parent, the skills as other."""
         parent = []
-        if channel_id and message_ts:
+        if where is not None and where.message_ts:
             parent.append(
                 Activity(
-                    id=self.activity_id("messages", channel_id, message_ts),
-                    definition=ActivityDefinition(type=v.CHAT_MESSAGE, more_info=permalink),
+                    id=self.activity_id("messages", where.channel_id, where.message_ts),
+                    definition=ActivityDefinition(
+                        type=v.CHAT_MESSAGE,
+                        name=_lang(f"Message in #{where.channel_name}")
+                        if where.channel_name
+                        else None,
+                        more_info=where.permalink,
+                    ),
                 )
             )
-        if channel_id:
+        if where is not None:
             parent.append(
                 Activity(
-                    id=self.activity_id("channels", channel_id),
-                    definition=ActivityDefinition(type=v.CHAT_CHANNEL),
+                    id=self.activity_id("channels", where.channel_id),
+                    definition=ActivityDefinition(
+                        type=v.CHAT_CHANNEL,
+                        name=_lang(f"#{where.channel_name}") if where.channel_name else None,
+                    ),
                 )
             )
+        name = self.identity.workspace_name
         workspace = Activity(
             id=self.identity.home_page,
-            definition=ActivityDefinition(type=v.COMMUNITY_SITE),
+            definition=ActivityDefinition(
+                type=v.COMMUNITY_SITE, name=_lang(name) if name else None
+            ),
         )
         activities = ContextActivities(
-            parent=parent or None,
+            parent=parent,
             grouping=[workspace],
-            other=[self.skill_activity(slug) for slug in skills] or None,
+            category=[_PROFILE],
+            other=[self.skill_activity(slug) for slug in skills],
         )
         return Context(
             platform=v.PLATFORM,
@@ -456,21 +510,91 @@ class StatementBuilder:
         return json.loads(self.actor(learner).to_json())
 
     def _built(
-        self, statement: Statement, actor_id: str, timestamp: datetime, voiding: bool = False
+        self,
+        statement: Statement,
+        actor_id: str,
+        timestamp: datetime,
+        voiding: bool = False,
+        duration: str | None = None,
     ) -> BuiltStatement:
         return BuiltStatement(
             id=str(statement.id),
             actor_id=actor_id,
-            body=_serialise(statement, timestamp),
+            body=_serialise(statement, timestamp, duration),
             timestamp=timestamp,
             voiding=voiding,
         )
 
 
-def _serialise(statement: Statement, timestamp: datetime) -> str:
+@dataclass(frozen=True)
+class _Where:
+    """The channel a statement happened in, and the message it is about, if any."""
+
+    channel_id: str
+    channel_name: str | None = None
+    message_ts: str | None = None
+    permalink: str | None = None
+
+
+_PROFILE = Activity(id=v.PROFILE_VERSION, definition=ActivityDefinition(type=v.XAPI_PROFILE))
+
+
+# Rules -------------------------------------------------------------------------------------------
+
+
+def kudos_name(giver: Learner, receiver: Learner, values: Sequence[str]) -> str:
+    """ "Kudos from Ada Lovelace to Ben Ng (#teamwork, #python)": tells kudos apart in an LRS."""
+    name = f"Kudos from {giver.name or giver.user_id} to {receiver.name or receiver.user_id}"
+    tags = ", ".join(f"#{value}" for value in values)
+    return f"{name} ({tags})" if tags else name
+
+
+def question_name(skills: Sequence[str], channel_name: str | None) -> str:
+    """ "Question on #python, #asyncio in #questions", without anything the asker typed."""
+    name = "Question"
+    if skills:
+        name += " on " + ", ".join(f"#{slug}" for slug in skills)
+    if channel_name:
+        name += f" in #{channel_name}"
+    return name
+
+
+def planned(facts: SessionFacts) -> dict[str, str]:
+    """The registry's planned-start-time and planned-duration extensions, when known."""
+    if facts.starts_at is None or facts.duration_minutes is None:
+        return {}
+    return {
+        v.EXT_PLANNED_START: xapi_timestamp(facts.starts_at),
+        v.EXT_PLANNED_DURATION: iso_duration(timedelta(minutes=facts.duration_minutes)),
+    }
+
+
+def attended_duration(facts: SessionFacts, checked_in: datetime) -> str | None:
+    """How long someone attended: from their check-in (or the start, if they came early) to
+    the planned end; None when unknown or when they checked in after the end."""
+    ends = facts.ends_at
+    if ends is None or facts.starts_at is None:
+        return None
+    attended = ends - max(checked_in, facts.starts_at)
+    return iso_duration(attended) if attended >= timedelta(seconds=1) else None
+
+
+def iso_duration(length: timedelta) -> str:
+    """ISO 8601 in whole seconds: `PT1H30M`, `PT45M10S`."""
+    hours, rest = divmod(int(length.total_seconds()), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours}H" if hours else "", f"{minutes}M" if minutes else ""]
+    parts.append(f"{seconds}S" if seconds or not (hours or minutes) else "")
+    return "PT" + "".join(parts)
+
+
+def _serialise(statement: Statement, timestamp: datetime, duration: str | None = None) -> str:
     document = _without_empty(json.loads(statement.to_json()))
     document.pop("version", None)
     document["timestamp"] = xapi_timestamp(timestamp)
+    if duration:
+        # Set here: tincan would rewrite it as `PT00H45M00S`.
+        document["result"] = {**document.get("result", {}), "duration": duration}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -1,8 +1,10 @@
 """Every xAPI IRI guildbot uses, spelled once.
 
-LRSs compare IRIs as strings, so a verb spelled two ways is two verbs. The table behind these
-choices is in README.md ("xAPI vocabulary"). Skill declaration and endorsement reuse standard
-verbs: `add` / `remove` on a skill activity, `like` for an endorsement of someone's skill.
+LRSs compare IRIs as strings, so a verb spelled two ways is two verbs. The contract behind
+these choices is guildbot's xAPI Profile (`bot/xapi/profile.py`, served at `/xapi/profile`).
+Skill declaration and endorsement reuse standard verbs: `add` / `remove` on a skill activity,
+`like` of the endorsed person for an endorsement of their skill. A verb's display is its
+registered display (a display never changes a verb's meaning).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 class Verb:
     id: str
     display: str
+    """As registered (ADL's profiles of the Activity Streams and Tin Can vocabularies)."""
 
 
 AS = "http://activitystrea.ms/"
@@ -33,28 +36,37 @@ UNREGISTERED = Verb(TINCAN + "verb/unregistered", "unregistered")
 ATTENDED = Verb(ADL + "attended", "attended")
 PRESENT = Verb(AS + "present", "presented")
 RATED = Verb(TINCAN + "verb/rated", "rated")
-CANCEL = Verb(AS + "cancel", "cancelled")
+CANCEL = Verb(AS + "cancel", "canceled")
 ADD = Verb(AS + "add", "added")
 REMOVE = Verb(AS + "remove", "removed")
-LIKE = Verb(AS + "like", "endorsed")
+LIKE = Verb(AS + "like", "liked")
 
 BADGE = AS + "badge"
 QUESTION = AS + "question"
-FORUM_REPLY = TINCAN + "activitytype/forum-reply"
-SOLUTION = TINCAN + "activitytype/solution"
 CHAT_MESSAGE = TINCAN + "activitytype/chat-message"
 CHAT_CHANNEL = TINCAN + "activitytype/chat-channel"
 COMMUNITY_SITE = TINCAN + "activitytype/community-site"
 MEETING = "http://adlnet.gov/expapi/activities/meeting"
 USER_PROFILE = TINCAN + "activitytype/user-profile"
 TAG = TINCAN + "activitytype/tag"
+COLLECTION = TINCAN + "activitytype/collection-simple"
+"""The FAQ: the collection of answered questions `/faq` searches."""
+XAPI_PROFILE = "http://adlnet.gov/expapi/activities/profile"
+"""The type of the category activity naming guildbot's profile (an xAPI Profile)."""
 
 PLATFORM = "Slack"
 LANGUAGE = "en-US"
 
-# Extension names, appended to `<activity base>/extensions/`.
-EXT_RECEIVER = "receiver"
-EXT_VALUES = "values"
-EXT_TEAM = "slack-team"
-EXT_LEVEL = "level"
-EXT_ENDORSED = "endorsed"
+# guildbot's xAPI Profile, and every IRI guildbot mints outside a workspace's activities:
+# one fixed base, the same in every deployment, so dashboards built on them never break.
+PROFILE = "https://w3id.org/xapi/guildbot"
+PROFILE_VERSION = PROFILE + "/v1.0"
+"""The version statements name in `context.contextActivities.category`."""
+
+EXT_TARGET = TINCAN + "extension/target"
+"""The kudos receiver on `give` (the registry's `target`: the Agent the statement is aimed at)."""
+EXT_PLANNED_START = TINCAN + "extension/planned-start-time"
+EXT_PLANNED_DURATION = TINCAN + "extension/planned-duration"
+EXT_VALUES = PROFILE + "/extensions/values"
+EXT_TEAM = PROFILE + "/extensions/slack-team"
+EXT_LEVEL = PROFILE + "/extensions/level"

@@ -966,17 +966,23 @@ async def test_after_the_end_attendees_are_asked_for_feedback_and_ratings_are_re
     row = rsvps(bot, lunch.id)["U0BOB"]
     assert (row.rating, row.comment) == (4, "Great examples")
 
-    # Changing one's mind updates the row, not the record.
+    # Changing one's mind replaces the rating the LRS holds: the first is voided.
     await bot.submit(view, rating_values(2), "U0BOB", view_id="V0AGAIN")
     assert rsvps(bot, lunch.id)["U0BOB"].rating == 2
-    assert len(statements(bot, RATED)) == 1
+    first, second = statements(bot, RATED)
+    assert second["result"]["score"]["raw"] == 2 and actor(second) == "U0BOB"
+    [void] = statements(bot, "http://adlnet.gov/expapi/verbs/voided")
+    assert void["object"] == {"objectType": "StatementRef", "id": first["id"]}
+    # Sending the same again changes nothing.
+    await bot.submit(view, rating_values(2), "U0BOB", view_id="V0SAME")
+    assert len(statements(bot, RATED)) == 2
 
     # Dan went but didn't check in; Fay was never there: neither can rate.
     for person in ("U0DAN", "U0FAY"):
         _, refused = await bot.submit(view, rating_values(5), person, view_id=f"V0{person}")
         assert refused["response_action"] == "errors"
         assert refused["errors"] == {"rating": "Only people who checked in can rate a session."}
-    assert len(statements(bot, RATED)) == 1
+    assert len(statements(bot, RATED)) == 2
 
 
 async def test_with_codes_the_presenter_gets_the_code_and_check_in_asks_for_it(

@@ -25,7 +25,6 @@ ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 ACCEPT = "http://activitystrea.ms/accept"
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 QUESTION_TYPE = "http://activitystrea.ms/question"
-SOLUTION_TYPE = "http://id.tincanapi.com/activitytype/solution"
 CHECK = "white_check_mark"
 _PLACE = re.compile(r"^\*(\d+)\. <@([UW][A-Z0-9]+)>\*\n(.*)$", re.DOTALL)
 
@@ -663,13 +662,14 @@ async def test_the_askers_check_mark_accepts_the_answer(
     [accept] = statements(qa_bot, ACCEPT)
     assert accept["id"] == question.accept_statement_id
     assert accept["actor"]["account"]["name"] == "U0ANN"
-    assert accept["object"]["definition"]["type"] == SOLUTION_TYPE
-    assert accept["object"]["id"].endswith(f"/answers/{answer.id}")
-    assert accept["object"]["definition"]["moreInfo"] == permalink(QA, ts)
-    assert accept["context"]["statement"] == {
-        "objectType": "StatementRef",
-        "id": answer.answered_statement_id,
-    }
+    # The answerer's `answered` is the object: filters by the answerer and by the question
+    # find the acceptance through it; the question is its parent.
+    assert accept["object"] == {"objectType": "StatementRef", "id": answer.answered_statement_id}
+    parents = accept["context"]["contextActivities"]["parent"]
+    assert parents[0]["id"].endswith(f"/questions/{question.id}")
+    assert parents[0]["definition"]["moreInfo"] == permalink(QA, q_ts)
+    assert accept["context"]["registration"] == question.id
+    assert "platform" not in accept["context"]
     assert skill_ids(accept) == ["python"]
     [announced] = thread_replies(qa_bot, q_ts)
     assert "accepted <@U0BOB>'s answer" in announced["text"]
@@ -864,7 +864,7 @@ async def test_the_asker_accepts_with_the_shortcut(qa_bot: BotHarness, slack: Fa
     [answer] = answers(qa_bot)
     assert question.status == "resolved" and question.accepted_answer_id == answer.id
     [accept] = statements(qa_bot, ACCEPT)
-    assert accept["context"]["statement"]["id"] == answer.answered_statement_id
+    assert accept["object"]["id"] == answer.answered_statement_id
     [announced] = thread_replies(qa_bot, q_ts)
     assert "accepted <@U0BOB>'s answer" in announced["text"]
     assert len(slack.responses) == 1  # only /ask's follow-up: no ephemeral on success

@@ -317,9 +317,10 @@ async def test_endorsing_from_a_profile_records_it_and_redraws_the_profile(
     assert endorsements(bot) == [("U0ANN", "U0BOB", "python")]
     [like] = statements(bot, LIKE)
     assert like["actor"]["account"]["name"] == "U0ANN"
-    assert skill_of(like) == "python"
-    other = like["context"]["contextActivities"]["other"]
-    assert [a["id"] for a in other if a["id"].endswith("/people/U0BOB")], other
+    # Of Bob (the object, where agent filters look), for #python (where activity filters look).
+    assert like["object"]["account"]["name"] == "U0BOB"
+    skill, person = like["context"]["contextActivities"]["other"]
+    assert skill["id"].endswith("/skills/python") and person["id"].endswith("/people/U0BOB")
     [redrawn] = bot.slack.responses
     assert redrawn["replace_original"] is True
     line = line_for(redrawn["blocks"], "python")

@@ -116,8 +116,9 @@ async def test_kudos_by_command_posts_the_recognition_and_a_statement(
     assert playground.slack.snapshot(BEN)["ephemerals"] == [], "ephemerals are per person"
     statements = playground.statements()
     described = {(s["actor"], s["verb"], s["object"]) for s in statements}
-    assert ("Ada Lovelace", "gave", "Kudos") in described
-    assert ("Ben Okafor", "received", "Kudos") in described
+    kudos = "Kudos from Ada Lovelace to Ben Okafor (#python)"
+    assert ("Ada Lovelace", "gave", kudos) in described
+    assert ("Ben Okafor", "received", kudos) in described
     # The statements themselves name people as the page does: by their full names.
     assert {s["body"]["actor"]["name"] for s in statements} == {"Ada Lovelace", "Ben Okafor"}
     assert {s["status"] for s in statements} == {"pending"}  # no LRS: kept in the outbox

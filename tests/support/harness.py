@@ -104,7 +104,9 @@ class BotHarness:
 
     async def press(self, action_id: str, value: str, user: str) -> tuple[int, Any]:
         """Presses a button (signed block_actions) and waits for its lazy work."""
-        body = block_action_body(action_id, value, user, self.slack.response_url)
+        body = block_action_body(
+            action_id, value, user, self.slack.response_url, at=self.clock().timestamp()
+        )
         result = await self.post(body, sign(body))
         await self.settle()
         return result
@@ -112,9 +114,10 @@ class BotHarness:
     async def event(self, event: dict[str, Any], event_id: str) -> tuple[int, Any]:
         """Delivers an Events API event (signed JSON) and waits for its lazy work.
 
-        Sending the same `event_id` again is what Slack's retries look like.
+        Sending the same `event_id` again is what Slack's retries look like. An event without
+        `event_ts` happens at the test clock's time.
         """
-        body = event_body(event, event_id)
+        body = event_body({"event_ts": f"{self.clock().timestamp():.6f}", **event}, event_id)
         result = await self.post(body, sign(body), content_type="application/json")
         await self.settle()
         return result
@@ -123,7 +126,14 @@ class BotHarness:
         self, callback_id: str, user: str, message: dict[str, Any], channel: str = "C0GENERAL"
     ) -> tuple[int, Any]:
         """Runs a message shortcut on `message` and waits for its lazy work."""
-        body = message_shortcut_body(callback_id, user, message, channel, self.slack.response_url)
+        body = message_shortcut_body(
+            callback_id,
+            user,
+            message,
+            channel,
+            self.slack.response_url,
+            at=self.clock().timestamp(),
+        )
         result = await self.post(body, sign(body))
         await self.settle()
         return result

@@ -40,9 +40,15 @@ def sign(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) 
 
 
 def block_action_body(
-    action_id: str, value: str, user_id: str, response_url: str, team_id: str = TEAM_ID
+    action_id: str,
+    value: str,
+    user_id: str,
+    response_url: str,
+    team_id: str = TEAM_ID,
+    at: float | None = None,
 ) -> str:
-    """A button press, as Slack posts it: form-encoded `payload` JSON."""
+    """A button press, as Slack posts it: form-encoded `payload` JSON; pressed `at` (epoch
+    seconds; default now)."""
     payload = {
         "type": "block_actions",
         "team": {"id": team_id, "domain": "acme"},
@@ -58,7 +64,7 @@ def block_action_body(
                 "action_id": action_id,
                 "block_id": "b1",
                 "value": value,
-                "action_ts": f"{time.time():.6f}",
+                "action_ts": f"{time.time() if at is None else at:.6f}",
             }
         ],
     }
@@ -112,13 +118,13 @@ def event_body(event: dict[str, Any], event_id: str, team_id: str = TEAM_ID) -> 
 def reaction_event(
     kind: str, user: str, reaction: str, channel: str, ts: str, item_user: str | None
 ) -> dict[str, Any]:
-    """`reaction_added` / `reaction_removed` on a message."""
+    """`reaction_added` / `reaction_removed` on a message (its `event_ts` is added when it
+    is delivered: `BotHarness.event` stamps the test's clock)."""
     event: dict[str, Any] = {
         "type": kind,
         "user": user,
         "reaction": reaction,
         "item": {"type": "message", "channel": channel, "ts": ts},
-        "event_ts": f"{time.time():.6f}",
     }
     if item_user:
         event["item_user"] = item_user
@@ -132,6 +138,7 @@ def message_shortcut_body(
     channel: str,
     response_url: str,
     team_id: str = TEAM_ID,
+    at: float | None = None,
 ) -> str:
     """A message shortcut (`message_action`), form-encoded like every interaction."""
     payload = {
@@ -144,7 +151,7 @@ def message_shortcut_body(
         "message_ts": message["ts"],
         "trigger_id": f"{time.time_ns()}.{user_id}.trigger",
         "response_url": response_url,
-        "action_ts": f"{time.time():.6f}",
+        "action_ts": f"{time.time() if at is None else at:.6f}",
     }
     return urlencode({"payload": json.dumps(payload)})
 

@@ -24,6 +24,9 @@ from bot.xapi.statements import (
     StatementBuilder,
     XapiIdentity,
     derived_id,
+    iso_duration,
+    kudos_name,
+    question_name,
     xapi_timestamp,
 )
 from handlers.people import profile_from_slack
@@ -39,11 +42,13 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 BOT_USER = "U0GUILDBOT"
+QUESTION = "0d5c3e9a-1f2b-5c4d-8e6f-7a8b9c0d1e2f"
+SESSION = "6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10"
 
 
 def builder(actor_mode: str = "account", include_text: bool = False) -> StatementBuilder:
     return StatementBuilder(
-        XapiIdentity("T0ACME", HOME, BASE + "/", actor_mode, include_text, BOT_USER)
+        XapiIdentity("T0ACME", HOME, BASE + "/", actor_mode, include_text, BOT_USER, "Acme")
     )
 
 
@@ -151,7 +156,7 @@ def test_give_and_receive_are_linked() -> None:
     assert give_doc["object"]["definition"]["type"] == v.BADGE
     assert receive_doc["context"]["statement"] == {"objectType": "StatementRef", "id": give.id}
     assert (give.actor_id, receive.actor_id) == ("U0ANN", "U0BOB")
-    receiver = give_doc["context"]["extensions"][f"{BASE}/extensions/{v.EXT_RECEIVER}"]
+    receiver = give_doc["context"]["extensions"][v.EXT_TARGET]
     assert receiver["account"] == {"homePage": HOME, "name": "U0BOB"}
     assert give_doc["context"]["platform"] == "Slack"
 
@@ -180,9 +185,9 @@ def test_typed_text_reaches_the_lrs_as_a_person_reads_it() -> None:
     # Bob is in every statement here, so his name is known; Cat's is not.
     read = "@Bob & @U0CAT said <br> breaks it, see https://docs.example.com/a?b=1&c=2 in #dev"
     give, receive = statements.kudos_given(replace(facts(), reason=SLACK_TEXT))
-    asked = statements.asked(QuestionFacts("q1", BOB, SLACK_TEXT, (), "C0QA", WHEN))
+    asked = statements.asked(QuestionFacts(QUESTION, BOB, SLACK_TEXT, (), "C0QA", WHEN))
     answered = statements.answered(
-        AnswerFacts("a1", "q1", None, BOB, SLACK_TEXT, None, (), "C0QA", WHEN)
+        AnswerFacts("a1", QUESTION, None, BOB, SLACK_TEXT, None, (), "C0QA", WHEN)
     )
     searched = statements.searched(BOB, None, SLACK_TEXT, "T4", WHEN)
 
@@ -218,7 +223,7 @@ def test_actors_and_the_thanked_person_are_named_by_their_full_names() -> None:
 
     assert document(give)["actor"]["name"] == "Dan Kowalski"
     assert document(receive)["actor"]["name"] == "Ada Lovelace"
-    receiver = document(give)["context"]["extensions"][f"{BASE}/extensions/receiver"]
+    receiver = document(give)["context"]["extensions"][v.EXT_TARGET]
     assert receiver["name"] == "Ada Lovelace"
 
 
@@ -295,21 +300,26 @@ def test_skill_statements_use_the_skill_as_object_with_an_escaped_id() -> None:
     assert added["verb"]["id"] == v.ADD.id and removed["verb"]["id"] == v.REMOVE.id
     assert added["object"]["id"] == f"{BASE}/skills/python"
     assert added["object"]["definition"]["type"] == v.TAG
-    assert added["result"]["extensions"] == {f"{BASE}/extensions/level": "expert"}
+    assert added["result"]["extensions"] == {v.EXT_LEVEL: "expert"}
     # `#` would start an IRI fragment: skill names are escaped in ids.
     assert removed["object"]["id"] == f"{BASE}/skills/f%23"
     assert "result" not in removed
 
 
-def test_an_endorsement_names_the_person_as_a_profile_activity() -> None:
-    liked = document(builder().endorsed(BOB, ANN, "python", "T3", WHEN))
+@pytest.mark.parametrize("actor_mode", ["account", "email"])
+def test_an_endorsement_is_of_the_person_for_the_skill(actor_mode: str) -> None:
+    """The endorsed person is the object, where `agent=…&related_agents=true` looks; the skill
+    and their profile are context activities, where `activity=…&related_activities` looks."""
+    liked = document(builder(actor_mode).endorsed(BOB, ANN, "python", "T3", WHEN))
+    ann = document(builder(actor_mode).skill_changed(ANN, "python", "expert", "T1", WHEN))
 
-    assert liked["verb"]["id"] == v.LIKE.id
-    assert liked["actor"]["account"]["name"] == "U0BOB"
-    assert liked["object"]["id"] == f"{BASE}/skills/python"
-    [profile] = liked["context"]["contextActivities"]["other"]
+    assert liked["verb"] == {"id": v.LIKE.id, "display": {"en-US": "liked"}}
+    assert liked["object"] == {"objectType": "Agent", **ann["actor"]}
+    skill, profile = liked["context"]["contextActivities"]["other"]
+    assert skill["id"] == f"{BASE}/skills/python"
     assert profile["id"] == f"{BASE}/people/U0ANN"
-    assert profile["definition"]["type"] == v.USER_PROFILE
+    assert profile["definition"] == {"type": v.USER_PROFILE, "name": {"en-US": "Ann"}}
+    assert "platform" not in liked["context"]
 
 
 def test_a_search_keeps_the_query_text_only_with_include_text() -> None:
@@ -349,9 +359,9 @@ def test_no_statement_kind_sends_an_empty_value_even_with_include_text(actor_mod
         timestamp=WHEN,
         message_ts="1709371815.000100",
     )
-    question = QuestionFacts("q1", nameless, "", (), "C0QA", WHEN)
-    answer = AnswerFacts("a1", "q1", None, nameless, "", None, (), "C0QA", WHEN)
-    session = SessionFacts("6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10", "Intro", (), "C0LUNCH")
+    question = QuestionFacts(QUESTION, nameless, "", (), "C0QA", WHEN)
+    answer = AnswerFacts("a1", QUESTION, None, nameless, "", None, (), "C0QA", WHEN)
+    session = SessionFacts(SESSION, "Intro", (), "C0LUNCH")
     built = [
         *statements.kudos_given(reaction),
         *every_statement(statements),
@@ -368,3 +378,172 @@ def test_no_statement_kind_sends_an_empty_value_even_with_include_text(actor_mod
         body = document(statement)
         assert _empties(body) == [], (body["verb"]["id"], _empties(body))
         BaseXapiStatement(**body)
+
+
+def answer_facts(answerer: Learner = BOB) -> AnswerFacts:
+    return AnswerFacts(
+        "a1",
+        QUESTION,
+        "https://acme.slack.com/archives/C0QA/p1",
+        answerer,
+        "Use a TaskGroup",
+        "https://acme.slack.com/archives/C0QA/p2",
+        ("python",),
+        "C0QA",
+        WHEN,
+        "questions",
+    )
+
+
+def test_an_acceptance_references_the_answered_statement_with_the_question_as_parent() -> None:
+    """Filters by the answerer and by the question find an acceptance through its reference
+    to `answered`; `platform` is only for statements about an Activity."""
+    statements = builder()
+    answered = statements.answered(answer_facts())
+    accept = document(statements.accepted(ANN, answer_facts(), "Ev1", WHEN))
+
+    assert accept["object"] == {"objectType": "StatementRef", "id": answered.id}
+    question, channel = accept["context"]["contextActivities"]["parent"]
+    assert question == document(answered)["object"]
+    assert question["definition"]["name"] == {"en-US": "Question on #python in #questions"}
+    assert channel["definition"]["name"] == {"en-US": "#questions"}
+    assert [a["id"] for a in accept["context"]["contextActivities"]["other"]] == [
+        f"{BASE}/skills/python"
+    ]
+    assert accept["context"]["registration"] == QUESTION
+    assert "platform" not in accept["context"]
+    assert "statement" not in accept["context"]
+
+
+def session_facts(presenter: Learner | None = BOB) -> SessionFacts:
+    starts = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    return SessionFacts(
+        SESSION, "Intro to Elixir", ("elixir",), "C0LUNCH", None, presenter, starts, 45
+    )
+
+
+@pytest.mark.parametrize(
+    "verb", [v.SCHEDULE, v.REGISTERED, v.UNREGISTERED, v.ATTENDED, v.PRESENT, v.RATED, v.CANCEL]
+)
+def test_every_session_statement_names_its_presenter_as_instructor(verb: v.Verb) -> None:
+    built = document(
+        builder("email").session_event(verb, ANN, session_facts(), "c", WHEN, rating=5)
+    )
+
+    assert built["context"]["instructor"] == {
+        "objectType": "Agent",
+        "name": "Bob",
+        "mbox": "mailto:bob@example.com",
+    }
+    assert built["context"]["registration"] == SESSION
+
+
+def test_a_session_whose_presenter_was_erased_names_no_instructor() -> None:
+    built = document(builder().session_event(v.REGISTERED, ANN, session_facts(None), "c", WHEN))
+
+    assert "instructor" not in built["context"]
+
+
+def test_scheduling_going_and_attending_say_when_the_session_is_planned() -> None:
+    planned = {
+        "http://id.tincanapi.com/extension/planned-start-time": "2026-03-02T12:00:00.000Z",
+        "http://id.tincanapi.com/extension/planned-duration": "PT45M",
+    }
+    statements = builder()
+
+    for verb in (v.SCHEDULE, v.REGISTERED, v.ATTENDED):
+        extensions = document(statements.session_event(verb, ANN, session_facts(), "c", WHEN))[
+            "context"
+        ]["extensions"]
+        assert planned.items() <= extensions.items(), verb
+    for verb in (v.UNREGISTERED, v.PRESENT, v.RATED, v.CANCEL):
+        extensions = document(statements.session_event(verb, ANN, session_facts(), "c", WHEN))[
+            "context"
+        ]["extensions"]
+        assert not planned.keys() & extensions.keys(), verb
+
+
+@pytest.mark.parametrize(
+    ("checked_in", "duration"),
+    [
+        (datetime(2026, 3, 2, 11, 50, tzinfo=UTC), "PT45M"),  # early: from the start
+        (datetime(2026, 3, 2, 12, 10, 30, tzinfo=UTC), "PT34M30S"),
+        (datetime(2026, 3, 2, 12, 50, tzinfo=UTC), None),  # after the end: unknown
+    ],
+)
+def test_attending_lasts_from_the_check_in_to_the_planned_end(
+    checked_in: datetime, duration: str | None
+) -> None:
+    attended = document(builder().session_event(v.ATTENDED, ANN, session_facts(), "c", checked_in))
+
+    assert attended.get("result", {}).get("duration") == duration
+    assert attended["timestamp"] == xapi_timestamp(checked_in)
+
+
+def test_iso_durations_read_as_people_write_them() -> None:
+    assert iso_duration(timedelta(minutes=90)) == "PT1H30M"
+    assert iso_duration(timedelta(minutes=45, seconds=10)) == "PT45M10S"
+    assert iso_duration(timedelta(seconds=0)) == "PT0S"
+
+
+def test_activities_are_named_to_tell_them_apart_without_message_text() -> None:
+    ada = Learner("U0ADA", "Ada Lovelace")
+    ben = Learner("U0BEN", "Ben Ng")
+
+    assert kudos_name(ada, ben, ("teamwork",)) == "Kudos from Ada Lovelace to Ben Ng (#teamwork)"
+    assert kudos_name(ada, Learner("U0DAN"), ()) == "Kudos from Ada Lovelace to U0DAN"
+    assert question_name(("python", "asyncio"), "questions") == (
+        "Question on #python, #asyncio in #questions"
+    )
+    assert question_name((), None) == "Question"
+    workspace = document(builder().searched(ANN, "python", "", "T1", WHEN))["context"][
+        "contextActivities"
+    ]["grouping"][0]
+    assert workspace["definition"]["name"] == {"en-US": "Acme"}
+    faq = document(builder().searched(ANN, None, "", "T2", WHEN))["object"]
+    assert faq["definition"] == {"type": v.COLLECTION, "name": {"en-US": "FAQ"}}
+
+
+def test_extension_iris_are_the_same_whatever_the_activity_base() -> None:
+    """Dashboards are built on extension keys: they never follow XAPI_ACTIVITY_BASE."""
+    elsewhere = StatementBuilder(
+        XapiIdentity("T0ACME", HOME, "https://lrs.example.org/other-base", "account")
+    )
+
+    for statements in (builder(), elsewhere):
+        give, _ = statements.kudos_given(facts(values=("teamwork",)))
+        added = document(statements.skill_changed(ANN, "python", "expert", "T1", WHEN))
+        assert set(document(give)["context"]["extensions"]) == {
+            v.EXT_TEAM,
+            v.EXT_VALUES,
+            v.EXT_TARGET,
+        }
+        assert set(added["result"]["extensions"]) == {
+            "https://w3id.org/xapi/guildbot/extensions/level"
+        }
+
+
+def test_every_statement_names_guildbots_profile_as_its_category() -> None:
+    statements = builder()
+    built = [*every_statement(statements), statements.accepted(ANN, answer_facts(), "E", WHEN)]
+
+    for statement in built:
+        [category] = document(statement)["context"]["contextActivities"]["category"]
+        assert category["id"] == v.PROFILE_VERSION
+        assert category["definition"] == {"type": v.XAPI_PROFILE}
+
+
+def test_in_email_mode_a_person_is_one_actor_in_every_statement_about_them() -> None:
+    statements = builder("email")
+    bob = "mailto:bob@example.com"
+    give, receive = statements.kudos_given(facts())
+    built = [
+        receive,
+        statements.answered(answer_facts()),
+        statements.session_event(v.REGISTERED, BOB, session_facts(), "c", WHEN),
+        statements.session_event(v.PRESENT, BOB, session_facts(), "c", WHEN),
+    ]
+
+    assert {document(s)["actor"]["mbox"] for s in built} == {bob}
+    assert document(give)["context"]["extensions"][v.EXT_TARGET]["mbox"] == bob
+    assert document(statements.endorsed(ANN, BOB, "python", "T", WHEN))["object"]["mbox"] == bob

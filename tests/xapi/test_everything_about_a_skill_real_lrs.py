@@ -19,6 +19,7 @@ from tests.support.lrs import (
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
 from tests.support.slack import FakeSlack
+from tests.support.xapi_profile import off_profile
 
 pytestmark = pytest.mark.lrs
 
@@ -63,6 +64,7 @@ async def test_one_query_returns_everything_about_a_skill(
     status, page = await real_lrs.get(activity=base, related_activities="true", limit="200")
 
     assert status == 200, page
+    assert off_profile(page["statements"]) == []
     verbs = sorted(s["verb"]["id"].rsplit("/", 1)[-1] for s in page["statements"])
     assert verbs == sorted(
         [

@@ -23,6 +23,7 @@ from tests.support.lrs import (
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
 from tests.support.slack import FakeSlack
+from tests.support.xapi_profile import off_profile
 
 pytestmark = pytest.mark.lrs
 
@@ -85,5 +86,6 @@ async def test_a_session_from_scheduling_to_feedback_reaches_the_lrs(
             (TINCAN + "rated", "U0DAN"),
         ]
     )
+    assert off_profile(page["statements"]) == []
     [rated] = [s for s in page["statements"] if s["verb"]["id"] == TINCAN + "rated"]
     assert rated["result"]["score"] == {"raw": 4, "min": 1, "max": 5, "scaled": 0.75}

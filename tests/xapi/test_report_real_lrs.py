@@ -27,6 +27,7 @@ from tests.support.lrs import (
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
 from tests.support.slack import FakeSlack
+from tests.support.xapi_profile import off_profile
 from tests.test_report_cli import QA, REPORT, SINCE, UNTIL, seed_all_capabilities
 
 pytestmark = pytest.mark.lrs
@@ -103,6 +104,7 @@ async def test_the_report_counts_what_the_lrs_holds_for_the_period(
         for s in await stored_since(real_lrs, test_started)
         if (s["actor"].get("account") or {}).get("homePage") == HOME and s["verb"]["id"] != VOIDED
     ]
+    assert off_profile(ours) == []
     in_period = [s for s in ours if SINCE <= timestamp(s) < UNTIL]
     # The LRS holds what came before and after the period too; the period is not empty.
     assert len(ours) > len(in_period) > 10

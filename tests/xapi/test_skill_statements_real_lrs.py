@@ -21,6 +21,7 @@ from tests.support.lrs import (
     RealLrs,
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
+from tests.support.xapi_profile import off_profile
 
 pytestmark = pytest.mark.lrs
 
@@ -76,3 +77,4 @@ async def test_one_query_finds_declarations_endorsements_searches_and_kudos_of_a
 
     assert status == 200, page
     assert {s["id"] for s in page["statements"]} == {s.id for s in about_skill}
+    assert off_profile(page["statements"]) == []

@@ -26,6 +26,7 @@ from tests.support.lrs import (
     RealLrs,
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
+from tests.support.xapi_profile import off_profile
 
 pytestmark = pytest.mark.lrs
 
@@ -79,11 +80,13 @@ async def test_questions_and_answers_come_back_from_the_lrs_as_typed(
         executor.shutdown()
         database.dispose()
 
-    responses = []
+    responses, found = [], []
     for built in (asked, answered):
         status, stored = await real_lrs.get(statementId=built.id)
         assert status == 200, stored
         responses.append(stored["result"]["response"])
+        found.append(stored)
+    assert off_profile(found) == []
 
     # Each statement names its own actor; anyone else stays an id.
     assert responses == [
