@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import json
 import logging
 import signal
 import sys
@@ -33,6 +34,7 @@ from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.health import Health
+from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
@@ -224,7 +226,24 @@ def build_services(
             settings.timezone,
         ),
         health=Health(database, executor, forwarder),
+        lrs=inbuilt_lrs(settings, database, executor, statements, workspace),
     )
+
+
+def inbuilt_lrs(
+    settings: Settings,
+    database: Database,
+    executor: BlockingExecutor,
+    statements: StatementBuilder,
+    workspace: WorkspaceFacts,
+) -> Lrs:
+    """The inbuilt LRS: the LRS when none is configured, else a read-only local copy (its
+    statements stay readable; writes go to the LRS that is the record)."""
+    identity = LrsIdentity(
+        own_authority=json.loads(statements.actor(statements.guildbot).to_json()),
+        credential_home_page=workspace.activity_base.rstrip("/") + "/lrs/keys",
+    )
+    return Lrs(database, executor, identity, read_only=settings.lrs_configured)
 
 
 async def serve(

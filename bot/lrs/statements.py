@@ -255,11 +255,7 @@ async def _get(lrs: Lrs, request: XapiRequest) -> web.StreamResponse:
                 query.limit + 1,
             )
             page = found[: query.limit]
-            files = (
-                lrs_statements.attachments_of(session, [s.seq for s in page])
-                if read.attachments
-                else []
-            )
+            files = _attachments_of(session, page) if read.attachments else []
             definitions = _definitions(session, page) if read.format == "canonical" else {}
             return found, files, definitions
 
@@ -288,7 +284,7 @@ async def _get_one(
             found = lrs_statements.by_ids(session, [statement_id]).get(statement_id)
             if found is None or found.voided != read.voided:
                 return None, [], {}
-            files = lrs_statements.attachments_of(session, [found.seq]) if read.attachments else []
+            files = _attachments_of(session, [found]) if read.attachments else []
             definitions = _definitions(session, [found]) if read.format == "canonical" else {}
             return found, files, definitions
 
@@ -300,6 +296,12 @@ async def _get_one(
     headers = {**request.extra_headers, "Last-Modified": http_date(found.stored)}
     shown = _shown(lrs, found, read.format, definitions, preferred)
     return _answer(shown, files, headers, read.attachments)
+
+
+def _attachments_of(session: Any, page: Sequence[StoredStatement]) -> list[Attachment]:
+    """The attachments these statements carry, each once."""
+    found = lrs_statements.attachments_by_statement(session, [s.seq for s in page])
+    return list({a.sha2: a for files in found.values() for a in files}.values())
 
 
 def _definitions(session: Any, page: Sequence[StoredStatement]) -> dict[str, dict[str, Any]]:

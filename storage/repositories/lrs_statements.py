@@ -317,31 +317,22 @@ def _query(wanted: StatementFilter) -> Select[Any]:
     return query.order_by(order.asc() if wanted.ascending else order.desc())
 
 
-def attachments_of(session: Session, seqs: Sequence[int]) -> list[Attachment]:
-    """The stored attachments these statements carry, each once."""
+def attachments_by_statement(session: Session, seqs: Sequence[int]) -> dict[int, list[Attachment]]:
+    """The stored attachments each of these statements carries."""
+    found: dict[int, list[Attachment]] = {}
     if not seqs:
-        return []
+        return found
     rows = session.execute(
-        select(_ATTACHMENT.c.sha2, _ATTACHMENT.c.content_type, _ATTACHMENT.c.content)
-        .where(
-            _ATTACHMENT.c.sha2.in_(
-                select(_LINK.c.sha2).where(_LINK.c.seq.in_(list(seqs))).scalar_subquery()
-            )
+        select(_LINK.c.seq, _ATTACHMENT.c.sha2, _ATTACHMENT.c.content_type, _ATTACHMENT.c.content)
+        .join(_ATTACHMENT, _ATTACHMENT.c.sha2 == _LINK.c.sha2)
+        .where(_LINK.c.seq.in_(list(seqs)))
+        .order_by(_LINK.c.seq, _ATTACHMENT.c.sha2)
+    )
+    for row in rows:
+        found.setdefault(row.seq, []).append(
+            Attachment(row.sha2, row.content_type, bytes(row.content))
         )
-        .order_by(_ATTACHMENT.c.sha2)
-    )
-    return [Attachment(r.sha2, r.content_type, bytes(r.content)) for r in rows]
-
-
-def known_attachments(session: Session, hashes: Sequence[str]) -> set[str]:
-    """Which of these attachment hashes the LRS already holds the bytes of."""
-    if not hashes:
-        return set()
-    return set(
-        session.execute(
-            select(_ATTACHMENT.c.sha2).where(_ATTACHMENT.c.sha2.in_(list(hashes)))
-        ).scalars()
-    )
+    return found
 
 
 def definitions(session: Session, activity_id: str) -> list[dict[str, Any]]:
