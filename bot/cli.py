@@ -402,7 +402,9 @@ def _forget(args: argparse.Namespace) -> int:
     print(
         f"forgot {args.user}: {erased.kudos_deleted} kudos deleted, "
         f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
-        f"{erased.statements_dropped} unsent statement(s) dropped"
+        f"{erased.statements_dropped} unsent statement(s) dropped, "
+        f"{erased.inbuilt_lrs_deleted} statement(s) other systems stored about them deleted "
+        "from the inbuilt LRS"
     )
     if not erased.wal_cleared:
         print(

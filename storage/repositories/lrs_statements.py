@@ -408,11 +408,19 @@ def delete_about_agents(session: Session, agent_digests: Sequence[str]) -> int:
 
 
 def _delete_seqs(session: Session, seqs: list[int]) -> int:
+    """Deletes statements with what only they kept: keys, attachments, activity definitions."""
     if not seqs:
         return 0
     hashes = list(
         session.execute(select(_LINK.c.sha2).where(_LINK.c.seq.in_(seqs)).distinct()).scalars()
     )
+    mentioned = {
+        activity["id"]
+        for body in session.execute(
+            select(_STATEMENT.c.body).where(_STATEMENT.c.seq.in_(seqs))
+        ).scalars()
+        for activity in lrs_keys.activities(json.loads(body))
+    }
     session.execute(delete(_KEY).where(_KEY.c.seq.in_(seqs)))
     session.execute(delete(_LINK).where(_LINK.c.seq.in_(seqs)))
     removed = session.execute(delete(_STATEMENT).where(_STATEMENT.c.seq.in_(seqs))).rowcount or 0
@@ -423,4 +431,16 @@ def _delete_seqs(session: Session, seqs: list[int]) -> int:
                 _ATTACHMENT.c.sha2.in_(hashes), _ATTACHMENT.c.sha2.not_in(still.scalar_subquery())
             )
         )
+    forgotten = [
+        lrs_keys.digest(activity_id)
+        for activity_id in mentioned
+        if session.execute(
+            select(_KEY.c.seq).where(
+                _KEY.c.key == lrs_keys.key(lrs_keys.RELATED_ACTIVITY, activity_id)
+            )
+        ).first()
+        is None
+    ]
+    if forgotten:
+        session.execute(delete(_DEFINITION).where(_DEFINITION.c.activity_key.in_(forgotten)))
     return removed

@@ -259,3 +259,20 @@ def test_consistency_waits_for_a_transaction_still_writing(database: Database) -
         thread.join()
     with database.reading() as session:
         assert lrs_statements.consistent_through(session) > started[0]
+
+
+def test_erasing_the_last_statement_about_an_activity_forgets_its_definition(
+    database: Database,
+) -> None:
+    profile = {"id": "https://e.com/people/U0ADA", "definition": {"name": {"en": "Ada"}}}
+    shared = {"id": MEETING, "definition": {"name": {"en": "Meeting"}}}
+    context = {"contextActivities": {"other": [profile]}}
+    store(database, about := statement(object=shared, context=context))
+    store(database, statement(actor=BEN, object=shared))
+
+    with database.transaction() as session:
+        lrs_statements.delete_statements(session, [about["id"]])
+
+    with database.reading() as session:
+        assert lrs_statements.definitions(session, profile["id"]) == []
+        assert lrs_statements.definitions(session, MEETING) == [shared["definition"]]
