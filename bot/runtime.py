@@ -300,6 +300,9 @@ async def serve(
         if socket_handler
         else "POST /slack/events for Slack's requests and GET /healthz for health checks"
     )
+    serves += "; /xapi/ for the inbuilt LRS" + (
+        " (a read-only copy: LRS_ENDPOINT is the LRS)" if settings.lrs_configured else ""
+    )
     log.info(
         "guildbot ready: listening on %s: %s; workspace %s",
         address,

@@ -17,7 +17,7 @@ from bot.lrs import validation
 from bot.lrs.errors import bad_request
 from storage.repositories import lrs_keys
 
-MAX_LIMIT = 500
+MAX_LIMIT = 100
 """The most statements one page holds (also what `limit=0` means)."""
 CURSOR = "cursor"
 """Where a `more` link continues; guildbot's own, never sent by a client but through `more`."""

@@ -234,13 +234,14 @@ async def _store(
 
 
 async def _get(lrs: Lrs, request: XapiRequest) -> web.StreamResponse:
-    def consistent() -> datetime:
-        with lrs.database.reading() as session:
-            return lrs_statements.consistent_through(session)
-
-    through = await lrs.run(consistent)
-    request.extra_headers[CONSISTENT_THROUGH] = formats.xapi_time(through)
-    read = params.statement_read(request.params)
+    try:
+        read = params.statement_read(request.params)
+    except XapiError:
+        # Every answer to GET statements says how consistent the LRS is, a refusal too.
+        request.extra_headers[CONSISTENT_THROUGH] = formats.xapi_time(
+            await lrs.run(_consistent_through, lrs)
+        )
+        raise
     preferred = formats.preferred_languages(request.headers.get("Accept-Language"))
     if read.statement_id is not None:
         return await _get_one(lrs, request, read, preferred)
@@ -249,6 +250,7 @@ async def _get(lrs: Lrs, request: XapiRequest) -> web.StreamResponse:
 
     def fetch() -> tuple[list[StoredStatement], list[Attachment], dict[str, dict[str, Any]]]:
         with lrs.database.reading() as session:
+            _note_consistency(request, session)
             found = lrs_statements.find(
                 session,
                 StatementFilter(query.keys, query.since, query.until, query.ascending, query.after),
@@ -281,6 +283,7 @@ async def _get_one(
 
     def fetch() -> tuple[StoredStatement | None, list[Attachment], dict[str, dict[str, Any]]]:
         with lrs.database.reading() as session:
+            _note_consistency(request, session)
             found = lrs_statements.by_ids(session, [statement_id]).get(statement_id)
             if found is None or found.voided != read.voided:
                 return None, [], {}
@@ -296,6 +299,17 @@ async def _get_one(
     headers = {**request.extra_headers, "Last-Modified": http_date(found.stored)}
     shown = _shown(lrs, found, read.format, definitions, preferred)
     return _answer(shown, files, headers, read.attachments)
+
+
+def _consistent_through(lrs: Lrs) -> datetime:
+    with lrs.database.reading() as session:
+        return lrs_statements.consistent_through(session)
+
+
+def _note_consistency(request: XapiRequest, session: Any) -> None:
+    """Before reading: every statement stored before this moment is in what is read next."""
+    through = lrs_statements.consistent_through(session)
+    request.extra_headers[CONSISTENT_THROUGH] = formats.xapi_time(through)
 
 
 def _attachments_of(session: Any, page: Sequence[StoredStatement]) -> list[Attachment]:

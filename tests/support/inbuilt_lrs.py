@@ -8,6 +8,7 @@ would make itself have this deployment's guildbot agent as their authority.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 
@@ -38,6 +39,7 @@ async def serve(database_url: str, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    gc.freeze()  # as the bot does once started: long-lived objects stay out of full collections
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
