@@ -316,6 +316,7 @@ def _status(args: argparse.Namespace) -> int:
         counts = operations.outbox_counts(database)
         processes = replicas(database)
         dead = operations.dead_letters(database)
+        stored, keys = operations.inbuilt_lrs_counts(database)
     except Exception as error:
         print(f"database: unavailable ({type(error).__name__})")
         return EXIT_FAILED
@@ -326,6 +327,8 @@ def _status(args: argparse.Namespace) -> int:
     )
     last = f" (last delivery {_when(counts.last_sent_at)})" if counts.last_sent_at else ""
     print(f"outbox: {counts.pending} pending{oldest}, {counts.sent} sent{last}, {counts.dead} dead")
+    copy = " (a read-only copy: LRS_ENDPOINT is the LRS)" if settings.lrs_configured else ""
+    print(f"inbuilt LRS: {stored} statement(s) stored, {keys} key(s){copy}")
     for process in processes:
         stopped = " (no check since: stopped?)" if process.stale(now) else ""
         detail = f": {process.forwarder_detail}" if process.forwarder_detail else ""
