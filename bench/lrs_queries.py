@@ -40,7 +40,7 @@ from bot.clock import utcnow  # noqa: E402
 from bot.lrs import credentials  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.repositories import lrs_keys  # noqa: E402
+from storage.repositories import lrs_keys, lrs_statements  # noqa: E402
 from tests.support.process import base_env, free_port  # noqa: E402
 
 TARGET_P99_MS = 50.0
@@ -189,6 +189,7 @@ def load(database: Database, total: int, seed: int) -> dict[str, list[str]]:
                         target_id,
                         target_id is not None,
                         voided,
+                        lrs_statements.FILL_VERSION,  # guildbot's own: a timestamp, no version
                     )
                 )
                 keys.extend((k, seq) for k in own)
@@ -214,7 +215,8 @@ def load(database: Database, total: int, seed: int) -> dict[str, list[str]]:
 
 def _copy(cursor: Any, rows: list[tuple[Any, ...]], keys: list[tuple[str, int]]) -> None:
     with cursor.copy(
-        "COPY lrs_statement (seq, statement_id, body, stored, authority, target_id, voiding, voided)"
+        "COPY lrs_statement (seq, statement_id, body, stored, authority, target_id, voiding,"
+        " voided, fills)"
         " FROM STDIN"
     ) as copy:
         for row in rows:

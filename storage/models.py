@@ -514,6 +514,8 @@ class LrsStatement(SQLModel, table=True):
     """The statement this one's object refers to (`StatementRef`), voiding or not."""
     voiding: bool = False
     voided: bool = False
+    fills: int = 0
+    """What the LRS adds when it hands the statement out: 1 `version`, 2 `timestamp` (= stored)."""
 
 
 class LrsStatementKey(SQLModel, table=True):

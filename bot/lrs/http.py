@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -65,6 +66,10 @@ class Lrs:
     identity: LrsIdentity
     read_only: bool = False
     """With an external LRS configured, this one is a read-only copy of guildbot's statements."""
+
+    @functools.cached_property
+    def own_authority_json(self) -> str:
+        return json.dumps(self.identity.own_authority, ensure_ascii=False, separators=(",", ":"))
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self.executor.run(fn, *args)

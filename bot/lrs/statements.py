@@ -268,11 +268,12 @@ async def _get(lrs: Lrs, request: XapiRequest) -> web.StreamResponse:
         if len(found) > query.limit
         else ""
     )
-    shown = [_shown(lrs, s, read.format, definitions, preferred) for s in page]
+    shown = ",".join(_shown(lrs, s, read.format, definitions, preferred) for s in page)
     headers = dict(request.extra_headers)
     if page:
         headers["Last-Modified"] = http_date(max(s.stored for s in page))
-    return _answer({"statements": shown, "more": more}, files, headers, read.attachments)
+    result = f'{{"statements":[{shown}],"more":{json.dumps(more)}}}'
+    return _answer(result, files, headers, read.attachments)
 
 
 async def _get_one(
@@ -335,22 +336,31 @@ def _shown(
     shape: str,
     definitions: Mapping[str, dict[str, Any]],
     preferred: list[str],
-) -> dict[str, Any]:
-    authority = json.loads(stored.authority) if stored.authority else lrs.identity.own_authority
-    statement = formats.complete(stored.body, stored.stored, authority)
+) -> str:
+    """The statement in the format asked for, as JSON text."""
+    authority = stored.authority or lrs.own_authority_json
+    exact = formats.exact(stored.body, stored.stored, authority, stored.fills)
+    if shape == "exact":
+        return exact
+    statement = json.loads(exact)
     if shape == "ids":
-        return formats.ids_only(statement)
-    if shape == "canonical":
-        return formats.canonical(statement, lambda i: definitions.get(i) or None, preferred)
-    return statement
+        shown = formats.ids_only(statement)
+    else:
+        shown = formats.canonical(statement, lambda i: definitions.get(i) or None, preferred)
+    return json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
 
 
 def _answer(
-    data: Any, files: Sequence[Attachment], headers: Mapping[str, str], as_multipart: bool
+    text: str, files: Sequence[Attachment], headers: Mapping[str, str], as_multipart: bool
 ) -> web.Response:
+    body = text.encode()
     if not as_multipart:
-        return json_response(data, headers=headers)
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return web.Response(
+            body=body,
+            content_type="application/json",
+            charset="utf-8",
+            headers={VERSION_HEADER: formats.VERSION, **headers},
+        )
     content, content_type = multipart.build(
         body, [(f.sha2, f.content_type, f.content) for f in files]
     )

@@ -28,6 +28,8 @@ from storage.models import (
 from storage.repositories import lrs_keys
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+FILL_VERSION = 1
+FILL_TIMESTAMP = 2
 
 _STATEMENT = LrsStatement.__table__  # type: ignore[attr-defined]
 _KEY = LrsStatementKey.__table__  # type: ignore[attr-defined]
@@ -57,6 +59,8 @@ class StoredStatement:
     stored: datetime
     authority: str | None
     voided: bool
+    fills: int = 0
+    """What to add when handing it out (FILL_VERSION, FILL_TIMESTAMP)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ def _insert(session: Session, statement: NewLrsStatement, ignore_known: bool) ->
         "target_id": target_id,
         "voiding": target_id is not None and data["verb"]["id"] == VOIDED_VERB,
         "voided": False,
+        "fills": (FILL_VERSION if "version" not in data else 0)
+        | (FILL_TIMESTAMP if "timestamp" not in data else 0),
     }
     dialect = session.get_bind().dialect.name
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -257,6 +263,7 @@ _COLUMNS = (
     _STATEMENT.c.stored,
     _STATEMENT.c.authority,
     _STATEMENT.c.voided,
+    _STATEMENT.c.fills,
 )
 
 
@@ -267,7 +274,13 @@ def _stored(row: Any) -> StoredStatement:
     if stored.tzinfo is None:
         stored = stored.replace(tzinfo=UTC)
     return StoredStatement(
-        row.seq, row.statement_id, row.body, stored.astimezone(UTC), row.authority, row.voided
+        row.seq,
+        row.statement_id,
+        row.body,
+        stored.astimezone(UTC),
+        row.authority,
+        row.voided,
+        row.fills,
     )
 
 
@@ -285,6 +298,14 @@ def by_ids(session: Session, statement_ids: Sequence[str]) -> dict[str, StoredSt
 
 def find(session: Session, wanted: StatementFilter, limit: int) -> list[StoredStatement]:
     """Statements matching every filter, voided ones left out, in `seq` order."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Walk the first key's index newest first, fetching each statement by its primary key.
+        # Assuming a key's statements spread evenly over time, the planner may otherwise merge
+        # join from the statement table's newest row down to the key's (measured on a million
+        # statements: 1.5 s for a page from the middle, against 3 ms).
+        session.connection().exec_driver_sql(
+            "SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off"
+        )
     query = _query(wanted)
     return [_stored(row) for row in session.execute(query.limit(limit))]
 
@@ -314,6 +335,9 @@ def _query(wanted: StatementFilter) -> Select[Any]:
         query = query.where(_STATEMENT.c.stored <= wanted.until)
     if wanted.after is not None:
         query = query.where(order > wanted.after if wanted.ascending else order < wanted.after)
+        if keys:  # the same bound on the statement side, for whatever plan reads it
+            seq = _STATEMENT.c.seq
+            query = query.where(seq > wanted.after if wanted.ascending else seq < wanted.after)
     return query.order_by(order.asc() if wanted.ascending else order.desc())
 
 

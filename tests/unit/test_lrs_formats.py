@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from bot.lrs import formats
+from storage.repositories import lrs_statements
 
 GUILDBOT = {"objectType": "Agent", "name": "guildbot", "account": {"homePage": "h", "name": "B"}}
 ACTIVITY = {
@@ -27,14 +28,22 @@ STATEMENT = {
 }
 
 
-def test_a_stored_statement_gets_stored_authority_version_and_a_timestamp() -> None:
+def test_a_stored_statement_gets_stored_authority_and_what_it_lacked() -> None:
     stored = datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC)
+    both = lrs_statements.FILL_VERSION | lrs_statements.FILL_TIMESTAMP
+    kept = json.dumps(STATEMENT, indent=1) + "\n"  # guildbot's own bytes may be spaced
 
-    shown = formats.complete(json.dumps(STATEMENT), stored, GUILDBOT)
+    shown = json.loads(formats.exact(kept, stored, json.dumps(GUILDBOT), both))
+    as_sent = json.loads(formats.exact(json.dumps(STATEMENT), stored, json.dumps(GUILDBOT), 0))
 
-    assert shown["stored"] == shown["timestamp"] == "2026-12-01T09:30:00.123456Z"
-    assert shown["authority"] == GUILDBOT
-    assert shown["version"] == "1.0.0"
+    assert shown == {
+        **STATEMENT,
+        "stored": "2026-12-01T09:30:00.123456Z",
+        "timestamp": "2026-12-01T09:30:00.123456Z",
+        "authority": GUILDBOT,
+        "version": "1.0.0",
+    }
+    assert as_sent == {**STATEMENT, "stored": shown["stored"], "authority": GUILDBOT}
 
 
 def test_ids_keep_only_what_identifies_agents_activities_and_verbs() -> None:

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("target_id", sa.String(length=36), nullable=True),
         sa.Column("voiding", sa.Boolean(), nullable=False),
         sa.Column("voided", sa.Boolean(), nullable=False),
+        sa.Column("fills", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("statement_id"),
     )
