@@ -51,6 +51,7 @@ from storage.repositories import workspaces
 log = logging.getLogger("guildbot")
 
 GIL_SWITCH_INTERVAL_S = 0.001
+LRS_WORKERS = POOL_SIZE // 2
 SHUTDOWN_FLUSH_S = 5.0
 
 
@@ -226,23 +227,22 @@ def build_services(
             settings.timezone,
         ),
         health=Health(database, executor, forwarder),
-        lrs=inbuilt_lrs(settings, database, executor, statements, workspace),
+        lrs=inbuilt_lrs(settings, database, statements, workspace),
     )
 
 
 def inbuilt_lrs(
-    settings: Settings,
-    database: Database,
-    executor: BlockingExecutor,
-    statements: StatementBuilder,
-    workspace: WorkspaceFacts,
+    settings: Settings, database: Database, statements: StatementBuilder, workspace: WorkspaceFacts
 ) -> Lrs:
     """The inbuilt LRS: the LRS when none is configured, else a read-only local copy (its
-    statements stay readable; writes go to the LRS that is the record)."""
+    statements stay readable; writes go to the LRS that is the record). Its threads are its
+    own, at most half the database connections: however busy readers keep it, Slack's acks
+    still get threads and connections."""
     identity = LrsIdentity(
         own_authority=json.loads(statements.actor(statements.guildbot).to_json()),
         credential_home_page=workspace.activity_base.rstrip("/") + "/lrs/keys",
     )
+    executor = BlockingExecutor(LRS_WORKERS)
     return Lrs(database, executor, identity, read_only=settings.lrs_configured)
 
 
@@ -330,6 +330,7 @@ async def serve(
     await services.forwarder.close()
     await runner.cleanup()
     services.executor.shutdown()
+    services.lrs.executor.shutdown()
     database.dispose()
     log.info("stopped")
     return dropped == 0

@@ -169,6 +169,7 @@ class BotHarness:
         await self._server.close()
         await self.services.forwarder.close()
         self.services.executor.shutdown()
+        self.services.lrs.executor.shutdown()
         self.services.database.dispose()
 
 
