@@ -15,7 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.health import DOWN
-from bot.lrs.http import add_routes as add_lrs_routes
+from bot.lrs.routes import add_routes as add_lrs_routes
 from bot.services import Services
 from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from handlers import register_all

@@ -1,4 +1,4 @@
-"""The inbuilt LRS on HTTP: routes under /xapi/, and what every request goes through.
+"""The inbuilt LRS on HTTP: what every request goes through.
 
 Alternate request syntax first (a POST carrying the real method, headers and parameters as a
 form), then the About resource (public), then HTTP Basic credentials, the
@@ -100,23 +100,6 @@ class XapiRequest:
 Resource = Callable[[Lrs, XapiRequest], Awaitable[web.StreamResponse]]
 
 
-def add_routes(app: web.Application, lrs: Lrs) -> None:
-    """Mounts the xAPI resources under /xapi/ (other /xapi/ paths stay free for others)."""
-    from bot.lrs import documents, statements
-
-    resources: dict[str, Resource] = {
-        "/statements": statements.resource,
-        "/activities": documents.activities,
-        "/activities/state": documents.state,
-        "/activities/profile": documents.activity_profile,
-        "/agents": documents.agents,
-        "/agents/profile": documents.agent_profile,
-    }
-    for path, resource in resources.items():
-        app.router.add_route("*", PREFIX + path, _handler(lrs, resource))
-    app.router.add_route("*", PREFIX + "/about", _about)
-
-
 def json_response(
     data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
@@ -137,15 +120,13 @@ def http_date(moment: datetime) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
-async def _about(request: web.Request) -> web.Response:
+async def about(request: web.Request) -> web.Response:
     if request.method not in ("GET", "HEAD"):
         return _error(XapiError(405, "the About resource answers GET only"))
     return json_response({"version": list(SUPPORTED_VERSIONS), "extensions": {}})
 
 
-def _handler(
-    lrs: Lrs, resource: Resource
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def handler(lrs: Lrs, resource: Resource) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         xapi: XapiRequest | None = None
         try:

@@ -15,7 +15,8 @@ import sys
 from aiohttp import web
 
 from bot.executor import BlockingExecutor
-from bot.lrs.http import Lrs, LrsIdentity, add_routes
+from bot.lrs.http import Lrs, LrsIdentity
+from bot.lrs.routes import add_routes
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
 
