@@ -268,16 +268,11 @@ _COLUMNS = (
 
 
 def _stored(row: Any) -> StoredStatement:
-    stored = row.stored
-    if isinstance(stored, str):
-        stored = datetime.fromisoformat(stored)
-    if stored.tzinfo is None:
-        stored = stored.replace(tzinfo=UTC)
     return StoredStatement(
         row.seq,
         row.statement_id,
         row.body,
-        stored.astimezone(UTC),
+        row.stored,
         row.authority,
         row.voided,
         row.fills,
