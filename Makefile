@@ -10,7 +10,7 @@ export TEST_DATABASE_URL
 run: $(VENV)/.installed
 	$(VENV)/bin/guildbot start
 
-test: $(VENV)/.installed tests/lrs/node_modules/.installed lint
+test: $(VENV)/.installed tests/lrs/node_modules/.installed tests/lrs-conformance/node_modules/.installed lint
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed
@@ -30,4 +30,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # The real LRS the forwarder tests talk to (npm xapi-statements; a test peer, never shipped).
 tests/lrs/node_modules/.installed: tests/lrs/package.json tests/lrs/package-lock.json
 	npm ci --prefix tests/lrs --no-audit --no-fund --loglevel=error
+	touch $@
+
+# ADL's LRS conformance suite (MIT, vendored unchanged in tests/lrs-conformance): the acceptance
+# test of the inbuilt LRS. A test peer, never shipped. `npm install`, as its README says: it has
+# no lockfile, and `npm ci` refuses the one npm writes (a dependency asks for chai "latest").
+tests/lrs-conformance/node_modules/.installed: tests/lrs-conformance/package.json
+	npm install --prefix tests/lrs-conformance --no-audit --no-fund --loglevel=error
 	touch $@

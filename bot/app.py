@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.health import DOWN
+from bot.lrs.routes import add_routes as add_lrs_routes
 from bot.services import Services
 from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from bot.xapi import profile
@@ -99,7 +100,9 @@ def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Applica
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app.router.add_get("/healthz", healthz)
+    # The profile first: the inbuilt LRS answers the rest of /xapi/.
     web_app.router.add_get("/xapi/profile", xapi_profile)
+    add_lrs_routes(web_app, services.lrs)
     # In Socket Mode requests are not signed: never accept them over HTTP.
     if not services.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events_handler(bolt, services, gate))

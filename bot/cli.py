@@ -11,8 +11,11 @@ guildbot outbox retry-dead           queue dead-lettered statements again
 guildbot export --since DATE         statements as JSON lines on stdout
 guildbot report --since DATE         counts per person and per skill tag for L&D (CSV or JSON)
 guildbot forget --user U…            erase a person (voids what reached the LRS)
+guildbot lrs credentials add NAME [--read-only] | list | revoke NAME
+                                     HTTP Basic keys of the inbuilt LRS (/xapi/)
+guildbot lrs replay --to URL         send everything the inbuilt LRS holds to another LRS
 
-The operator's commands (status, db, outbox, export, report, forget) need only the database,
+The operator's commands (status, db, outbox, export, report, forget, lrs) need only the database,
 never Slack settings; `--dir PATH` points them at a playground's data.
 """
 
@@ -37,6 +40,8 @@ from bot.domain import erasure
 from bot.domain.reporting import build_report
 from bot.health import replicas
 from bot.logs import configure_logging
+from bot.lrs import credentials as lrs_credentials
+from bot.lrs.replay import ReplayStopped, Target, replay
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
 from storage.database import Database
@@ -131,7 +136,40 @@ def _parser() -> argparse.ArgumentParser:
     forget = commands.add_parser("forget", parents=[data], help="erase a person's data")
     forget.add_argument("--user", required=True, help="the Slack user id, e.g. U012AB3CD")
     forget.set_defaults(action=_forget)
+    _lrs_commands(commands, data)
     return parser
+
+
+def _lrs_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], data: argparse.ArgumentParser
+) -> None:
+    lrs = commands.add_parser("lrs", help="the inbuilt LRS (xAPI under /xapi/)").add_subparsers(
+        required=True
+    )
+    keys = lrs.add_parser("credentials", help="its HTTP Basic keys").add_subparsers(required=True)
+    add = keys.add_parser(
+        "add", parents=[data], help="make a key (its secret is shown once, then only hashed)"
+    )
+    add.add_argument("name", help="who the key is for, e.g. dashboard")
+    add.add_argument(
+        "--read-only", action="store_true", help="it can read but not write (for analytics tools)"
+    )
+    add.set_defaults(action=_lrs_key_add)
+    keys.add_parser("list", parents=[data], help="the keys, without secrets").set_defaults(
+        action=_lrs_key_list
+    )
+    revoke = keys.add_parser("revoke", parents=[data], help="refuse a key from now on")
+    revoke.add_argument("name", help="the key's name (or the key itself)")
+    revoke.set_defaults(action=_lrs_key_revoke)
+    replay = lrs.add_parser(
+        "replay",
+        parents=[data],
+        help="send every stored statement to another LRS (LRS_KEY, LRS_SECRET: its credentials)",
+    )
+    replay.add_argument(
+        "--to", required=True, metavar="URL", help="e.g. https://lrs.example.com/xAPI/"
+    )
+    replay.set_defaults(action=_lrs_replay)
 
 
 def _date(raw: str) -> datetime:
@@ -278,6 +316,7 @@ def _status(args: argparse.Namespace) -> int:
         counts = operations.outbox_counts(database)
         processes = replicas(database)
         dead = operations.dead_letters(database)
+        stored, keys = operations.inbuilt_lrs_counts(database)
     except Exception as error:
         print(f"database: unavailable ({type(error).__name__})")
         return EXIT_FAILED
@@ -288,6 +327,8 @@ def _status(args: argparse.Namespace) -> int:
     )
     last = f" (last delivery {_when(counts.last_sent_at)})" if counts.last_sent_at else ""
     print(f"outbox: {counts.pending} pending{oldest}, {counts.sent} sent{last}, {counts.dead} dead")
+    copy = " (a read-only copy: LRS_ENDPOINT is the LRS)" if settings.lrs_configured else ""
+    print(f"inbuilt LRS: {stored} statement(s) stored, {keys} key(s){copy}")
     for process in processes:
         stopped = " (no check since: stopped?)" if process.stale(now) else ""
         detail = f": {process.forwarder_detail}" if process.forwarder_detail else ""
@@ -364,7 +405,9 @@ def _forget(args: argparse.Namespace) -> int:
     print(
         f"forgot {args.user}: {erased.kudos_deleted} kudos deleted, "
         f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
-        f"{erased.statements_dropped} unsent statement(s) dropped"
+        f"{erased.statements_dropped} unsent statement(s) dropped, "
+        f"{erased.inbuilt_lrs_deleted} statement(s) other systems stored about them deleted "
+        "from the inbuilt LRS"
     )
     if not erased.wal_cleared:
         print(
@@ -373,3 +416,76 @@ def _forget(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _lrs_key_add(args: argparse.Namespace) -> int:
+    database = _open_database(_data_settings(args))
+    try:
+        made = lrs_credentials.add(database, args.name, args.read_only, utcnow())
+    except lrs_credentials.CredentialError as problem:
+        print(f"guildbot: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    access = "read-only" if made.read_only else "read-write"
+    print(f"added the {access} key {made.name!r} for the inbuilt LRS (/xapi/ on the bot's address)")
+    print(f"key:    {made.key}")
+    print(f"secret: {made.secret}")
+    print("the secret is shown only now: guildbot keeps only its hash", file=sys.stderr)
+    return 0
+
+
+def _lrs_key_list(args: argparse.Namespace) -> int:
+    keys = lrs_credentials.every(_open_database(_data_settings(args)))
+    if not keys:
+        print("no keys yet: `guildbot lrs credentials add NAME [--read-only]` makes one")
+    for key in keys:
+        access = "read-only " if key.read_only else "read-write"
+        print(f"{key.name}  {key.key}  {access}  added {_when(key.created_at)}")
+    return 0
+
+
+def _lrs_key_revoke(args: argparse.Namespace) -> int:
+    try:
+        revoked = lrs_credentials.revoke(_open_database(_data_settings(args)), args.name)
+    except lrs_credentials.CredentialError as problem:
+        print(f"guildbot: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"revoked the key {revoked.name!r} ({revoked.key}): it is refused from now on")
+    return 0
+
+
+def _lrs_replay(args: argparse.Namespace) -> int:
+    database = _open_database(_data_settings(args))
+    # The target's credentials come from the environment (or .env), never the command line,
+    # which other users of the machine can read.
+    credentials = load_settings(slack=False)
+    parsed = urlparse(args.to)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(
+            "--to is not a URL: expected the LRS's xAPI base, e.g. https://lrs.example.com/xAPI/"
+        )
+    if parsed.username is not None or parsed.password is not None:
+        raise ConfigError("--to must not hold credentials: set LRS_KEY and LRS_SECRET instead")
+    if not (credentials.lrs_key and credentials.lrs_secret):
+        raise ConfigError(
+            "LRS_KEY and LRS_SECRET are not set: expected the target LRS's credentials"
+        )
+    target = Target(
+        args.to if args.to.endswith("/") else args.to + "/",
+        credentials.lrs_key,
+        credentials.lrs_secret,
+        credentials.xapi_version,
+    )
+
+    def progress(sent: int) -> None:
+        print(f"\r{sent} statement(s) sent…", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = asyncio.run(replay(database, target, progress))
+    except ReplayStopped as problem:
+        print(f"\nguildbot: replay stopped: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    print(file=sys.stderr)
+    print(f"replayed {report.sent} statement(s) to {args.to}; {len(report.rejected)} refused")
+    for statement_id, reason in report.rejected:
+        print(f"refused {statement_id}: {reason}")
+    return EXIT_FAILED if report.rejected else 0

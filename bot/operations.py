@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from storage.database import Database
+from storage.repositories import lrs_credentials, lrs_statements
 from storage.repositories import outbox as outbox_repo
 from storage.repositories.outbox import DeadLetter, OutboxCounts
 
@@ -38,3 +39,9 @@ def statements_of(database: Database, team_id: str, user_id: str) -> list[str]:
     """The person's own statements (they are the actor), oldest first, as sent."""
     with database.reading() as session:
         return outbox_repo.bodies_by_actor(session, team_id, user_id)
+
+
+def inbuilt_lrs_counts(database: Database) -> tuple[int, int]:
+    """How many statements the inbuilt LRS holds, and how many keys can reach it."""
+    with database.reading() as session:
+        return lrs_statements.count(session), len(lrs_credentials.every(session))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import json
 import logging
 import signal
 import sys
@@ -34,6 +35,7 @@ from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.health import Health
+from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
 from bot.slack_client import build_web_client
@@ -50,6 +52,7 @@ from storage.repositories import workspaces
 log = logging.getLogger("guildbot")
 
 GIL_SWITCH_INTERVAL_S = 0.001
+LRS_WORKERS = POOL_SIZE // 2
 SHUTDOWN_FLUSH_S = 5.0
 
 
@@ -236,7 +239,23 @@ def build_services(
             settings.timezone,
         ),
         health=Health(database, executor, forwarder),
+        lrs=inbuilt_lrs(settings, database, statements, workspace),
     )
+
+
+def inbuilt_lrs(
+    settings: Settings, database: Database, statements: StatementBuilder, workspace: WorkspaceFacts
+) -> Lrs:
+    """The inbuilt LRS: the LRS when none is configured, else a read-only local copy (its
+    statements stay readable; writes go to the LRS that is the record). Its threads are its
+    own, at most half the database connections: however busy readers keep it, Slack's acks
+    still get threads and connections."""
+    identity = LrsIdentity(
+        own_authority=json.loads(statements.actor(statements.guildbot).to_json()),
+        credential_home_page=workspace.activity_base.rstrip("/") + "/lrs/keys",
+    )
+    executor = BlockingExecutor(LRS_WORKERS)
+    return Lrs(database, executor, identity, read_only=settings.lrs_configured)
 
 
 async def serve(
@@ -293,6 +312,9 @@ async def serve(
         if socket_handler
         else "POST /slack/events for Slack's requests and GET /healthz for health checks"
     )
+    serves += "; /xapi/ for the inbuilt LRS" + (
+        " (a read-only copy: LRS_ENDPOINT is the LRS)" if settings.lrs_configured else ""
+    )
     log.info(
         "guildbot ready: listening on %s: %s; workspace %s",
         address,
@@ -322,6 +344,7 @@ async def serve(
     await services.forwarder.close()
     await runner.cleanup()
     services.executor.shutdown()
+    services.lrs.executor.shutdown()
     database.dispose()
     log.info("stopped")
     return dropped == 0

@@ -23,6 +23,7 @@ from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
 from bot.health import Health
+from bot.lrs.http import Lrs
 from bot.xapi.forwarder import Forwarder
 from bot.xapi.statements import StatementBuilder
 from storage.database import Database
@@ -53,6 +54,8 @@ class Services:
     home: HomeService
     effects: EffectQueue
     health: Health
+    lrs: Lrs
+    """The inbuilt LRS (read-only when an external one is configured)."""
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -508,3 +508,118 @@ class DigestRun(SQLModel, table=True):
     """While set and in the future, one process is posting (or waiting to retry) it."""
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_ts: str | None = Field(default=None, max_length=32)
+
+
+# The inbuilt LRS (xAPI 1.0.3 under /xapi/) -------------------------------------------------------
+
+
+class LrsStatement(SQLModel, table=True):
+    """A statement the inbuilt LRS holds: guildbot's own (stored with its outbox row, in the same
+    transaction) or one a client posted to `/xapi/statements`.
+
+    `body` is the statement as it came, without what the LRS sets (`stored`, `authority`,
+    `version` when absent): those are added when it is read, so a replay sends the same bytes.
+    `seq` is the order of storing: queries and `more` pages walk it.
+    """
+
+    __tablename__ = "lrs_statement"
+    __table_args__ = (
+        Index("ix_lrs_statement_target", "target_id"),
+        Index("ix_lrs_statement_stored", "stored"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    statement_id: str = Field(max_length=36, unique=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    stored: datetime = Field(sa_type=UTCDateTime)
+    authority: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The credential's agent as JSON; None for guildbot's own statements."""
+    target_id: str | None = Field(default=None, max_length=36)
+    """The statement this one's object refers to (`StatementRef`), voiding or not."""
+    voiding: bool = False
+    voided: bool = False
+    fills: int = 0
+    """What the LRS adds when it hands the statement out: 1 `version`, 2 `timestamp` (= stored)."""
+
+
+class LrsStatementKey(SQLModel, table=True):
+    """What a statement can be found by: one row per filter value (`bot.lrs` lists the kinds).
+
+    `key` is a kind letter and a digest of the value (an agent's identifier, a verb or activity
+    IRI, a registration), so one index answers every filter, newest first, however long the IRI.
+    """
+
+    __tablename__ = "lrs_statement_key"
+    __table_args__ = (Index("ix_lrs_statement_key_seq", "seq"),)
+
+    key: str = Field(primary_key=True, max_length=33)
+    seq: int = Field(primary_key=True, foreign_key="lrs_statement.seq", ondelete="CASCADE")
+
+
+class LrsAttachment(SQLModel, table=True):
+    """An attachment's bytes, once per content hash (`sha2`), whatever statements carry it."""
+
+    __tablename__ = "lrs_attachment"
+
+    sha2: str = Field(primary_key=True, max_length=128)
+    content_type: str = Field(max_length=255)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LrsStatementAttachment(SQLModel, table=True):
+    """Which stored attachments a statement carries (its `attachments` without `fileUrl`)."""
+
+    __tablename__ = "lrs_statement_attachment"
+    __table_args__ = (Index("ix_lrs_statement_attachment_sha2", "sha2"),)
+
+    seq: int = Field(primary_key=True, foreign_key="lrs_statement.seq", ondelete="CASCADE")
+    sha2: str = Field(primary_key=True, max_length=128)
+
+
+class LrsActivityDefinition(SQLModel, table=True):
+    """Each distinct definition statements gave an activity; `GET activities` merges them."""
+
+    __tablename__ = "lrs_activity_definition"
+
+    activity_key: str = Field(primary_key=True, max_length=32)
+    definition_hash: str = Field(primary_key=True, max_length=32)
+    activity_id: str = Field(sa_column=Column(Text, nullable=False))
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LrsDocument(SQLModel, table=True):
+    """A state, activity profile or agent profile document.
+
+    `key` digests what identifies the document (kind, activity, agent, registration, id);
+    `scope` what a list or a delete without an id covers (kind, activity and/or agent).
+    """
+
+    __tablename__ = "lrs_document"
+    __table_args__ = (
+        Index("ix_lrs_document_scope", "scope", "updated"),
+        Index("ix_lrs_document_agent", "agent_key"),
+    )
+
+    key: str = Field(primary_key=True, max_length=32)
+    scope: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    agent_key: str | None = Field(default=None, max_length=32)
+    registration: str | None = Field(default=None, max_length=36)
+    document_id: str = Field(sa_column=Column(Text, nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content_type: str = Field(max_length=255)
+    etag: str = Field(max_length=40)
+    updated: datetime = Field(sa_type=UTCDateTime)
+
+
+class LrsCredential(SQLModel, table=True):
+    """An HTTP Basic key of the inbuilt LRS. Only a hash of the secret is kept."""
+
+    __tablename__ = "lrs_credential"
+
+    key: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=100, unique=True)
+    secret_hash: str = Field(max_length=64)
+    read_only: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -77,6 +77,7 @@ async def test_status_shows_the_database_the_outbox_each_process_and_dead_letter
     out = capsys.readouterr().out
     assert "database: ok" in out
     assert "outbox: 1 pending" in out and "0 sent" in out and "1 dead" in out
+    assert "inbuilt LRS: 2 statement(s) stored, 0 key(s)" in out
     this = bot.services.health.process_id
     [line] = [line for line in out.splitlines() if this in line]
     assert "forwarder disabled" in line and "stopped?" not in line

@@ -14,12 +14,15 @@ the outbox. xAPI has no delete: what may already be in the LRS is voided, by gui
 agent so that no new statement names them; what never left is dropped. Whether a statement
 may have left is decided under row locks (PostgreSQL), so no forwarder can start sending one
 that erasure counted as never sent, and one being sent right now is voided (see
-`storage.repositories.outbox`, "erased").
+`storage.repositories.outbox`, "erased"). The inbuilt LRS lives in guildbot's own database: it
+deletes its copies of those statements instead, and (`forget --user`) every statement other
+systems stored there with the person as an agent, with their state and agent profiles.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -35,6 +38,7 @@ from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, Answer, Que
 from storage.repositories import effects as effects_repo
 from storage.repositories import erasure as erasure_repo
 from storage.repositories import kudos as kudos_repo
+from storage.repositories import lrs_documents, lrs_keys, lrs_statements
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import people as people_repo
 from storage.repositories import questions as questions_repo
@@ -129,6 +133,9 @@ def erase_statements(
     outbox_repo.delete_statements(
         session, [e.statement_id for e in entries if e.statement_id not in sending]
     )
+    # The inbuilt LRS is guildbot's own database: its copies go, rather than being voided
+    # (first: a void stored after its target has gone is found by nothing about the person).
+    lrs_statements.delete_statements(session, [e.statement_id for e in entries])
     outbox_repo.add(session, queued(team_id, voids), now)
     return StatementsErased(len(voids), len(dropped))
 
@@ -182,6 +189,8 @@ class PersonErased:
     statements_dropped: int
     wal_cleared: bool
     """SQLite: the write-ahead log was emptied (always True on PostgreSQL)."""
+    inbuilt_lrs_deleted: int = 0
+    """Statements other systems stored in the inbuilt LRS about them, deleted."""
 
 
 def forget_person(
@@ -207,13 +216,31 @@ def forget_person(
             or names_person(e.body, user_id, emails)
         ]
         erased = erase_statements(session, statements, team_id, entries, now)
+        from_lrs = _forget_in_inbuilt_lrs(session, statements, user_id, emails)
         # The people they thanked lose those kudos as evidence.
         receivers = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
         skills_repo.delete_kudos_skills(session, [k.id for k in kudos])
         kudos_repo.delete_many(session, [k.id for k in kudos])
         standing.refresh(session, team_id, [(s, u) for s, u in receivers if u != user_id], now)
         _anonymise_the_rest(session, team_id, user_id)
-    return PersonErased(len(kudos), erased.voided, erased.dropped, database.checkpoint())
+    return PersonErased(len(kudos), erased.voided, erased.dropped, database.checkpoint(), from_lrs)
+
+
+def _forget_in_inbuilt_lrs(
+    session: Session, statements: StatementBuilder, user_id: str, emails: Sequence[str]
+) -> int:
+    """What other systems stored in the inbuilt LRS about the person as an agent (their Slack
+    account, their e-mail address), and their state and agent profile documents, is deleted.
+    Returns how many statements went."""
+    agents: list[dict[str, object]] = [
+        {"account": {"homePage": statements.identity.home_page, "name": user_id}}
+    ]
+    for email in emails:
+        mbox = f"mailto:{email}"
+        agents += [{"mbox": mbox}, {"mbox_sha1sum": hashlib.sha1(mbox.encode()).hexdigest()}]
+    digests = [lrs_keys.digest(str(lrs_keys.agent_identity(agent))) for agent in agents]
+    lrs_documents.delete_about_agents(session, digests)
+    return lrs_statements.delete_about_agents(session, digests)
 
 
 def _delete_questions_and_answers(

@@ -51,6 +51,7 @@ def add_page_routes(app: web.Application, playground: Playground) -> None:
         snapshot = slack.snapshot(user)
         snapshot["statements"] = await asyncio.to_thread(playground.statements)
         snapshot["lrs"] = playground.settings.lrs_endpoint
+        snapshot["inbuilt_lrs"] = playground.inbuilt_lrs_url
         snapshot["kudos_emoji"] = playground.settings.kudos_emoji
         snapshot["qa_channel"] = playground.settings.qa_channel
         snapshot["seeded"] = playground.options.seed

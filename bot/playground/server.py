@@ -28,6 +28,7 @@ from bot.playground.slack import Channel, Person, PlaygroundSlack
 from bot.runtime import StartupError, serve
 from storage.database import Database
 from storage.models import OutboxStatement
+from storage.repositories import lrs_statements
 
 log = logging.getLogger("guildbot.playground")
 
@@ -243,14 +244,21 @@ class Playground:
         finally:
             self.slack._listeners.remove(event.set)
 
+    @property
+    def inbuilt_lrs_url(self) -> str:
+        """guildbot's inbuilt LRS, on the bot's own port (a new one at each start)."""
+        return f"http://{LOOPBACK}:{self.bot_port}/xapi/"
+
     def statements(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The outbox, newest first, as the page's xAPI panel shows it."""
+        """The outbox, newest first, as the page's xAPI panel shows it, each with whether the
+        inbuilt LRS holds it."""
         with self.database.reading() as session:
             rows = session.exec(
                 select(OutboxStatement).order_by(col(OutboxStatement.seq).desc()).limit(limit)
             ).all()
+            stored = lrs_statements.by_ids(session, [row.statement_id for row in rows])
         names = {p.id: p.name for p in PEOPLE}
-        return [describe_statement(row, names) for row in rows]
+        return [describe_statement(row, names, row.statement_id in stored) for row in rows]
 
     def first_activity(self) -> datetime | None:
         """When the first statement was made here: where the page's report starts."""
@@ -282,7 +290,9 @@ class Playground:
             self.database.dispose()
 
 
-def describe_statement(row: OutboxStatement, names: Mapping[str, str]) -> dict[str, Any]:
+def describe_statement(
+    row: OutboxStatement, names: Mapping[str, str], in_inbuilt_lrs: bool = False
+) -> dict[str, Any]:
     try:
         body = json.loads(row.body)
     except ValueError:
@@ -303,6 +313,7 @@ def describe_statement(row: OutboxStatement, names: Mapping[str, str]) -> dict[s
         "object": object_name,
         "voiding": row.voiding,
         "status": row.status,
+        "in_inbuilt_lrs": in_inbuilt_lrs,
         "attempts": row.attempts,
         "error": row.last_error,
         "timestamp": row.statement_timestamp.isoformat() if row.statement_timestamp else None,
@@ -321,7 +332,11 @@ async def run_playground(options: PlaygroundOptions) -> None:
     lrs = (
         f"statements go to the LRS at {playground.settings.lrs_endpoint} (--lrs-endpoint)"
         if playground.settings.lrs_configured
-        else "no LRS: statements stay in the outbox (shown on the page; see --lrs-endpoint)"
+        else (
+            f"no LRS configured: statements are stored in guildbot's inbuilt LRS, "
+            f"{playground.inbuilt_lrs_url} (read them with a key from `.venv/bin/guildbot lrs "
+            f"credentials add NAME --read-only --dir {options.directory}`; see --lrs-endpoint)"
+        )
     )
     print(
         f"guildbot playground: open {playground.url}\n"

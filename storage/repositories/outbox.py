@@ -33,6 +33,7 @@ from storage.models import (
     OUTBOX_SENT,
     OutboxStatement,
 )
+from storage.repositories import lrs_statements
 from storage.repositories._sql import insert_ignoring_duplicates
 from storage.types import aware_utc
 
@@ -90,9 +91,9 @@ def add(session: Session, statements: Iterable[NewStatement], now: datetime) -> 
 
     Returns how many were new.
     """
-    added = 0
+    added = []
     for statement in statements:
-        added += insert_ignoring_duplicates(
+        new = insert_ignoring_duplicates(
             session,
             OutboxStatement,
             {
@@ -108,7 +109,11 @@ def add(session: Session, statements: Iterable[NewStatement], now: datetime) -> 
                 "created_at": now,
             },
         )
-    return added
+        if new:
+            added.append(statement)
+    # The inbuilt LRS holds guildbot's own statements from the transaction that makes them.
+    lrs_statements.store_own(session, [(s.statement_id, s.body) for s in added])
+    return len(added)
 
 
 def claim_batch(

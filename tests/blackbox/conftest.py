@@ -12,8 +12,14 @@ from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, bot_env, free_port
 from tests.support.slack import FakeSlack
 
-# The session-wide real LRS; it skips (with the reason shown by -ra) when not installed.
-real_lrs = lrs_support.real_lrs
+# The session-wide npm LRS; it skips (with the reason shown by -ra) when not installed.
+npm_lrs = lrs_support.npm_lrs
+
+
+@pytest.fixture(scope="session")
+def real_lrs(npm_lrs: lrs_support.RealLrs) -> lrs_support.RealLrs:
+    """Black-box tests send to the npm LRS only (the inbuilt one has its own tests)."""
+    return npm_lrs
 
 
 @pytest.fixture

@@ -264,10 +264,12 @@ def _walk_through(page: sync_api.Page, url: str) -> None:
     expect(routed).not_to_contain_text(">")
     shot("07-dm")
 
-    # The xAPI panel: every statement listed, none delivered (no LRS configured).
+    # The xAPI panel: every statement listed, each stored in the inbuilt LRS (no LRS configured).
     assert statements.count() >= 8
-    expect(page.locator("#lrs")).to_contain_text("no LRS: statements stay in the outbox")
+    expect(page.locator("#lrs")).to_contain_text("stored in guildbot's inbuilt LRS")
     expect(page.locator(".status.sent")).to_have_count(0)
+    expect(page.locator(".status.stored")).to_have_count(statements.count())
+    expect(statements.first).to_contain_text("stored in the inbuilt LRS")
     requests = page.locator("[data-testid=requests]")
     expect(requests).to_contain_text("/lunchlearn")
     expect(requests).not_to_contain_text("→ 401")

@@ -31,9 +31,11 @@ from tests.support.lrs import (
     fake_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
 from tests.support.process import eventually
+from tests.support.xapi import XapiClient
 
 ADA, BEN, CHI = "U0ADA", "U0BEN", "U0CHI"
 GENERAL, QA = "C0GENERAL", "C0QUESTIONS"
+ACTOR_ADA = {"account": {"homePage": "https://playground.guildbot.invalid/", "name": ADA}}
 
 
 @pytest.fixture
@@ -121,7 +123,31 @@ async def test_kudos_by_command_posts_the_recognition_and_a_statement(
     assert ("Ben Okafor", "received", kudos) in described
     # The statements themselves name people as the page does: by their full names.
     assert {s["body"]["actor"]["name"] for s in statements} == {"Ada Lovelace", "Ben Okafor"}
-    assert {s["status"] for s in statements} == {"pending"}  # no LRS: kept in the outbox
+    assert {s["status"] for s in statements} == {"pending"}  # no external LRS to send to
+    assert all(s["in_inbuilt_lrs"] for s in statements)  # the inbuilt LRS holds them
+
+
+async def test_the_inbuilt_lrs_holds_the_statements_and_a_read_only_key_reads_them(
+    playground: Playground, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await playground.slack.type_message(ADA, GENERAL, "/kudos @Ben for the patient code review")
+    await playground.settle()
+    state = await page_state(playground)
+    directory = str(playground.options.directory)
+    assert main(["lrs", "credentials", "add", "dashboard", "--read-only", "--dir", directory]) == 0
+    out = capsys.readouterr().out
+    key, secret = (line.split(":", 1)[1].strip() for line in out.splitlines()[1:3])
+    dashboard = XapiClient(state["inbuilt_lrs"], key, secret)
+
+    read = await dashboard.statements(agent=json.dumps(ACTOR_ADA))
+    write = await dashboard.request("POST", "statements", body={})
+
+    assert state["inbuilt_lrs"] == f"http://127.0.0.1:{playground.bot_port}/xapi/"
+    assert all(s["in_inbuilt_lrs"] for s in state["statements"])
+    assert [s["id"] for s in read.json["statements"]] == [
+        s["id"] for s in state["statements"] if s["actor"] == "Ada Lovelace"
+    ]
+    assert write.status == 403
 
 
 async def test_kudos_by_reaction_and_taking_it_back(playground: Playground) -> None:
@@ -336,7 +362,7 @@ async def test_the_operators_lrs_in_dotenv_or_the_environment_is_not_used(
         await playground.slack.type_message(ADA, GENERAL, "/kudos @Ben for the calm incident call")
         await playground.settle()
         state = await page_state(playground)
-        assert state["lrs"] is None, "the page says: no LRS, statements stay in the outbox"
+        assert state["lrs"] is None, "the page says: no LRS, the inbuilt one stores them"
         assert state["statements"] and {s["status"] for s in state["statements"]} == {"pending"}
     finally:
         await playground.stop()

@@ -77,6 +77,10 @@ class BotHarness:
     def url(self) -> str:
         return str(self._server.make_url("/slack/events"))
 
+    def address(self, path: str) -> str:
+        """The URL of another path of the web app (e.g. /xapi/)."""
+        return str(self._server.make_url(path))
+
     async def post(
         self,
         body: str,
@@ -175,6 +179,7 @@ class BotHarness:
         await self._server.close()
         await self.services.forwarder.close()
         self.services.executor.shutdown()
+        self.services.lrs.executor.shutdown()
         self.services.database.dispose()
 
 

@@ -2,8 +2,9 @@
 
 - `fake_lrs`: an in-process aiohttp LRS on 127.0.0.1 that stores statements by id and fails on
   demand (down, 5xx, 429, 400 for marked statements, 401/403, 413, slow, strict 409).
-- `real_lrs`: Learning Locker's statement service (npm `xapi-statements`, in memory), started
-  once per test session from `tests/lrs` (`npm ci --prefix tests/lrs`).
+- `real_lrs`: a real LRS process, started once per test session, in two variants: Learning
+  Locker's statement service (`npm_lrs`: npm `xapi-statements`, in memory, from `tests/lrs`,
+  `npm ci --prefix tests/lrs`) and guildbot's own inbuilt LRS (`inbuilt_lrs`, on a SQLite file).
 - `HeldAnswers`: a stand-in in front of an LRS that passes everything through, but on demand
   keeps a POST's answer back after the LRS stored it (a send still under way, for forcing
   interleavings with it).
@@ -18,6 +19,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +28,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import aiohttp
 import pytest
@@ -194,7 +197,7 @@ async def fake_lrs_fixture() -> AsyncIterator[FakeLrs]:
 
 @dataclass(frozen=True)
 class RealLrs:
-    """The running test LRS. It accepts any Basic credentials (AUTH_REPO=test)."""
+    """A running test LRS (the npm one accepts any Basic credentials: AUTH_REPO=test)."""
 
     endpoint: str
     key: str = "guildbot"
@@ -234,10 +237,9 @@ class RealLrs:
             more = page.get("more")
             if not more:
                 return found
-            base = self.endpoint.split("/xAPI/")[0]
             async with (
                 aiohttp.ClientSession() as session,
-                session.get(base + more, headers=self._headers()) as response,
+                session.get(urljoin(self.endpoint, more), headers=self._headers()) as response,
             ):
                 page = await response.json(content_type=None)
 
@@ -326,15 +328,14 @@ def _ready(endpoint: str) -> bool:
     request = urllib.request.Request(endpoint + "about", headers={VERSION_HEADER: "1.0.3"})
     try:
         with urllib.request.urlopen(request, timeout=2) as response:
-            return response.status == 200 and VERSION_HEADER.lower() in {
-                name.lower() for name in json.loads(response.read())
-            }
+            # The npm LRS names the header in its answer; xAPI's About resource has `version`.
+            names = {name.lower() for name in json.loads(response.read())}
+            return response.status == 200 and bool(names & {VERSION_HEADER.lower(), "version"})
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
-@pytest.fixture(scope="session", name="real_lrs")
-def real_lrs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
+def _npm_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
     if not LRS_ENTRY.is_file():
         pytest.skip(
             f"the test LRS is not installed ({LRS_ENTRY} missing): run `npm ci --prefix tests/lrs`"
@@ -383,6 +384,69 @@ def real_lrs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealL
             process.wait()
 
 
+def _inbuilt_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
+    """guildbot's inbuilt LRS as a process (tests/support/inbuilt_lrs.py), with a key made the
+    way an operator makes one."""
+    from bot.clock import utcnow
+    from bot.lrs import credentials
+    from storage.database import Database
+    from storage.migrate import upgrade
+    from tests.support.process import base_env
+
+    workdir = tmp_path_factory.mktemp("inbuilt-lrs")
+    database_url = f"sqlite:///{workdir / 'lrs.db'}"
+    database = Database(database_url)
+    upgrade(database)
+    made = credentials.add(database, "guildbot-tests", False, utcnow())
+    database.dispose()
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}/xapi/"
+    log_path = workdir / "lrs.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.inbuilt_lrs", database_url, str(port)],
+            cwd=workdir,
+            env=base_env(workdir),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + LRS_START_TIMEOUT
+        while not _ready(endpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-3000:]
+                pytest.fail(f"the inbuilt LRS did not start (exit {process.poll()}):\n{tail}")
+            time.sleep(0.1)
+        yield RealLrs(endpoint, made.key, made.secret)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session", name="real_lrs", params=["xapi-statements", "inbuilt"])
+def real_lrs_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealLrs]:
+    """Each real LRS in turn: a test using it runs against both. A module that imports this
+    fixture gets LRSs of its own (fixtures imported into a module are that module's)."""
+    if request.param == "xapi-statements":
+        yield from _npm_lrs(tmp_path_factory)
+    else:
+        yield from _inbuilt_lrs(tmp_path_factory)
+
+
+@pytest.fixture(scope="session", name="npm_lrs")
+def npm_lrs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
+    """The npm LRS alone."""
+    yield from _npm_lrs(tmp_path_factory)
+
+
 # The plain names, for `from tests.support.lrs import real_lrs, fake_lrs` (e.g. in a conftest).
 fake_lrs = fake_lrs_fixture
 real_lrs = real_lrs_fixture
+npm_lrs = npm_lrs_fixture

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import aiohttp
 import pytest
@@ -62,10 +63,11 @@ async def stored_since(lrs: RealLrs, since: datetime) -> list[dict[str, Any]]:
     status, page = await lrs.get(since=since.isoformat().replace("+00:00", "Z"), limit="200")
     assert status == 200, page
     found = list(page["statements"])
-    base = lrs.endpoint.split("/xAPI/")[0]
     async with aiohttp.ClientSession() as session:
         while page.get("more"):
-            async with session.get(base + page["more"], headers=lrs._headers()) as response:
+            async with session.get(
+                urljoin(lrs.endpoint, page["more"]), headers=lrs._headers()
+            ) as response:
                 assert response.status == 200
                 page = await response.json(content_type=None)
             found.extend(page["statements"])

@@ -458,11 +458,11 @@ function render() {
       <footer><button type="button" class="btn" data-act="close-modal" data-view="${esc(modal.id)}">${textObject(modal.close || { type: "plain_text", text: "Cancel" })}</button>
       ${modal.submit ? `<button type="submit" class="btn primary" data-testid="modal-submit">${textObject(modal.submit)}</button>` : ""}</footer></form></div>`;
   });
-  $("#lrs").textContent = d.lrs ? `→ sent to the LRS at ${d.lrs}` : "(no LRS: statements stay in the outbox)";
+  $("#lrs").textContent = d.lrs ? `→ sent to the LRS at ${d.lrs}` : `(no LRS configured: stored in guildbot's inbuilt LRS, ${d.inbuilt_lrs})`;
   paint("#statements", JSON.stringify(d.statements), () => d.statements.map((s) => `
     <details class="statement" data-testid="statement" data-verb="${esc(s.verb)}" data-status="${esc(s.status)}">
       <summary><b>${esc(s.actor)}</b> ${esc(s.verb)} <i>${esc(s.object)}</i>${s.voiding ? ' <span class="tag">voiding</span>' : ""}
-      <span class="status ${esc(s.status)}">${s.status === "sent" ? "reached the LRS" : s.status === "dead" ? "rejected" : d.lrs ? "pending" : "in outbox"}</span></summary>
+      <span class="status ${esc(!d.lrs && s.in_inbuilt_lrs && s.status === "pending" ? "stored" : s.status)}">${s.status === "sent" ? "reached the LRS" : s.status === "dead" ? "rejected" : d.lrs ? "pending" : s.in_inbuilt_lrs ? "stored in the inbuilt LRS" : "in outbox"}</span></summary>
       ${s.error ? `<div class="error">${esc(s.error)}</div>` : ""}<pre>${esc(JSON.stringify(s.body, null, 2))}</pre></details>`).join("") || '<div class="empty">No statements yet.</div>');
   paint("#requests", JSON.stringify(d.requests), () => d.requests.slice().reverse().map((r) =>
     `<div class="${r.status === 200 ? "" : "bad"}">${esc(new Date(r.at * 1000).toLocaleTimeString())} ${esc(r.label)} → ${r.status || "—"}${r.error ? ` ${esc(r.error)}` : ""} (${r.ms} ms)</div>`).join(""));
