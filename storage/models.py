@@ -179,6 +179,8 @@ class SkillStanding(SQLModel, table=True):
     kudos: int = 0
     answers: int = 0
     sessions: int = 0
+    contributions: int = 0
+    """Days the person contributed to a community with the skill."""
     rescore_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -623,3 +625,117 @@ class LrsCredential(SQLModel, table=True):
     secret_hash: str = Field(max_length=64)
     read_only: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# Communities of practice and shared resources (migration 0030) ----------------------------------
+
+
+class Community(SQLModel, table=True):
+    """A community of practice: a Slack channel with a name, a description and topic skills.
+    `channel_id` is None while the bot is still creating its channel."""
+
+    __tablename__ = "community"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name", name="uq_community_name"),
+        UniqueConstraint("team_id", "channel_id", name="uq_community_channel"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    team_id: str = Field(max_length=32)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    channel_id: str | None = Field(default=None, max_length=32)
+    created_by: str | None = Field(default=None, max_length=32)
+    """Who created or linked it; None once they are forgotten."""
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CommunitySkill(SQLModel, table=True):
+    __tablename__ = "community_skill"
+    __table_args__ = (Index("ix_community_skill_slug", "team_id", "slug"),)
+
+    community_id: str = Field(primary_key=True, max_length=36)
+    slug: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+
+
+class CommunityMember(SQLModel, table=True):
+    """A member of a community now (leaving deletes the row); owners are members too."""
+
+    __tablename__ = "community_member"
+    __table_args__ = (Index("ix_community_member_user", "team_id", "user_id"),)
+
+    community_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    owner: bool = False
+    joined_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Contribution(SQLModel, table=True):
+    """A message or thread reply in a community's channel: who, when and its permalink,
+    never its text. `statement_id` is set for those within the daily statement cap."""
+
+    __tablename__ = "contribution"
+    __table_args__ = (
+        Index("ix_contribution_author", "community_id", "user_id", "at"),
+        Index("ix_contribution_recent", "community_id", "at"),
+        Index("ix_contribution_user", "team_id", "user_id"),
+    )
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    ts: str = Field(primary_key=True, max_length=32)
+    community_id: str = Field(max_length=36)
+    user_id: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    permalink: str = Field(max_length=512)
+    at: datetime = Field(sa_type=UTCDateTime)
+    statement_id: str | None = Field(default=None, max_length=36)
+
+
+class Resource(SQLModel, table=True):
+    """A link or file shared in a community's channel or with `/share`, once per URL or file.
+    `seq` follows sharing order (the search index's rowid on SQLite); `tags` holds its skills
+    as words for the full-text index (migration 0030)."""
+
+    __tablename__ = "resource"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key", name="uq_resource_key"),
+        Index("ix_resource_recent", "team_id", "seq"),
+        Index("ix_resource_community", "community_id", "seq"),
+        Index("ix_resource_message", "team_id", "channel_id", "message_ts"),
+        Index("ix_resource_sharer", "team_id", "shared_by"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(max_length=36, unique=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=512)
+    """The URL, or `file:<Slack file id>`: what makes two shares one resource."""
+    url: str = Field(max_length=2048)
+    title: str = Field(max_length=255)
+    kind: str = Field(max_length=16)
+    tags: str = Field(default="", max_length=1024)
+    community_id: str | None = Field(default=None, max_length=36)
+    channel_id: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    shared_by: str | None = Field(default=None, max_length=32)
+    shared_at: datetime = Field(sa_type=UTCDateTime)
+    opens: int = 0
+    """People who opened it (each counted once)."""
+    reactions: int = 0
+
+
+class ResourceOpen(SQLModel, table=True):
+    """Who opened a resource with its Open button, how often and when last."""
+
+    __tablename__ = "resource_open"
+    __table_args__ = (Index("ix_resource_open_user", "team_id", "user_id"),)
+
+    resource_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    count: int = 1
+    first_at: datetime = Field(sa_type=UTCDateTime)
+    last_at: datetime = Field(sa_type=UTCDateTime)

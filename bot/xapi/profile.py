@@ -99,6 +99,15 @@ _AS_VERBS = (
         "The actor marked the object as of special interest.",
         "an endorsement: the object is the endorsed person, the skill is in `contextActivities.other`",
     ),
+    ("join", "joined", "The actor joined the object.", "a community of practice"),
+    ("leave", "left", "The actor left the object.", "a community of practice"),
+    ("create", "created", "The actor created the object.", "a community of practice"),
+    (
+        "share",
+        "shared",
+        "The actor shared the object.",
+        "a resource (a link or a file) shared with colleagues",
+    ),
 )
 _AS_TYPES = (
     ("badge", "A kudos: one person's recognition of another, named for both and its values."),
@@ -516,6 +525,106 @@ def _skill_templates() -> list[Json]:
     ]
 
 
+def _community_templates() -> list[Json]:
+    shared = [
+        *_common(),
+        _rule(
+            "$.context.contextActivities.grouping[*].definition.type",
+            "included",
+            "The workspace and the community (both community sites).",
+            all=[v.COMMUNITY_SITE],
+        ),
+        _rule(
+            "$.context.contextActivities.other[*].definition.type",
+            "recommended",
+            "The community's topic skills.",
+            all=[v.TAG],
+        ),
+    ]
+
+    def community(name: str, label: str, definition: str, verb: v.Verb, *rules: Json) -> Json:
+        return _template(
+            name,
+            label,
+            definition + _SOLO,
+            verb,
+            [*shared, *rules],
+            object_type=v.COMMUNITY_SITE,
+            parent=_CHANNEL,
+            solo=True,
+        )
+
+    def resource(name: str, label: str, definition: str, verb: v.Verb) -> Json:
+        return _template(
+            name,
+            label,
+            definition + _SOLO,
+            verb,
+            [
+                *_common(),
+                _rule(
+                    "$.object.definition.type",
+                    "included",
+                    "A link, a document or a video.",
+                    all=sorted(v.RESOURCE_TYPES.values()),
+                ),
+                _rule("$.object.definition.moreInfo", "included", "Its address."),
+                _rule(
+                    "$.context.contextActivities.other[*].definition.type",
+                    "recommended",
+                    "The resource's skills.",
+                    all=[v.TAG],
+                ),
+            ],
+            parent=_CHANNEL,
+            solo=True,
+        )
+
+    return [
+        community(
+            "community-created",
+            "create a community (`/community create`, `/community link`)",
+            "The person created the community of practice (a Slack channel with topic skills), "
+            "or an L&D admin linked an existing channel as one.",
+            v.CREATE,
+        ),
+        community(
+            "community-joined",
+            "join a community (Join button, or joining its channel)",
+            "The person joined the community.",
+            v.JOIN,
+        ),
+        community(
+            "community-left",
+            "leave a community (Leave button, or leaving its channel)",
+            "The person left the community.",
+            v.LEAVE,
+        ),
+        community(
+            "community-contributed",
+            "a message or thread reply in a community's channel",
+            "The person contributed to the community: the message's permalink in "
+            "`result.response`, never its text; a reply's thread is a parent. At most "
+            "a few a day per person and community are sent (the rest are counted only).",
+            v.COMMENTED,
+            _rule("$.result.response", "included", "The message's permalink."),
+        ),
+        resource(
+            "resource-shared",
+            "share a resource (a link or file in a community's channel, `/share`)",
+            "The person shared the resource (its title as the name, its address in "
+            "`moreInfo`); its community, when it has one, in `contextActivities.grouping`.",
+            v.SHARE,
+        ),
+        resource(
+            "resource-viewed",
+            "open a resource (its Open button)",
+            "The person opened the resource with its Open button.",
+            v.VIEWED,
+        ),
+    ]
+
+
 def _voiding_template() -> Json:
     return _template(
         "statement-voided",
@@ -546,6 +655,7 @@ def _templates() -> list[Json]:
         *_search_templates(),
         *_session_templates(),
         *_skill_templates(),
+        *_community_templates(),
         _voiding_template(),
     ]
 
@@ -608,8 +718,8 @@ def document() -> Json:
         "prefLabel": _en("guildbot"),
         "definition": _en(
             "Social learning at work in Slack, as guildbot records it: kudos, skills and "
-            "endorsements, expert and FAQ searches, questions and answers, and lunch-and-learn "
-            "sessions. Every statement names this version in `contextActivities.category`, the "
+            "endorsements, expert and FAQ searches, questions and answers, lunch-and-learn "
+            "sessions, and communities of practice with the resources shared in them. Every statement names this version in `contextActivities.category`, the "
             "workspace in `grouping` and the Slack channel in `parent`; skills are activities "
             "(`<base>/skills/<name>`, type tag) in `contextActivities.other`, so one query by "
             "activity returns everything about a skill. Activity ids live under each "

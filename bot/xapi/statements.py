@@ -149,12 +149,38 @@ class SessionFacts:
     starts_at: datetime | None = None
     duration_minutes: int | None = None
     channel_name: str | None = None
+    community: CommunityFacts | None = None
+    """The community it was scheduled from, in `contextActivities.grouping`."""
 
     @property
     def ends_at(self) -> datetime | None:
         if self.starts_at is None or self.duration_minutes is None:
             return None
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class CommunityFacts:
+    """A community of practice: its own id, name, topic skills and Slack channel."""
+
+    community_id: str
+    name: str
+    skills: Sequence[str]
+    channel_id: str
+    channel_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    """A shared resource: a link or a Slack file, named by its title."""
+
+    resource_id: str
+    title: str
+    kind: str
+    """`link`, `document` or `video` (`vocabulary.RESOURCE_TYPES`)."""
+    url: str
+    skills: Sequence[str]
+    community: CommunityFacts | None = None
 
 
 class StatementBuilder:
@@ -403,6 +429,8 @@ class StatementBuilder:
             _Where(facts.channel_id, facts.channel_name), facts.skills, extensions
         )
         context.registration = facts.session_id
+        if facts.community is not None:
+            context.context_activities.grouping.append(self.community_activity(facts.community))
         if facts.presenter is not None:
             context.instructor = self.actor(facts.presenter)
         result = None
@@ -429,6 +457,112 @@ class StatementBuilder:
 
     def session_statement_id(self, verb: v.Verb, session_id: str, user_id: str, cause: str) -> str:
         return derived_id(self.identity.team_id, "session", session_id, verb.id, user_id, cause)
+
+    # Communities and resources ---------------------------------------------------------------
+
+    def community_activity(self, community: CommunityFacts) -> Activity:
+        return Activity(
+            id=self.activity_id("communities", community.community_id),
+            definition=ActivityDefinition(type=v.COMMUNITY_SITE, name=_lang(community.name)),
+        )
+
+    def community_event(
+        self,
+        verb: v.Verb,
+        person: Learner,
+        community: CommunityFacts,
+        cause: str,
+        timestamp: datetime,
+    ) -> BuiltStatement:
+        """`create`, `join` or `leave` of the community, the object; `cause` tells one
+        membership from the next (a join after a leave is a new statement)."""
+        statement = Statement(
+            id=derived_id(
+                self.identity.team_id, "community", community.community_id, verb.id, cause
+            ),
+            actor=self.actor(person),
+            verb=_verb(verb),
+            object=self.community_activity(community),
+            context=self._community_context(community),
+        )
+        return self._built(statement, person.user_id, timestamp)
+
+    def contributed(
+        self,
+        author: Learner,
+        community: CommunityFacts,
+        ts: str,
+        thread_ts: str | None,
+        permalink: str,
+        timestamp: datetime,
+    ) -> BuiltStatement:
+        """`commented` on the community: a message (or, with `thread_ts`, a thread reply, its
+        thread as a parent) in its channel; the permalink in `result.response`, never text."""
+        context = self._community_context(community)
+        if thread_ts:
+            thread = Activity(
+                id=self.activity_id("messages", community.channel_id, thread_ts),
+                definition=ActivityDefinition(
+                    type=v.CHAT_MESSAGE, name=_lang(f"Thread in #{community.channel_name}")
+                )
+                if community.channel_name
+                else ActivityDefinition(type=v.CHAT_MESSAGE),
+            )
+            context.context_activities.parent.insert(0, thread)
+        statement = Statement(
+            id=self.contribution_id(community.channel_id, ts),
+            actor=self.actor(author),
+            verb=_verb(v.COMMENTED),
+            object=self.community_activity(community),
+            result=Result(response=permalink),
+            context=context,
+        )
+        return self._built(statement, author.user_id, timestamp)
+
+    def contribution_id(self, channel_id: str, ts: str) -> str:
+        return derived_id(self.identity.team_id, "contributed", channel_id, ts)
+
+    def resource_event(
+        self,
+        verb: v.Verb,
+        person: Learner,
+        resource: ResourceFacts,
+        channel: tuple[str, str | None] | None,
+        cause: str,
+        timestamp: datetime,
+    ) -> BuiltStatement:
+        """`share` or `viewed` (opened) of the resource, typed link, document or video, with
+        its skills and its community as context; `channel` is where it happened."""
+        where = _Where(*channel) if channel else None
+        context = self._context(where, resource.skills, self._team_extension())
+        if resource.community is not None:
+            context.context_activities.grouping.append(self.community_activity(resource.community))
+        statement = Statement(
+            id=derived_id(self.identity.team_id, "resource", resource.resource_id, verb.id, cause),
+            actor=self.actor(person),
+            verb=_verb(verb),
+            object=Activity(
+                id=self.activity_id("resources", resource.resource_id),
+                definition=ActivityDefinition(
+                    type=v.RESOURCE_TYPES[resource.kind],
+                    name=_lang(resource.title),
+                    more_info=resource.url,
+                ),
+            ),
+            context=context,
+        )
+        return self._built(statement, person.user_id, timestamp)
+
+    def _community_context(self, community: CommunityFacts) -> Context:
+        """Its channel as parent, its skills as other, and the community itself in grouping
+        (beside the workspace), so one query by the community returns its whole life."""
+        context = self._context(
+            _Where(community.channel_id, community.channel_name),
+            community.skills,
+            self._team_extension(),
+        )
+        context.context_activities.grouping.append(self.community_activity(community))
+        return context
 
     def _team_extension(self) -> dict[str, Any]:
         return {v.EXT_TEAM: self.identity.team_id}

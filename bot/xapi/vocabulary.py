@@ -40,6 +40,15 @@ CANCEL = Verb(AS + "cancel", "canceled")
 ADD = Verb(AS + "add", "added")
 REMOVE = Verb(AS + "remove", "removed")
 LIKE = Verb(AS + "like", "liked")
+# Communities and their resources (the networks capability).
+JOIN = Verb(AS + "join", "joined")
+LEAVE = Verb(AS + "leave", "left")
+CREATE = Verb(AS + "create", "created")
+SHARE = Verb(AS + "share", "shared")
+COMMENTED = Verb(ADL + "commented", "commented")
+"""A contribution: a message or thread reply in a community's channel."""
+VIEWED = Verb(TINCAN + "verb/viewed", "viewed")
+"""Opening a shared resource (the registry: "the actor has viewed the object")."""
 
 BADGE = AS + "badge"
 QUESTION = AS + "question"
@@ -49,6 +58,12 @@ COMMUNITY_SITE = TINCAN + "activitytype/community-site"
 MEETING = "http://adlnet.gov/expapi/activities/meeting"
 USER_PROFILE = TINCAN + "activitytype/user-profile"
 TAG = TINCAN + "activitytype/tag"
+LINK = "http://adlnet.gov/expapi/activities/link"
+DOCUMENT = TINCAN + "activitytype/document"
+VIDEO = "https://w3id.org/xapi/video/activity-type/video"
+RESOURCE_TYPES = {"link": LINK, "document": DOCUMENT, "video": VIDEO}
+"""A shared resource's type by its kind (ADL's link, the registry's document, the video
+profile's video)."""
 COLLECTION = TINCAN + "activitytype/collection-simple"
 """The FAQ: the collection of answered questions `/faq` searches."""
 XAPI_PROFILE = "http://adlnet.gov/expapi/activities/profile"

@@ -103,16 +103,23 @@ STOP_WORDS = frozenset(
     ]
 )
 
-_HAND_WRITTEN = ("faq_entry", "faq_fts")
+_HAND_WRITTEN = ("faq_entry", "faq_fts", "resource_fts")
+_HAND_WRITTEN_INDEXES = ("ix_resource_search",)
 
 
 def hand_written(name: str | None) -> bool:
-    """Tables migration 0005 owns (and FTS5's shadow tables `faq_fts_*`)."""
-    return bool(name) and (name in _HAND_WRITTEN or str(name).startswith("faq_fts_"))
+    """Tables migrations 0005 and 0030 own (and FTS5's shadow tables `faq_fts_*`,
+    `resource_fts_*`)."""
+    return bool(name) and (
+        name in _HAND_WRITTEN or str(name).startswith(("faq_fts_", "resource_fts_"))
+    )
 
 
 def autogenerate_sees(name: str | None, type_: str, _parents: object) -> bool:
-    """An Alembic `include_name` hook: autogenerate and the schema test skip the FTS objects."""
+    """An Alembic `include_name` hook: autogenerate and the schema test skip the full-text
+    search objects (0005's, and 0030's resource index)."""
+    if type_ == "index":
+        return name not in _HAND_WRITTEN_INDEXES
     return not (type_ == "table" and hand_written(name))
 
 

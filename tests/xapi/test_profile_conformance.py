@@ -18,9 +18,11 @@ from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
     AnswerFacts,
     BuiltStatement,
+    CommunityFacts,
     KudosFacts,
     Learner,
     QuestionFacts,
+    ResourceFacts,
     SessionFacts,
     StatementBuilder,
     XapiIdentity,
@@ -139,6 +141,34 @@ def every_kind(statements: StatementBuilder) -> dict[str, BuiltStatement]:
     built["registered, presenter erased"] = statements.session_event(
         v.REGISTERED, BEN, erased, "s", WHEN
     )
+    community = CommunityFacts("c0mm", "Pythonistas", ("python",), "C0PY", "pythonistas")
+    built["create"] = statements.community_event(v.CREATE, ADA, community, "T6", WHEN)
+    built["join"] = statements.community_event(v.JOIN, BEN, community, "T7", WHEN)
+    built["leave"] = statements.community_event(v.LEAVE, BEN, community, "T8", WHEN)
+    built["contribution"] = statements.contributed(
+        CAT, community, "1709371815.000100", None, "https://acme.slack.com/archives/C0PY/p1", WHEN
+    )
+    built["thread reply"] = statements.contributed(
+        CAT, community, "1709371816.000100", "1709371815.000100", "https://x.example/p2", WHEN
+    )
+    for kind in ("link", "document", "video"):
+        resource = ResourceFacts(
+            f"r-{kind}", "Fluent Python", kind, "https://example.com/fp", ("python",), community
+        )
+        built[f"share {kind}"] = statements.resource_event(
+            v.SHARE, ADA, resource, ("C0PY", "pythonistas"), "T9", WHEN
+        )
+    loose = ResourceFacts("r0", "A talk", "video", "https://example.com/talk", ())
+    built["viewed"] = statements.resource_event(v.VIEWED, BEN, loose, ("C0GEN", None), "A1", WHEN)
+    built["session of a community"] = statements.session_event(
+        v.SCHEDULE,
+        BEN,
+        SessionFacts(
+            SESSION_ID, "Typing", ("python",), "C0PY", None, CAT, WHEN, 30, community=community
+        ),
+        "s2",
+        WHEN,
+    )
     built["voided"] = statements.voiding(built["give"].id, WHEN, "Ev2")
     return built
 
@@ -252,6 +282,8 @@ def test_verbs_are_displayed_as_registered() -> None:
         v.VOIDED.id: "voided",
         v.UNREGISTERED.id: "unregistered",
         v.RATED.id: "rated",
+        v.COMMENTED.id: "commented",
+        v.VIEWED.id: "viewed",
     }
     verbs = [value for value in vars(v).values() if isinstance(value, v.Verb)]
 
