@@ -20,6 +20,7 @@ from bot.app import Gate, TrackedLazyRunner, build_bolt_app, build_web_app
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
 from bot.domain.channels import ChannelNames
+from bot.domain.communities import CommunityService
 from bot.domain.digest import GRACE, DigestService
 from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
@@ -84,6 +85,12 @@ def required_scopes(settings: Settings) -> set[str]:
         "im:write",
         # Calendar files for lunch-and-learns, sent to the person's DM.
         "files:write",
+        # Communities: creating their channels, inviting and removing members, joining a
+        # linked channel, and the member_joined_channel / member_left_channel events.
+        "channels:manage",
+        "channels:join",
+        "channels:read",
+        "groups:read",
     }
     if settings.xapi_actor == "email":
         scopes.add("users:read.email")
@@ -228,6 +235,7 @@ def build_services(
         routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
         lunchlearn=lunchlearn,
         home=HomeService(database, clock, skills, kudos, lunchlearn),
+        communities=CommunityService(database, statements, clock, names, settings.lnd_admins),
         effects=EffectQueue(database, clock),
         faq=FaqSearch(database, statements, clock),
         gaps=gaps,

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.channels import ChannelNames
+from bot.domain.communities import CommunityService
 from bot.domain.digest import DigestService
 from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
@@ -52,6 +53,7 @@ class Services:
     gaps: KnowledgeGaps
     digest: DigestService
     home: HomeService
+    communities: CommunityService
     effects: EffectQueue
     health: Health
     lrs: Lrs

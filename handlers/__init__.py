@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from handlers import (
     channels,
+    communities,
     experts,
     faq,
     guild,
@@ -39,6 +40,8 @@ MODULES = (
     kudos_shortcuts,
     skills,
     experts,
+    # Before questions: its message listener takes every message the ones before it leave.
+    communities,
     questions,
     faq,
     lunchlearn,

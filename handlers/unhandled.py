@@ -11,7 +11,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.services import Services
 from handlers.effects import EffectRunner
 
-SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed", "message", "app_home_opened")
+SUBSCRIBED_EVENTS = (
+    "reaction_added",
+    "reaction_removed",
+    "message",
+    "app_home_opened",
+    "member_joined_channel",
+    "member_left_channel",
+)
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:

@@ -45,10 +45,13 @@ class Ranked:
     kudos: int
     answers: int = 0
     sessions: int = 0
+    contributions: int = 0
+    """Days of contributing to a community with the skill."""
 
     @property
     def pieces(self) -> int:
         evidence = self.endorsements + self.kudos + self.answers + self.sessions
+        evidence += self.contributions
         return evidence + (self.level is not None)
 
 
@@ -132,6 +135,15 @@ class ExpertFinder:
         with self._database.reading() as session:
             rows = skills_repo.rank(session, team_id, slug, limit)
         return [
-            Ranked(r.user_id, r.score, r.level, r.endorsements, r.kudos, r.answers, r.sessions)
+            Ranked(
+                r.user_id,
+                r.score,
+                r.level,
+                r.endorsements,
+                r.kudos,
+                r.answers,
+                r.sessions,
+                r.contributions,
+            )
             for r in rows
         ]

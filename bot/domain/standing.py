@@ -2,7 +2,8 @@
 
 Points per piece of evidence (README, "How /expert ranks"): the declared level (learning 1,
 practitioner 2, expert 3), each endorsement 1, each kudos naming the skill 1, each accepted
-answer to a question tagged with it 2, each lunch-and-learn presented on it 3. All but the
+answer to a question tagged with it 2, each lunch-and-learn presented on it 3, each day of
+contributing to a community with the skill 0.25. All but the
 declaration are weighted by age: up to 90 days old × 1, up to a year × 0.5, older × 0.25. A
 declaration is current by nature and never decays.
 
@@ -26,6 +27,8 @@ ENDORSEMENT_POINTS = 1.0
 KUDOS_POINTS = 1.0
 ANSWER_POINTS = 2.0
 SESSION_POINTS = 3.0
+CONTRIBUTION_POINTS = 0.25
+"""Per day of contributing to a community with the skill: light evidence, below the rest."""
 RECENT = timedelta(days=90)
 YEAR = timedelta(days=365)
 
@@ -52,6 +55,7 @@ def score(
     dated += [(KUDOS_POINTS, at) for at in evidence.kudos_at]
     dated += [(ANSWER_POINTS, at) for at in evidence.answers_at]
     dated += [(SESSION_POINTS, at) for at in evidence.sessions_at]
+    dated += [(CONTRIBUTION_POINTS, at) for at in evidence.contributed_at]
     if evidence.level is None and not dated:
         return None
     points = LEVEL_POINTS.get(evidence.level or "", 0.0)
@@ -68,6 +72,7 @@ def score(
         kudos=len(evidence.kudos_at),
         answers=len(evidence.answers_at),
         sessions=len(evidence.sessions_at),
+        contributions=len(evidence.contributed_at),
         # Just past the boundary, so the rescore sees the piece in its new band.
         rescore_at=min(changes) + timedelta(microseconds=1) if changes else None,
     )

@@ -131,8 +131,59 @@ LUNCHLEARN = CommandHelp(
 )
 
 
+COMMUNITY = CommandHelp(
+    "/community",
+    "communities of practice",
+    (
+        ("/community", "every community, with Join and Leave buttons"),
+        ("/community <name>", "one community: owners, top contributors, resources, sessions"),
+        (
+            "/community create <name> #skill … [description]",
+            "start a community: I create its channel and invite you",
+        ),
+        ("/community link #channel #skill …", "(L&D) make an existing channel a community"),
+        ("/community help", "this help"),
+    ),
+    note="Example: `/community create data-science #python #statistics Notebooks and models`",
+)
+
+
+SHARE = CommandHelp(
+    "/share",
+    "share a resource",
+    (
+        ("/share <url> [title] #skill …", "share a link (a document, a video, a page)"),
+        ("/share help", "this help"),
+    ),
+    note=(
+        "Links and files posted in a community's channel are shared with its skills "
+        "automatically. Example: `/share https://fluentpython.com Fluent Python #python`"
+    ),
+)
+
+
+RESOURCES = CommandHelp(
+    "/resources",
+    "find shared resources",
+    (
+        ("/resources <topic>", "the best shared resources by title and skill, with Open buttons"),
+        ("/resources help", "this help"),
+    ),
+    note="Ranked by how many opened them, reactions and how recent they are.",
+)
+
+
 def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
-    return (kudos_help(kudos_emoji), ASK, FAQ, EXPERT, SKILLS, LUNCHLEARN, GUILD)
+    return (
+        kudos_help(kudos_emoji),
+        ASK,
+        FAQ,
+        EXPERT,
+        SKILLS,
+        COMMUNITY,
+        LUNCHLEARN,
+        GUILD,
+    )
 
 
 def command_help_text(help_: CommandHelp) -> str:

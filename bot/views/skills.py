@@ -125,6 +125,9 @@ def evidence_words(ranked: Ranked, slug: str) -> str:
         parts.append(f"{ranked.answers} {answers} on #{slug}")
     if ranked.kudos:
         parts.append(f"{ranked.kudos} kudos for #{slug}")
+    if ranked.contributions:
+        days = "day" if ranked.contributions == 1 else "days"
+        parts.append(f"contributed to #{slug} communities on {ranked.contributions} {days}")
     return " · ".join(parts)
 
 

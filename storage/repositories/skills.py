@@ -27,6 +27,7 @@ from storage.models import (
     SkillStanding,
     SkillStatement,
 )
+from storage.repositories import communities as communities_repo
 from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
 from storage.types import aware_utc
 
@@ -265,6 +266,8 @@ class Evidence:
     """When the person's answers to questions tagged with the skill were accepted."""
     sessions_at: tuple[datetime, ...] = ()
     """When the person presented lunch-and-learns on the skill."""
+    contributed_at: tuple[datetime, ...] = ()
+    """The first contribution of each day the person contributed to a community with the skill."""
 
 
 def evidence(
@@ -330,6 +333,7 @@ def evidence(
         )
     ):
         sessions[user_id].append(aware_utc(at))
+    contributed = communities_repo.contribution_times(session, team_id, slug, wanted)
     return {
         uid: Evidence(
             levels.get(uid),
@@ -337,9 +341,17 @@ def evidence(
             tuple(sorted(kudos[uid])),
             tuple(sorted(answers[uid])),
             tuple(sorted(sessions[uid])),
+            _first_of_each_day(contributed[uid]),
         )
         for uid in wanted
     }
+
+
+def _first_of_each_day(times: Sequence[datetime]) -> tuple[datetime, ...]:
+    firsts: dict[object, datetime] = {}
+    for at in sorted(times):
+        firsts.setdefault(at.date(), at)
+    return tuple(firsts.values())
 
 
 def lock_standings(session: Session, team_id: str, pairs: Sequence[tuple[str, str]]) -> None:
@@ -374,7 +386,7 @@ def skills_with_evidence(session: Session, team_id: str, user_id: str) -> set[st
         slug
         for query in (declared, endorsed, kudos, answered, presented)
         for slug in session.exec(query)
-    }
+    } | communities_repo.contributed_skills(session, team_id, user_id)
 
 
 def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list[tuple[str, str]]:

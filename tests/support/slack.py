@@ -28,7 +28,7 @@ GUILDBOT = {
 }
 DEFAULT_SCOPES = (
     "commands,chat:write,chat:write.public,users:read,reactions:read,channels:history,"
-    "groups:history,im:write,files:write"
+    "groups:history,im:write,files:write,channels:manage,channels:join,channels:read,groups:read"
 )
 
 
@@ -273,6 +273,10 @@ class FakeSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Files uploaded with files_upload_v2, by file id: name, bytes, where they were shared."""
     """The bot can't read these (conversations.replies answers not_in_channel)."""
+    channel_names: dict[str, str] = field(default_factory=dict)
+    """Channels by name, those conversations.create made and those a test says exist."""
+    members: dict[str, set[str]] = field(default_factory=dict)
+    """Who is in each channel, as conversations.create/invite/kick/join left it."""
     base_url: str = ""
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _last_ts: float = 0.0
@@ -527,6 +531,40 @@ class FakeSlack:
         view = json.loads(view) if isinstance(view, str) else view
         number = next(self._ts)
         return {"ok": True, "view": {**view, "id": args.get("view_id"), "hash": f"h{number}"}}, {}
+
+    def _conversations_create(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        name = args.get("name", "")
+        if name in self.channel_names:
+            return {"ok": False, "error": "name_taken"}, {}
+        channel_id = f"C{next(self._ts):08d}"
+        self.channel_names[name] = channel_id
+        self.members[channel_id] = {BOT_USER_ID}
+        return {"ok": True, "channel": {"id": channel_id, "name": name}}, {}
+
+    def _conversations_invite(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel, users = args.get("channel", ""), args.get("users", "").split(",")
+        members = self.members.setdefault(channel, set())
+        if BOT_USER_ID not in members:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        if all(user in members for user in users):
+            return {"ok": False, "error": "already_in_channel"}, {}
+        members.update(users)
+        return {"ok": True, "channel": {"id": channel}}, {}
+
+    def _conversations_kick(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel, user = args.get("channel", ""), args.get("user", "")
+        members = self.members.setdefault(channel, set())
+        if user not in members:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        members.discard(user)
+        return {"ok": True}, {}
+
+    def _conversations_join(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel = args.get("channel", "")
+        if channel.startswith("G"):
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}, {}
+        self.members.setdefault(channel, set()).add(BOT_USER_ID)
+        return {"ok": True, "channel": {"id": channel}}, {}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         if args.get("channel", "") in self.unreachable_channels:
