@@ -31,6 +31,7 @@ from bot.domain.kudos import KudosLimits, KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
+from bot.domain.resources import ResourceService
 from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
@@ -236,6 +237,7 @@ def build_services(
         lunchlearn=lunchlearn,
         home=HomeService(database, clock, skills, kudos, lunchlearn),
         communities=CommunityService(database, statements, clock, names, settings.lnd_admins),
+        resources=ResourceService(database, statements, clock, names),
         effects=EffectQueue(database, clock),
         faq=FaqSearch(database, statements, clock),
         gaps=gaps,

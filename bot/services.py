@@ -20,6 +20,7 @@ from bot.domain.kudos import KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
+from bot.domain.resources import ResourceService
 from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
 from bot.executor import BlockingExecutor
@@ -54,6 +55,7 @@ class Services:
     digest: DigestService
     home: HomeService
     communities: CommunityService
+    resources: ResourceService
     effects: EffectQueue
     health: Health
     lrs: Lrs

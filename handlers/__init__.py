@@ -25,6 +25,7 @@ from handlers import (
     kudos_shortcuts,
     lunchlearn,
     questions,
+    resources,
     skills,
     unhandled,
 )
@@ -44,6 +45,7 @@ MODULES = (
     communities,
     questions,
     faq,
+    resources,
     lunchlearn,
     unhandled,
 )

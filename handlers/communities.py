@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -24,6 +25,8 @@ from bot.domain.communities import (
     CommunityRefused,
 )
 from bot.domain.effects import OwedEffect
+from bot.domain.people import Profile
+from bot.domain.resources import files_in, links_in
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views import communities as views
@@ -312,11 +315,25 @@ async def community_message(
         return
     ts, thread_ts = found
     at = from_ts(event.get("event_ts") or ts)
-    if await services.run(
+    new = await services.run(
         services.communities.contribute, team_id, community_id, author, ts, thread_ts, at
-    ):
+    )
+    if new:
+        await _share_what_it_links(services, team_id, event, author, at)
         services.forwarder.wake()
     await ack()
+
+
+async def _share_what_it_links(
+    services: Services, team_id: str, event: dict, author: Profile, at: datetime | None
+) -> None:
+    """Links and files in a community's message are resources, with its skills."""
+    items = [*links_in(event.get("text") or ""), *files_in(event.get("files") or [])]
+    if items:
+        where = (event["channel"], event["ts"])
+        await services.run(
+            services.resources.share, team_id, author, items, where, (), event["ts"], at
+        )
 
 
 # Effects ----------------------------------------------------------------------------------------

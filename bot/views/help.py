@@ -181,6 +181,8 @@ def commands(kudos_emoji: str) -> tuple[CommandHelp, ...]:
         EXPERT,
         SKILLS,
         COMMUNITY,
+        SHARE,
+        RESOURCES,
         LUNCHLEARN,
         GUILD,
     )
