@@ -117,9 +117,11 @@ def hand_written(name: str | None) -> bool:
 
 def autogenerate_sees(name: str | None, type_: str, _parents: object) -> bool:
     """An Alembic `include_name` hook: autogenerate and the schema test skip the full-text
-    search objects (0005's, and 0030's resource index)."""
+    search objects (0005's, and 0030's resource index and PostgreSQL column)."""
     if type_ == "index":
         return name not in _HAND_WRITTEN_INDEXES
+    if type_ == "column":
+        return name != "search_document"
     return not (type_ == "table" and hand_written(name))
 
 

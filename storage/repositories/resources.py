@@ -1,6 +1,7 @@
 """Shared resources, their full-text search (migration 0030) and who opened them.
 
-The index follows the table by itself (SQLite triggers; a PostgreSQL expression index), so
+The index follows the table by itself (SQLite triggers; PostgreSQL's generated
+`search_document` column, which the models leave out), so
 this module writes rows and reads the index. What people type reaches neither query language
 as syntax: it is cut into words and phrases (`storage.repositories.faq.terms`, the FAQ's
 reading of a search) first.
@@ -23,11 +24,6 @@ from storage.types import UTCDateTime
 RANKED = 2_000
 """At most this many of the newest matches are ranked (as `/faq` does): a word found in half
 of 100,000 resources still costs a bounded read. See bench/resources.py."""
-DOCUMENT = (
-    "(setweight(to_tsvector('english', title), 'A') "
-    "|| setweight(to_tsvector('english', tags), 'B'))"
-)
-"""Spelled exactly as migration 0030's `ix_resource_search`, so the index serves it."""
 # Opens count most, reactions next; a month's age halves a resource's weight.
 _SCORE = "(1.0 + r.opens + 2 * r.reactions) / (1.0 + {age_days} / 30.0)"
 _COLUMNS = (
@@ -52,11 +48,13 @@ _SQLITE = text(
 _POSTGRES = text(
     f"""
     SELECT {_COLUMNS} FROM (
-        SELECT seq FROM resource
-        WHERE team_id = :team_id AND {DOCUMENT} @@ websearch_to_tsquery('english', :words)
+        SELECT seq, id, title, url, kind, tags, shared_by, opens, reactions, shared_at,
+            community_id
+        FROM resource
+        WHERE team_id = :team_id AND search_document @@ websearch_to_tsquery('english', :words)
         ORDER BY seq DESC
         LIMIT :ranked
-    ) AS hit JOIN resource r ON r.seq = hit.seq
+    ) AS r
     ORDER BY {_SCORE.format(age_days="extract(epoch FROM (:now - r.shared_at)) / 86400.0")} DESC,
         r.seq DESC
     LIMIT :limit
