@@ -3,7 +3,9 @@
 
 Rows: what is about the person is deleted (their kudos given and received, skills,
 endorsements both ways, questions with their threads, answers, routing, pauses, declines,
-RSVPs with ratings and comments, their profile). What other people keep is anonymised: a
+RSVPs with ratings and comments, their community memberships and contributions, the
+resources they shared and their opens of others', their profile). What other people keep is
+anonymised: a community they created stays, by nobody; a
 session they organised or presented stays, by "a former colleague"; a question addressed to
 them stays, addressed to nobody; their mentions in other people's text read "a former
 colleague". Search index entries follow the questions and answers they index.
@@ -35,6 +37,7 @@ from bot.domain import standing
 from bot.xapi.statements import StatementBuilder, queued
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, Answer, Question
+from storage.repositories import communities as communities_repo
 from storage.repositories import effects as effects_repo
 from storage.repositories import erasure as erasure_repo
 from storage.repositories import kudos as kudos_repo
@@ -42,6 +45,7 @@ from storage.repositories import lrs_documents, lrs_keys, lrs_statements
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import people as people_repo
 from storage.repositories import questions as questions_repo
+from storage.repositories import resources as resources_repo
 from storage.repositories import skills as skills_repo
 from storage.repositories.outbox import OutboxEntry
 
@@ -279,6 +283,8 @@ def _anonymise_the_rest(session: Session, team_id: str, user_id: str) -> None:
     """Routing, RSVPs and their profile go; what others keep no longer names them."""
     erasure_repo.delete_routing(session, team_id, user_id)
     erasure_repo.delete_rsvps(session, team_id, user_id)
+    communities_repo.forget_member(session, team_id, user_id)
+    resources_repo.forget_person(session, team_id, user_id)
     erasure_repo.unaddress_questions(session, team_id, user_id)
     erasure_repo.anonymise_sessions(session, team_id, user_id)
     erasure_repo.rewrite_texts(

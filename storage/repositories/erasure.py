@@ -11,10 +11,12 @@ from sqlmodel import Session, SQLModel, col, delete, or_, select
 
 from storage.models import (
     Answer,
+    Community,
     Kudos,
     LunchSession,
     Question,
     QuestionRoute,
+    Resource,
     RouteDecline,
     RoutePause,
     Rsvp,
@@ -27,6 +29,8 @@ _TEXT_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     Answer: ("text",),
     LunchSession: ("title", "description", "place"),
     Rsvp: ("comment",),
+    Community: ("description",),
+    Resource: ("title",),
 }
 
 
@@ -100,3 +104,4 @@ def drop_deleted_search_terms(session: Session) -> None:
     them all now. (PostgreSQL's tsvector lives in the row, which is gone.)"""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO faq_fts (faq_fts) VALUES ('optimize')"))
+        session.execute(text("INSERT INTO resource_fts (resource_fts) VALUES ('optimize')"))
