@@ -8,6 +8,7 @@ channel); they are done right after it, or by the tick (handlers/effects.py).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,12 +26,15 @@ from bot.domain.communities import (
     CommunityRefused,
 )
 from bot.domain.effects import OwedEffect
+from bot.domain.lunchlearn import SessionRefused
 from bot.domain.people import Profile
 from bot.domain.resources import files_in, links_in
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views import communities as views
 from bot.views.help import COMMUNITY, command_help_text
+from bot.views.lunchlearn import schedule_modal
+from bot.views.resources import resource_block
 from handlers.effects import EffectRunner, Undeliverable
 from handlers.guard import error_code, slack_slow
 from handlers.listeners import bound, performer
@@ -142,7 +146,42 @@ async def _page(services: Services, command: dict, typed: str) -> dict[str, Any]
     )
     if page is None:
         return {"text": views.not_found_text(typed)}
-    return {"text": views.page_text(page), "blocks": views.page_blocks(page)}
+    recent = await services.run(services.resources.recent, [page.card.id])
+    may_schedule = command["user_id"] in services.settings.lnd_admins
+    blocks = views.page_blocks(page, [resource_block(r) for r in recent], may_schedule)
+    return {"text": views.page_text(page), "blocks": blocks}
+
+
+# Scheduling a session from a community ---------------------------------------------------------
+
+
+async def ack_only(services: Services, effects: EffectRunner, ack: AsyncAck) -> None:
+    await ack()
+
+
+async def open_schedule_form(
+    services: Services,
+    effects: EffectRunner,
+    body: dict,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    """The lunch-and-learn form, with the community's skills as topics and its channel to
+    announce in; the session is then tagged with the community (handlers/lunchlearn.py)."""
+    team_id, user_id = body["user"]["team_id"], body["user"]["id"]
+    community_id = body["actions"][0]["value"]
+    try:
+        services.lunchlearn.check_admin(user_id)
+    except SessionRefused as refusal:
+        await respond(text=refusal.message, response_type="ephemeral", replace_original=False)
+        return
+    found = await services.run(services.communities.schedulable, team_id, community_id)
+    if found is None:
+        await respond(text="That community doesn't exist (any more).", replace_original=False)
+        return
+    skills, channel = found
+    form = schedule_modal(json.dumps({"community": community_id}), topics=skills, channel=channel)
+    await client.views_open(trigger_id=body["trigger_id"], view=form)
 
 
 # Join and Leave buttons -------------------------------------------------------------------------
@@ -449,6 +488,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     app.command("/community")(ack=listen(community_command), lazy=[listen(do_owed)])
     app.action(views.JOIN_ACTION)(ack=listen(join_button), lazy=[listen(after_button)])
     app.action(views.LEAVE_ACTION)(ack=listen(leave_button), lazy=[listen(after_button)])
+    app.action(views.SCHEDULE_ACTION)(ack=listen(ack_only), lazy=[listen(open_schedule_form)])
     app.event("member_joined_channel")(listen(member_joined))
     app.event("member_left_channel")(listen(member_left))
     app.event("message", matchers=[in_community])(

@@ -150,12 +150,18 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
             # The presenter's profile too: statements name them as the session's instructor.
             people = await profiles(services, client, team_id, [user_id, draft.presenter_id])
             organiser = people[user_id]
-            # Echoed back by the client: folded like a typed skill name.
-            gap = names.canonical(
-                str(json.loads(view.get("private_metadata") or "{}").get("gap") or "")
-            )
+            # Echoed back by the client: folded like a typed skill name; a community id is
+            # looked up, never trusted.
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            gap = names.canonical(str(metadata.get("gap") or ""))
             scheduled = await services.run(
-                services.lunchlearn.schedule, team_id, organiser, draft, f"form:{view['id']}", gap
+                services.lunchlearn.schedule,
+                team_id,
+                organiser,
+                draft,
+                f"form:{view['id']}",
+                gap,
+                str(metadata.get("community") or "") or None,
             )
         except FormErrors as problems:
             await ack(response_action="errors", errors=problems.errors)

@@ -320,6 +320,7 @@ class LunchSession(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "short_id", name="uq_lunch_session_short_id"),
         Index("ix_lunch_session_starts", "team_id", "starts_at"),
+        Index("ix_lunch_session_community", "community_id", "starts_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -346,6 +347,8 @@ class LunchSession(SQLModel, table=True):
     scheduled_statement_id: str = Field(max_length=36)
     gap_slug: str | None = Field(default=None, max_length=64)
     """The knowledge gap it was scheduled from: a skill on every statement about it."""
+    community_id: str | None = Field(default=None, max_length=36)
+    """The community it was scheduled from: in every statement about it, with its skills."""
     presented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -41,6 +41,7 @@ DAILY_STATEMENTS = 3
 MAX_SKILLS = 10
 TOP_CONTRIBUTORS = 5
 TOP_WINDOW = timedelta(days=90)
+UPCOMING = 5
 
 # Effects owed to Slack (performed by handlers/communities.py).
 CREATE_CHANNEL = "community.create_channel"
@@ -90,6 +91,8 @@ class Page:
     description: str
     owners: tuple[str, ...]
     top_contributors: tuple[tuple[str, int], ...]
+    sessions: tuple[tuple[str, datetime], ...] = ()
+    """Upcoming lunch-and-learns scheduled from it: (title, start)."""
 
 
 @dataclass(frozen=True)
@@ -409,20 +412,20 @@ class CommunityService:
                 tuple(
                     repo.top_contributors(session, community.id, now - TOP_WINDOW, TOP_CONTRIBUTORS)
                 ),
+                tuple(
+                    (lunch.title, lunch.starts_at)
+                    for lunch in repo.upcoming_sessions(session, community.id, now, UPCOMING)
+                ),
             )
 
-    def facts(self, community_id: str) -> CommunityFacts | None:
-        """What statements say of a community (for other capabilities' statements)."""
+    def schedulable(self, team_id: str, community_id: str) -> tuple[tuple[str, ...], str] | None:
+        """A community's skills and channel, to schedule a session from it."""
         with self._database.reading() as session:
+            described = repo.described(session, community_id)
             community = repo.get(session, community_id)
-            return self._facts(session, community) if community else None
-
-    def card(self, team_id: str, community_id: str, viewer_id: str) -> Card | None:
-        with self._database.reading() as session:
-            community = repo.get(session, community_id)
-            if community is None or community.team_id != team_id or not community.channel_id:
-                return None
-            return self._cards(session, team_id, [community], viewer_id)[0]
+        if described is None or community is None or community.team_id != team_id:
+            return None
+        return described[2], described[3]
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -454,13 +457,9 @@ class CommunityService:
         return community
 
     def _facts(self, session: Session, community: Community) -> CommunityFacts:
-        return CommunityFacts(
-            community.id,
-            community.name,
-            tuple(repo.skills_of(session, [community.id])[community.id]),
-            community.channel_id or "",
-            community.name,
-        )
+        described = repo.described(session, community.id)
+        assert described is not None, community.id  # only communities with a channel
+        return CommunityFacts(*described)
 
     @staticmethod
     def _invite(community: Community, user_id: str, cause: str) -> Effect:

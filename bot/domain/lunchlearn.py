@@ -28,6 +28,7 @@ from bot.views import mrkdwn
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
     BuiltStatement,
+    CommunityFacts,
     Learner,
     SessionFacts,
     StatementBuilder,
@@ -37,6 +38,7 @@ from bot.xapi.statements import (
 from storage.database import Database
 from storage.models import LunchSession, Rsvp, SessionJob
 from storage.repositories import channels as channels_repo
+from storage.repositories import communities as communities_repo
 from storage.repositories import lunchlearn as sessions_repo
 from storage.repositories import outbox as outbox_repo
 
@@ -246,10 +248,13 @@ class LunchLearnService:
         draft: SessionDraft,
         source_key: str,
         from_gap: str | None = None,
+        from_community: str | None = None,
     ) -> Scheduled:
         """Stores the session, its `scheduled` statement, its jobs and its announcement (owed);
         once per `source_key`. A session created from a knowledge gap references the gap's
-        skill in its statement."""
+        skill in its statement; one scheduled from a community (`from_community`, its id as
+        a form echoed it: ignored unless it is one of the workspace's) is tagged with it and
+        its skills."""
         self.check_admin(organiser.user_id)
         now = self._clock()
         session_id = derived_id(team_id, "lunch-session", source_key)
@@ -258,6 +263,12 @@ class LunchLearnService:
             if existing is not None:
                 return Scheduled(existing)
             skills = self._skills.skills_named(db, team_id, draft.tags)
+            community = communities_repo.get(db, from_community) if from_community else None
+            if community is not None and community.team_id == team_id:
+                community_skills = communities_repo.skills_of(db, [community.id])[community.id]
+                skills = list(dict.fromkeys([*skills, *community_skills]))
+            else:
+                community = None
             lunch = LunchSession(
                 id=session_id,
                 team_id=team_id,
@@ -275,6 +286,7 @@ class LunchLearnService:
                 checkin_code=_code() if self._checkin_code else None,
                 scheduled_statement_id="",
                 gap_slug=from_gap or None,
+                community_id=community.id if community else None,
                 created_at=now,
             )
             scheduled = self._statements.session_event(
@@ -662,7 +674,13 @@ def _facts(db: Session, lunch: LunchSession, skills: Sequence[str]) -> SessionFa
         starts_at=lunch.starts_at,
         duration_minutes=lunch.duration_minutes,
         channel_name=channels_repo.name_of(db, lunch.team_id, lunch.channel_id),
+        community=_community_of(db, lunch),
     )
+
+
+def _community_of(db: Session, lunch: LunchSession) -> CommunityFacts | None:
+    described = communities_repo.described(db, lunch.community_id)
+    return CommunityFacts(*described) if described else None
 
 
 def _redraw(lunch: LunchSession) -> Effect:

@@ -298,19 +298,12 @@ class ResourceService:
             return repo.openers(session, resource_id)
 
     def _facts(self, session: Session, resource: Resource) -> ResourceFacts:
-        community = None
-        if resource.community_id:
-            row = communities_repo.get(session, resource.community_id)
-            if row is not None:
-                slugs = communities_repo.skills_of(session, [row.id])[row.id]
-                community = CommunityFacts(
-                    row.id, row.name, tuple(slugs), row.channel_id or "", row.name
-                )
+        described = communities_repo.described(session, resource.community_id)
         return ResourceFacts(
             resource.id,
             resource.title,
             resource.kind,
             resource.url,
             tuple(resource.tags.split()),
-            community,
+            CommunityFacts(*described) if described else None,
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.domain.communities import Card, Page
 from bot.views.mrkdwn import code, escape, render, truncate
 
 JOIN_ACTION = "community_join"
+SCHEDULE_ACTION = "community_schedule"
 LEAVE_ACTION = "community_leave"
 MAX_LISTED = 40  # a message holds at most 50 blocks
 
@@ -74,13 +76,16 @@ def page_text(page: Page) -> str:
     return f"Community {page.card.name}"
 
 
+def session_line(title: str, starts_at: datetime) -> str:
+    stamp = int(starts_at.timestamp())
+    return f"• {escape(title)}, <!date^{stamp}^{{date_short_pretty}} {{time}}|{starts_at:%Y-%m-%d %H:%M} UTC>"
+
+
 def page_blocks(
-    page: Page,
-    resources: Sequence[str] = (),
-    sessions: Sequence[str] = (),
-    extra: Sequence[dict[str, Any]] = (),
+    page: Page, resources: Sequence[dict[str, Any]] = (), may_schedule: bool = False
 ) -> list[dict[str, Any]]:
-    """`resources` and `sessions` are mrkdwn lines their own capabilities rendered."""
+    """`resources`: the blocks of its recent resources (with their Open buttons);
+    `may_schedule`: the viewer may schedule a session from it (L&D)."""
     owners = ", ".join(f"<@{user}>" for user in page.owners) or "nobody now"
     top = ", ".join(f"<@{user}> ({count})" for user, count in page.top_contributors)
     lines = [
@@ -90,16 +95,32 @@ def page_blocks(
     ]
     if page.description:
         lines.insert(1, truncate(render(page.description), 500))
+    sessions = [session_line(title, starts_at) for title, starts_at in page.sessions]
     blocks = [
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": "\n".join(lines)},
             "accessory": _button(page.card),
         },
-        _section("*Recent resources*\n" + ("\n".join(resources) or "None shared yet.")),
+        _section("*Recent resources*" + ("" if resources else "\nNone shared yet.")),
+        *resources,
         _section("*Upcoming sessions*\n" + ("\n".join(sessions) or "None scheduled.")),
     ]
-    return [*blocks, *extra]
+    if may_schedule:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": SCHEDULE_ACTION,
+                        "text": {"type": "plain_text", "text": "Schedule a session"},
+                        "value": page.card.id,
+                    }
+                ],
+            }
+        )
+    return blocks
 
 
 def creating_text(name: str) -> str:

@@ -46,10 +46,15 @@ def when(moment: datetime, fallback: str = "") -> str:
 
 
 def schedule_modal(
-    private_metadata: str = "", topic: str | None = None, candidates: Sequence[str] = ()
+    private_metadata: str = "",
+    topic: str | None = None,
+    candidates: Sequence[str] = (),
+    topics: Sequence[str] = (),
+    channel: str | None = None,
 ) -> dict[str, Any]:
     """The scheduling form; from a knowledge gap, prefilled with its topic and, as presenter,
-    the person who answered most on it (the others are suggested above the form)."""
+    the person who answered most on it (the others are suggested above the form); from a
+    community, with its skills as `topics` and its `channel` to announce in."""
 
     def field(
         block_id: str, label: str, element: Any, optional: bool = False, hint: str = ""
@@ -88,7 +93,7 @@ def schedule_modal(
             PlainTextInputElement(
                 action_id="value",
                 placeholder="#python #testing",
-                initial_value=f"#{topic}" if topic else None,
+                initial_value=f"#{topic}" if topic else " ".join(f"#{t}" for t in topics) or None,
             ),
             optional=True,
             hint="Topics that name a skill count as evidence for the presenter in /expert.",
@@ -128,7 +133,8 @@ def schedule_modal(
             "Announce in",
             ConversationSelectElement(
                 action_id="value",
-                default_to_current_conversation=True,
+                initial_conversation=channel,
+                default_to_current_conversation=channel is None,
                 filter={"include": ["public", "private"], "exclude_bot_users": True},
             ),
         ),

@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
-from storage.models import Community, CommunityMember, CommunitySkill, Contribution
+from storage.models import (
+    Community,
+    CommunityMember,
+    CommunitySkill,
+    Contribution,
+    LunchSession,
+)
 from storage.repositories._sql import insert_ignoring_duplicates
 from storage.types import aware_utc
 
@@ -49,6 +55,18 @@ def all_of(session: Session, team_id: str) -> list[Community]:
             .order_by(Community.name)
         )
     )
+
+
+def described(
+    session: Session, community_id: str | None
+) -> tuple[str, str, tuple[str, ...], str, str] | None:
+    """What a statement says of a community: (id, name, skills, channel, channel name), or
+    None when there is none (any more)."""
+    community = get(session, community_id) if community_id else None
+    if community is None or community.channel_id is None:
+        return None
+    skills = tuple(skills_of(session, [community.id])[community.id])
+    return community.id, community.name, skills, community.channel_id, community.name
 
 
 def set_channel(session: Session, community_id: str, channel_id: str) -> None:
@@ -235,5 +253,22 @@ def contributed_skills(session: Session, team_id: str, user_id: str) -> set[str]
             .join(Contribution, col(Contribution.community_id) == col(CommunitySkill.community_id))
             .where(Contribution.team_id == team_id, Contribution.user_id == user_id)
             .distinct()
+        )
+    )
+
+
+def upcoming_sessions(
+    session: Session, community_id: str, now: datetime, limit: int
+) -> list[LunchSession]:
+    return list(
+        session.exec(
+            select(LunchSession)
+            .where(
+                LunchSession.community_id == community_id,
+                col(LunchSession.starts_at) >= now,
+                LunchSession.status != "cancelled",
+            )
+            .order_by(LunchSession.starts_at)
+            .limit(limit)
         )
     )

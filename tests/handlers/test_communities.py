@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from bot.views.communities import JOIN_ACTION, LEAVE_ACTION
-from storage.models import Community, CommunityMember, OutboxStatement
+from bot.views.communities import JOIN_ACTION, LEAVE_ACTION, SCHEDULE_ACTION
+from storage.models import Community, CommunityMember, LunchSession, OutboxStatement
 from tests.support.harness import BotHarness, settings_for
+from tests.support.lunch import schedule_values
 from tests.support.slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("no_listener_failures")
@@ -173,3 +175,40 @@ async def test_a_communitys_page_shows_its_owners_and_skills(bot: BotHarness) ->
     shown = json.dumps(page["blocks"])
     assert "Owners: <@U0ANN>" in shown and "`#statistics`" in shown and "Notebooks" in shown
     assert "no community called `knitting`" in missing["text"]
+
+
+async def test_a_session_scheduled_from_a_community_is_tagged_and_announced_there(
+    bot: BotHarness,
+) -> None:
+    channel = await create(bot)
+    _, for_bob = await bot.command("/community", "data-science", "U0BOB")
+    _, page = await bot.command("/community", "data-science", "U0ANN")
+    assert SCHEDULE_ACTION not in json.dumps(for_bob["blocks"])
+    [button] = [e for b in page["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+    await bot.press(button["action_id"], button["value"], "U0ANN")
+    form = bot.opened_views()[-1]
+    fields = {b["block_id"]: b["element"] for b in form["blocks"] if b["type"] == "input"}
+    assert fields["tags"]["initial_value"] == "#python #statistics"
+    assert fields["channel"]["initial_conversation"] == channel
+    start = bot.clock() + timedelta(days=2)
+    values = schedule_values(start, title="Pandas in practice", tags="#pandas", channel=channel)
+    status, ack = await bot.submit(form, values, "U0ANN", view_id="V0COMM")
+
+    assert status == 200 and "response_action" not in ack, ack
+    with bot.database.reading() as session:
+        [lunch] = session.exec(select(LunchSession)).all()
+    assert lunch.community_id == button["value"]
+    assert any(
+        call["channel"] == channel and "Pandas in practice" in call["text"]
+        for call in bot.slack.calls_to("chat.postMessage")
+    )
+    [scheduled] = [s for s in statements(bot) if s["verb"]["id"] == AS + "schedule"]
+    context = scheduled["context"]["contextActivities"]
+    assert any(a["id"].endswith(f"/communities/{button['value']}") for a in context["grouping"])
+    assert {a["definition"]["name"]["en-US"] for a in context["other"]} >= {
+        "#python",
+        "#statistics",
+    }
+    _, page = await bot.command("/community", "data-science", "U0BOB")
+    assert "Pandas in practice" in json.dumps(page["blocks"])
