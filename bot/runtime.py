@@ -35,6 +35,7 @@ from bot.domain.resources import ResourceService
 from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
+from bot.domain.suggestions import SuggestionService
 from bot.executor import BlockingExecutor
 from bot.health import Health
 from bot.lrs.http import Lrs, LrsIdentity
@@ -238,6 +239,7 @@ def build_services(
         home=HomeService(database, clock, skills, kudos, lunchlearn),
         communities=CommunityService(database, statements, clock, names, settings.lnd_admins),
         resources=ResourceService(database, statements, clock, names),
+        suggestions=SuggestionService(database, clock),
         effects=EffectQueue(database, clock),
         faq=FaqSearch(database, statements, clock),
         gaps=gaps,

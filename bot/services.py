@@ -23,6 +23,7 @@ from bot.domain.questions import QuestionService
 from bot.domain.resources import ResourceService
 from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
+from bot.domain.suggestions import SuggestionService
 from bot.executor import BlockingExecutor
 from bot.health import Health
 from bot.lrs.http import Lrs
@@ -56,6 +57,7 @@ class Services:
     home: HomeService
     communities: CommunityService
     resources: ResourceService
+    suggestions: SuggestionService
     effects: EffectQueue
     health: Health
     lrs: Lrs

@@ -27,6 +27,7 @@ from handlers import (
     questions,
     resources,
     skills,
+    suggestions,
     unhandled,
 )
 from handlers.effects import EffectRunner
@@ -46,6 +47,7 @@ MODULES = (
     questions,
     faq,
     resources,
+    suggestions,
     lunchlearn,
     unhandled,
 )
@@ -69,4 +71,6 @@ def tick_jobs(
         functools.partial(questions.nudge_questions, services, effects, client),
         functools.partial(lunchlearn.run_session_jobs, services, client, effects),
         functools.partial(services.run, services.experts.rescore_due),
+        # "Learn from" suggestions, a day old at most.
+        functools.partial(services.run, services.suggestions.refresh_due),
     ]

@@ -37,6 +37,7 @@ from bot.views.lunchlearn import schedule_modal
 from bot.views.resources import resource_block
 from handlers.effects import EffectRunner, Undeliverable
 from handlers.guard import error_code, slack_slow
+from handlers.home import publish_home
 from handlers.listeners import bound, performer
 from handlers.people import PersonNotFound, profiles
 from handlers.slack_time import from_ts, slack_time
@@ -243,13 +244,17 @@ async def _membership_button(
 async def after_button(
     services: Services,
     effects: EffectRunner,
+    body: dict,
     client: AsyncWebClient,
     respond: AsyncRespond,
     context: AsyncBoltContext,
 ) -> None:
     await effects.perform_now(client, context.get("owed") or [])
-    if context.get("told"):
+    if body.get("response_url") and context.get("told"):
         await respond(text=context["told"], response_type="ephemeral", replace_original=False)
+    elif (body.get("view") or {}).get("type") == "home":
+        # Pressed in App Home ("Learn from"): it is redrawn instead.
+        await publish_home(services, client, body["user"]["team_id"], body["user"]["id"])
 
 
 # Joining or leaving the channel in Slack -------------------------------------------------------

@@ -16,6 +16,7 @@ from bot.views.home import (
     RETRY_EFFECTS_ACTION,
     home_view,
 )
+from bot.views.suggestions import learn_from_blocks
 from handlers.effects import EffectRunner
 from handlers.guard import guarded
 from handlers.people import profiles
@@ -78,7 +79,11 @@ async def publish_home(
     admin = None
     if user_id in services.settings.lnd_admins:
         admin = await services.run(services.home.admin, team_id, person.tz)
-    await client.views_publish(user_id=user_id, view=home_view(record, admin, services.clock()))
+    learn = await services.run(services.suggestions.for_home, team_id, user_id)
+    resources = await services.run(services.resources.for_member, team_id, user_id)
+    learn_from = learn_from_blocks(learn, services.statements.identity.home_page, resources)
+    view = home_view(record, admin, services.clock(), learn_from)
+    await client.views_publish(user_id=user_id, view=view)
 
 
 async def refresh_homes(

@@ -742,3 +742,41 @@ class ResourceOpen(SQLModel, table=True):
     count: int = 1
     first_at: datetime = Field(sa_type=UTCDateTime)
     last_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Suggestion(SQLModel, table=True):
+    """Someone to learn from, or a community to join, suggested to a learner, with why in
+    words (made from evidence, never from what anyone typed). Refreshed daily."""
+
+    __tablename__ = "suggestion"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    learner_id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=16)
+    """`person` or `community`."""
+    target_id: str = Field(primary_key=True, max_length=36)
+    slug: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+    score: float
+    refreshed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SuggestionRun(SQLModel, table=True):
+    """When a learner's suggestions were last worked out (none found counts too)."""
+
+    __tablename__ = "suggestion_run"
+    __table_args__ = (Index("ix_suggestion_run_due", "refreshed_at"),)
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    refreshed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SuggestionOptOut(SQLModel, table=True):
+    """Someone who wants no suggestions, and to be suggested to nobody."""
+
+    __tablename__ = "suggestion_opt_out"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    opted_out_at: datetime = Field(sa_type=UTCDateTime)

@@ -47,6 +47,7 @@ from storage.repositories import people as people_repo
 from storage.repositories import questions as questions_repo
 from storage.repositories import resources as resources_repo
 from storage.repositories import skills as skills_repo
+from storage.repositories import suggestions as suggestions_repo
 from storage.repositories.outbox import OutboxEntry
 
 FORMER_COLLEAGUE = "a former colleague"
@@ -285,6 +286,7 @@ def _anonymise_the_rest(session: Session, team_id: str, user_id: str) -> None:
     erasure_repo.delete_rsvps(session, team_id, user_id)
     communities_repo.forget_member(session, team_id, user_id)
     resources_repo.forget_person(session, team_id, user_id)
+    suggestions_repo.forget(session, team_id, user_id)
     erasure_repo.unaddress_questions(session, team_id, user_id)
     erasure_repo.anonymise_sessions(session, team_id, user_id)
     erasure_repo.rewrite_texts(

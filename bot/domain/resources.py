@@ -293,6 +293,12 @@ class ResourceService:
             for r in rows
         ]
 
+    def for_member(self, team_id: str, user_id: str, limit: int = 3) -> list[Hit]:
+        """The newest resources of the communities the person is in (App Home)."""
+        with self._database.reading() as session:
+            mine = sorted(communities_repo.memberships(session, team_id, user_id))
+        return self.recent(mine, limit) if mine else []
+
     def openers(self, resource_id: str) -> list[tuple[str, int]]:
         with self._database.reading() as session:
             return repo.openers(session, resource_id)

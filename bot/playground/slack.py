@@ -38,7 +38,8 @@ BOT_USER_ID = "U0GUILDBOT"
 BOT_ID = "B0GUILDBOT"
 SCOPES = (
     "commands,chat:write,chat:write.public,users:read,users:read.email,reactions:read,"
-    "channels:history,groups:history,im:write,files:write"
+    "channels:history,groups:history,im:write,files:write,channels:manage,channels:join,"
+    "channels:read,groups:read"
 )
 # Slack refuses custom slash commands in threads with this line.
 NOT_IN_THREADS = "{command} is not supported in threads. Sorry!"
@@ -349,6 +350,28 @@ class PlaygroundSlack:
             if m["ts"] == root or m.get("thread_ts") == root
         ]
         return {"ok": True, "messages": thread, "has_more": False}
+
+    def _conversations_create(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A community's new channel: everyone in the playground sees every channel."""
+        name = str(args.get("name", ""))
+        if any(c.name == name for c in self.channels):
+            return {"ok": False, "error": "name_taken"}
+        channel = Channel(f"C{next(self._ids):08d}", name)
+        self.channels.append(channel)
+        self.messages.setdefault(channel.id, [])
+        return {"ok": True, "channel": {"id": channel.id, "name": name}}
+
+    def _conversations_invite(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.channel(args.get("channel", "")) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True}
+
+    def _conversations_kick(self, args: dict[str, Any]) -> dict[str, Any]:
+        # Membership is not modelled: everyone sees every channel.
+        return {"ok": False, "error": "restricted_action"}
+
+    def _conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._conversations_invite(args)
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         found = self.channel(args.get("channel", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,13 @@ def record_text(record: LearningRecord) -> str:
     )
 
 
-def home_view(record: LearningRecord, admin: AdminRecord | None, now: datetime) -> dict[str, Any]:
+def home_view(
+    record: LearningRecord,
+    admin: AdminRecord | None,
+    now: datetime,
+    learn_from: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """`learn_from`: the "Learn from" section's blocks (bot/views/suggestions.py)."""
     blocks: list[Any] = [HeaderBlock(text="Your learning record")]
 
     skills = [
@@ -87,6 +94,9 @@ def home_view(record: LearningRecord, admin: AdminRecord | None, now: datetime) 
     blocks.append(
         _section("*Lunch-and-learns coming up*\n" + ("\n".join(sessions) or "None scheduled."))
     )
+    if learn_from:
+        blocks.append(DividerBlock())
+        blocks += learn_from
     blocks.append(DividerBlock())
     if record.paused_until:
         epoch = int(record.paused_until.timestamp())
