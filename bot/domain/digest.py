@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -28,9 +28,10 @@ from bot.clock import Clock
 from bot.domain.gaps import Gap, KnowledgeGaps
 from bot.domain.reporting import WeekActivity, standing_statements, weekly_activity
 from storage.database import Database
-from storage.models import LunchSession
+from storage.models import LunchSession, Resource
 from storage.repositories import lunchlearn as sessions_repo
 from storage.repositories import reporting as repo
+from storage.repositories import resources as resources_repo
 from storage.repositories.reporting import WaitingQuestion
 
 GRACE = timedelta(hours=6)
@@ -41,6 +42,7 @@ RETRY_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 TOP_VALUES = 5
 TOP_HELPERS = 3
+RESOURCES = 5
 UPCOMING = 5
 GAPS = 3
 WAITING_SHOWN = 3
@@ -107,6 +109,8 @@ class Digest:
     gaps: list[Gap]
     activity: list[WeekActivity]
     """Statements per capability in the `CHART_WEEKS` weeks before the end (the chart)."""
+    resources: list[Resource] = field(default_factory=list)
+    """Resources shared in the period, the most opened first."""
 
 
 class DigestService:
@@ -177,6 +181,7 @@ class DigestService:
             waiting, oldest = repo.unanswered(session, team_id, end, WAITING_SHOWN)
             firsts = repo.first_answers(session, team_id, start, end)
             upcoming = sessions_repo.upcoming(session, team_id, now)[:UPCOMING]
+            shared = resources_repo.shared_since(session, team_id, start, RESOURCES, end)
         values: Counter[str] = Counter(value for k in kudos for value in k.values)
         chart_start = end - CHART_WEEKS * timedelta(days=7)
         statements = standing_statements(self._database, chart_start, end, team_id)
@@ -196,6 +201,7 @@ class DigestService:
             upcoming=upcoming,
             gaps=self._gaps.top(team_id, GAPS),
             activity=weekly_activity(statements, chart_start, end),
+            resources=shared,
         )
 
 

@@ -131,8 +131,26 @@ def _gaps(digest: Digest) -> str:
     return "\n".join(lines)
 
 
+def _resources(digest: Digest) -> str:
+    lines = [":books: *Resources shared*"]
+    lines += [
+        f"{_titled_link(r.title, r.url)} ({r.kind}), opened by "
+        f"{_plural(r.opens, 'person', 'people')}"
+        for r in digest.resources
+    ] or ["None this time: share one with `/share` or in a community's channel."]
+    return "\n".join(lines)
+
+
+def _titled_link(title: str, url: str) -> str:
+    """The title as a link; an address Slack's link syntax can't hold shows as the title."""
+    if any(char in url for char in "<>| "):
+        return f"*{escape(title)}*"
+    return f"<{url}|{escape(title)}>"
+
+
 def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     sections = [_kudos(digest), _questions(digest), _helpers(digest), _upcoming(digest)]
+    sections.append(_resources(digest))
     sections.append(_gaps(digest))
     blocks: list[Any] = [HeaderBlock(text=f"Guild digest: {period_text(digest)}")]
     for index, text in enumerate(sections):

@@ -124,11 +124,17 @@ def recent(session: Session, community_ids: Sequence[str], limit: int) -> list[R
     )
 
 
-def shared_since(session: Session, team_id: str, since: datetime, limit: int) -> list[Resource]:
+def shared_since(
+    session: Session, team_id: str, since: datetime, limit: int, until: datetime | None = None
+) -> list[Resource]:
+    """Resources shared from `since` (to `until`), the most opened first."""
+    window = [col(Resource.shared_at) >= since]
+    if until is not None:
+        window.append(col(Resource.shared_at) < until)
     return list(
         session.exec(
             select(Resource)
-            .where(Resource.team_id == team_id, col(Resource.shared_at) >= since)
+            .where(Resource.team_id == team_id, *window)
             .order_by(col(Resource.opens).desc(), col(Resource.seq).desc())
             .limit(limit)
         )

@@ -205,10 +205,13 @@ async def seed(bot: BotHarness, clock: SettableClock) -> Seeded:
     open_now = ask(bot, "U0ANN", "Kafka consumer lag alerts?", ("kafka",), "q3")
     at(26, 11)
     await schedule(bot)  # Thursday 3 December, noon
+    at(26, 12)
+    await bot.command("/share", "<https://docs.pytest.org/> The pytest book #python", "U0CAT")
 
     # After the end (Monday 08:00 UTC), before the digest runs.
     at(30, 8, 30)
     ask(bot, "U0CAT", "Is rust worth it for the CLI?", ("rust",), "q5")
+    await bot.command("/share", "<https://example.com/late> Shared too late #rust", "U0CAT")
     await kudos(bot, "U0BOB", "<@U0CAT> for the nice talk this morning #teamwork")
     at(30, 9, 30)
     bot.slack.calls.clear()
@@ -258,6 +261,8 @@ async def test_the_digest_counts_the_period_and_posts_once(
     assert text.index("<@U0CAT>: first") < text.index("<@U0ANN>: first") < text.index("<@U0BOB>")
     assert "typically within 10 minutes" in text and "typically within 4 days" in text
     assert "*Intro to pytest*" in text and "`#kafka`: 2 questions unanswered" in text
+    assert "<https://docs.pytest.org/|The pytest book> (link), opened by 0 people" in text
+    assert "Shared too late" not in text
     assert post["text"].startswith("Guild digest, Mon 23 Nov – Mon 30 Nov: 3 kudos")
 
     # The chart, in the digest's thread.

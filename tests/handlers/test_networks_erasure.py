@@ -68,9 +68,23 @@ async def test_forget_covers_communities_contributions_and_resources(bot: BotHar
     await bot.event(reaction_event("reaction_added", DANA, "eyes", bobs, shared, "U0BOB"), "EvR")
     _, found = await bot.command("/resources", "go", DANA)
     await bot.press(OPEN_ACTION, found["blocks"][1]["accessory"]["value"], DANA)
+    # Suggestions to her and of her.
+    await bot.command("/skills", "add go:learning, python:expert", DANA)
+    await bot.command("/skills", "add go:expert", "U0BOB")
+    await bot.command("/skills", "add python:learning", "U0CAT")
+    for learner in (DANA, "U0CAT"):
+        await bot.event({"type": "app_home_opened", "user": learner, "tab": "home"}, learner)
     deliver_all(bot)
     tables = naming(bot, DANA, DANA_NAME)
-    for table in ("community", "community_member", "contribution", "resource", "resource_open"):
+    for table in (
+        "community",
+        "community_member",
+        "contribution",
+        "resource",
+        "resource_open",
+        "suggestion",
+        "suggestion_run",
+    ):
         assert table in tables, table
 
     assert main(["forget", "--user", DANA]) == 0
