@@ -18,8 +18,10 @@ from bot.xapi.statements import StatementBuilder, queued
 from storage.database import Database
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import skills as skills_repo
+from storage.repositories import suggestions as suggestions_repo
 
 TOP = 5
+LEARNED_FROM = 3
 CLOSE_ENOUGH = 0.8  # difflib ratio for "you probably meant"
 SUGGESTION_CUTOFF = 0.55
 
@@ -60,6 +62,8 @@ class ExpertSearch:
     match: Match
     experts: tuple[Ranked, ...]
     endorsed_by_searcher: frozenset[str]
+    learned_from: tuple[tuple[str, int], ...] = ()
+    """Whom people learning the skill learned it from, and how many of them (when any)."""
 
 
 class ExpertFinder:
@@ -107,7 +111,10 @@ class ExpertFinder:
             endorsed = skills_repo.endorsed_by(
                 session, team_id, searcher.user_id, found.slug, [e.user_id for e in experts]
             )
-        return ExpertSearch(found, experts, frozenset(endorsed))
+            taught = suggestions_repo.learned_from(
+                session, team_id, found.slug, searcher.user_id, LEARNED_FROM
+            )
+        return ExpertSearch(found, experts, frozenset(endorsed), tuple(taught))
 
     def rescore_due(self, limit: int = 500) -> int:
         """The tick's job: rescores standings whose evidence aged into a lower band, so

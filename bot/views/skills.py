@@ -173,6 +173,18 @@ def expert_blocks(search: ExpertSearch, viewer_id: str) -> list[dict[str, Any]]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=accessory))
         if not own:
             blocks.append(_ask_actions(ranked.user_id, slug, "Ask"))
+    if search.learned_from:
+        helped = ", ".join(
+            f"<@{teacher}> ({count} of them)" for teacher, count in search.learned_from
+        )
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"People learning {tag(slug)} like you also learned from: {helped} "
+                    "(accepted answers to their questions, sessions they attended)."
+                )
+            )
+        )
     blocks.append(
         ContextBlock(
             elements=[

@@ -9,10 +9,14 @@ from sqlalchemy import union
 from sqlmodel import Session, col, delete, or_, select
 
 from storage.models import (
+    Answer,
+    LunchSession,
     PersonSkill,
     Question,
     QuestionSkill,
     RoutePause,
+    Rsvp,
+    SessionSkill,
     Suggestion,
     SuggestionOptOut,
     SuggestionRun,
@@ -36,6 +40,45 @@ def learning_skills(session: Session, team_id: str, user_id: str) -> list[str]:
         .order_by(col(Question.created_at).desc())
     ).all()
     return list(dict.fromkeys([*sorted(declared), *asked]))
+
+
+def learned_from(
+    session: Session, team_id: str, slug: str, searcher_id: str, limit: int
+) -> list[tuple[str, int]]:
+    """Whom the people learning the skill (declared `learning`) learned it from: whose answers
+    to their questions on it they accepted, whose sessions on it they attended. Each teacher
+    with how many of those learners, most first; never the searcher."""
+    learners = select(PersonSkill.user_id).where(
+        PersonSkill.team_id == team_id, PersonSkill.slug == slug, PersonSkill.level == "learning"
+    )
+    answered = (
+        select(Answer.author_id, Question.asker_id)
+        .join(Question, col(Question.accepted_answer_id) == col(Answer.id))
+        .join(QuestionSkill, col(QuestionSkill.question_id) == col(Question.id))
+        .where(
+            QuestionSkill.team_id == team_id,
+            QuestionSkill.slug == slug,
+            col(Question.asker_id).in_(learners),
+        )
+    )
+    presented = (
+        select(LunchSession.presenter_id, Rsvp.user_id)
+        .join(Rsvp, col(Rsvp.session_id) == col(LunchSession.id))
+        .join(SessionSkill, col(SessionSkill.session_id) == col(LunchSession.id))
+        .where(
+            SessionSkill.team_id == team_id,
+            SessionSkill.slug == slug,
+            col(Rsvp.attended_at).is_not(None),
+            col(Rsvp.user_id).in_(learners),
+        )
+    )
+    taught: dict[str, set[str]] = {}
+    for query in (answered, presented):
+        for teacher, learner in session.exec(query):
+            if teacher and teacher != learner and teacher != searcher_id:
+                taught.setdefault(teacher, set()).add(learner)
+    ranked = sorted(taught.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [(teacher, len(learners_)) for teacher, learners_ in ranked[:limit]]
 
 
 def learners_due(session: Session, before: datetime, limit: int) -> list[tuple[str, str]]:

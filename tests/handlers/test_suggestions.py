@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from bot.views.suggestions import STOP_ACTION
+from tests.handlers.test_questions import ask, check, reply
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import TEAM_ID, FakeSlack, block_action_body, sign
@@ -130,3 +131,22 @@ async def press_in_home(bot: BotHarness, action_id: str, value: str, user: str) 
     status, _ = await bot.post(signed, sign(signed))
     assert status == 200
     await bot.settle()
+
+
+async def test_expert_says_whom_people_learning_the_skill_learned_from(bot: BotHarness) -> None:
+    await bot.command("/skills", "add python:expert", "U0BOB")
+    await bot.command("/skills", "add python:learning", "U0CAT")
+    await bot.command("/skills", "add python:learning", "U0DAN")
+    _, before = await bot.command("/expert", "python", "U0EVE")
+    assert "also learned from" not in json.dumps(before["blocks"])
+    # Cat and Dan asked about python; Bob's answers helped both, Ann's helped Dan.
+    for asker, helper, n in (("U0CAT", "U0BOB", 1), ("U0DAN", "U0BOB", 2), ("U0DAN", "U0ANN", 3)):
+        question_ts, _ = await ask(bot, asker, f"Python question number {n} please? #python")
+        answer_ts = await reply(bot, helper, "Like this", question_ts, f"A{n}")
+        await check(bot, asker, answer_ts, f"C{n}")
+
+    _, found = await bot.command("/expert", "python", "U0EVE")
+
+    shown = json.dumps(found["blocks"])
+    assert "People learning `#python` like you also learned from: <@U0BOB> (2 of them), " in shown
+    assert "<@U0ANN> (1 of them)" in shown
