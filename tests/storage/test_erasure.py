@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlmodel import select
 
 from bot.domain.erasure import forget_person, forget_workspace
@@ -356,6 +358,11 @@ def test_forgetting_a_workspace_voids_what_left_and_spares_other_workspaces(
             session, [delivered.give_statement_id, delivered.receive_statement_id], NOW
         )
         people.save(session, Person(team_id="T0OTHER", user_id="U0ZED", refreshed_at=NOW))
+    installations = SQLAlchemyInstallationStore("111.222", database.engine)
+    for team in (TEAM, "T0OTHER"):
+        installations.save(
+            Installation(app_id="A0", team_id=team, user_id="U0ANN", bot_token=f"xoxb-{team}")
+        )
     sending = claim(database)  # a forwarder is POSTing the unsent kudos right now
 
     erased = forget_workspace(database, builder(), TEAM, LATER)
@@ -373,3 +380,6 @@ def test_forgetting_a_workspace_voids_what_left_and_spares_other_workspaces(
         assert kudos.involving(session, TEAM, "U0BOB") == []
         assert people.get_many(session, TEAM, ["U0ANN"]) == {}
         assert set(people.get_many(session, "T0OTHER", ["U0ZED"])) == {"U0ZED"}
+    # Its installation (OAuth) goes with it: its token is never used again.
+    assert installations.find_bot(enterprise_id=None, team_id=TEAM) is None
+    assert installations.find_bot(enterprise_id=None, team_id="T0OTHER") is not None
