@@ -11,6 +11,7 @@ guildbot outbox retry-dead           queue dead-lettered statements again
 guildbot export --since DATE         statements as JSON lines on stdout
 guildbot report --since DATE         counts per person and per skill tag for L&D (CSV or JSON)
 guildbot forget --user U…            erase a person (voids what reached the LRS)
+guildbot forget --team T…            erase a whole workspace (voids what reached the LRS)
 guildbot lrs credentials add NAME [--read-only] | list | revoke NAME
                                      HTTP Basic keys of the inbuilt LRS (/xapi/)
 guildbot lrs replay --to URL         send everything the inbuilt LRS holds to another LRS
@@ -44,6 +45,7 @@ from bot.lrs import credentials as lrs_credentials
 from bot.lrs.replay import ReplayStopped, Target, replay
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
+from bot.xapi.statements import StatementBuilder
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -133,8 +135,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(action=_report)
 
-    forget = commands.add_parser("forget", parents=[data], help="erase a person's data")
-    forget.add_argument("--user", required=True, help="the Slack user id, e.g. U012AB3CD")
+    forget = commands.add_parser("forget", parents=[data], help="erase a person or a workspace")
+    whom = forget.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--user", help="a person's Slack user id, e.g. U012AB3CD")
+    whom.add_argument("--team", help="a workspace's Slack team id, e.g. T012AB3CD: all its data")
     forget.set_defaults(action=_forget)
     _lrs_commands(commands, data)
     return parser
@@ -392,30 +396,58 @@ def _forget(args: argparse.Namespace) -> int:
     settings = _data_settings(args)
     database = _open_database(settings)
     with database.reading() as session:
-        workspace = workspaces.first(session)
+        workspace = workspaces.get(session, args.team) if args.team else workspaces.first(session)
     if workspace is None:
+        if args.team:
+            print(f"guildbot: no workspace {args.team} in this database", file=sys.stderr)
+            return EXIT_USAGE
         print("nothing stored yet: the bot has never started with this database")
         return 0
     facts = workspace_facts(settings, workspace.team_id, workspace.home_page, workspace.bot_user_id)
     services = build_services(settings, database, facts)
-    erased = erasure.forget_person(
-        database, services.statements, workspace.team_id, args.user, utcnow()
-    )
-    services.executor.shutdown()
-    print(
-        f"forgot {args.user}: {erased.kudos_deleted} kudos deleted, "
-        f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
-        f"{erased.statements_dropped} unsent statement(s) dropped, "
-        f"{erased.inbuilt_lrs_deleted} statement(s) other systems stored about them deleted "
-        "from the inbuilt LRS"
-    )
-    if not erased.wal_cleared:
+    try:
+        if args.team:
+            wal_cleared = _forget_workspace(database, services.statements, workspace.team_id)
+        else:
+            wal_cleared = _forget_person(
+                database, services.statements, workspace.team_id, args.user
+            )
+    finally:
+        services.executor.shutdown()
+    if not wal_cleared:
         print(
             "guildbot: the database's write-ahead log (-wal file) was busy and still holds "
             "old pages; they go at its next checkpoint (or when the bot stops)",
             file=sys.stderr,
         )
     return 0
+
+
+def _forget_person(
+    database: Database, statements: StatementBuilder, team_id: str, user_id: str
+) -> bool:
+    erased = erasure.forget_person(database, statements, team_id, user_id, utcnow())
+    print(
+        f"forgot {user_id}: {erased.kudos_deleted} kudos deleted, "
+        f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
+        f"{erased.statements_dropped} unsent statement(s) dropped, "
+        f"{erased.inbuilt_lrs_deleted} statement(s) other systems stored about them deleted "
+        "from the inbuilt LRS"
+    )
+    return erased.wal_cleared
+
+
+def _forget_workspace(database: Database, statements: StatementBuilder, team_id: str) -> bool:
+    erased = erasure.forget_workspace(database, statements, team_id, utcnow())
+    print(
+        f"forgot workspace {team_id}: {erased.rows_deleted} row(s) deleted, "
+        f"{erased.statements_voided} statement(s) queued for voiding in the LRS, "
+        f"{erased.statements_dropped} unsent statement(s) dropped, "
+        f"{erased.inbuilt_lrs_deleted} statement(s) other systems stored about its people "
+        "deleted from the inbuilt LRS. A bot still running for it stores new data again: "
+        "uninstall guildbot from the workspace (or stop it) first."
+    )
+    return erased.wal_cleared
 
 
 def _lrs_key_add(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -496,6 +498,17 @@ OUTBOX_ERASED = "erased"
 voiding statements still wait behind that send; removed when the send ends."""
 
 metadata = SQLModel.metadata
+
+# Slack installations (OAuth distribution), read and written by slack_sdk's SQLAlchemy stores.
+# Declared from slack_sdk's own definitions: should an upgrade of slack_sdk change their shape,
+# the migration test fails (the tables come from migration 0040) instead of a query at run time.
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    metadata, "slack_installations"
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    metadata, "slack_oauth_states"
+)
 
 
 class DigestRun(SQLModel, table=True):

@@ -10,6 +10,9 @@ session they organised or presented stays, by "a former colleague"; a question a
 them stays, addressed to nobody; their mentions in other people's text read "a former
 colleague". Search index entries follow the questions and answers they index.
 
+A workspace (`forget --team`, after an uninstall or when an organisation leaves): every row
+of it in every table goes, and its statements are erased as a person's are.
+
 Statements: every statement that names them anywhere (actor, agents in extensions, their
 profile activity, mentions in text) and every statement about their deleted records leaves
 the outbox. xAPI has no delete: what may already be in the LRS is voided, by guildbot's own
@@ -229,6 +232,39 @@ def forget_person(
         standing.refresh(session, team_id, [(s, u) for s, u in receivers if u != user_id], now)
         _anonymise_the_rest(session, team_id, user_id)
     return PersonErased(len(kudos), erased.voided, erased.dropped, database.checkpoint(), from_lrs)
+
+
+# Workspaces (`forget --team`) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkspaceErased:
+    rows_deleted: int
+    statements_voided: int
+    statements_dropped: int
+    wal_cleared: bool
+    inbuilt_lrs_deleted: int
+    """Statements other systems stored in the inbuilt LRS about its people, deleted."""
+
+
+def forget_workspace(
+    database: Database, statements: StatementBuilder, team_id: str, now: datetime
+) -> WorkspaceErased:
+    """Erases everything guildbot keeps about the workspace, in one transaction: every row of
+    it, its statements (voided where they may be in the LRS, by guildbot's own agent), and what
+    other systems stored in the inbuilt LRS about its people. Only those voiding statements
+    stay, in the outbox, until the forwarder has delivered them."""
+    with database.transaction() as session:
+        outbox_repo.delete_abandoned_erased(session, now)
+        from_lrs = sum(
+            _forget_in_inbuilt_lrs(session, statements, user_id, [email] if email else [])
+            for user_id, email in people_repo.identities(session, team_id)
+        )
+        entries = outbox_repo.lock_workspace_for_erasure(session, team_id)
+        erased = erase_statements(session, statements, team_id, entries, now)
+        rows = erasure_repo.delete_workspace(session, team_id, keep={"outbox"})
+        erasure_repo.drop_deleted_search_terms(session)
+    return WorkspaceErased(rows, erased.voided, erased.dropped, database.checkpoint(), from_lrs)
 
 
 def _forget_in_inbuilt_lrs(

@@ -1,12 +1,12 @@
 """Rows erasure (`guildbot forget`) changes across capabilities: a person's routing
 preferences and RSVPs, the sessions they organised or presented, other people's text that
-mentions them, and the search index's leftovers."""
+mentions them, the search index's leftovers, and (`forget --team`) a whole workspace."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
-from sqlalchemy import text, update
+from sqlalchemy import Table, text, update
 from sqlmodel import Session, SQLModel, col, delete, or_, select
 
 from storage.models import (
@@ -105,3 +105,23 @@ def drop_deleted_search_terms(session: Session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO faq_fts (faq_fts) VALUES ('optimize')"))
         session.execute(text("INSERT INTO resource_fts (resource_fts) VALUES ('optimize')"))
+
+
+def workspace_tables(keep: Collection[str] = ()) -> list[Table]:
+    """Every table that holds a workspace's rows (it has a `team_id`), children first.
+    Read from the models, so a capability's new table is covered without being listed."""
+    return [
+        table
+        for table in reversed(SQLModel.metadata.sorted_tables)
+        if "team_id" in table.c and table.name not in keep
+    ]
+
+
+def delete_workspace(session: Session, team_id: str, keep: Collection[str] = ()) -> int:
+    """Deletes every row of the workspace in every table but `keep`; returns how many went.
+    Search index entries follow their questions and answers (triggers)."""
+    deleted = 0
+    for table in workspace_tables(keep):
+        result = session.execute(table.delete().where(table.c.team_id == team_id))
+        deleted += result.rowcount or 0
+    return deleted

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, true, update
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
@@ -347,12 +347,23 @@ def lock_for_erasure(
     ]
     if not wanted:
         return []
+    return _locked_for_erasure(session, team_id, or_(*wanted))
+
+
+def lock_workspace_for_erasure(session: Session, team_id: str) -> list[OutboxEntry]:
+    """Every row of the workspace, locked as `lock_for_erasure` locks them."""
+    return _locked_for_erasure(session, team_id, true())
+
+
+def _locked_for_erasure(
+    session: Session, team_id: str, wanted: ColumnElement[bool]
+) -> list[OutboxEntry]:
     query = (
         select(OutboxStatement)
         .where(
             OutboxStatement.team_id == team_id,
             OutboxStatement.status != OUTBOX_ERASED,
-            or_(*wanted),
+            wanted,
         )
         .order_by(col(OutboxStatement.seq))
     )

@@ -22,6 +22,12 @@ def get_many(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[st
     return {row.user_id: row for row in rows}
 
 
+def identities(session: Session, team_id: str) -> list[tuple[str, str | None]]:
+    """(user id, e-mail address) of everyone the workspace's cache knows."""
+    query = select(Person.user_id, Person.email).where(Person.team_id == team_id)
+    return [(user_id, email) for user_id, email in session.exec(query)]
+
+
 def save(session: Session, person: Person) -> None:
     """Inserts or refreshes the cached profile in one statement: two processes caching the
     same person at once must not collide (a read-then-insert did)."""

@@ -21,15 +21,17 @@ from storage.models import (
     Kudos,
     LunchSession,
     OutboxStatement,
+    Person,
     PersonSkill,
     Question,
     SkillStanding,
 )
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import people as people_repo
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, bot_env, settings_for
 from tests.support.lunch import rating_values, schedule_values
-from tests.support.slack import FakeSlack, reaction_event
+from tests.support.slack import TEAM_ID, FakeSlack, reaction_event
 
 QA = "C0QA"
 LUNCH = "C0LUNCH"
@@ -263,3 +265,70 @@ async def test_forgetting_an_asker_takes_what_their_acceptance_gave_out_of_ranki
     verbs = {json.loads(r.body)["verb"]["id"].rsplit("/", 1)[-1] for r in remaining}
     assert verbs == {"add", "answered"}
     assert not any("U0ANN" in r.body for r in remaining)
+
+
+# A whole workspace (`forget --team`) -------------------------------------------------------------
+
+OTHER_TEAM = "T0OTHER"
+
+
+def rows_of_team(bot: BotHarness, team_id: str) -> dict[str, int]:
+    """How many rows each table holds for the workspace (tables without a team_id skipped)."""
+    counts: dict[str, int] = {}
+    with bot.database.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            columns = {c["name"] for c in inspect(connection).get_columns(table)}
+            if "team_id" in columns:
+                query = text(f'SELECT COUNT(*) FROM "{table}" WHERE team_id = :team')
+                if count := connection.execute(query, {"team": team_id}).scalar_one():
+                    counts[table] = count
+    return counts
+
+
+def another_workspace(bot: BotHarness) -> None:
+    """A second workspace in the same database (as an organisation-wide install will have)."""
+    zed = Person(
+        team_id=OTHER_TEAM, user_id="U0ZED", full_name="Zed", refreshed_at=datetime.now(UTC)
+    )
+    with bot.database.transaction() as session:
+        people_repo.save(session, zed)
+
+
+async def test_forgetting_a_workspace_leaves_nothing_of_it_but_voids_naming_nobody(
+    qa_bot: BotHarness, clock: SettableClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await use_everything(qa_bot, clock)
+    deliver_all(qa_bot)
+    another_workspace(qa_bot)
+    team = TEAM_ID
+    sent = {r.statement_id for r in rows(qa_bot, OutboxStatement)}
+    before = rows_of_team(qa_bot, team)
+    assert {"workspace", "person", "kudos", "question", "answer", "lunch_session", "rsvp"} <= set(
+        before
+    )
+
+    assert main(["forget", "--team", team]) == 0
+
+    said = capsys.readouterr().out
+    assert f"forgot workspace {team}" in said and f"{len(sent)} statement(s) queued" in said
+    # Only the voiding statements stay, one per statement that reached the LRS, by guildbot.
+    assert rows_of_team(qa_bot, team) == {"outbox": len(sent)}
+    voids = [json.loads(r.body) for r in rows(qa_bot, OutboxStatement)]
+    assert {v["object"]["id"] for v in voids} == sent
+    assert {v["actor"]["account"]["name"] for v in voids} == {"UBOT0001"}
+    everyone = (DANA, DANA_NAME, "U0BOB", "U0CAT", "U0ANN", "Loved the live demo")
+    assert naming(qa_bot, *everyone) == {}
+    # The other workspace is untouched.
+    assert rows_of_team(qa_bot, OTHER_TEAM) == {"person": 1}
+
+
+async def test_forgetting_an_unknown_workspace_changes_nothing_and_says_so(
+    qa_bot: BotHarness, clock: SettableClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await qa_bot.command("/kudos", "<@U0BOB> for the python pairing session #python", DANA)
+    before = every_row(qa_bot)
+
+    assert main(["forget", "--team", "T0NOBODY"]) == 2
+
+    assert "no workspace T0NOBODY" in capsys.readouterr().err
+    assert every_row(qa_bot) == before

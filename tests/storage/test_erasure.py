@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlmodel import select
 
-from bot.domain.erasure import forget_person
+from bot.domain.erasure import forget_person, forget_workspace
 from bot.domain.people import Profile
 from bot.xapi import vocabulary
 from bot.xapi.statements import BuiltStatement, KudosFacts, StatementBuilder, XapiIdentity
@@ -340,3 +342,44 @@ def test_a_failed_send_of_an_erased_statement_is_not_retried(database: Database)
     rows = outbox_rows(database)
     assert {r.statement_id for r in rows.values() if not r.voiding} == set()
     assert voided_targets(database) == {row.give_statement_id, row.receive_statement_id}
+
+
+# A whole workspace ------------------------------------------------------------------------------
+
+
+def test_forgetting_a_workspace_voids_what_left_and_spares_other_workspaces(
+    database: Database,
+) -> None:
+    delivered = give(database, "k-ann-bob", ANN, BOB)
+    unsent = give(database, "k-bob-cat", BOB, CAT)
+    profile(database, ANN)
+    with database.transaction() as session:
+        outbox.mark_sent(
+            session, [delivered.give_statement_id, delivered.receive_statement_id], NOW
+        )
+        people.save(session, Person(team_id="T0OTHER", user_id="U0ZED", refreshed_at=NOW))
+    installations = SQLAlchemyInstallationStore("111.222", database.engine)
+    for team in (TEAM, "T0OTHER"):
+        installations.save(
+            Installation(app_id="A0", team_id=team, user_id="U0ANN", bot_token=f"xoxb-{team}")
+        )
+    sending = claim(database)  # a forwarder is POSTing the unsent kudos right now
+
+    erased = forget_workspace(database, builder(), TEAM, LATER)
+
+    assert (erased.statements_voided, erased.statements_dropped) == (4, 0)
+    assert erased.rows_deleted >= 3  # two kudos and Ann's profile
+    assert sorted(sending) == sorted([unsent.give_statement_id, unsent.receive_statement_id])
+    # Delivered or being sent: each may be in the LRS, so each is voided by guildbot.
+    assert voided_targets(database) == {
+        delivered.give_statement_id,
+        delivered.receive_statement_id,
+        *sending,
+    }
+    with database.reading() as session:
+        assert kudos.involving(session, TEAM, "U0BOB") == []
+        assert people.get_many(session, TEAM, ["U0ANN"]) == {}
+        assert set(people.get_many(session, "T0OTHER", ["U0ZED"])) == {"U0ZED"}
+    # Its installation (OAuth) goes with it: its token is never used again.
+    assert installations.find_bot(enterprise_id=None, team_id=TEAM) is None
+    assert installations.find_bot(enterprise_id=None, team_id="T0OTHER") is not None

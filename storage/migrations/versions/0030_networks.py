@@ -2,7 +2,7 @@
 resources with their full-text index and opens, and contributions as expert evidence
 
 Revision ID: 0030
-Revises: 0020
+Revises: 0040
 Create Date: 2026-12-05
 
 The resource search index is hand-written, like the FAQ's (0005):
@@ -30,7 +30,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0030"
-down_revision = "0020"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,114 @@
+"""Slack installations on guildbot's database (OAuth distribution), SQLite and PostgreSQL: each
+workspace's bot token is found for that workspace only, the newest install wins, an org-wide
+install serves its workspaces, an uninstall removes it, and an install link's state works once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+
+from bot.executor import BlockingExecutor
+from bot.installations import InstallationStore, OAuthStateStore
+from storage.database import Database
+
+CLIENT_ID = "111.222"
+
+
+def install(
+    team_id: str | None,
+    token: str,
+    *,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
+    at: datetime | None = None,
+) -> Installation:
+    return Installation(
+        app_id="A0GUILD",
+        enterprise_id=enterprise_id,
+        team_id=team_id,
+        bot_token=token,
+        bot_id="B0GUILD",
+        bot_user_id="U0GUILDBOT",
+        bot_scopes="chat:write,commands",
+        user_id="U0INSTALLER",
+        is_enterprise_install=org_wide,
+        installed_at=(at or datetime.now(UTC)).timestamp(),
+    )
+
+
+@pytest.fixture
+async def executor() -> AsyncIterator[BlockingExecutor]:
+    pool = BlockingExecutor(2)
+    yield pool
+    pool.shutdown()
+
+
+async def test_each_workspace_finds_its_own_bot_and_the_newest_install_wins(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await store.async_save(install("T0ACME", "xoxb-acme-1", at=datetime(2026, 1, 1, tzinfo=UTC)))
+    await store.async_save(install("T0BETA", "xoxb-beta"))
+    await store.async_save(install("T0ACME", "xoxb-acme-2", at=datetime(2026, 2, 1, tzinfo=UTC)))
+
+    acme = await store.async_find_bot(enterprise_id=None, team_id="T0ACME")
+    beta = await store.async_find_bot(enterprise_id=None, team_id="T0BETA")
+    nobody = await store.async_find_bot(enterprise_id=None, team_id="T0NONE")
+
+    assert acme is not None and acme.bot_token == "xoxb-acme-2"
+    assert beta is not None and beta.bot_token == "xoxb-beta"
+    assert nobody is None
+    found = await store.async_find_installation(enterprise_id=None, team_id="T0BETA")
+    assert found is not None and found.user_id == "U0INSTALLER"
+
+
+async def test_another_apps_installations_are_not_ours(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    await InstallationStore("999.999", database, executor).async_save(install("T0ACME", "xoxb-x"))
+
+    ours = InstallationStore(CLIENT_ID, database, executor)
+
+    assert await ours.async_find_bot(enterprise_id=None, team_id="T0ACME") is None
+
+
+async def test_an_org_wide_install_serves_every_workspace_of_the_org(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await store.async_save(install(None, "xoxb-org", enterprise_id="E0ORG", org_wide=True))
+
+    for team in ("T0SALES", "T0ENG"):
+        bot = await store.async_find_bot(
+            enterprise_id="E0ORG", team_id=team, is_enterprise_install=True
+        )
+        assert bot is not None and bot.bot_token == "xoxb-org"
+
+
+async def test_uninstalling_one_workspace_leaves_the_other(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await store.async_save(install("T0ACME", "xoxb-acme"))
+    await store.async_save(install("T0BETA", "xoxb-beta"))
+
+    await store.async_delete_all(enterprise_id=None, team_id="T0ACME")
+
+    assert await store.async_find_bot(enterprise_id=None, team_id="T0ACME") is None
+    assert await store.async_find_installation(enterprise_id=None, team_id="T0ACME") is None
+    beta = await store.async_find_bot(enterprise_id=None, team_id="T0BETA")
+    assert beta is not None and beta.bot_token == "xoxb-beta"
+
+
+async def test_an_install_links_state_is_good_once(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    states = OAuthStateStore(database, executor)
+    state = await states.async_issue()
+
+    assert await states.async_consume("made-up") is False
+    assert await states.async_consume(state) is True
+    assert await states.async_consume(state) is False
