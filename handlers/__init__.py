@@ -28,6 +28,7 @@ from handlers import (
     unhandled,
 )
 from handlers.effects import EffectRunner
+from handlers.seam import resolver
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
@@ -49,6 +50,8 @@ MODULES = (
 def register_all(app: AsyncApp, services: Services) -> EffectRunner:
     """Registers every capability's listeners, and the performers of the effects they owe."""
     effects = EffectRunner(services)
+    # First: every listener and matcher after it reads what it resolves.
+    app.use(resolver(services))
     for module in MODULES:
         module.register(app, services, effects)
     return effects

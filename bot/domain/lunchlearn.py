@@ -23,7 +23,9 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe, owe_latest
 from bot.domain.people import Profile, stored_learners
+from bot.domain.refused import Refused
 from bot.domain.skills import SkillsService
+from bot.domain.workspace import LndAdmins
 from bot.views import mrkdwn
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
@@ -79,20 +81,19 @@ NONE = "none"
 """Only took the calendar file (or checked in without an RSVP)."""
 
 
-class SessionRefused(Exception):
+class SessionRefused(Refused):
     """The request cannot be done; the message says why."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
-
-class FormErrors(Exception):
+class FormErrors(Refused):
     """Problems with the scheduling form, per field."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
+        super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+    def field_errors(self, default_field: str) -> dict[str, str]:
+        return dict(self.errors)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class LunchLearnService:
         statements: StatementBuilder,
         clock: Clock,
         skills: SkillsService,
-        admins: frozenset[str],
+        admins: LndAdmins,
         reminders: Sequence[int],
         checkin_code: bool,
     ) -> None:
@@ -231,11 +232,10 @@ class LunchLearnService:
         self._checkin_code = checkin_code
 
     def check_admin(self, user_id: str) -> None:
-        if user_id not in self.admins:
-            who = ", ".join(f"<@{uid}>" for uid in sorted(self.admins)) or "your L&D team"
-            raise SessionRefused(
-                f"Only L&D admins schedule and cancel lunch-and-learns. Ask {who} to set one up."
-            )
+        self.admins.check(
+            user_id,
+            "Only L&D admins schedule and cancel lunch-and-learns. Ask {who} to set one up.",
+        )
 
     # Scheduling -----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.domain.routing import update_dms_effect
 from bot.domain.skill_names import fold
 from bot.domain.skills import SkillsService
@@ -61,12 +62,8 @@ ACCEPTED = "questions.accepted"
 THREAD_EVENTS = (REPLY, REPLY_EDITED, REPLY_DELETED, CHECK_MARK)
 
 
-class QuestionRefused(Exception):
+class QuestionRefused(Refused):
     """The request cannot be done; the message says why (and how to do it right)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
