@@ -32,6 +32,12 @@ class LndAdmins:
         return ", ".join(f"<@{uid}>" for uid in sorted(self.user_ids)) or "your L&D team"
 
 
+QA_NOT_SET_UP = (
+    "Q&A isn't set up here yet: an admin needs to set QA_CHANNEL to the channel where "
+    "questions go (and invite me there)."
+)
+
+
 @dataclass(frozen=True)
 class WorkspaceSettings:
     """What an L&D admin could set for their workspace (today: the environment's values)."""
@@ -40,6 +46,12 @@ class WorkspaceSettings:
     digest_channel: str | None
     lnd_admins: LndAdmins
     kudos_emoji: str
+
+    def questions_channel(self) -> str:
+        """The channel questions go to; refuses when Q&A is not set up."""
+        if not self.qa_channel:
+            raise Refused(QA_NOT_SET_UP)
+        return self.qa_channel
 
 
 @dataclass(frozen=True)
