@@ -63,17 +63,20 @@ REFUSAL = "guildbot_refusal"
 ACTIONS = frozenset({"block_actions", "message_action", "shortcut", "view_submission"})
 # Slack shows at most this much of a field error.
 FIELD_ERROR_MAX = 150
+# An effect performer as a capability writes it: module-level, given the services.
+Performing = Callable[[Services, EffectRunner, AsyncWebClient, OwedEffect], Awaitable[Any]]
 SEAM_NAMES = frozenset({"services", "effects", "workspace", "actor", "people", "handoff", "at"})
 
 
 @dataclass(frozen=True)
 class Owed:
-    """The hand-off of an ack that owes Slack effects: the lazy listener performs them."""
+    """The hand-off of an ack that owes Slack effects (their keys): the lazy listener
+    performs them right after the ack."""
 
-    effects: tuple[OwedEffect, ...]
+    effects: tuple[str, ...]
 
     @classmethod
-    def of(cls, effects: Iterable[OwedEffect]) -> Owed:
+    def of(cls, effects: Iterable[str]) -> Owed:
         return cls(tuple(effects))
 
 
@@ -206,7 +209,7 @@ class Seam:
             "lazy": [self._bind(fn, lazy=True, tells=i == 0) for i, fn in enumerate(lazy)],
         }
 
-    def performer(self, fn: Callable[..., Awaitable[Any]]) -> Performer:
+    def performer(self, fn: Performing) -> Performer:
         """An effect performer taking `(services, effects, client, effect)`, bound."""
 
         async def perform(client: AsyncWebClient, effect: OwedEffect) -> Any:
