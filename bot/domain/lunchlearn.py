@@ -154,29 +154,12 @@ def read_form(values: dict[str, str | None], now: datetime, tags: tuple[str, ...
         errors["title"] = "Give the session a title."
     elif len(title) > MAX_TITLE:
         errors["title"] = f"Keep the title under {MAX_TITLE} characters."
-    starts = values.get("start")
-    starts_at = None
-    if not starts:
-        errors["start"] = "Pick when the session starts."
-    else:
-        starts_at = datetime.fromtimestamp(int(starts), now.tzinfo)
-        if starts_at <= now:
-            errors["start"] = "Pick a time in the future."
+    starts_at = _read_start(values.get("start"), now, errors)
     duration = _whole_number(values.get("duration"))
     if duration is None or duration < 1:
         errors["duration"] = "The duration is a whole number of minutes, at least 1."
-    capacity = None
-    if values.get("capacity"):
-        capacity = _whole_number(values.get("capacity"))
-        if capacity is None or capacity < 1:
-            errors["capacity"] = "Leave it empty for no limit, or allow at least 1 person."
-    for required, message in (
-        ("presenter", "Pick who presents."),
-        ("place", "Say where it happens: a room or a call link."),
-        ("channel", "Pick the channel to announce it in."),
-    ):
-        if not (values.get(required) or "").strip():
-            errors[required] = message
+    capacity = _read_capacity(values.get("capacity"), errors)
+    errors.update(_missing(values))
     if errors:
         raise FormErrors(errors)
     assert starts_at is not None and duration is not None
@@ -191,6 +174,39 @@ def read_form(values: dict[str, str | None], now: datetime, tags: tuple[str, ...
         capacity=capacity,
         channel_id=values["channel"] or "",
     )
+
+
+def _read_start(starts: str | None, now: datetime, errors: dict[str, str]) -> datetime | None:
+    """When the session starts, from the form's date-time picker (a Unix time)."""
+    if not starts:
+        errors["start"] = "Pick when the session starts."
+        return None
+    starts_at = datetime.fromtimestamp(int(starts), now.tzinfo)
+    if starts_at <= now:
+        errors["start"] = "Pick a time in the future."
+    return starts_at
+
+
+def _read_capacity(raw: str | None, errors: dict[str, str]) -> int | None:
+    """How many people may come; None (no limit) when left empty."""
+    if not raw:
+        return None
+    capacity = _whole_number(raw)
+    if capacity is None or capacity < 1:
+        errors["capacity"] = "Leave it empty for no limit, or allow at least 1 person."
+    return capacity
+
+
+def _missing(values: dict[str, str | None]) -> dict[str, str]:
+    """The form's other required fields left empty."""
+    required = {
+        "presenter": "Pick who presents.",
+        "place": "Say where it happens: a room or a call link.",
+        "channel": "Pick the channel to announce it in.",
+    }
+    return {
+        name: message for name, message in required.items() if not (values.get(name) or "").strip()
+    }
 
 
 def _whole_number(raw: str | None) -> int | None:
