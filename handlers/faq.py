@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.domain.people import Profile
-from bot.domain.workspace import QA_NOT_SET_UP, Workspace
+from bot.domain.workspace import QA_NOT_SET_UP
 from bot.services import Services
 from bot.views.faq import faq_blocks, faq_text
 from bot.views.help import FAQ, command_help_text
 from handlers.effects import EffectRunner
-from handlers.seam import Seam, doing, says
+from handlers.seam import Seam, Turn, doing, says
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -24,18 +23,15 @@ async def show_help(ack: AsyncAck) -> None:
 
 
 @doing("search the answered questions")
-async def search_faq(
-    ack: AsyncAck, command: dict, actor: Profile, workspace: Workspace, services: Services
-) -> None:
+async def search_faq(ack: AsyncAck, command: dict, turn: Turn) -> None:
     """One indexed read, answered in the ack (ephemeral)."""
-    typed = command["text"].strip()
-    hits = await services.run(
-        services.faq.search, workspace.team_id, typed, actor.learner, command["trigger_id"]
+    faq, typed = turn.services.faq, command["text"].strip()
+    hits = await turn.record(
+        faq.search, turn.team_id, typed, turn.actor.learner, command["trigger_id"]
     )
-    services.forwarder.wake()
     # Without a Q&A channel there is nowhere to ask: say so instead of offering /ask.
-    not_set_up = None if workspace.settings.qa_channel else QA_NOT_SET_UP
+    not_set_up = None if turn.settings.qa_channel else QA_NOT_SET_UP
     await ack(
         text=faq_text(typed, hits),
-        blocks=faq_blocks(typed, hits, services.faq.ask_instead(typed), not_set_up),
+        blocks=faq_blocks(typed, hits, faq.ask_instead(typed), not_set_up),
     )

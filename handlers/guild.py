@@ -7,15 +7,13 @@ import json
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.people import Profile
-from bot.domain.workspace import Workspace
 from bot.operations import statements_of
 from bot.services import Services
 from bot.views.help import guild_help_blocks, guild_help_text
 from bot.views.home import record_text
 from bot.views.mrkdwn import code, readable
 from handlers.effects import EffectRunner
-from handlers.seam import Seam, doing, says
+from handlers.seam import Seam, Turn, doing, says
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -27,16 +25,14 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
 
 
 @doing("look up your learning record")
-async def show_record(
-    ack: AsyncAck, actor: Profile, workspace: Workspace, services: Services
-) -> None:
-    record = await services.run(services.home.record, workspace.team_id, actor)
+async def show_record(ack: AsyncAck, turn: Turn) -> None:
+    record = await turn.services.run(turn.services.home.record, turn.team_id, turn.actor)
     await ack(text=record_text(record))
 
 
-async def show_help(ack: AsyncAck, command: dict, workspace: Workspace) -> None:
+async def show_help(ack: AsyncAck, command: dict, turn: Turn) -> None:
     option = (command.get("text") or "").strip().lower()
-    blocks = guild_help_blocks(workspace.settings.kudos_emoji)
+    blocks = guild_help_blocks(turn.settings.kudos_emoji)
     if option not in ("", "help"):
         unknown = code(f"/guild {readable(option)}")
         await ack(text=f"I don't know {unknown}. Here is what I can do:", blocks=blocks)
@@ -48,11 +44,9 @@ async def ack_export(ack: AsyncAck) -> None:
     await ack(text="Preparing your learning record; I'll send it to you as a file by DM.")
 
 
-async def send_export(
-    command: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
-    user_id = command["user_id"]
-    bodies = await services.run(statements_of, services.database, workspace.team_id, user_id)
+async def send_export(command: dict, client: AsyncWebClient, turn: Turn) -> None:
+    user_id, services = command["user_id"], turn.services
+    bodies = await services.run(statements_of, services.database, turn.team_id, user_id)
     document = json.dumps([json.loads(b) for b in bodies], ensure_ascii=False, indent=2)
     opened = await client.conversations_open(users=user_id)
     await client.files_upload_v2(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.workspace import Workspace
 from bot.operations import retry_dead
 from bot.services import Services
 from bot.views.home import (
@@ -19,7 +19,7 @@ from bot.views.home import (
 )
 from handlers.effects import EffectRunner
 from handlers.people import profiles
-from handlers.seam import Seam, ack_only, settings_of
+from handlers.seam import Seam, Turn, ack_only, workspace_for
 
 log = logging.getLogger("guildbot.handlers.home")
 
@@ -33,50 +33,41 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     app.action(RETRY_EFFECTS_ACTION)(**on(ack_only, retry_effects))
 
 
-async def opened(
-    event: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
+async def opened(event: dict, turn: Turn) -> None:
     if event.get("tab", "home") != "home":
         return  # The Messages tab: nothing to draw.
-    services.home.opened(workspace.team_id, event["user"])
-    await publish_home(services, client, workspace.team_id, event["user"])
+    turn.services.home.opened(turn.team_id, event["user"])
+    await publish_home(turn.services, turn.client, turn.team_id, event["user"])
 
 
-async def pause(
-    body: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
-    team_id, user_id = workspace.team_id, body["user"]["id"]
-    await services.run(services.routing.pause, team_id, user_id)
-    await publish_home(services, client, team_id, user_id)
+async def pause(body: dict, turn: Turn) -> None:
+    await _then_redraw(turn, body["user"]["id"], turn.services.routing.pause)
 
 
-async def resume(
-    body: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
-    team_id, user_id = workspace.team_id, body["user"]["id"]
-    await services.run(services.home.resume_routing, team_id, user_id)
-    await publish_home(services, client, team_id, user_id)
+async def resume(body: dict, turn: Turn) -> None:
+    await _then_redraw(turn, body["user"]["id"], turn.services.home.resume_routing)
 
 
-async def retry(
-    body: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
+async def _then_redraw(turn: Turn, user_id: str, change: Callable[[str, str], object]) -> None:
+    """Changes how questions reach the person, then redraws their App Home."""
+    await turn.services.run(change, turn.team_id, user_id)
+    await publish_home(turn.services, turn.client, turn.team_id, user_id)
+
+
+async def retry(body: dict, turn: Turn) -> None:
     """An admin sends the dead-lettered statements to the LRS again."""
-    user_id = body["user"]["id"]
-    if user_id in workspace.settings.lnd_admins:
-        await services.run(retry_dead, services.database, services.clock())
-        services.forwarder.wake()
-    await publish_home(services, client, workspace.team_id, user_id)
+    services, user_id = turn.services, body["user"]["id"]
+    if user_id in turn.settings.lnd_admins:
+        await turn.record(retry_dead, services.database, services.clock())
+    await publish_home(services, turn.client, turn.team_id, user_id)
 
 
-async def retry_effects(
-    body: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
+async def retry_effects(body: dict, turn: Turn) -> None:
     """An admin has the Slack effects Slack refused tried again."""
-    user_id = body["user"]["id"]
-    if user_id in workspace.settings.lnd_admins:
+    services, user_id = turn.services, body["user"]["id"]
+    if user_id in turn.settings.lnd_admins:
         await services.run(services.effects.retry_dead)
-    await publish_home(services, client, workspace.team_id, user_id)
+    await publish_home(services, turn.client, turn.team_id, user_id)
 
 
 async def publish_home(
@@ -86,7 +77,7 @@ async def publish_home(
     person = (await profiles(services, client, team_id, [user_id]))[user_id]
     record = await services.run(services.home.record, team_id, person)
     admin = None
-    if user_id in settings_of(services, team_id).lnd_admins:
+    if user_id in workspace_for(services, team_id).settings.lnd_admins:
         admin = await services.run(services.home.admin, team_id, person.tz)
     await client.views_publish(user_id=user_id, view=home_view(record, admin, services.clock()))
 

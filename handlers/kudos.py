@@ -7,9 +7,8 @@ statements. After the ack: post the recognition.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -30,9 +29,7 @@ from bot.domain.kudos import (
     read_intent,
     read_period,
 )
-from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.workspace import Workspace
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.help import command_help_text, kudos_help
@@ -50,7 +47,7 @@ from bot.views.kudos import (
 from handlers.effects import EffectRunner, post_once
 from handlers.guard import error_code
 from handlers.home import refresh_homes
-from handlers.seam import Owed, People, Seam, doing, perform_owed, says, subcommand
+from handlers.seam import Owed, Seam, Turn, doing, perform_owed, says, subcommand
 
 log = logging.getLogger("guildbot.handlers.kudos")
 
@@ -68,61 +65,54 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     effects.performs(UNPOST, on.performer(perform_unpost))
 
 
-async def show_help(ack: AsyncAck, workspace: Workspace) -> None:
-    await ack(text=command_help_text(kudos_help(workspace.settings.kudos_emoji)))
+async def show_help(ack: AsyncAck, turn: Turn) -> None:
+    await ack(text=command_help_text(kudos_help(turn.settings.kudos_emoji)))
 
 
 @doing("send the kudos")
-async def give_kudos(
-    ack: AsyncAck,
-    command: dict,
-    actor: Profile,
-    people: People,
-    workspace: Workspace,
-    services: Services,
-) -> Owed:
+async def give_kudos(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
     intent = read_intent(command["text"].strip())
-    found = await people(*intent.receiver_ids)
-    receivers = tuple(found[uid] for uid in intent.receiver_ids)
-    check_receivers(actor.user_id, receivers)
-    response_url = slack_response_url(command.get("response_url"), services.settings)
+    response_url = slack_response_url(command.get("response_url"), turn.services.settings)
     given = await give(
-        services,
-        GiveKudos(
-            team_id=workspace.team_id,
-            giver=actor,
-            receivers=receivers,
-            reason=intent.reason,
-            values=intent.values,
-            channel_id=command["channel_id"],
-            source="command",
-            source_key=command["trigger_id"],
-            announce=Announce(command["channel_id"], response_url=response_url),
-        ),
+        turn,
+        intent.receiver_ids,
+        reason=intent.reason,
+        values=intent.values,
+        channel_id=command["channel_id"],
+        source="command",
+        source_key=command["trigger_id"],
+        announce=Announce(command["channel_id"], response_url=response_url),
     )
     confirmation = confirmation_text(intent.receiver_ids, given.quota.left)
     await ack(text=confirmation, blocks=confirmation_blocks(confirmation, command["trigger_id"]))
     return Owed.of(given.effects)
 
 
-async def give(services: Services, request: GiveKudos) -> KudosGiven:
+async def give(turn: Turn, receiver_ids: Sequence[str], **kudos: Any) -> KudosGiven:
+    """The acting person gives kudos to these people (`kudos`: the rest of `GiveKudos`);
+    over their quota is a refusal saying when it resets."""
+    found = await turn.people(*receiver_ids)
+    receivers = tuple(found[uid] for uid in receiver_ids)
+    check_receivers(turn.actor.user_id, receivers)
+    return await store(turn, GiveKudos(turn.team_id, turn.actor, receivers, **kudos))
+
+
+async def store(turn: Turn, request: GiveKudos) -> KudosGiven:
     """Stores the kudos; over the giver's quota is a refusal saying when it resets."""
     try:
-        given = await services.run(services.kudos.give, request)
+        return await turn.record(turn.services.kudos.give, request)
     except QuotaExceeded as over:
         quota = over.quota
         text = quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)
         raise Refused(text) from None
-    services.forwarder.wake()
-    return given
 
 
 @doing("show the leaderboard")
-async def show_leaderboard(
-    ack: AsyncAck, command: dict, actor: Profile, workspace: Workspace, services: Services
-) -> None:
+async def show_leaderboard(ack: AsyncAck, command: dict, turn: Turn) -> None:
     period = read_period(command["text"].strip().partition(" ")[2])
-    board = await services.run(services.kudos.leaderboard, workspace.team_id, period, actor.tz)
+    board = await turn.services.run(
+        turn.services.kudos.leaderboard, turn.team_id, period, turn.actor.tz
+    )
     await ack(
         text=f"Kudos leaderboard, {PERIOD_TITLES[period]}",
         blocks=leaderboard_blocks(
@@ -143,59 +133,44 @@ class Undone:
 
 
 @doing("undo the kudos")
-async def undo_kudos(
-    ack: AsyncAck,
-    body: dict,
-    actor: Profile,
-    at: datetime | None,
-    workspace: Workspace,
-    services: Services,
-) -> Undone:
+async def undo_kudos(ack: AsyncAck, body: dict, turn: Turn) -> Undone:
     key = body["actions"][0]["value"]
-    revoked = await services.run(services.kudos.undo, workspace.team_id, key, actor, at)
-    services.forwarder.wake()
+    revoked = await turn.record(turn.services.kudos.undo, turn.team_id, key, turn.actor, turn.at)
     await ack()
     return Undone(tuple(revoked.receiver_ids), Owed.of(revoked.effects))
 
 
-async def finish_undo(
-    handoff: Undone, client: AsyncWebClient, respond: AsyncRespond, effects: EffectRunner
-) -> None:
-    await effects.perform_now(client, list(handoff.owed.effects))
-    await respond(text=undone_text(list(handoff.receiver_ids)), replace_original=True)
+async def finish_undo(handoff: Undone, respond: AsyncRespond, turn: Turn) -> None:
+    await turn.perform(handoff.owed)
+    await respond(text=undone_text(handoff.receiver_ids), replace_original=True)
 
 
 # What the kudos owe Slack ---------------------------------------------------------------
 
 
-async def perform_recognition(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def perform_recognition(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
     """Posts the recognition of kudos still standing, then confirms to the giver when the
     form asked for it, and redraws the App Home of everyone involved."""
+    services = turn.services
     recognition = await services.run(services.kudos.recognition, effect.payload["kudos"])
     if recognition is None:
         return None  # taken back (or erased) before it was posted
-    result = await _post_recognition(services, effects, client, effect, recognition)
+    result = await _post_recognition(turn, effect, recognition)
     if result.get("deleted"):
         return result
     confirm = effect.payload.get("confirm")
     if confirm and services.clock() - effect.created_at < UNDO_WINDOW:
-        await _confirm(effects, client, effect, recognition, confirm, "ts" in result)
+        await _confirm(turn, effect, recognition, confirm, "ts" in result)
     receivers = list(recognition.receiver_ids)
-    await refresh_homes(services, client, effect.team_id, [recognition.giver_id, *receivers])
+    await refresh_homes(services, turn.client, turn.team_id, [recognition.giver_id, *receivers])
     return result
 
 
 async def _post_recognition(
-    services: Services,
-    effects: EffectRunner,
-    client: AsyncWebClient,
-    effect: OwedEffect,
-    recognition: Recognition,
+    turn: Turn, effect: OwedEffect, recognition: Recognition
 ) -> dict[str, Any]:
     """Posts it where the kudos were given; answers in place where the bot cannot post."""
-    owed = effect.payload
+    client, owed = turn.client, effect.payload
     channel, thread_ts = owed["channel"], owed.get("thread_ts")
     text = recognition_text(recognition.giver_id, recognition.receiver_ids, recognition.reason)
     blocks = recognition_blocks(
@@ -207,17 +182,16 @@ async def _post_recognition(
         if error_code(error) not in UNREACHABLE_BY_BOT or not owed.get("response_url"):
             raise
         # A private channel without the bot, or a DM between people: answer in place.
-        await effects.respond(effect, text, blocks, "in_channel")
+        await turn.effects.respond(effect, text, blocks, "in_channel")
         return {"via": "response_url"}
-    if not await services.run(services.kudos.record_post, recognition.kudos_ids, ts):
+    if not await turn.services.run(turn.services.kudos.record_post, recognition.kudos_ids, ts):
         await delete_post(client, channel, ts)  # undone while it was being posted
         return {"ts": ts, "deleted": True}
     return {"ts": ts}
 
 
 async def _confirm(
-    effects: EffectRunner,
-    client: AsyncWebClient,
+    turn: Turn,
     effect: OwedEffect,
     recognition: Recognition,
     confirm: Mapping[str, Any],
@@ -229,7 +203,7 @@ async def _confirm(
     owed = effect.payload
     try:
         if posted:
-            await client.chat_postEphemeral(
+            await turn.client.chat_postEphemeral(
                 channel=owed["channel"],
                 user=recognition.giver_id,
                 thread_ts=owed.get("thread_ts"),
@@ -237,15 +211,13 @@ async def _confirm(
                 blocks=blocks,
             )
         else:
-            await effects.respond(effect, text, blocks, "ephemeral")
+            await turn.effects.respond(effect, text, blocks, "ephemeral")
     except Exception:
         log.warning("could not confirm kudos %s to the giver", effect.key, exc_info=True)
 
 
-async def perform_unpost(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    await delete_post(client, effect.payload["channel"], effect.payload["ts"])
+async def perform_unpost(turn: Turn, effect: OwedEffect) -> None:
+    await delete_post(turn.client, effect.payload["channel"], effect.payload["ts"])
 
 
 async def delete_post(client: AsyncWebClient, channel: str, ts: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -22,10 +21,10 @@ from bot.domain.refused import Refused
 from bot.domain.workspace import Workspace
 from bot.services import Services
 from handlers.effects import EffectRunner
-from handlers.kudos import give
-from handlers.messages import emoji_name, fetch_message, still_reacted
+from handlers.kudos import store
+from handlers.messages import Reaction, emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
-from handlers.seam import WORKSPACE, Owed, People, Seam, doing, perform_owed, settings_of
+from handlers.seam import WORKSPACE, Owed, Seam, Turn, doing, perform_owed
 from handlers.slack_time import from_ts
 
 log = logging.getLogger("guildbot.handlers.kudos_reactions")
@@ -50,86 +49,66 @@ async def is_kudos_reaction(event: dict, context: AsyncBoltContext) -> bool:
     )
 
 
-async def owe_reaction_kudos(
-    ack: AsyncAck, event: dict, body: dict, workspace: Workspace, services: Services
-) -> Owed:
+async def owe_reaction_kudos(ack: AsyncAck, body: dict, turn: Turn) -> Owed:
     """Records the reaction as owed work before the ack: reading the message and giving
     the kudos happen after it, and survive a crash or a slow Slack."""
-    owed = await services.run(
-        services.kudos.owe_reaction,
-        workspace.team_id,
-        event["item"]["channel"],
-        event["item"]["ts"],
-        event["user"],
-        event["item_user"],
-        body["event_id"],
-        event.get("event_ts"),
+    reaction = Reaction.of(body)
+    owed = await turn.services.run(
+        turn.services.kudos.owe_reaction,
+        turn.team_id,
+        reaction.channel,
+        reaction.ts,
+        reaction.user_id,
+        reaction.author_id,
+        reaction.event_id,
+        reaction.event_ts,
     )
     await ack()
     return Owed.of(owed)
 
 
 @doing("take the kudos back")
-async def withdraw_reaction(
-    ack: AsyncAck,
-    event: dict,
-    body: dict,
-    at: datetime | None,
-    people: People,
-    workspace: Workspace,
-    services: Services,
-) -> Owed | None:
-    remover = await people.one(event["user"])
-    revoked = await services.run(
-        services.kudos.withdraw_reaction,
-        workspace.team_id,
-        event["item"]["channel"],
-        event["item"]["ts"],
-        remover,
-        body["event_id"],
-        at,
+async def withdraw_reaction(ack: AsyncAck, body: dict, turn: Turn) -> Owed | None:
+    reaction = Reaction.of(body)
+    remover = await turn.person(reaction.user_id)
+    withdraw = turn.services.kudos.withdraw_reaction
+    revoked = await turn.record(
+        withdraw, turn.team_id, reaction.channel, reaction.ts, remover, reaction.event_id, turn.at
     )
     await ack()
-    if revoked is None:
-        return None
-    services.forwarder.wake()
-    return Owed.of(revoked.effects)
+    return Owed.of(revoked.effects) if revoked else None
 
 
-async def give_for_reaction(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def give_for_reaction(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
     owed = effect.payload
     channel, ts, reactor_id = owed["channel"], owed["ts"], owed["reactor"]
-    message = await fetch_message(client, channel, ts)
+    message = await fetch_message(turn.client, channel, ts)
     if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
         return None
-    if not still_reacted(message, reactor_id, settings_of(services, effect.team_id).kudos_emoji):
+    if not still_reacted(message, reactor_id, turn.settings.kudos_emoji):
         return None  # Removed again before we got here: nothing to give.
     thread_ts = message.get("thread_ts") or ts
     try:
-        request = await _request(services, client, effect, thread_ts)
+        request = await _request(turn, effect, thread_ts)
         if request is None:
             return None
-        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
-        given = await give(services, replace(request, permalink=permalink))
+        link = await turn.client.chat_getPermalink(channel=channel, message_ts=ts)
+        given = await store(turn, replace(request, permalink=link["permalink"]))
     except Refused as refusal:
-        await _tell_reactor(client, channel, thread_ts, reactor_id, refusal.message)
+        await _tell_reactor(turn.client, channel, thread_ts, reactor_id, refusal.message)
         return None
     if not given.newly_recorded:
         return None  # A second skin tone of the same emoji.
-    await effects.perform_now(client, given.effects)
+    await turn.effects.perform_now(turn.client, given.effects)
     return {"kudos": list(given.kudos_ids)}
 
 
-async def _request(
-    services: Services, client: AsyncWebClient, effect: OwedEffect, thread_ts: str
-) -> GiveKudos | None:
+async def _request(turn: Turn, effect: OwedEffect, thread_ts: str) -> GiveKudos | None:
     """The kudos the reaction asks for; None when its author is not someone to thank."""
     owed = effect.payload
     reactor_id, author_id = owed["reactor"], owed["author"]
     try:
-        people = await profiles(services, client, effect.team_id, [reactor_id, author_id])
+        people = await profiles(turn.services, turn.client, turn.team_id, [reactor_id, author_id])
     except PersonNotFound:
         return None
     author = people[author_id]
@@ -137,7 +116,7 @@ async def _request(
         return None
     check_receivers(reactor_id, [author])
     return GiveKudos(
-        team_id=effect.team_id,
+        team_id=turn.team_id,
         giver=people[reactor_id],
         receivers=(author,),
         reason="",

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -17,16 +16,12 @@ from bot.domain.effects import OwedEffect
 from bot.domain.kudos import (
     REMOVED_NOTICE,
     Announce,
-    GiveKudos,
     KudosRefused,
     check_reason,
-    check_receivers,
     read_values,
 )
-from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.text import from_form
-from bot.domain.workspace import Workspace
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.kudos import (
@@ -45,7 +40,7 @@ from bot.views.kudos import (
 )
 from handlers.effects import EffectRunner, direct_message
 from handlers.kudos import give
-from handlers.seam import Owed, People, Seam, ack_only, doing, perform_owed
+from handlers.seam import Owed, Seam, Turn, ack_only, doing, perform_owed
 
 log = logging.getLogger("guildbot.handlers.kudos_shortcuts")
 
@@ -86,46 +81,30 @@ async def open_give_form(body: dict, client: AsyncWebClient) -> None:
 
 
 @doing("send the kudos", field=RECEIVERS_BLOCK)
-async def give_from_form(
-    ack: AsyncAck,
-    view: dict,
-    actor: Profile,
-    people: People,
-    workspace: Workspace,
-    services: Services,
-) -> Owed:
+async def give_from_form(ack: AsyncAck, view: dict, turn: Turn) -> Owed:
     state = view["state"]["values"]
     receiver_ids = tuple(state[RECEIVERS_BLOCK][RECEIVERS_INPUT].get("selected_users") or [])
     reason = from_form(state[REASON_BLOCK][REASON_INPUT].get("value") or "").strip()
-    values = read_values(state[VALUES_BLOCK][VALUES_INPUT].get("value") or "")
     metadata = json.loads(view["private_metadata"])
     try:
         check_reason(reason)
     except KudosRefused as refusal:
         raise Refused(refusal.message, field=REASON_BLOCK) from None
-    found = await people(*receiver_ids)
-    receivers = tuple(found[uid] for uid in receiver_ids)
-    check_receivers(actor.user_id, receivers)
-    response_url = slack_response_url(metadata.get("response_url"), services.settings)
     given = await give(
-        services,
-        GiveKudos(
-            team_id=workspace.team_id,
-            giver=actor,
-            receivers=receivers,
-            reason=reason,
-            values=values,
-            channel_id=metadata["channel"],
-            source="shortcut",
-            source_key=f"shortcut:{view['id']}",
-            permalink=metadata.get("permalink"),
-            message_ts=metadata["message_ts"],
-            announce=Announce(
-                metadata["channel"],
-                thread_ts=metadata["thread_ts"],
-                response_url=response_url,
-                confirm=True,
-            ),
+        turn,
+        receiver_ids,
+        reason=reason,
+        values=read_values(state[VALUES_BLOCK][VALUES_INPUT].get("value") or ""),
+        channel_id=metadata["channel"],
+        source="shortcut",
+        source_key=f"shortcut:{view['id']}",
+        permalink=metadata.get("permalink"),
+        message_ts=metadata["message_ts"],
+        announce=Announce(
+            metadata["channel"],
+            thread_ts=metadata["thread_ts"],
+            response_url=slack_response_url(metadata.get("response_url"), turn.services.settings),
+            confirm=True,
         ),
     )
     await ack()
@@ -140,44 +119,27 @@ class Removed:
 
 
 @doing("take the kudos back")
-async def remove_kudos(
-    ack: AsyncAck,
-    body: dict,
-    actor: Profile,
-    at: datetime | None,
-    workspace: Workspace,
-    services: Services,
-) -> Removed:
-    revoked = await services.run(
-        services.kudos.remove,
-        workspace.team_id,
-        body["channel"]["id"],
-        body["message"]["ts"],
-        actor,
-        at,
-    )
-    services.forwarder.wake()
+async def remove_kudos(ack: AsyncAck, shortcut: dict, turn: Turn) -> Removed:
+    channel, ts = shortcut["channel"]["id"], shortcut["message"]["ts"]
+    kudos = turn.services.kudos
+    revoked = await turn.record(kudos.remove, turn.team_id, channel, ts, turn.actor, turn.at)
     await ack()
     return Removed(revoked.giver_id, tuple(revoked.receiver_ids), Owed.of(revoked.effects))
 
 
-async def finish_removal(
-    handoff: Removed, client: AsyncWebClient, respond: AsyncRespond, effects: EffectRunner
-) -> None:
-    await effects.perform_now(client, list(handoff.owed.effects))
-    text = removed_text(list(handoff.receiver_ids), handoff.giver_id)
+async def finish_removal(handoff: Removed, respond: AsyncRespond, turn: Turn) -> None:
+    await turn.perform(handoff.owed)
+    text = removed_text(handoff.receiver_ids, handoff.giver_id)
     await respond(text=text, response_type="ephemeral")
 
 
-async def tell_giver(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
+async def tell_giver(turn: Turn, effect: OwedEffect) -> None:
     """The giver's DM when an L&D admin removed their kudos."""
-    removed = await services.run(services.kudos.removed, effect.payload["kudos"])
+    removed = await turn.services.run(turn.services.kudos.removed, effect.payload["kudos"])
     if removed is None:
         return  # erased since
     text = removed_notice(effect.payload["admin"], removed.receiver_ids, removed.reason)
-    await direct_message(client, removed.giver_id, text)
+    await direct_message(turn.client, removed.giver_id, text)
 
 
 async def _permalink(client: AsyncWebClient, channel: str, ts: str) -> str | None:

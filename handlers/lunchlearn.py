@@ -13,7 +13,6 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -34,9 +33,7 @@ from bot.domain.lunchlearn import (
     REMINDER,
     read_form,
 )
-from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.workspace import Workspace
 from bot.services import Services
 from bot.views.calendar import session_ics
 from bot.views.help import LUNCHLEARN, command_help_text
@@ -76,17 +73,7 @@ from handlers.effects import EffectRunner, Undeliverable, direct_message, post_o
 from handlers.guard import error_code
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound
-from handlers.seam import (
-    Owed,
-    People,
-    Performing,
-    Seam,
-    ack_only,
-    doing,
-    perform_owed,
-    says,
-    subcommand,
-)
+from handlers.seam import Owed, Seam, Turn, ack_only, doing, perform_owed, says, subcommand
 from storage.models import LunchSession
 
 log = logging.getLogger("guildbot.handlers.lunchlearn")
@@ -127,28 +114,23 @@ async def show_help(ack: AsyncAck) -> None:
     await ack(text=command_help_text(LUNCHLEARN))
 
 
-async def show_gaps(ack: AsyncAck, command: dict, workspace: Workspace, services: Services) -> None:
-    gaps = await services.run(services.gaps.top, workspace.team_id)
-    admin = command["user_id"] in workspace.settings.lnd_admins
+async def show_gaps(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    gaps = await turn.services.run(turn.services.gaps.top, turn.team_id)
+    admin = command["user_id"] in turn.settings.lnd_admins
     await ack(text="Knowledge gaps", blocks=gaps_blocks(gaps, admin))
 
 
-async def show_upcoming(
-    ack: AsyncAck, command: dict, workspace: Workspace, services: Services
-) -> None:
-    upcoming = await services.run(
-        services.lunchlearn.upcoming, workspace.team_id, command["user_id"]
-    )
+async def show_upcoming(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    lunchlearn = turn.services.lunchlearn
+    upcoming = await turn.services.run(lunchlearn.upcoming, turn.team_id, command["user_id"])
     await ack(text="Lunch-and-learns coming up", blocks=list_blocks(upcoming))
 
 
 @doing("cancel the session")
-async def cancel(
-    ack: AsyncAck, command: dict, actor: Profile, workspace: Workspace, services: Services
-) -> Owed:
+async def cancel(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
     short_id = command["text"].strip().partition(" ")[2]
-    cancelled = await services.run(services.lunchlearn.cancel, workspace.team_id, short_id, actor)
-    services.forwarder.wake()
+    lunchlearn = turn.services.lunchlearn
+    cancelled = await turn.record(lunchlearn.cancel, turn.team_id, short_id, turn.actor)
     title = escape(cancelled.session.title)
     await ack(text=f"Cancelled “{title}”; {telling(len(cancelled.told))}.")
     return Owed.of(cancelled.effects)
@@ -159,8 +141,8 @@ class OpenForm:
     """The scheduling form is opened right after the ack."""
 
 
-async def may_schedule(ack: AsyncAck, command: dict, services: Services) -> OpenForm:
-    services.lunchlearn.check_admin(command["user_id"])
+async def may_schedule(ack: AsyncAck, command: dict, turn: Turn) -> OpenForm:
+    turn.services.lunchlearn.check_admin(command["user_id"])
     await ack()
     return OpenForm()
 
@@ -180,29 +162,22 @@ async def unknown(ack: AsyncAck, command: dict) -> None:
 
 
 @doing("schedule the session", field="title")
-async def schedule(
-    ack: AsyncAck,
-    view: dict,
-    actor: Profile,
-    people: People,
-    workspace: Workspace,
-    services: Services,
-) -> Owed:
+async def schedule(ack: AsyncAck, view: dict, turn: Turn) -> Owed:
+    services, names = turn.services, turn.services.skills.names
     values = read_state(view["state"]["values"])
-    names = services.skills.names
     tags = tuple(dict.fromkeys(names.canonical(t) for t in read_values(values.get("tags") or "")))
     draft = read_form(values, services.clock(), tuple(t for t in tags if t))
     try:
         # The presenter's profile too: statements name them as the session's instructor.
-        await people(draft.presenter_id)
+        await turn.person(draft.presenter_id)
     except PersonNotFound:
         raise Refused("Slack doesn't know them.", field="presenter") from None
     # Echoed back by the client: folded like a typed skill name.
     gap = names.canonical(str(json.loads(view.get("private_metadata") or "{}").get("gap") or ""))
-    scheduled = await services.run(
-        services.lunchlearn.schedule, workspace.team_id, actor, draft, f"form:{view['id']}", gap
+    form = f"form:{view['id']}"
+    scheduled = await turn.record(
+        services.lunchlearn.schedule, turn.team_id, turn.actor, draft, form, gap
     )
-    services.forwarder.wake()
     await ack()
     return Owed.of(scheduled.effects)
 
@@ -219,29 +194,20 @@ class Rsvped:
 
 
 @doing("change your RSVP")
-async def rsvp(
-    ack: AsyncAck, body: dict, actor: Profile, at: datetime | None, services: Services
-) -> Rsvped:
+async def rsvp(ack: AsyncAck, body: dict, turn: Turn) -> Rsvped:
+    """Going or Can't go, stored before the ack; the answer, the redraw of the
+    announcement and anyone's move off the waitlist come after it."""
     action = body["actions"][0]
-    lunchlearn = services.lunchlearn
+    lunchlearn = turn.services.lunchlearn
     change = lunchlearn.going if action["action_id"] == GOING_ACTION else lunchlearn.not_going
-    outcome = await services.run(change, action["value"], actor, at)
-    services.forwarder.wake()
+    outcome = await turn.record(change, action["value"], turn.actor, turn.at)
     await ack()
     return Rsvped(action["value"], outcome.status, outcome.changed, Owed.of(outcome.effects))
 
 
-async def after_rsvp(
-    handoff: Rsvped,
-    body: dict,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    workspace: Workspace,
-    services: Services,
-    effects: EffectRunner,
-) -> None:
+async def after_rsvp(handoff: Rsvped, body: dict, respond: AsyncRespond, turn: Turn) -> None:
     try:
-        lunch = await services.run(services.lunchlearn.get, handoff.session_id)
+        lunch = await turn.services.run(turn.services.lunchlearn.get, handoff.session_id)
         if lunch is not None:
             await respond(
                 text=rsvp_text(handoff.status, lunch),
@@ -250,10 +216,10 @@ async def after_rsvp(
             )
     finally:
         # Owed whatever became of the answer: the redraw and the DMs.
-        await effects.perform_now(client, list(handoff.owed.effects))
+        await turn.perform(handoff.owed)
     if handoff.changed:
         # Best effort: App Home is drawn afresh whenever it is opened anyway.
-        await refresh_homes(services, client, workspace.team_id, [body["user"]["id"]])
+        await refresh_homes(turn.services, turn.client, turn.team_id, [body["user"]["id"]])
 
 
 # The calendar file ----------------------------------------------------------------------------
@@ -265,25 +231,20 @@ class CalendarOwed:
 
 
 @doing("send the calendar file")
-async def take_calendar(
-    ack: AsyncAck, body: dict, actor: Profile, services: Services
-) -> CalendarOwed:
+async def take_calendar(ack: AsyncAck, body: dict, turn: Turn) -> CalendarOwed:
     """The person asked for the file: it is owed before the ack, so it arrives even if
     Slack fails right now."""
-    owed = await services.run(
-        services.lunchlearn.calendar_taken, body["actions"][0]["value"], actor
-    )
+    session_id, lunchlearn = body["actions"][0]["value"], turn.services.lunchlearn
+    owed = await turn.services.run(lunchlearn.calendar_taken, session_id, turn.actor)
     await ack()
     return CalendarOwed(Owed.of(owed))
 
 
-async def send_calendar(
-    handoff: CalendarOwed, client: AsyncWebClient, respond: AsyncRespond, effects: EffectRunner
-) -> None:
+async def send_calendar(handoff: CalendarOwed, respond: AsyncRespond, turn: Turn) -> None:
     try:
         await respond(text=CALENDAR_SENT, response_type="ephemeral", replace_original=False)
     finally:
-        await effects.perform_now(client, list(handoff.owed.effects))
+        await turn.perform(handoff.owed)
 
 
 # Check-in and feedback ----------------------------------------------------------------------
@@ -302,25 +263,21 @@ class CheckedIn:
 
 
 @doing("check you in")
-async def check_in(
-    ack: AsyncAck, body: dict, actor: Profile, at: datetime | None, services: Services
-) -> AskCode | CheckedIn:
+async def check_in(ack: AsyncAck, body: dict, turn: Turn) -> AskCode | CheckedIn:
     session_id = body["actions"][0]["value"]
-    if await services.run(services.lunchlearn.needs_code, session_id):
+    if await turn.services.run(turn.services.lunchlearn.needs_code, session_id):
         await ack()
         return AskCode(session_id)
-    told = await attend(services, actor, session_id, None, at)
+    told = await attend(turn, session_id, None)
     await ack()
     return CheckedIn(told)
 
 
-async def attend(
-    services: Services, person: Profile, session_id: str, code: str | None, at: datetime | None
-) -> str:
-    """Checks the person in; what to tell them."""
-    first = await services.run(services.lunchlearn.check_in, session_id, person, code, at)
-    services.forwarder.wake()
-    lunch = await services.run(services.lunchlearn.get, session_id)
+async def attend(turn: Turn, session_id: str, code: str | None) -> str:
+    """Checks the acting person in; what to tell them."""
+    lunchlearn = turn.services.lunchlearn
+    first = await turn.record(lunchlearn.check_in, session_id, turn.actor, code, turn.at)
+    lunch = await turn.services.run(lunchlearn.get, session_id)
     return checked_in_text(lunch, first) if lunch else ""
 
 
@@ -329,50 +286,45 @@ async def after_check_in(
     body: dict,
     client: AsyncWebClient,
     respond: AsyncRespond,
-    services: Services,
+    turn: Turn,
 ) -> None:
     if isinstance(handoff, CheckedIn):
         await respond(text=handoff.text, response_type="ephemeral", replace_original=False)
         return
-    lunch = await services.run(services.lunchlearn.get, handoff.session_id)
+    lunch = await turn.services.run(turn.services.lunchlearn.get, handoff.session_id)
     if lunch is not None:
         await client.views_open(trigger_id=body["trigger_id"], view=code_modal(lunch))
 
 
 @doing("check you in", field="code")
-async def check_in_with_code(
-    ack: AsyncAck, view: dict, actor: Profile, at: datetime | None, services: Services
-) -> None:
+async def check_in_with_code(ack: AsyncAck, view: dict, turn: Turn) -> None:
     code = view["state"]["values"]["code"]["value"].get("value")
-    told = await attend(services, actor, view["private_metadata"], code, at)
+    told = await attend(turn, view["private_metadata"], code)
     await ack(response_action="update", view=done_view("Check in", told))
 
 
-async def open_rating(body: dict, client: AsyncWebClient, services: Services) -> None:
+async def open_rating(body: dict, client: AsyncWebClient, turn: Turn) -> None:
     session_id, rating = body["actions"][0]["value"].split("|")
-    lunch = await services.run(services.lunchlearn.get, session_id)
+    lunch = await turn.services.run(turn.services.lunchlearn.get, session_id)
     if lunch is not None:
         await client.views_open(trigger_id=body["trigger_id"], view=rate_modal(lunch, int(rating)))
 
 
 @doing("save your rating", field="rating")
-async def save_rating(ack: AsyncAck, view: dict, actor: Profile, services: Services) -> None:
+async def save_rating(ack: AsyncAck, view: dict, turn: Turn) -> None:
     values = view["state"]["values"]
     rating = int(values["rating"]["value"]["selected_option"]["value"])
     comment = values["comment"]["value"].get("value")
-    session_id = view["private_metadata"]
-    await services.run(services.lunchlearn.rate, session_id, actor, rating, comment)
-    services.forwarder.wake()
-    lunch = await services.run(services.lunchlearn.get, session_id)
+    session_id, lunchlearn = view["private_metadata"], turn.services.lunchlearn
+    await turn.record(lunchlearn.rate, session_id, turn.actor, rating, comment)
+    lunch = await turn.services.run(lunchlearn.get, session_id)
     await ack(response_action="update", view=done_view("Feedback", rated_text(lunch)))
 
 
-async def suggest_for_gap(
-    body: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
-    services.lunchlearn.check_admin(body["user"]["id"])
+async def suggest_for_gap(body: dict, client: AsyncWebClient, turn: Turn) -> None:
+    turn.services.lunchlearn.check_admin(body["user"]["id"])
     slug = body["actions"][0]["value"]
-    gaps = await services.run(services.gaps.top, workspace.team_id, 50)
+    gaps = await turn.services.run(turn.services.gaps.top, turn.team_id, 50)
     candidates = next((g.top_answerers for g in gaps if g.slug == slug), ())
     await client.views_open(
         trigger_id=body["trigger_id"],
@@ -383,16 +335,15 @@ async def suggest_for_gap(
 # What a change owes Slack ---------------------------------------------------------------------
 
 
-async def session_of(services: Services, effect: OwedEffect) -> LunchSession | None:
-    return await services.run(services.lunchlearn.get, effect.payload["session"])
+async def session_of(turn: Turn, effect: OwedEffect) -> LunchSession | None:
+    return await turn.services.run(turn.services.lunchlearn.get, effect.payload["session"])
 
 
-async def announce(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> dict[str, str] | None:
+async def announce(turn: Turn, effect: OwedEffect) -> dict[str, str] | None:
     """Posts the announcement of a session just scheduled, as it is now (once: a retry
     finds an earlier post by its key); tells the organiser when the bot can't post there."""
-    lunch = await session_of(services, effect)
+    services, client = turn.services, turn.client
+    lunch = await session_of(turn, effect)
     if lunch is None or lunch.message_ts or lunch.status == "cancelled":
         return None  # announced already, or cancelled before it could be
     counts = await services.run(services.lunchlearn.counts, lunch.id)
@@ -422,11 +373,10 @@ async def tell_unannounced(client: AsyncWebClient, lunch: LunchSession, organise
         log.warning("could not tell %s that %s is unannounced", organiser, lunch.id)
 
 
-async def redraw_announcement(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
+async def redraw_announcement(turn: Turn, effect: OwedEffect) -> None:
     """Redraws the announcement: live counts, and the buttons the moment calls for."""
-    lunch = await session_of(services, effect)
+    services, client = turn.services, turn.client
+    lunch = await session_of(turn, effect)
     if lunch is None or not lunch.message_ts:
         return  # not announced (yet): the announcement will show the session as it is
     counts = await services.run(services.lunchlearn.counts, lunch.id)
@@ -444,10 +394,9 @@ async def redraw_announcement(
         raise
 
 
-async def tell_promoted(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch, user_id = await session_of(services, effect), effect.payload["user"]
+async def tell_promoted(turn: Turn, effect: OwedEffect) -> None:
+    services, client = turn.services, turn.client
+    lunch, user_id = await session_of(turn, effect), effect.payload["user"]
     if lunch is None or lunch.status == "cancelled":
         return  # the cancellation DM says it all
     if await services.run(services.lunchlearn.status_of, lunch.id, user_id) != GOING:
@@ -456,39 +405,35 @@ async def tell_promoted(
     await refresh_homes(services, client, effect.team_id, [user_id])
 
 
-async def tell_organiser(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch, owed = await session_of(services, effect), effect.payload
+async def tell_organiser(turn: Turn, effect: OwedEffect) -> None:
+    client = turn.client
+    lunch, owed = await session_of(turn, effect), effect.payload
     if lunch is None or lunch.organiser_id != owed["user"]:
         return  # the organiser was erased since
     text = organiser_cancellation_text(owed["left"], lunch, owed.get("promoted"))
     await direct_message(client, owed["user"], text)
 
 
-async def tell_cancelled(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch, user_id = await session_of(services, effect), effect.payload["user"]
+async def tell_cancelled(turn: Turn, effect: OwedEffect) -> None:
+    services, client = turn.services, turn.client
+    lunch, user_id = await session_of(turn, effect), effect.payload["user"]
     if lunch is None:
         return
     await direct_message(client, user_id, cancelled_text(lunch))
     await refresh_homes(services, client, effect.team_id, [user_id])
 
 
-async def send_calendar_file(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch = await session_of(services, effect)
+async def send_calendar_file(turn: Turn, effect: OwedEffect) -> None:
+    services, client = turn.services, turn.client
+    lunch = await session_of(turn, effect)
     if lunch is None or lunch.sequence != effect.payload["sequence"]:
         return  # the session changed since: the newer file is owed to them too
     await send_ics(services, client, lunch, effect.payload["user"])
 
 
-async def give_code(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch, user_id = await session_of(services, effect), effect.payload["user"]
+async def give_code(turn: Turn, effect: OwedEffect) -> None:
+    client = turn.client
+    lunch, user_id = await session_of(turn, effect), effect.payload["user"]
     if lunch is None or lunch.status == "cancelled" or not lunch.checkin_code:
         return
     if lunch.presenter_id != user_id:
@@ -496,10 +441,9 @@ async def give_code(
     await direct_message(client, user_id, presenter_code_text(lunch))
 
 
-async def remind(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch, user_id = await session_of(services, effect), effect.payload["user"]
+async def remind(turn: Turn, effect: OwedEffect) -> None:
+    services, client = turn.services, turn.client
+    lunch, user_id = await session_of(turn, effect), effect.payload["user"]
     if lunch is None or lunch.status == "cancelled":
         return
     if await services.run(services.lunchlearn.status_of, lunch.id, user_id) != GOING:
@@ -510,17 +454,16 @@ async def remind(
     await direct_message(client, user_id, reminder_text(lunch, minutes))
 
 
-async def ask_feedback(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
-    lunch = await session_of(services, effect)
+async def ask_feedback(turn: Turn, effect: OwedEffect) -> None:
+    client = turn.client
+    lunch = await session_of(turn, effect)
     if lunch is None:
         return
     user_id = effect.payload["user"]
     await direct_message(client, user_id, feedback_text(lunch), feedback_blocks(lunch))
 
 
-PERFORMERS: dict[str, Performing] = {
+PERFORMERS = {
     ANNOUNCE: announce,
     REDRAW: redraw_announcement,
     PROMOTED: tell_promoted,

@@ -9,10 +9,10 @@ right away, or on the tick from any process when that fails.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.effects import MAX_ATTEMPTS, OwedEffect
-from bot.domain.people import Profile
 from bot.domain.questions import (
     ACCEPTED,
     CHECK_MARK,
@@ -29,6 +28,7 @@ from bot.domain.questions import (
     REPLY,
     REPLY_DELETED,
     REPLY_EDITED,
+    Asked,
     ReplyTo,
 )
 from bot.domain.refused import Refused
@@ -41,7 +41,7 @@ from bot.domain.routing import (
     UPDATE_DMS,
     RoutedDm,
 )
-from bot.domain.workspace import Workspace
+from bot.domain.text import from_form
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.help import ASK, command_help_text
@@ -65,7 +65,14 @@ from bot.views.questions import (
     unposted_text,
     withdrawn_text,
 )
-from bot.views.skills import asked_view
+from bot.views.skills import (
+    ASK_ACTION,
+    ASK_VIEW,
+    QUESTION_BLOCK,
+    QUESTION_INPUT,
+    ask_modal,
+    asked_view,
+)
 from handlers.effects import (
     REFUSED_FOR_GOOD,
     EffectRunner,
@@ -76,18 +83,9 @@ from handlers.effects import (
 )
 from handlers.guard import error_code
 from handlers.home import refresh_homes
-from handlers.messages import emoji_name, fetch_message, still_reacted
-from handlers.people import PersonNotFound, profiles
-from handlers.seam import (
-    WORKSPACE,
-    Owed,
-    People,
-    Performing,
-    Seam,
-    doing,
-    perform_owed,
-    says,
-)
+from handlers.messages import Reaction, emoji_name, fetch_message, still_reacted
+from handlers.people import PersonNotFound, profiles, user_id_or_none
+from handlers.seam import WORKSPACE, Owed, Seam, Turn, ack_only, doing, perform_owed, says
 from handlers.slack_time import from_ts
 from storage.models import Question
 
@@ -108,6 +106,8 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     on = Seam(services, effects)
     app.command("/ask", matchers=[says("", "help")])(**on(show_help))
     app.command("/ask")(**on(ask, perform_owed))
+    app.action(ASK_ACTION)(**on(ack_only, open_ask_form))
+    app.view(ASK_VIEW)(**on(post_from_form, perform_owed))
     app.action(DECLINE_ACTION)(**on(decline, reroute))
     app.action(PAUSE_ACTION)(**on(pause, confirm_pause))
     app.event("message")(**on(owe_thread_event, perform_owed))
@@ -127,58 +127,77 @@ async def show_help(ack: AsyncAck) -> None:
 
 
 @doing("post your question")
-async def ask(
-    ack: AsyncAck, command: dict, actor: Profile, workspace: Workspace, services: Services
-) -> Owed:
-    channel = workspace.settings.questions_channel()
-    intent = await services.run(services.questions.read, workspace.team_id, command["text"].strip())
-    reply_to = ReplyTo(
-        response_url=slack_response_url(command.get("response_url"), services.settings)
+async def ask(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
+    response_url = slack_response_url(command.get("response_url"), turn.services.settings)
+    asked, channel = await _ask(
+        turn, command["text"].strip(), None, None, command["trigger_id"], ReplyTo(response_url)
     )
-    asked = await services.run(
-        services.questions.ask,
-        workspace.team_id,
-        actor,
-        intent,
-        channel,
-        command["trigger_id"],
-        None,
-        reply_to,
-    )
-    services.forwarder.wake()
     await ack(text=posting_text(channel))
     return Owed.of(asked.effects)
 
 
-async def publish(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+# The Ask button on expert results: a small form, then the same path as /ask.
+
+
+async def open_ask_form(body: dict, client: AsyncWebClient, turn: Turn) -> None:
+    turn.settings.questions_channel()
+    target = json.loads(body["actions"][0]["value"])
+    await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=ask_modal(user_id_or_none(target.get("user")), target["topic"], json.dumps(target)),
+    )
+
+
+@doing("post your question", field=QUESTION_BLOCK)
+async def post_from_form(ack: AsyncAck, view: dict, turn: Turn) -> Owed:
+    target = json.loads(view["private_metadata"])
+    typed = from_form(view["state"]["values"][QUESTION_BLOCK][QUESTION_INPUT].get("value") or "")
+    addressed_to = user_id_or_none(target.get("user"))
+    cause, reply_to = f"form:{view['id']}", ReplyTo(view_id=view["id"])
+    asked, channel = await _ask(turn, typed, target["topic"], addressed_to, cause, reply_to)
+    await ack(response_action="update", view=asked_view(posting_text(channel)))
+    return Owed.of(asked.effects)
+
+
+async def _ask(
+    turn: Turn,
+    typed: str,
+    topic: str | None,
+    addressed_to: str | None,
+    cause: str,
+    reply_to: ReplyTo,
+) -> tuple[Asked, str]:
+    """Stores the acting person's question, owing its post to the Q&A channel (refused
+    when Q&A is not set up, or the question reads wrong); and which channel that is."""
+    questions, channel = turn.services.questions, turn.settings.questions_channel()
+    intent = await turn.services.run(questions.read, turn.team_id, typed, topic)
+    asked = await turn.record(
+        questions.ask, turn.team_id, turn.actor, intent, channel, cause, addressed_to, reply_to
+    )
+    return asked, channel
+
+
+async def publish(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
     """Posts the question in the Q&A channel (once, however often it is retried), routes
     it to the people who know, and tells the asker where it is."""
+    services, effects, client = turn.services, turn.effects, turn.client
     question = await services.run(services.questions.get, effect.payload["question"])
     if question is None:
         return None  # withdrawn or erased before it was posted
     if question.ts is None:
-        await _post_question(services, effects, client, effect, question)
+        await _post_question(turn, effect, question)
     routed = await services.run(services.routing.route, question.id, ROUTED_AT_ONCE, ON_PUBLISH)
     await effects.perform_now(client, routed)
     similar = await services.run(services.questions.similar, question.team_id, question)
-    await tell_asker(
-        effects, client, effect, posted_text(question.channel_id, question.permalink, similar)
-    )
+    await tell_asker(turn, effect, posted_text(question.channel_id, question.permalink, similar))
     await refresh_homes(services, client, effect.team_id, [question.asker_id])
     return {"ts": question.ts}
 
 
-async def _post_question(
-    services: Services,
-    effects: EffectRunner,
-    client: AsyncWebClient,
-    effect: OwedEffect,
-    question: Question,
-) -> None:
+async def _post_question(turn: Turn, effect: OwedEffect, question: Question) -> None:
     """Posts it and keeps where. A question Slack will never take is withdrawn (its
     statement voided), so asking again asks it once."""
+    services, client = turn.services, turn.client
     try:
         ts = await post_once(
             client,
@@ -192,7 +211,7 @@ async def _post_question(
         if reason is None:
             raise  # tried again later
         cannot_post = isinstance(error, SlackApiError) and error_code(error) in CANNOT_POST
-        await withdraw(services, effects, client, effect, question, reason, cannot_post)
+        await withdraw(turn, effect, question, reason, cannot_post)
         raise Undeliverable(f"{reason}; the question was withdrawn", told=True) from None
     link = await client.chat_getPermalink(channel=question.channel_id, message_ts=ts)
     question.ts, question.permalink = ts, link.get("permalink")
@@ -200,41 +219,32 @@ async def _post_question(
 
 
 async def withdraw(
-    services: Services,
-    effects: EffectRunner,
-    client: AsyncWebClient,
-    effect: OwedEffect,
-    question: Question,
-    reason: str,
-    cannot_post: bool,
+    turn: Turn, effect: OwedEffect, question: Question, reason: str, cannot_post: bool
 ) -> None:
     """The question Slack will not take goes, with its statement; the asker hears why
     (`cannot_post`: the bot must be invited to the channel first)."""
     log.warning("question %s not posted, withdrawn: %s", question.id, reason)
-    await services.run(services.questions.unposted, question.id)
-    services.forwarder.wake()
+    await turn.record(turn.services.questions.unposted, question.id)
     told = unposted_text(question.channel_id) if cannot_post else SLACK_REFUSED
-    if await tell_asker(effects, client, effect, told):
+    if await tell_asker(turn, effect, told):
         return
     # Too late to answer in place (after an hour of retries): they hear it by DM.
     try:
-        await direct_message(client, question.asker_id, withdrawn_text(question.text, told))
+        await direct_message(turn.client, question.asker_id, withdrawn_text(question.text, told))
     except Exception:
         log.warning("could not tell %s their question was withdrawn", question.asker_id)
 
 
-async def tell_asker(
-    effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect, text: str
-) -> bool:
+async def tell_asker(turn: Turn, effect: OwedEffect, text: str) -> bool:
     """The asker's follow-up (the command's response URL, or the Ask form). Its moment
     passes, so it is tried once: a failure is logged, never retried. True when told."""
     owed = effect.payload
     try:
         if owed.get("response_url"):
-            await effects.respond(effect, text, None, "ephemeral")
+            await turn.effects.respond(effect, text, None, "ephemeral")
             return True
         if owed.get("view"):
-            await client.views_update(view_id=owed["view"], view=asked_view(text))
+            await turn.client.views_update(view_id=owed["view"], view=asked_view(text))
             return True
     except Exception:
         log.info("could not tell the asker about %s", effect.key, exc_info=True)
@@ -244,30 +254,30 @@ async def tell_asker(
 # Answers --------------------------------------------------------------------------------------
 
 
-async def owe_thread_event(
-    ack: AsyncAck, event: dict, body: dict, workspace: Workspace, services: Services
-) -> Owed | None:
+async def owe_thread_event(ack: AsyncAck, event: dict, body: dict, turn: Turn) -> Owed | None:
     """Every message event is acked. One that may touch an answer is owed first, so its
     ack is a promise; everything else is dropped, storing nothing."""
-    change = thread_change(event, workspace.settings.qa_channel)
-    if change is None:
-        await ack()
-        return None
-    kind, payload = change
-    if event.get("event_ts"):
-        payload["event_ts"] = event["event_ts"]  # when Slack says it happened
-    owed = await services.run(
-        services.questions.owe_event, kind, workspace.team_id, body["event_id"], payload
-    )
+    change = thread_change(event, turn.settings.qa_channel)
+    owed = await _owe(turn, body, *change) if change else None
     await ack()
-    return Owed.of(owed)
+    return owed
 
 
-async def store_reply(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def _owe(turn: Turn, body: dict, kind: str, payload: dict[str, str]) -> Owed:
+    """Owes what an event in the Q&A channel may mean, to be decided after the ack."""
+    event_ts = body["event"].get("event_ts")
+    if event_ts:
+        payload["event_ts"] = event_ts  # when Slack says it happened
+    owe_event = turn.services.questions.owe_event
+    return Owed.of(
+        await turn.services.run(owe_event, kind, turn.team_id, body["event_id"], payload)
+    )
+
+
+async def store_reply(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
     """A reply in a question's thread by anyone but the asker (and not an app) is an
     answer: read it back from Slack and store it with its statement."""
+    services, client = turn.services, turn.client
     team_id, owed = effect.team_id, effect.payload
     channel, ts, user = owed["channel"], owed["ts"], owed["user"]
     question = await services.run(services.questions.thread_of, team_id, channel, owed["thread_ts"])
@@ -297,10 +307,9 @@ async def store_reply(
     return {"answer": answer.id}
 
 
-async def keep_edit(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> None:
+async def keep_edit(turn: Turn, effect: OwedEffect) -> None:
     """An edited answer keeps its statement; its stored text is read back from Slack."""
+    services, client = turn.services, turn.client
     team_id, channel, ts = effect.team_id, effect.payload["channel"], effect.payload["ts"]
     if not await services.run(services.questions.is_answer, team_id, channel, ts):
         return
@@ -311,9 +320,8 @@ async def keep_edit(
         )
 
 
-async def forget_reply(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def forget_reply(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
+    services, effects, client = turn.services, turn.effects, turn.client
     owed = effect.payload
     gone = await services.run(
         services.questions.delete_answer,
@@ -333,24 +341,10 @@ async def forget_reply(
 
 
 @doing("accept the answer")
-async def accept_by_shortcut(
-    ack: AsyncAck,
-    body: dict,
-    actor: Profile,
-    at: datetime | None,
-    workspace: Workspace,
-    services: Services,
-) -> Owed:
-    accepted = await services.run(
-        services.questions.accept,
-        workspace.team_id,
-        body["channel"]["id"],
-        body["message"]["ts"],
-        actor,
-        body["trigger_id"],
-        at=at,
-    )
-    services.forwarder.wake()
+async def accept_by_shortcut(ack: AsyncAck, shortcut: dict, turn: Turn) -> Owed:
+    channel, ts = shortcut["channel"]["id"], shortcut["message"]["ts"]
+    accept, cause = turn.services.questions.accept, shortcut["trigger_id"]
+    accepted = await turn.record(accept, turn.team_id, channel, ts, turn.actor, cause, at=turn.at)
     await ack()
     return Owed.of(accepted.effects)
 
@@ -366,29 +360,23 @@ async def is_accept_reaction(event: dict, context: AsyncBoltContext) -> bool:
     )
 
 
-async def owe_check_mark(
-    ack: AsyncAck, event: dict, body: dict, workspace: Workspace, services: Services
-) -> Owed:
+async def owe_check_mark(ack: AsyncAck, body: dict, turn: Turn) -> Owed:
     """A ✅ in the Q&A channel is owed before the ack; whether it accepts an answer (the
     asker's, on an answer) is decided after it."""
+    reaction = Reaction.of(body)
     payload = {
-        "channel": event["item"]["channel"],
-        "ts": event["item"]["ts"],
-        "user": event["user"],
-        "event_id": body["event_id"],
+        "channel": reaction.channel,
+        "ts": reaction.ts,
+        "user": reaction.user_id,
+        "event_id": reaction.event_id,
     }
-    if event.get("event_ts"):
-        payload["event_ts"] = event["event_ts"]  # when Slack says it happened
-    owed = await services.run(
-        services.questions.owe_event, CHECK_MARK, workspace.team_id, body["event_id"], payload
-    )
+    owed = await _owe(turn, body, CHECK_MARK, payload)
     await ack()
-    return Owed.of(owed)
+    return owed
 
 
-async def accept_by_check_mark(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def accept_by_check_mark(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
+    services, effects, client = turn.services, turn.effects, turn.client
     team_id, owed = effect.team_id, effect.payload
     channel, ts, user_id = owed["channel"], owed["ts"], owed["user"]
     message = await fetch_message(client, channel, ts)
@@ -415,10 +403,9 @@ async def accept_by_check_mark(
     return {"answer": accepted.answer.id}
 
 
-async def thank_in_thread(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def thank_in_thread(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
     """Says in the question's thread which answer the asker accepted (if it still is)."""
+    services, client = turn.services, turn.client
     notice = await services.run(
         services.questions.accepted_notice, effect.payload["question"], effect.payload["answer"]
     )
@@ -435,39 +422,23 @@ async def thank_in_thread(
     return {"ts": ts}
 
 
-async def unaccept_by_reaction(
-    ack: AsyncAck,
-    event: dict,
-    body: dict,
-    at: datetime | None,
-    people: People,
-    workspace: Workspace,
-    services: Services,
-) -> Owed | None:
-    asker = await people.one(event["user"])
-    reopened = await services.run(
-        services.questions.unaccept,
-        workspace.team_id,
-        event["item"]["channel"],
-        event["item"]["ts"],
-        asker,
-        body["event_id"],
-        at,
+async def unaccept_by_reaction(ack: AsyncAck, body: dict, turn: Turn) -> Owed | None:
+    reaction = Reaction.of(body)
+    asker = await turn.person(reaction.user_id)
+    unaccept, key = turn.services.questions.unaccept, reaction.event_id
+    reopened = await turn.record(
+        unaccept, turn.team_id, reaction.channel, reaction.ts, asker, key, turn.at
     )
     await ack()
-    if reopened is None:
-        return None
-    services.forwarder.wake()
-    return Owed.of(reopened.effects)
+    return Owed.of(reopened.effects) if reopened else None
 
 
 # Routed questions -----------------------------------------------------------------------------
 
 
-async def route_on(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any]:
+async def route_on(turn: Turn, effect: OwedEffect) -> Mapping[str, Any]:
     """Routes the question to the next people (a nudge, a "Not my area") and DMs them."""
+    services, effects, client = turn.services, turn.effects, turn.client
     owed = effect.payload
     routed = await services.run(
         services.routing.route, owed["question"], owed["count"], owed["cause"]
@@ -476,10 +447,9 @@ async def route_on(
     return {"dms": len(routed)}
 
 
-async def send_routed_dm(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def send_routed_dm(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
     """DMs a routed question to one person and remembers the DM, to update it later."""
+    services, client = turn.services, turn.client
     owed = effect.payload
     dm = await services.run(services.routing.routed_dm, owed["question"], owed["user"])
     if dm is None:
@@ -502,11 +472,10 @@ async def send_routed_dm(
     return {"channel": channel, "ts": ts}
 
 
-async def update_routed_dms(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any]:
+async def update_routed_dms(turn: Turn, effect: OwedEffect) -> Mapping[str, Any]:
     """After an acceptance (or a reopening): every routed DM of the question says how it
     stands now: answered with a link and no buttons, or open with its buttons back."""
+    services, client = turn.services, turn.client
     question_id = effect.payload["question"]
     dms = await services.run(services.routing.sent_dms, question_id)
     for dm in dms:
@@ -519,9 +488,8 @@ async def update_routed_dms(
     return {"dms": len(dms)}
 
 
-async def remind_asker(
-    services: Services, effects: EffectRunner, client: AsyncWebClient, effect: OwedEffect
-) -> Mapping[str, Any] | None:
+async def remind_asker(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
+    services, client = turn.services, turn.client
     reminder = await services.run(services.routing.reminder, effect.payload["question"])
     if reminder is None:
         return None  # accepted (or withdrawn) since the nudge came due
@@ -535,19 +503,17 @@ class Declined:
     owed: Owed
 
 
-async def decline(ack: AsyncAck, body: dict, services: Services) -> Declined:
+async def decline(ack: AsyncAck, body: dict, turn: Turn) -> Declined:
     question_id, user_id = body["actions"][0]["value"], body["user"]["id"]
-    declined = await services.run(services.routing.not_my_area, question_id, user_id)
+    declined = await turn.services.run(turn.services.routing.not_my_area, question_id, user_id)
     await ack()
     return Declined(declined.slug, Owed.of(declined.effects))
 
 
-async def reroute(
-    handoff: Declined, client: AsyncWebClient, respond: AsyncRespond, effects: EffectRunner
-) -> None:
+async def reroute(handoff: Declined, respond: AsyncRespond, turn: Turn) -> None:
     # The click's answer, in place of the DM: its moment passes, so it stays plain.
     await respond(text=declined_text(handoff.slug or "this"), replace_original=True)
-    await effects.perform_now(client, list(handoff.owed.effects))
+    await turn.perform(handoff.owed)
 
 
 @dataclass(frozen=True)
@@ -556,8 +522,8 @@ class Paused:
     """Seconds since the epoch."""
 
 
-async def pause(ack: AsyncAck, body: dict, workspace: Workspace, services: Services) -> Paused:
-    until = await services.run(services.routing.pause, workspace.team_id, body["user"]["id"])
+async def pause(ack: AsyncAck, body: dict, turn: Turn) -> Paused:
+    until = await turn.services.run(turn.services.routing.pause, turn.team_id, body["user"]["id"])
     await ack()
     return Paused(int(until.timestamp()))
 
@@ -566,7 +532,7 @@ async def confirm_pause(handoff: Paused, respond: AsyncRespond) -> None:
     await respond(text=paused_text(handoff.until), replace_original=True)
 
 
-PERFORMERS: dict[str, Performing] = {
+PERFORMERS = {
     PUBLISH: publish,
     REPLY: store_reply,
     REPLY_EDITED: keep_edit,

@@ -8,12 +8,9 @@ Middleware (`resolver`) puts two things in the request's context, before any lis
 
 Listeners are module-level functions; `Seam` binds them to the services (by closure, never
 through the context, which lazy listeners get a copy of). A listener names what it takes:
-Bolt's arguments (`ack`, `body`, `command`, `view`, `client`, `respond`…) and the seam's:
-- `services`, `effects`: the application;
-- `workspace`: the `Workspace`;
-- `actor`: the acting person's `Profile` (Slack too slow, or not knowing them, refuses);
-- `people`: more profiles, for this request;
-- `handoff`: what the ack listener returned (lazy listeners only).
+Bolt's arguments (`ack`, `body`, `command`, `view`, `respond`…), `turn` (the `Turn`: the
+services, the workspace, the acting person, more people, the Slack client) and, for a lazy
+listener, `handoff` (what its ack listener returned). Effect performers get a `Turn` too.
 
 One place for refusals: a listener raises `Refused` (the domain's, or `SlackSlow` and
 `PersonNotFound` from the look-ups), and the seam renders it where the request came from:
@@ -35,7 +32,8 @@ import re
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -63,9 +61,8 @@ REFUSAL = "guildbot_refusal"
 ACTIONS = frozenset({"block_actions", "message_action", "shortcut", "view_submission"})
 # Slack shows at most this much of a field error.
 FIELD_ERROR_MAX = 150
-# An effect performer as a capability writes it: module-level, given the services.
-Performing = Callable[[Services, EffectRunner, AsyncWebClient, OwedEffect], Awaitable[Any]]
-SEAM_NAMES = frozenset({"services", "effects", "workspace", "actor", "people", "handoff", "at"})
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,6 +86,9 @@ class Purpose:
     field: str | None = None
 
 
+NO_PURPOSE = Purpose()
+
+
 def doing(what: str, field: str | None = None) -> Callable[[Listener], Listener]:
     """Declares what a listener does (`"send the kudos"`), for "Slack is slow, so I didn't
     send the kudos", and the form field its refusals go on."""
@@ -109,22 +109,58 @@ class ActorUnknown:
 
 
 @dataclass(frozen=True)
-class People:
-    """Profile look-ups for one request: Slack being slow refuses in its words."""
+class Turn:
+    """One request from Slack as a listener sees it (or one owed effect as its performer
+    does): the application, the workspace, the acting person, and the Slack client with
+    the workspace's token."""
 
     services: Services
+    effects: EffectRunner
+    workspace: Workspace
     client: AsyncWebClient
-    team_id: str
-    doing: str
+    purpose: Purpose = NO_PURPOSE
+    resolved_actor: Profile | ActorUnknown | None = None
+    at: datetime | None = None
+    """When Slack says the request happened (see handlers/slack_time.py)."""
 
-    async def __call__(self, *user_ids: str) -> dict[str, Profile]:
+    @property
+    def team_id(self) -> str:
+        return self.workspace.team_id
+
+    @property
+    def settings(self) -> WorkspaceSettings:
+        return self.workspace.settings
+
+    @property
+    def actor(self) -> Profile:
+        """The acting person; Slack too slow to say who they are, or not knowing them, is
+        a refusal."""
+        return _known_actor(self.resolved_actor, self.purpose)
+
+    async def people(self, *user_ids: str) -> dict[str, Profile]:
+        """Their profiles (cached); Slack too slow is a refusal in the listener's words."""
         try:
             return await profiles(self.services, self.client, self.team_id, user_ids)
         except TimeoutError:
-            raise SlackSlow(self.doing) from None
+            raise SlackSlow(self.purpose.doing) from None
 
-    async def one(self, user_id: str) -> Profile:
-        return (await self(user_id))[user_id]
+    async def person(self, user_id: str) -> Profile:
+        return (await self.people(user_id))[user_id]
+
+    async def record(self, change: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Makes a state change with its statements (one transaction, off the loop), then
+        has the forwarder send the statements."""
+        done = await self.services.run(change, *args, **kwargs)
+        self.services.forwarder.wake()
+        return done
+
+    async def perform(self, owed: Owed) -> None:
+        """Does the Slack effects an ack owed, right after it."""
+        await self.effects.perform_now(self.client, list(owed.effects))
+
+
+# An effect performer as a capability writes it: module-level, given a turn of its own.
+Performing = Callable[[Turn, OwedEffect], Awaitable[Any]]
 
 
 # The middleware ----------------------------------------------------------------------------
@@ -147,21 +183,20 @@ def resolver(services: Services) -> Callable[..., Awaitable[None]]:
 
 
 def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
-    """The request's workspace. Every workspace has the process's settings and identity
-    for now; with installations, this is where a workspace's own are looked up."""
-    identity = services.statements.identity
-    team_id = context.team_id or identity.team_id
+    """The request's workspace."""
+    team_id = context.team_id or services.statements.identity.team_id
+    return workspace_for(services, team_id, context.enterprise_id)
+
+
+def workspace_for(services: Services, team_id: str, enterprise_id: str | None = None) -> Workspace:
+    """A workspace, by its team id. Every workspace has the process's settings and xAPI
+    identity for now; with installations, this is where a workspace's own are looked up."""
     return Workspace(
         team_id=team_id,
-        enterprise_id=context.enterprise_id,
-        settings=settings_of(services, team_id),
-        identity=identity,
+        enterprise_id=enterprise_id,
+        settings=services.settings.workspace_defaults,
+        identity=services.statements.identity,
     )
-
-
-def settings_of(services: Services, team_id: str) -> WorkspaceSettings:
-    """A workspace's settings, where no request brings them (effects, tick jobs)."""
-    return services.settings.workspace_defaults
 
 
 def acting_user(body: dict[str, Any]) -> str | None:
@@ -210,17 +245,18 @@ class Seam:
         }
 
     def performer(self, fn: Performing) -> Performer:
-        """An effect performer taking `(services, effects, client, effect)`, bound."""
+        """An effect performer taking `(turn, effect)`, bound to the services."""
 
         async def perform(client: AsyncWebClient, effect: OwedEffect) -> Any:
-            return await fn(self.services, self.effects, client, effect)
+            workspace = workspace_for(self.services, effect.team_id)
+            return await fn(Turn(self.services, self.effects, workspace, client), effect)
 
         perform.__name__ = fn.__name__
         return perform
 
     def _bind(self, fn: Listener, *, lazy: bool, tells: bool) -> Callable[[AsyncArgs], Any]:
         names = list(inspect.signature(fn).parameters)
-        purpose: Purpose = getattr(fn, "_purpose", Purpose())
+        purpose: Purpose = getattr(fn, "_purpose", NO_PURPOSE)
         takes = _handoff_type(fn) if "handoff" in names else None
 
         async def call(args: AsyncArgs) -> None:
@@ -245,22 +281,19 @@ class Seam:
         return takes is None or isinstance(args.context.get(HANDOFF), takes)
 
     def _argument(self, name: str, args: AsyncArgs, purpose: Purpose) -> Any:
-        if name not in SEAM_NAMES:
-            return getattr(args, name)
-        if name == "services":
-            return self.services
-        if name == "effects":
-            return self.effects
         if name == "handoff":
             return args.context.get(HANDOFF)
-        if name == "at":
-            return slack_time(args.body or {})
-        workspace: Workspace = args.context[WORKSPACE]
-        if name == "workspace":
-            return workspace
-        if name == "people":
-            return People(self.services, args.client, workspace.team_id, purpose.doing)
-        return _known_actor(args.context.get(ACTOR), purpose)
+        if name != "turn":
+            return getattr(args, name)
+        return Turn(
+            self.services,
+            self.effects,
+            args.context[WORKSPACE],
+            args.client,
+            purpose,
+            args.context.get(ACTOR),
+            slack_time(args.body or {}),
+        )
 
     async def _render(self, args: AsyncArgs, refusal: Refused, purpose: Purpose) -> None:
         """The refusal, on the surface the request came from."""
@@ -326,9 +359,9 @@ def plain(text: str, names: dict[str, str]) -> str:
     return _MARKUP.sub(readable, text)
 
 
-async def perform_owed(handoff: Owed, client: AsyncWebClient, effects: EffectRunner) -> None:
+async def perform_owed(handoff: Owed, turn: Turn) -> None:
     """The lazy listener of an ack that owes effects: does them right after the ack."""
-    await effects.perform_now(client, list(handoff.effects))
+    await turn.perform(handoff)
 
 
 def first_word(command: dict[str, Any]) -> str:

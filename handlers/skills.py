@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skills import (
     DEFAULT_LEVEL,
@@ -20,7 +20,6 @@ from bot.domain.skills import (
     read_skill_list,
     read_skill_names,
 )
-from bot.domain.workspace import Workspace
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.help import SKILLS, command_help_text
@@ -43,7 +42,7 @@ from bot.views.skills import (
     skill_option,
 )
 from handlers.effects import EffectRunner
-from handlers.seam import People, Seam, ack_only, doing, says, subcommand
+from handlers.seam import Seam, Turn, ack_only, doing, says, subcommand
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 MAX_OPTIONS = 20
@@ -78,57 +77,54 @@ async def show_help(ack: AsyncAck) -> None:
     await ack(text=command_help_text(SKILLS))
 
 
-async def show_own_profile(
-    ack: AsyncAck, command: dict, workspace: Workspace, services: Services
-) -> None:
-    await show_profile(ack, services, workspace.team_id, command["user_id"], command["user_id"])
+async def show_own_profile(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    await show_profile(ack, turn, command["user_id"], command["user_id"])
 
 
 @doing(SKILLS_DOING)
-async def add_skills(
-    ack: AsyncAck, command: dict, actor: Profile, workspace: Workspace, services: Services
-) -> None:
-    wanted = read_skill_list(_rest(command), services.skills.names)
-    changes = await services.run(
-        services.skills.declare, workspace.team_id, actor, wanted, command["trigger_id"]
-    )
-    services.forwarder.wake()
-    await ack(text=changes_text(changes))
+async def add_skills(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    skills = turn.services.skills
+    wanted = read_skill_list(_rest(command), skills.names)
+    await _change(ack, turn, skills.declare, wanted, command["trigger_id"])
 
 
 @doing(SKILLS_DOING)
-async def remove_skills(
-    ack: AsyncAck, command: dict, actor: Profile, workspace: Workspace, services: Services
+async def remove_skills(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    skills = turn.services.skills
+    slugs = read_skill_names(_rest(command), skills.names)
+    await _change(ack, turn, skills.remove, slugs, command["trigger_id"])
+
+
+async def _change(
+    ack: AsyncAck, turn: Turn, change: Callable[..., list[Any]], skills: Any, cause: str
 ) -> None:
-    slugs = read_skill_names(_rest(command), services.skills.names)
-    changes = await services.run(
-        services.skills.remove, workspace.team_id, actor, slugs, command["trigger_id"]
-    )
-    services.forwarder.wake()
+    """Declares or removes the acting person's skills, and says what changed."""
+    changes = await turn.record(change, turn.team_id, turn.actor, skills, cause)
     await ack(text=changes_text(changes))
 
 
-async def ask_to_forget(
-    ack: AsyncAck, command: dict, workspace: Workspace, services: Services
-) -> None:
-    profile = await services.run(services.skills.profile, workspace.team_id, command["user_id"])
+async def ask_to_forget(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    skills = turn.services.skills
+    profile = await turn.services.run(skills.profile, turn.team_id, command["user_id"])
     await ack(text="Forget your skills?", blocks=forget_confirmation_blocks(len(profile.declared)))
 
 
 async def names_someone(command: dict) -> bool:
-    return _MENTION.match((command.get("text") or "").strip()) is not None
+    return _mentioned(command) is not None
+
+
+def _mentioned(command: dict) -> str | None:
+    """The person the command's whole text names, if it names one."""
+    mention = _MENTION.match((command.get("text") or "").strip())
+    return mention[1] if mention else None
 
 
 @doing(SKILLS_DOING)
-async def show_someones_profile(
-    ack: AsyncAck, command: dict, people: People, workspace: Workspace, services: Services
-) -> None:
-    mention = _MENTION.match(command["text"].strip())
-    assert mention is not None  # the matcher saw to it
-    subject = await people.one(mention[1])
+async def show_someones_profile(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    subject = await turn.person(_mentioned(command) or "")
     if subject.is_bot or subject.deleted:
         raise Refused(f"<@{subject.user_id}> has no skills profile: it isn't a person here.")
-    await show_profile(ack, services, workspace.team_id, subject.user_id, command["user_id"])
+    await show_profile(ack, turn, subject.user_id, command["user_id"])
 
 
 async def unknown(ack: AsyncAck, command: dict) -> None:
@@ -136,10 +132,8 @@ async def unknown(ack: AsyncAck, command: dict) -> None:
     await ack(text=f"I don't know {typed}.\n" + command_help_text(SKILLS))
 
 
-async def show_profile(
-    ack: AsyncAck, services: Services, team_id: str, owner_id: str, viewer_id: str
-) -> None:
-    profile = await services.run(services.skills.profile, team_id, owner_id)
+async def show_profile(ack: AsyncAck, turn: Turn, owner_id: str, viewer_id: str) -> None:
+    profile = await turn.services.run(turn.services.skills.profile, turn.team_id, owner_id)
     await ack(text=profile_text(profile), blocks=profile_blocks(profile, viewer_id))
 
 
@@ -150,25 +144,23 @@ def _rest(command: dict) -> str:
 # Edit form ----------------------------------------------------------------------------------
 
 
-async def open_edit_form(
-    body: dict, client: AsyncWebClient, workspace: Workspace, services: Services
-) -> None:
-    profile = await services.run(services.skills.profile, workspace.team_id, body["user"]["id"])
+async def open_edit_form(body: dict, client: AsyncWebClient, turn: Turn) -> None:
+    skills = turn.services.skills
+    profile = await turn.services.run(skills.profile, turn.team_id, body["user"]["id"])
     chosen = [(s.slug, s.level or DEFAULT_LEVEL) for s in profile.declared]
     # Saving refreshes the profile message the Edit button was on.
     metadata = json.dumps({"response_url": body.get("response_url")})
     await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(chosen, metadata))
 
 
-async def suggest_skills(
-    ack: AsyncAck, body: dict, workspace: Workspace, services: Services
-) -> None:
+async def suggest_skills(ack: AsyncAck, body: dict, turn: Turn) -> None:
+    skills = turn.services.skills
     typed = (body.get("value") or "").strip()
-    slug = services.skills.names.canonical(typed)
+    slug = skills.names.canonical(typed)
     if not slug:
         await ack(options=[])
         return
-    matches = await services.run(services.skills.suggest, workspace.team_id, typed, MAX_OPTIONS)
+    matches = await turn.services.run(skills.suggest, turn.team_id, typed, MAX_OPTIONS)
     options = [add_option(typed, slug)]
     options += [skill_option(s).to_dict() for s in matches if s != slug][: MAX_OPTIONS - 1]
     await ack(options=options)
@@ -188,16 +180,11 @@ class Saved:
 
 
 @doing("save your skills", field=PICKER_BLOCK)
-async def save_edit_form(
-    ack: AsyncAck, view: dict, actor: Profile, workspace: Workspace, services: Services
-) -> Saved:
+async def save_edit_form(ack: AsyncAck, view: dict, turn: Turn) -> Saved:
+    skills = turn.services.skills
     values = view["state"]["values"]
-    picked = _picked_on_form(values)
-    wanted = read_picked(_chosen(values, picked), services.skills.names)
-    await services.run(
-        services.skills.replace, workspace.team_id, actor, wanted, f"form:{view['id']}"
-    )
-    services.forwarder.wake()
+    wanted = read_picked(_chosen(values, _picked_on_form(values)), skills.names)
+    await turn.record(skills.replace, turn.team_id, turn.actor, wanted, f"form:{view['id']}")
     await ack()
     return Saved()
 
@@ -213,15 +200,13 @@ def _picked_on_form(values: dict[str, Any]) -> list[str]:
     return picked
 
 
-async def refresh_profile_message(
-    handoff: Saved, body: dict, view: dict, workspace: Workspace, services: Services
-) -> None:
+async def refresh_profile_message(handoff: Saved, body: dict, view: dict, turn: Turn) -> None:
     echoed = json.loads(view["private_metadata"] or "{}").get("response_url")
-    response_url = slack_response_url(echoed, services.settings)
+    response_url = slack_response_url(echoed, turn.services.settings)
     if not response_url:
         return
     user_id = body["user"]["id"]
-    profile = await services.run(services.skills.profile, workspace.team_id, user_id)
+    profile = await turn.services.run(turn.services.skills.profile, turn.team_id, user_id)
     await AsyncWebhookClient(response_url).send(
         text=profile_text(profile), blocks=profile_blocks(profile, user_id), replace_original=True
     )
@@ -237,11 +222,8 @@ class Forgotten:
 
 
 @doing("forget your skills")
-async def forget_me(
-    ack: AsyncAck, actor: Profile, workspace: Workspace, services: Services
-) -> Forgotten:
-    forgotten = await services.run(services.skills.forget, workspace.team_id, actor)
-    services.forwarder.wake()
+async def forget_me(ack: AsyncAck, turn: Turn) -> Forgotten:
+    forgotten = await turn.record(turn.services.skills.forget, turn.team_id, turn.actor)
     await ack()
     return Forgotten(forgotten.skills, forgotten.endorsements)
 

@@ -15,11 +15,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import TrackedLazyRunner
-from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.workspace import Workspace
 from handlers.people import LOOKUP_TIMEOUT_S
-from handlers.seam import People, Seam, doing, resolver
+from handlers.seam import Seam, Turn, doing, resolver
 from tests.support.harness import BotHarness
 from tests.support.slack import (
     SIGNING_SECRET,
@@ -48,14 +46,14 @@ class Other:
     pass
 
 
-async def whoami(ack: AsyncAck, actor: Profile, workspace: Workspace) -> Greeted:
-    seen.append(("ack", actor, workspace))
-    await ack(text=f"You are {actor.name} in {workspace.team_id}")
-    return Greeted(actor.name)
+async def whoami(ack: AsyncAck, turn: Turn) -> Greeted:
+    seen.append(("ack", turn.actor, turn.workspace))
+    await ack(text=f"You are {turn.actor.name} in {turn.team_id}")
+    return Greeted(turn.actor.name)
 
 
-async def greet_later(handoff: Greeted, actor: Profile) -> None:
-    seen.append(("lazy", handoff, actor))
+async def greet_later(handoff: Greeted, turn: Turn) -> None:
+    seen.append(("lazy", handoff, turn.actor))
 
 
 async def never_for_greeted(handoff: Other) -> None:
@@ -67,8 +65,8 @@ async def help_text(ack: AsyncAck) -> None:
 
 
 @doing("greet anyone")
-async def greet(ack: AsyncAck, actor: Profile) -> None:
-    await ack(text=f"Hello {actor.name}")
+async def greet(ack: AsyncAck, turn: Turn) -> None:
+    await ack(text=f"Hello {turn.actor.name}")
 
 
 async def refuse_command(ack: AsyncAck) -> None:
@@ -89,17 +87,17 @@ async def also_after_press(handoff: Greeted) -> None:
 
 
 @doing("save the form", field="name")
-async def refuse_form(ack: AsyncAck, view: dict, people: People) -> None:
-    await people("U0BOB")
+async def refuse_form(ack: AsyncAck, view: dict, turn: Turn) -> None:
+    await turn.people("U0BOB")
     if view["state"]["values"]["where"]["v"]["value"] == "elsewhere":
         raise Refused("Pick a channel, not a place.", field="where")
     raise Refused(f"<@U0BOB> can't be named here. {'x' * 200}")
 
 
 @doing("take the reaction")
-async def react(ack: AsyncAck, event: dict, people: People) -> None:
+async def react(ack: AsyncAck, event: dict, turn: Turn) -> None:
     seen.append(("event", event["user"]))
-    await people(event["user"])
+    await turn.person(event["user"])
     raise Refused("not a reaction worth keeping")
 
 
