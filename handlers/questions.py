@@ -29,6 +29,7 @@ from bot.domain.questions import (
     REPLY_DELETED,
     REPLY_EDITED,
     Asked,
+    AskedQuestion,
     ReplyTo,
 )
 from bot.domain.refused import Refused
@@ -87,7 +88,6 @@ from handlers.messages import Reaction, emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles, user_id_or_none
 from handlers.seam import WORKSPACE, Owed, Seam, Turn, ack_only, doing, perform_owed, says
 from handlers.slack_time import from_ts
-from storage.models import Question
 
 log = logging.getLogger("guildbot.handlers.questions")
 
@@ -188,13 +188,13 @@ async def publish(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
         await _post_question(turn, effect, question)
     routed = await services.run(services.routing.route, question.id, ROUTED_AT_ONCE, ON_PUBLISH)
     await effects.perform_now(client, routed)
-    similar = await services.run(services.questions.similar, question.team_id, question)
+    similar = await services.run(services.questions.similar, question.team_id, question.id)
     await tell_asker(turn, effect, posted_text(question.channel_id, question.permalink, similar))
     await refresh_homes(services, client, effect.team_id, [question.asker_id])
     return {"ts": question.ts}
 
 
-async def _post_question(turn: Turn, effect: OwedEffect, question: Question) -> None:
+async def _post_question(turn: Turn, effect: OwedEffect, question: AskedQuestion) -> None:
     """Posts it and keeps where. A question Slack will never take is withdrawn (its
     statement voided), so asking again asks it once."""
     services, client = turn.services, turn.client
@@ -219,7 +219,7 @@ async def _post_question(turn: Turn, effect: OwedEffect, question: Question) -> 
 
 
 async def withdraw(
-    turn: Turn, effect: OwedEffect, question: Question, reason: str, cannot_post: bool
+    turn: Turn, effect: OwedEffect, question: AskedQuestion, reason: str, cannot_post: bool
 ) -> None:
     """The question Slack will not take goes, with its statement; the asker hears why
     (`cannot_post`: the bot must be invited to the channel first)."""

@@ -82,9 +82,45 @@ class ReplyTo:
     view_id: str | None = None
 
 
+@dataclass
+class AskedQuestion:
+    """A question as the domain hands it out (its stored row stays in storage)."""
+
+    id: str
+    team_id: str
+    asker_id: str
+    text: str
+    tags: tuple[str, ...]
+    addressed_to: str | None
+    channel_id: str
+    ts: str | None
+    """Its message in the Q&A channel, once posted."""
+    permalink: str | None
+    status: str
+
+    @classmethod
+    def of(cls, row: Question) -> AskedQuestion:
+        return cls(
+            id=row.id,
+            team_id=row.team_id,
+            asker_id=row.asker_id,
+            text=row.text,
+            tags=tuple(row.tags),
+            addressed_to=row.addressed_to,
+            channel_id=row.channel_id,
+            ts=row.ts,
+            permalink=row.permalink,
+            status=row.status,
+        )
+
+
+def _asked(row: Question | None) -> AskedQuestion | None:
+    return AskedQuestion.of(row) if row is not None else None
+
+
 @dataclass(frozen=True)
 class Asked:
-    question: Question
+    question: AskedQuestion
     new: bool
     effects: tuple[str, ...] = ()
     """Posting it (and routing it), to do right away."""
@@ -217,28 +253,30 @@ class QuestionService:
             )
             new = questions_repo.add(session, question)
             if not new:
-                return Asked(questions_repo.get(session, question_id) or question, False)
+                stored = questions_repo.get(session, question_id) or question
+                return Asked(AskedQuestion.of(stored), False)
             questions_repo.add_skills(session, team_id, question_id, skills)
             outbox_repo.add(session, queued(team_id, [asked]), now)
             effects = owe(session, [_publish(team_id, question_id, reply_to or ReplyTo())], now)
-        return Asked(question, True, tuple(effects))
+            return Asked(AskedQuestion.of(question), True, tuple(effects))
 
-    def get(self, question_id: str) -> Question | None:
+    def get(self, question_id: str) -> AskedQuestion | None:
         with self._database.reading() as session:
-            return questions_repo.get(session, question_id)
+            return _asked(questions_repo.get(session, question_id))
 
     def posted(self, question_id: str, ts: str, permalink: str | None) -> None:
         """Remembers the question's message: replies in its thread are answers."""
         with self._database.transaction() as session:
             questions_repo.set_message(session, question_id, ts, permalink)
 
-    def similar(self, team_id: str, question: Question) -> list[Question]:
+    def similar(self, team_id: str, question_id: str) -> list[AskedQuestion]:
         """Resolved questions on the same skills, newest first."""
         with self._database.reading() as session:
-            slugs = questions_repo.skills_of(session, question.id)
-            return questions_repo.resolved_with_skills(
-                session, team_id, slugs, question.id, SIMILAR
+            slugs = questions_repo.skills_of(session, question_id)
+            rows = questions_repo.resolved_with_skills(
+                session, team_id, slugs, question_id, SIMILAR
             )
+            return [AskedQuestion.of(row) for row in rows]
 
     def unposted(self, question_id: str) -> None:
         """The question could not be posted: it is withdrawn and its `asked` voided."""
@@ -251,9 +289,9 @@ class QuestionService:
             void = self._statements.voiding(question.asked_statement_id, now, "unposted")
             outbox_repo.add(session, queued(question.team_id, [void]), now)
 
-    def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
+    def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> AskedQuestion | None:
         with self._database.reading() as session:
-            return questions_repo.by_message(session, team_id, channel_id, thread_ts)
+            return _asked(questions_repo.by_message(session, team_id, channel_id, thread_ts))
 
     def owe_event(
         self, kind: str, team_id: str, event_id: str, payload: dict[str, str]
@@ -270,7 +308,7 @@ class QuestionService:
 
     def record_answer(
         self,
-        question: Question,
+        question: AskedQuestion,
         author: Profile,
         ts: str,
         typed: str,
@@ -499,7 +537,7 @@ class QuestionService:
     @staticmethod
     def _answer_facts(
         session: Session,
-        question: Question,
+        question: Question | AskedQuestion,
         answer_id: str,
         author: Learner,
         typed: str,
