@@ -1,7 +1,8 @@
-"""Slack listeners, one module per capability, each exposing `register(app, services)`.
+"""Slack listeners, one module per capability, each exposing `register(app, services, effects)`.
 
-Listeners parse the payload, call the domain, render blocks and reply. They know nothing of
-SQL: state changes go through domain services on the executor.
+Listeners are module-level functions bound by `handlers.seam.Seam`: they parse the payload,
+call the domain, render blocks and reply. They know nothing of SQL: state changes go through
+domain services on the executor.
 """
 
 from __future__ import annotations
