@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,7 +87,7 @@ class Settings:
     def lrs_configured(self) -> bool:
         return self.lrs_endpoint is not None
 
-    @property
+    @cached_property
     def workspace_defaults(self) -> WorkspaceSettings:
         """A workspace's own settings, as the environment sets them for every workspace."""
         return WorkspaceSettings(

@@ -329,7 +329,7 @@ def _known_actor(actor: Profile | ActorUnknown | None, purpose: Purpose) -> Prof
     if isinstance(actor, Profile):
         return actor
     if actor is None:
-        raise LookupError("the listener takes `actor`, but the request has no acting person")
+        raise LookupError("the listener asks for the acting person; this request has none")
     if actor.why == "slow":
         raise SlackSlow(purpose.doing)
     if actor.why == "not_found":
