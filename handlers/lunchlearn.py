@@ -31,6 +31,7 @@ from bot.domain.lunchlearn import (
     PROMOTED,
     REDRAW,
     REMINDER,
+    Lunch,
     read_form,
 )
 from bot.domain.refused import Refused
@@ -74,7 +75,6 @@ from handlers.guard import error_code
 from handlers.home import refresh_homes
 from handlers.people import PersonNotFound
 from handlers.seam import Owed, Seam, Turn, ack_only, doing, perform_owed, says, subcommand
-from storage.models import LunchSession
 
 log = logging.getLogger("guildbot.handlers.lunchlearn")
 
@@ -335,7 +335,7 @@ async def suggest_for_gap(body: dict, client: AsyncWebClient, turn: Turn) -> Non
 # What a change owes Slack ---------------------------------------------------------------------
 
 
-async def session_of(turn: Turn, effect: OwedEffect) -> LunchSession | None:
+async def session_of(turn: Turn, effect: OwedEffect) -> Lunch | None:
     return await turn.services.run(turn.services.lunchlearn.get, effect.payload["session"])
 
 
@@ -361,7 +361,7 @@ async def announce(turn: Turn, effect: OwedEffect) -> dict[str, str] | None:
     return {"ts": ts}
 
 
-async def tell_unannounced(client: AsyncWebClient, lunch: LunchSession, organiser: str) -> None:
+async def tell_unannounced(client: AsyncWebClient, lunch: Lunch, organiser: str) -> None:
     text = (
         f"I scheduled “{escape(lunch.title)}” but couldn't announce it in "
         f"<#{lunch.channel_id}> (am I a member there? `/invite @guildbot`)."
@@ -497,9 +497,7 @@ async def run_session_jobs(
     return done.count
 
 
-async def send_ics(
-    services: Services, client: AsyncWebClient, lunch: LunchSession, user_id: str
-) -> None:
+async def send_ics(services: Services, client: AsyncWebClient, lunch: Lunch, user_id: str) -> None:
     """The session's calendar file, as a file in the person's DM."""
     opened = await client.conversations_open(users=user_id)
     await client.files_upload_v2(

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.kudos import KudosService, Quota, period_start
-from bot.domain.lunchlearn import LunchLearnService
+from bot.domain.lunchlearn import Lunch, LunchLearnService
 from bot.domain.people import Profile
 from bot.domain.skills import SkillProfile, SkillsService
 from storage.database import Database
-from storage.models import LunchSession, Question
+from storage.models import Question
 from storage.repositories import effects as effects_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
@@ -31,7 +31,7 @@ class LearningRecord:
     quota: Quota
     open_questions: tuple[Question, ...]
     waiting_for_you: tuple[Question, ...]
-    sessions: tuple[tuple[LunchSession, str | None], ...]
+    sessions: tuple[tuple[Lunch, str | None], ...]
     paused_until: datetime | None
 
 

@@ -132,15 +132,63 @@ class RsvpOutcome:
 
 
 @dataclass(frozen=True)
+class Lunch:
+    """A session as the domain hands it out (its stored row stays in storage)."""
+
+    id: str
+    team_id: str
+    short_id: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    organiser_id: str | None
+    presenter_id: str | None
+    """None (both): a former colleague, erased with `guildbot forget`; the session stays."""
+    starts_at: datetime
+    duration_minutes: int
+    place: str
+    channel_id: str
+    capacity: int | None = None
+    message_ts: str | None = None
+    """Its announcement, once posted."""
+    sequence: int = 0
+    """The calendar file's SEQUENCE: raised on every change."""
+    checkin_code: str | None = None
+    status: str = "scheduled"
+
+    @classmethod
+    def of(cls, row: LunchSession) -> Lunch:
+        return cls(
+            id=row.id,
+            team_id=row.team_id,
+            short_id=row.short_id,
+            title=row.title,
+            description=row.description,
+            tags=tuple(row.tags),
+            organiser_id=row.organiser_id,
+            presenter_id=row.presenter_id,
+            starts_at=row.starts_at,
+            duration_minutes=row.duration_minutes,
+            place=row.place,
+            channel_id=row.channel_id,
+            capacity=row.capacity,
+            message_ts=row.message_ts,
+            sequence=row.sequence,
+            checkin_code=row.checkin_code,
+            status=row.status,
+        )
+
+
+@dataclass(frozen=True)
 class Scheduled:
-    session: LunchSession
+    session: Lunch
     effects: tuple[str, ...] = ()
     """The announcement, to post right away (nothing when the form was sent again)."""
 
 
 @dataclass(frozen=True)
 class Cancelled:
-    session: LunchSession
+    session: Lunch
     told: tuple[str, ...]
     """Everyone who was going or waiting: each is owed a DM."""
     effects: tuple[str, ...] = ()
@@ -272,7 +320,7 @@ class LunchLearnService:
         with self._database.transaction() as db:
             existing = sessions_repo.get(db, session_id)
             if existing is not None:
-                return Scheduled(existing)
+                return Scheduled(Lunch.of(existing))
             skills = self._skills.skills_named(db, team_id, draft.tags)
             lunch = LunchSession(
                 id=session_id,
@@ -307,7 +355,7 @@ class LunchLearnService:
             payload = {"session": session_id, "organiser": organiser.user_id}
             announce = Effect(ANNOUNCE, f"{ANNOUNCE}:{team_id}:{session_id}", team_id, payload)
             effects = owe(db, [announce], now)
-        return Scheduled(lunch, tuple(effects))
+        return Scheduled(Lunch.of(lunch), tuple(effects))
 
     def _jobs(self, draft: SessionDraft, now: datetime) -> list[tuple[str, datetime]]:
         # A reminder already past when the session is scheduled is skipped.
@@ -331,7 +379,7 @@ class LunchLearnService:
             if sessions_repo.by_short_id(db, team_id, candidate) is None:
                 return candidate
 
-    def checkin_open(self, lunch: LunchSession) -> bool:
+    def checkin_open(self, lunch: Lunch) -> bool:
         """Check-in runs from 15 minutes before the start to 30 minutes after the end."""
         now = self._clock()
         ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
@@ -440,17 +488,18 @@ class LunchLearnService:
 
     # Reading --------------------------------------------------------------------------------
 
-    def get(self, session_id: str) -> LunchSession | None:
+    def get(self, session_id: str) -> Lunch | None:
         with self._database.reading() as db:
-            return sessions_repo.get(db, session_id)
+            row = sessions_repo.get(db, session_id)
+            return Lunch.of(row) if row is not None else None
 
-    def upcoming(self, team_id: str, viewer_id: str) -> list[tuple[LunchSession, str | None]]:
+    def upcoming(self, team_id: str, viewer_id: str) -> list[tuple[Lunch, str | None]]:
         """Sessions not over and not cancelled, soonest first, with the viewer's RSVP."""
         now = self._clock()
         with self._database.reading() as db:
             sessions = sessions_repo.upcoming(db, team_id, now)
             mine = sessions_repo.rsvps_of(db, viewer_id, [s.id for s in sessions])
-        return [(s, mine.get(s.id)) for s in sessions]
+            return [(Lunch.of(s), mine.get(s.id)) for s in sessions]
 
     # Cancelling -----------------------------------------------------------------------------
 
@@ -480,7 +529,7 @@ class LunchLearnService:
             owed = [_dm(CANCELLED, lunch, user_id) for user_id in told]
             owed += [_calendar(lunch, user_id) for user_id in holders]
             effects = owe_latest(db, [_redraw(lunch)], now) + owe(db, owed, now)
-        return Cancelled(lunch, tuple(told), tuple(effects))
+        return Cancelled(Lunch.of(lunch), tuple(told), tuple(effects))
 
     # The tick ---------------------------------------------------------------------------------
 
