@@ -291,7 +291,7 @@ async def store_reply(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | Non
     except PersonNotFound:
         return None
     link = await client.chat_getPermalink(channel=channel, message_ts=ts)
-    answer = await services.run(
+    answer_id = await services.run(
         services.questions.record_answer,
         question,
         author,
@@ -300,11 +300,11 @@ async def store_reply(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | Non
         link.get("permalink"),
         from_ts(owed.get("event_ts")),  # when Slack says it was posted
     )
-    if answer is None:
+    if answer_id is None:
         return None
     services.forwarder.wake()
     await refresh_homes(services, client, team_id, [user])
-    return {"answer": answer.id}
+    return {"answer": answer_id}
 
 
 async def keep_edit(turn: Turn, effect: OwedEffect) -> None:
@@ -400,7 +400,7 @@ async def accept_by_check_mark(turn: Turn, effect: OwedEffect) -> Mapping[str, A
         return None
     services.forwarder.wake()
     await effects.perform_now(client, accepted.effects)
-    return {"answer": accepted.answer.id}
+    return {"answer": accepted.answer_id}
 
 
 async def thank_in_thread(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:

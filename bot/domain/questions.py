@@ -128,9 +128,9 @@ class Asked:
 
 @dataclass(frozen=True)
 class Accepted:
-    question: Question
-    answer: Answer
-    replaced: Answer | None
+    question_id: str
+    answer_id: str
+    replaced_id: str | None
     """The answer accepted before, if any."""
     new: bool = True
     """False when this answer was already the accepted one."""
@@ -314,9 +314,10 @@ class QuestionService:
         typed: str,
         permalink: str | None,
         at: datetime | None = None,
-    ) -> Answer | None:
+    ) -> str | None:
         """Stores a reply as an answer with its `answered` statement (made `at`, when Slack
-        says it was posted); None for the asker's own replies and for a redelivered message."""
+        says it was posted), and returns the answer's id; None for the asker's own replies
+        and for a redelivered message."""
         if author.user_id == question.asker_id or author.is_bot:
             return None
         now = self._clock()
@@ -350,7 +351,7 @@ class QuestionService:
             if not questions_repo.add_answer(session, answer):
                 return None
             outbox_repo.add(session, queued(question.team_id, [answered]), now)
-        return answer
+        return answer_id
 
     def is_answer(self, team_id: str, channel_id: str, ts: str) -> bool:
         with self._database.reading() as session:
@@ -419,7 +420,7 @@ class QuestionService:
                 session, team_id, event_id, now
             )
             if redelivered or question.accepted_answer_id == answer.id:
-                return Accepted(question, answer, None, new=False)
+                return Accepted(question.id, answer.id, None, new=False)
             voids = []
             replaced = None
             if question.accepted_answer_id:
@@ -455,7 +456,9 @@ class QuestionService:
                 {"question": question.id, "answer": answer.id},
             )
             effects = owe(session, [thanks, update_dms_effect(team_id, question.id, cause)], now)
-        return Accepted(question, answer, replaced, effects=tuple(effects))
+        return Accepted(
+            question.id, answer.id, replaced.id if replaced else None, effects=tuple(effects)
+        )
 
     def accepted_notice(self, question_id: str, answer_id: str) -> AcceptedNotice | None:
         """The thanks to post for an accepted answer; None once it is no longer the accepted
