@@ -24,6 +24,7 @@ from bot.domain import standing, text
 from bot.domain.effects import Effect, owe, owe_latest
 from bot.domain.people import Profile, stored_learners
 from bot.domain.refused import Refused
+from bot.domain.rows import copied
 from bot.domain.skills import SkillsService
 from bot.domain.workspace import LndAdmins
 from bot.views import mrkdwn
@@ -158,25 +159,7 @@ class Lunch:
 
     @classmethod
     def of(cls, row: LunchSession) -> Lunch:
-        return cls(
-            id=row.id,
-            team_id=row.team_id,
-            short_id=row.short_id,
-            title=row.title,
-            description=row.description,
-            tags=tuple(row.tags),
-            organiser_id=row.organiser_id,
-            presenter_id=row.presenter_id,
-            starts_at=row.starts_at,
-            duration_minutes=row.duration_minutes,
-            place=row.place,
-            channel_id=row.channel_id,
-            capacity=row.capacity,
-            message_ts=row.message_ts,
-            sequence=row.sequence,
-            checkin_code=row.checkin_code,
-            status=row.status,
-        )
+        return copied(cls, row, tags=tuple(row.tags))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.routing import update_dms_effect
+from bot.domain.rows import copied
 from bot.domain.skill_names import fold
 from bot.domain.skills import SkillsService
 from bot.xapi.statements import (
@@ -100,18 +101,7 @@ class AskedQuestion:
 
     @classmethod
     def of(cls, row: Question) -> AskedQuestion:
-        return cls(
-            id=row.id,
-            team_id=row.team_id,
-            asker_id=row.asker_id,
-            text=row.text,
-            tags=tuple(row.tags),
-            addressed_to=row.addressed_to,
-            channel_id=row.channel_id,
-            ts=row.ts,
-            permalink=row.permalink,
-            status=row.status,
-        )
+        return copied(cls, row, tags=tuple(row.tags))
 
 
 def _asked(row: Question | None) -> AskedQuestion | None:
