@@ -18,13 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.effects import OwedEffect
 from bot.domain.kudos import REACTION, Announce, GiveKudos, check_receivers
 from bot.domain.refused import Refused
-from bot.domain.workspace import Workspace
 from bot.services import Services
 from handlers.effects import EffectRunner
 from handlers.kudos import store
 from handlers.messages import Reaction, emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
-from handlers.seam import WORKSPACE, Owed, Seam, Turn, doing, perform_owed
+from handlers.seam import Owed, Seam, Turn, doing, perform_owed, workspace_in
 from handlers.slack_time import from_ts
 
 log = logging.getLogger("guildbot.handlers.kudos_reactions")
@@ -39,7 +38,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
 
 
 async def is_kudos_reaction(event: dict, context: AsyncBoltContext) -> bool:
-    workspace: Workspace = context[WORKSPACE]
+    workspace = workspace_in(context)
     item = event.get("item") or {}
     # Without item_user the item is not a person's message (a file, or an app's post).
     return (

@@ -86,7 +86,7 @@ from handlers.guard import error_code
 from handlers.home import refresh_homes
 from handlers.messages import Reaction, emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles, user_id_or_none
-from handlers.seam import WORKSPACE, Owed, Seam, Turn, ack_only, doing, perform_owed, says
+from handlers.seam import Owed, Seam, Turn, ack_only, doing, perform_owed, says, workspace_in
 from handlers.slack_time import from_ts
 
 log = logging.getLogger("guildbot.handlers.questions")
@@ -350,7 +350,7 @@ async def accept_by_shortcut(ack: AsyncAck, shortcut: dict, turn: Turn) -> Owed:
 
 
 async def is_accept_reaction(event: dict, context: AsyncBoltContext) -> bool:
-    qa = context[WORKSPACE].settings.qa_channel
+    qa = workspace_in(context).settings.qa_channel
     item = event.get("item") or {}
     return (
         emoji_name(event.get("reaction", "")) == ACCEPT_EMOJI

@@ -182,6 +182,13 @@ def resolver(services: Services) -> Callable[..., Awaitable[None]]:
     return resolve
 
 
+def workspace_in(context: AsyncBoltContext) -> Workspace:
+    """The workspace the middleware resolved, for listener matchers (which run before any
+    listener, and take Bolt's arguments only)."""
+    workspace: Workspace = context[WORKSPACE]
+    return workspace
+
+
 def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
     """The request's workspace."""
     team_id = context.team_id or services.statements.identity.team_id
