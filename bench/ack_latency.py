@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -266,6 +266,39 @@ def database_url(workdir: Path, postgres: str | None) -> Iterator[str]:
         yield url
 
 
+async def start_bots(
+    args: argparse.Namespace, workdir: Path, slack_url: str, database: str
+) -> list[BotProcess]:
+    """The bot's replicas, each pinned to its CPU."""
+    bots = []
+    for replica in range(args.replicas):
+        bot = BotProcess(
+            bot_env(
+                workdir,
+                slack_url,
+                free_port(),
+                DATABASE_URL=database,
+                KUDOS_DAILY_LIMIT="10000000",
+                KUDOS_MANAGER_DAILY_LIMIT="10000000",
+            ),
+            workdir,
+        )
+        await bot.start()
+        pin(bot.pid, {args.bot_cpu + replica})
+        bots.append(bot)
+    return bots
+
+
+async def warm_up(
+    targets: dict[str, tuple[str, Callable[[str, int], list[Request]]]], rate: float
+) -> None:
+    """First requests pay for auth.test and the profile look-ups: not measured."""
+    for name, (target_url, make) in targets.items():
+        warmup = await open_loop(target_url, make(f"warmup.{name}", 50), min(rate, 100))
+        if warmup.failures:
+            raise RuntimeError(f"{name} failed during warm-up: {dict(warmup.failures)}")
+
+
 async def bench(args: argparse.Namespace) -> int:
     rate, seconds, runs = args.rate, args.seconds, args.runs
     count = max(1, round(rate * seconds))
@@ -279,21 +312,7 @@ async def bench(args: argparse.Namespace) -> int:
     bare: asyncio.subprocess.Process | None = None
     with database_url(workdir, args.postgres) as url:
         try:
-            for replica in range(args.replicas):
-                bot = BotProcess(
-                    bot_env(
-                        workdir,
-                        slack_url,
-                        free_port(),
-                        DATABASE_URL=url,
-                        KUDOS_DAILY_LIMIT="10000000",
-                        KUDOS_MANAGER_DAILY_LIMIT="10000000",
-                    ),
-                    workdir,
-                )
-                await bot.start()
-                pin(bot.pid, {args.bot_cpu + replica})
-                bots.append(bot)
+            bots += await start_bots(args, workdir, slack_url, url)
             bare, bare_url = await start_helper(
                 ["bare", "--port", str(free_port()), "--slack-url", slack_url], workdir
             )
@@ -305,11 +324,7 @@ async def bench(args: argparse.Namespace) -> int:
                 "write": (bot_url, write_requests),
             }
             posted = 0
-            for name, (target_url, make) in targets.items():
-                # First requests pay for auth.test and the profile look-ups: not measured.
-                warmup = await open_loop(target_url, make(f"warmup.{name}", 50), min(rate, 100))
-                if warmup.failures:
-                    raise RuntimeError(f"{name} failed during warm-up: {dict(warmup.failures)}")
+            await warm_up(targets, rate)
             posted = await posts_made(slack_url)
             print(
                 f"ack latency, open loop: {rate:g} requests/s for {seconds:g} s, {runs} run(s) "

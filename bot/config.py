@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.domain.skill_names import AliasFileProblem, read_alias_lines
+from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from bot.logs import FORMATS, LEVELS
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -84,6 +86,16 @@ class Settings:
     @property
     def lrs_configured(self) -> bool:
         return self.lrs_endpoint is not None
+
+    @cached_property
+    def workspace_defaults(self) -> WorkspaceSettings:
+        """A workspace's own settings, as the environment sets them for every workspace."""
+        return WorkspaceSettings(
+            qa_channel=self.qa_channel,
+            digest_channel=self.digest_channel,
+            lnd_admins=LndAdmins(self.lnd_admins),
+            kudos_emoji=self.kudos_emoji,
+        )
 
 
 def load_settings(

@@ -207,14 +207,14 @@ def build_services(
             settings.kudos_daily_limit, settings.kudos_manager_daily_limit, settings.kudos_managers
         ),
         skills,
-        settings.lnd_admins,
+        settings.workspace_defaults.lnd_admins,
     )
     lunchlearn = LunchLearnService(
         database,
         statements,
         clock,
         skills,
-        settings.lnd_admins,
+        settings.workspace_defaults.lnd_admins,
         settings.lunchlearn_reminders,
         settings.lunchlearn_checkin_code,
     )

@@ -1,7 +1,8 @@
-"""Slack listeners, one module per capability, each exposing `register(app, services)`.
+"""Slack listeners, one module per capability, each exposing `register(app, services, effects)`.
 
-Listeners parse the payload, call the domain, render blocks and reply. They know nothing of
-SQL: state changes go through domain services on the executor.
+Listeners are module-level functions bound by `handlers.seam.Seam`: they parse the payload,
+call the domain, render blocks and reply. They know nothing of SQL: state changes go through
+domain services on the executor.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from handlers import (
     unhandled,
 )
 from handlers.effects import EffectRunner
+from handlers.seam import resolver
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
@@ -56,6 +58,8 @@ MODULES = (
 def register_all(app: AsyncApp, services: Services) -> EffectRunner:
     """Registers every capability's listeners, and the performers of the effects they owe."""
     effects = EffectRunner(services)
+    # First: every listener and matcher after it reads what it resolves.
+    app.use(resolver(services))
     for module in MODULES:
         module.register(app, services, effects)
     return effects

@@ -55,8 +55,20 @@ def apology(reference: str) -> str:
 
 
 def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
-    """Wraps a listener (ack or lazy) so no exception ever escapes to Bolt."""
+    """Wraps a listener (ack or lazy) so no exception ever escapes to Bolt; the listener
+    gets Bolt's arguments by name."""
     names = list(inspect.signature(fn).parameters)
+
+    async def call(args: AsyncArgs) -> None:
+        await fn(**{name: getattr(args, name) for name in names})
+
+    return boundary(fn, call)
+
+
+def boundary(
+    fn: Listener, call: Callable[[AsyncArgs], Awaitable[None]]
+) -> Callable[[AsyncArgs], Awaitable[None]]:
+    """Runs `call` (which runs `fn`) inside the error boundary; see the module's docstring."""
 
     async def listener(args: AsyncArgs) -> None:
         lazy = args.request.lazy_only
@@ -69,7 +81,7 @@ def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
             "event_id": (args.body or {}).get("event_id"),
         }
         try:
-            await logged_with(fn(**{name: getattr(args, name) for name in names}), **fields)
+            await logged_with(call(args), **fields)
         except Exception:
             reference = secrets.token_hex(4).upper()
             unacked = not lazy and args.ack.response is None
@@ -101,22 +113,28 @@ def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
 
 async def _tell_user(args: AsyncArgs, text: str) -> None:
     try:
-        body: dict[str, Any] = args.body or {}
-        if args.ack.response is None:
-            # Still inside the ack: for a slash command the ack text *is* the ephemeral reply.
-            if "command" in body:
-                await args.ack(text=text)
-                return
-            await args.ack()
-        if body.get("response_url") or _first_response_url(body):
-            await args.respond(text=text, response_type="ephemeral", replace_original=False)
-            return
-        user = _user_id(body)
-        channel = _channel_id(body)
-        if user and channel:
-            await args.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        await tell(args, text)
     except Exception:
         log.exception("could not tell the user about a failure")
+
+
+async def tell(args: AsyncArgs, text: str) -> None:
+    """Tells the person who made the request, privately, on the surface it came from: the
+    ack of a slash command, else its response URL, else an ephemeral message."""
+    body: dict[str, Any] = args.body or {}
+    if args.ack.response is None:
+        # Still inside the ack: for a slash command the ack text *is* the ephemeral reply.
+        if "command" in body:
+            await args.ack(text=text)
+            return
+        await args.ack()
+    if body.get("response_url") or _first_response_url(body):
+        await args.respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    user = _user_id(body)
+    channel = _channel_id(body)
+    if user and channel:
+        await args.client.chat_postEphemeral(channel=channel, user=user, text=text)
 
 
 def _is_event(body: dict[str, Any] | None) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.operations import retry_dead
@@ -18,56 +19,56 @@ from bot.views.home import (
 )
 from bot.views.suggestions import learn_from_blocks
 from handlers.effects import EffectRunner
-from handlers.guard import guarded
 from handlers.people import profiles
+from handlers.seam import Seam, Turn, ack_only, workspace_for
 
 log = logging.getLogger("guildbot.handlers.home")
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
-    async def ack_only(ack: AsyncAck) -> None:
-        await ack()
+    on = Seam(services, effects)
+    app.event("app_home_opened")(**on(ack_only, opened))
+    app.action(PAUSE_ROUTING_ACTION)(**on(ack_only, pause))
+    app.action(RESUME_ROUTING_ACTION)(**on(ack_only, resume))
+    app.action(RETRY_DEAD_ACTION)(**on(ack_only, retry))
+    app.action(RETRY_EFFECTS_ACTION)(**on(ack_only, retry_effects))
 
-    @guarded
-    async def opened(event: dict, body: dict, client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return  # The Messages tab: nothing to draw.
-        services.home.opened(body["team_id"], event["user"])
-        await publish_home(services, client, body["team_id"], event["user"])
 
-    @guarded
-    async def pause(body: dict, client: AsyncWebClient) -> None:
-        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
-        await services.run(services.routing.pause, team_id, user_id)
-        await publish_home(services, client, team_id, user_id)
+async def opened(event: dict, turn: Turn) -> None:
+    if event.get("tab", "home") != "home":
+        return  # The Messages tab: nothing to draw.
+    turn.services.home.opened(turn.team_id, event["user"])
+    await publish_home(turn.services, turn.client, turn.team_id, event["user"])
 
-    @guarded
-    async def resume(body: dict, client: AsyncWebClient) -> None:
-        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
-        await services.run(services.home.resume_routing, team_id, user_id)
-        await publish_home(services, client, team_id, user_id)
 
-    @guarded
-    async def retry(body: dict, client: AsyncWebClient) -> None:
-        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
-        if user_id in services.settings.lnd_admins:
-            await services.run(retry_dead, services.database, services.clock())
-            services.forwarder.wake()
-        await publish_home(services, client, team_id, user_id)
+async def pause(body: dict, turn: Turn) -> None:
+    await _then_redraw(turn, body["user"]["id"], turn.services.routing.pause)
 
-    app.event("app_home_opened")(ack=ack_only, lazy=[opened])
-    app.action(PAUSE_ROUTING_ACTION)(ack=ack_only, lazy=[pause])
-    app.action(RESUME_ROUTING_ACTION)(ack=ack_only, lazy=[resume])
 
-    @guarded
-    async def retry_effects(body: dict, client: AsyncWebClient) -> None:
-        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
-        if user_id in services.settings.lnd_admins:
-            await services.run(services.effects.retry_dead)
-        await publish_home(services, client, team_id, user_id)
+async def resume(body: dict, turn: Turn) -> None:
+    await _then_redraw(turn, body["user"]["id"], turn.services.home.resume_routing)
 
-    app.action(RETRY_DEAD_ACTION)(ack=ack_only, lazy=[retry])
-    app.action(RETRY_EFFECTS_ACTION)(ack=ack_only, lazy=[retry_effects])
+
+async def _then_redraw(turn: Turn, user_id: str, change: Callable[[str, str], object]) -> None:
+    """Changes how questions reach the person, then redraws their App Home."""
+    await turn.services.run(change, turn.team_id, user_id)
+    await publish_home(turn.services, turn.client, turn.team_id, user_id)
+
+
+async def retry(body: dict, turn: Turn) -> None:
+    """An admin sends the dead-lettered statements to the LRS again."""
+    services, user_id = turn.services, body["user"]["id"]
+    if user_id in turn.settings.lnd_admins:
+        await turn.record(retry_dead, services.database, services.clock())
+    await publish_home(services, turn.client, turn.team_id, user_id)
+
+
+async def retry_effects(body: dict, turn: Turn) -> None:
+    """An admin has the Slack effects Slack refused tried again."""
+    services, user_id = turn.services, body["user"]["id"]
+    if user_id in turn.settings.lnd_admins:
+        await services.run(services.effects.retry_dead)
+    await publish_home(services, turn.client, turn.team_id, user_id)
 
 
 async def publish_home(
@@ -77,7 +78,7 @@ async def publish_home(
     person = (await profiles(services, client, team_id, [user_id]))[user_id]
     record = await services.run(services.home.record, team_id, person)
     admin = None
-    if user_id in services.settings.lnd_admins:
+    if user_id in workspace_for(services, team_id).settings.lnd_admins:
         admin = await services.run(services.home.admin, team_id, person.tz)
     learn = await services.run(services.suggestions.for_home, team_id, user_id)
     resources = await services.run(services.resources.for_member, team_id, user_id)

@@ -7,10 +7,11 @@ statements. After the ack: post the recognition.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,14 +22,14 @@ from bot.domain.kudos import (
     UNPOST,
     Announce,
     GiveKudos,
-    KudosRefused,
+    KudosGiven,
     QuotaExceeded,
     Recognition,
-    UndoRefused,
     check_receivers,
     read_intent,
     read_period,
 )
+from bot.domain.refused import Refused
 from bot.services import Services
 from bot.slack_client import slack_response_url
 from bot.views.help import command_help_text, kudos_help
@@ -44,209 +45,179 @@ from bot.views.kudos import (
     undone_text,
 )
 from handlers.effects import EffectRunner, post_once
-from handlers.guard import error_code, guarded, slack_slow
+from handlers.guard import error_code
 from handlers.home import refresh_homes
-from handlers.people import PersonNotFound, profiles
-from handlers.slack_time import slack_time
+from handlers.seam import Owed, Seam, Turn, doing, perform_owed, says, subcommand
 
 log = logging.getLogger("guildbot.handlers.kudos")
 
-SLACK_SLOW = slack_slow("send the kudos")
 # chat.postMessage cannot reach these; the command's response_url still can.
 UNREACHABLE_BY_BOT = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
-    @guarded
-    async def give_kudos(
-        ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        text = (command.get("text") or "").strip()
-        if text.lower() in ("", "help"):
-            await ack(text=command_help_text(kudos_help(services.settings.kudos_emoji)))
-            return
-        first, _, rest = text.partition(" ")
-        if first.lower() == "leaderboard":
-            await show_leaderboard(ack, command, client, rest)
-            return
-        team_id, giver_id = command["team_id"], command["user_id"]
-        try:
-            intent = read_intent(text)
-            people = await profiles(services, client, team_id, [giver_id, *intent.receiver_ids])
-            receivers = tuple(people[uid] for uid in intent.receiver_ids)
-            check_receivers(giver_id, receivers)
-        except KudosRefused as refusal:
-            await ack(text=refusal.message)
-            return
-        except PersonNotFound as missing:
-            await ack(text=f"I couldn't find <@{missing.user_id}> in this workspace.")
-            return
-        except TimeoutError:
-            await ack(text=SLACK_SLOW)
-            return
-        try:
-            given = await services.run(
-                services.kudos.give,
-                GiveKudos(
-                    team_id=team_id,
-                    giver=people[giver_id],
-                    receivers=receivers,
-                    reason=intent.reason,
-                    values=intent.values,
-                    channel_id=command["channel_id"],
-                    source="command",
-                    source_key=command["trigger_id"],
-                    announce=Announce(
-                        command["channel_id"],
-                        response_url=slack_response_url(
-                            command.get("response_url"), services.settings
-                        ),
-                    ),
-                ),
-            )
-        except QuotaExceeded as over:
-            quota = over.quota
-            await ack(
-                text=quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)
-            )
-            return
-        services.forwarder.wake()
-        context["owed"] = list(given.effects)
-        confirmation = confirmation_text(intent.receiver_ids, given.quota.left)
-        await ack(
-            text=confirmation, blocks=confirmation_blocks(confirmation, command["trigger_id"])
-        )
+    on = Seam(services, effects)
+    app.command("/kudos", matchers=[says("", "help")])(**on(show_help))
+    app.command("/kudos", matchers=[subcommand("leaderboard")])(**on(show_leaderboard))
+    app.command("/kudos")(**on(give_kudos, perform_owed))
+    app.action(UNDO_ACTION)(**on(undo_kudos, finish_undo))
+    effects.performs(RECOGNITION, on.performer(perform_recognition))
+    effects.performs(UNPOST, on.performer(perform_unpost))
 
-    async def show_leaderboard(
-        ack: AsyncAck, command: dict, client: AsyncWebClient, option: str
-    ) -> None:
-        try:
-            period = read_period(option)
-            viewer = (await profiles(services, client, command["team_id"], [command["user_id"]]))[
-                command["user_id"]
-            ]
-        except KudosRefused as refusal:
-            await ack(text=refusal.message)
-            return
-        except TimeoutError:
-            await ack(text=slack_slow("show the leaderboard"))
-            return
-        board = await services.run(
-            services.kudos.leaderboard, command["team_id"], period, viewer.tz
-        )
-        await ack(
-            text=f"Kudos leaderboard, {PERIOD_TITLES[period]}",
-            blocks=leaderboard_blocks(
-                period,
-                [(s.user_id, s.count) for s in board.receivers],
-                [(s.user_id, s.count) for s in board.givers],
-            ),
-        )
 
-    @guarded
-    async def do_owed(client: AsyncWebClient, context: AsyncBoltContext) -> None:
-        await effects.perform_now(client, context.get("owed") or [])
+async def show_help(ack: AsyncAck, turn: Turn) -> None:
+    await ack(text=command_help_text(kudos_help(turn.settings.kudos_emoji)))
 
-    async def perform_recognition(
-        client: AsyncWebClient, effect: OwedEffect
-    ) -> Mapping[str, Any] | None:
-        """Posts the recognition of kudos still standing, then confirms to the giver when the
-        form asked for it, and redraws the App Home of everyone involved."""
-        owed = effect.payload
-        recognition = await services.run(services.kudos.recognition, owed["kudos"])
-        if recognition is None:
-            return None  # taken back (or erased) before it was posted
-        channel, thread_ts = owed["channel"], owed.get("thread_ts")
-        text = recognition_text(recognition.giver_id, recognition.receiver_ids, recognition.reason)
-        blocks = recognition_blocks(
-            recognition.giver_id, recognition.receiver_ids, recognition.reason, recognition.values
-        )
-        try:
-            ts = await post_once(client, effect, channel, text, blocks, thread_ts)
-        except SlackApiError as error:
-            if error_code(error) not in UNREACHABLE_BY_BOT or not owed.get("response_url"):
-                raise
-            # A private channel without the bot, or a DM between people: answer in place.
-            await effects.respond(effect, text, blocks, "in_channel")
-            result: dict[str, Any] = {"via": "response_url"}
-        else:
-            if not await services.run(services.kudos.record_post, recognition.kudos_ids, ts):
-                await delete_post(client, channel, ts)  # undone while it was being posted
-                return {"ts": ts, "deleted": True}
-            result = {"ts": ts}
-        confirm = owed.get("confirm")
-        if confirm and services.clock() - effect.created_at < UNDO_WINDOW:
-            await _confirm(client, effect, recognition, confirm, "ts" in result)
-        receivers = list(recognition.receiver_ids)
-        await refresh_homes(services, client, effect.team_id, [recognition.giver_id, *receivers])
+
+@doing("send the kudos")
+async def give_kudos(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
+    intent = read_intent(command["text"].strip())
+    response_url = slack_response_url(command.get("response_url"), turn.services.settings)
+    given = await give(
+        turn,
+        intent.receiver_ids,
+        reason=intent.reason,
+        values=intent.values,
+        channel_id=command["channel_id"],
+        source="command",
+        source_key=command["trigger_id"],
+        announce=Announce(command["channel_id"], response_url=response_url),
+    )
+    confirmation = confirmation_text(intent.receiver_ids, given.quota.left)
+    await ack(text=confirmation, blocks=confirmation_blocks(confirmation, command["trigger_id"]))
+    return Owed.of(given.effects)
+
+
+async def give(turn: Turn, receiver_ids: Sequence[str], **kudos: Any) -> KudosGiven:
+    """The acting person gives kudos to these people (`kudos`: the rest of `GiveKudos`);
+    over their quota is a refusal saying when it resets."""
+    found = await turn.people(*receiver_ids)
+    receivers = tuple(found[uid] for uid in receiver_ids)
+    check_receivers(turn.actor.user_id, receivers)
+    return await store(turn, GiveKudos(turn.team_id, turn.actor, receivers, **kudos))
+
+
+async def store(turn: Turn, request: GiveKudos) -> KudosGiven:
+    """Stores the kudos; over the giver's quota is a refusal saying when it resets."""
+    try:
+        return await turn.record(turn.services.kudos.give, request)
+    except QuotaExceeded as over:
+        quota = over.quota
+        text = quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)
+        raise Refused(text) from None
+
+
+@doing("show the leaderboard")
+async def show_leaderboard(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    period = read_period(command["text"].strip().partition(" ")[2])
+    board = await turn.services.run(
+        turn.services.kudos.leaderboard, turn.team_id, period, turn.actor.tz
+    )
+    await ack(
+        text=f"Kudos leaderboard, {PERIOD_TITLES[period]}",
+        blocks=leaderboard_blocks(
+            period,
+            [(s.user_id, s.count) for s in board.receivers],
+            [(s.user_id, s.count) for s in board.givers],
+        ),
+    )
+
+
+# Undo -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Undone:
+    receiver_ids: tuple[str, ...]
+    owed: Owed
+
+
+@doing("undo the kudos")
+async def undo_kudos(ack: AsyncAck, body: dict, turn: Turn) -> Undone:
+    key = body["actions"][0]["value"]
+    revoked = await turn.record(turn.services.kudos.undo, turn.team_id, key, turn.actor, turn.at)
+    await ack()
+    return Undone(tuple(revoked.receiver_ids), Owed.of(revoked.effects))
+
+
+async def finish_undo(handoff: Undone, respond: AsyncRespond, turn: Turn) -> None:
+    await turn.perform(handoff.owed)
+    await respond(text=undone_text(handoff.receiver_ids), replace_original=True)
+
+
+# What the kudos owe Slack ---------------------------------------------------------------
+
+
+async def perform_recognition(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
+    """Posts the recognition of kudos still standing, then confirms to the giver when the
+    form asked for it, and redraws the App Home of everyone involved."""
+    services = turn.services
+    recognition = await services.run(services.kudos.recognition, effect.payload["kudos"])
+    if recognition is None:
+        return None  # taken back (or erased) before it was posted
+    result = await _post_recognition(turn, effect, recognition)
+    if result.get("deleted"):
         return result
+    confirm = effect.payload.get("confirm")
+    if confirm and services.clock() - effect.created_at < UNDO_WINDOW:
+        await _confirm(turn, effect, recognition, confirm, "ts" in result)
+    receivers = list(recognition.receiver_ids)
+    await refresh_homes(services, turn.client, turn.team_id, [recognition.giver_id, *receivers])
+    return result
 
-    async def _confirm(
-        client: AsyncWebClient,
-        effect: OwedEffect,
-        recognition: Recognition,
-        confirm: Mapping[str, Any],
-        posted: bool,
-    ) -> None:
-        """The giver's private confirmation with Undo (best effort: the kudos stand anyway)."""
-        text = confirmation_text(recognition.receiver_ids, confirm["left"])
-        blocks = confirmation_blocks(text, confirm["source_key"])
-        owed = effect.payload
-        try:
-            if posted:
-                await client.chat_postEphemeral(
-                    channel=owed["channel"],
-                    user=recognition.giver_id,
-                    thread_ts=owed.get("thread_ts"),
-                    text=text,
-                    blocks=blocks,
-                )
-            else:
-                await effects.respond(effect, text, blocks, "ephemeral")
-        except Exception:
-            log.warning("could not confirm kudos %s to the giver", effect.key, exc_info=True)
 
-    async def perform_unpost(client: AsyncWebClient, effect: OwedEffect) -> None:
-        await delete_post(client, effect.payload["channel"], effect.payload["ts"])
+async def _post_recognition(
+    turn: Turn, effect: OwedEffect, recognition: Recognition
+) -> dict[str, Any]:
+    """Posts it where the kudos were given; answers in place where the bot cannot post."""
+    client, owed = turn.client, effect.payload
+    channel, thread_ts = owed["channel"], owed.get("thread_ts")
+    text = recognition_text(recognition.giver_id, recognition.receiver_ids, recognition.reason)
+    blocks = recognition_blocks(
+        recognition.giver_id, recognition.receiver_ids, recognition.reason, recognition.values
+    )
+    try:
+        ts = await post_once(client, effect, channel, text, blocks, thread_ts)
+    except SlackApiError as error:
+        if error_code(error) not in UNREACHABLE_BY_BOT or not owed.get("response_url"):
+            raise
+        # A private channel without the bot, or a DM between people: answer in place.
+        await turn.effects.respond(effect, text, blocks, "in_channel")
+        return {"via": "response_url"}
+    if not await turn.services.run(turn.services.kudos.record_post, recognition.kudos_ids, ts):
+        await delete_post(client, channel, ts)  # undone while it was being posted
+        return {"ts": ts, "deleted": True}
+    return {"ts": ts}
 
-    effects.performs(RECOGNITION, perform_recognition)
-    effects.performs(UNPOST, perform_unpost)
 
-    @guarded
-    async def undo_kudos(
-        ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        team_id, user_id = body["user"]["team_id"], body["user"]["id"]
-        try:
-            requester = (await profiles(services, client, team_id, [user_id]))[user_id]
-            revoked = await services.run(
-                services.kudos.undo,
-                team_id,
-                body["actions"][0]["value"],
-                requester,
-                slack_time(body),
+async def _confirm(
+    turn: Turn,
+    effect: OwedEffect,
+    recognition: Recognition,
+    confirm: Mapping[str, Any],
+    posted: bool,
+) -> None:
+    """The giver's private confirmation with Undo (best effort: the kudos stand anyway)."""
+    text = confirmation_text(recognition.receiver_ids, confirm["left"])
+    blocks = confirmation_blocks(text, confirm["source_key"])
+    owed = effect.payload
+    try:
+        if posted:
+            await turn.client.chat_postEphemeral(
+                channel=owed["channel"],
+                user=recognition.giver_id,
+                thread_ts=owed.get("thread_ts"),
+                text=text,
+                blocks=blocks,
             )
-        except (UndoRefused, TimeoutError) as refusal:
-            context["undo"] = {"refused": getattr(refusal, "message", slack_slow("undo the kudos"))}
-            await ack()
-            return
-        services.forwarder.wake()
-        context["undo"] = {"receivers": list(revoked.receiver_ids), "owed": list(revoked.effects)}
-        await ack()
+        else:
+            await turn.effects.respond(effect, text, blocks, "ephemeral")
+    except Exception:
+        log.warning("could not confirm kudos %s to the giver", effect.key, exc_info=True)
 
-    @guarded
-    async def finish_undo(
-        client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
-        undo = context.get("undo") or {}
-        if "refused" in undo:
-            await respond(text=undo["refused"], response_type="ephemeral", replace_original=False)
-            return
-        await effects.perform_now(client, undo["owed"])
-        await respond(text=undone_text(undo["receivers"]), replace_original=True)
 
-    app.command("/kudos")(ack=give_kudos, lazy=[do_owed])
-    app.action(UNDO_ACTION)(ack=undo_kudos, lazy=[finish_undo])
+async def perform_unpost(turn: Turn, effect: OwedEffect) -> None:
+    await delete_post(turn.client, effect.payload["channel"], effect.payload["ts"])
 
 
 async def delete_post(client: AsyncWebClient, channel: str, ts: str) -> None:

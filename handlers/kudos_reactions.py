@@ -9,142 +9,123 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.effects import OwedEffect
-from bot.domain.kudos import (
-    REACTION,
-    Announce,
-    GiveKudos,
-    KudosRefused,
-    QuotaExceeded,
-    check_receivers,
-)
+from bot.domain.kudos import REACTION, Announce, GiveKudos, check_receivers
+from bot.domain.refused import Refused
 from bot.services import Services
-from bot.views.kudos import quota_exceeded_text
 from handlers.effects import EffectRunner
-from handlers.guard import guarded
-from handlers.messages import emoji_name, fetch_message, still_reacted
+from handlers.kudos import store
+from handlers.messages import Reaction, emoji_name, fetch_message, still_reacted
 from handlers.people import PersonNotFound, profiles
-from handlers.slack_time import from_ts, slack_time
+from handlers.seam import Owed, Seam, Turn, doing, perform_owed, workspace_in
+from handlers.slack_time import from_ts
 
 log = logging.getLogger("guildbot.handlers.kudos_reactions")
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
-    async def is_kudos_reaction(event: dict) -> bool:
-        item = event.get("item") or {}
-        # Without item_user the item is not a person's message (a file, or an app's post).
-        return (
-            emoji_name(event.get("reaction", "")) == services.settings.kudos_emoji
-            and item.get("type") == "message"
-            and bool(event.get("item_user"))
-        )
+    on = Seam(services, effects)
+    kudos_reaction = [is_kudos_reaction]
+    app.event("reaction_added", matchers=kudos_reaction)(**on(owe_reaction_kudos, perform_owed))
+    app.event("reaction_removed", matchers=kudos_reaction)(**on(withdraw_reaction, perform_owed))
+    effects.performs(REACTION, on.performer(give_for_reaction))
 
-    @guarded
-    async def owe_reaction_kudos(
-        ack: AsyncAck, event: dict, body: dict, context: AsyncBoltContext
-    ) -> None:
-        """Records the reaction as owed work before the ack: reading the message and giving
-        the kudos happen after it, and survive a crash or a slow Slack."""
-        context["owed"] = await services.run(
-            services.kudos.owe_reaction,
-            body["team_id"],
-            event["item"]["channel"],
-            event["item"]["ts"],
-            event["user"],
-            event["item_user"],
-            body["event_id"],
-            event.get("event_ts"),
-        )
-        await ack()
 
-    @guarded
-    async def do_owed(client: AsyncWebClient, context: AsyncBoltContext) -> None:
-        await effects.perform_now(client, context.get("owed") or [])
-
-    async def give_for_reaction(
-        client: AsyncWebClient, effect: OwedEffect
-    ) -> Mapping[str, Any] | None:
-        team_id, owed = effect.team_id, effect.payload
-        reactor_id, author_id = owed["reactor"], owed["author"]
-        channel, ts = owed["channel"], owed["ts"]
-        message = await fetch_message(client, channel, ts)
-        if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
-            return None
-        if not still_reacted(message, reactor_id, services.settings.kudos_emoji):
-            return None  # Removed again before we got here: nothing to give.
-        thread_ts = message.get("thread_ts") or ts
-        try:
-            people = await profiles(services, client, team_id, [reactor_id, author_id])
-            author = people[author_id]
-            if author.is_bot:
-                return None
-            check_receivers(reactor_id, [author])
-        except PersonNotFound:
-            return None
-        except KudosRefused as refusal:
-            await _tell_reactor(client, channel, thread_ts, reactor_id, refusal.message)
-            return None
-        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
-        try:
-            given = await services.run(
-                services.kudos.give,
-                GiveKudos(
-                    team_id=team_id,
-                    giver=people[reactor_id],
-                    receivers=(author,),
-                    reason="",
-                    values=(),
-                    channel_id=channel,
-                    source="reaction",
-                    source_key=f"reaction:{owed['event_id']}",
-                    permalink=permalink,
-                    message_ts=ts,
-                    announce=Announce(channel, thread_ts=thread_ts),
-                    given_at=from_ts(owed.get("event_ts")),
-                ),
-            )
-        except QuotaExceeded as over:
-            quota = over.quota
-            text = quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)
-            await _tell_reactor(client, channel, thread_ts, reactor_id, text)
-            return None
-        if not given.newly_recorded:
-            return None  # A second skin tone of the same emoji.
-        services.forwarder.wake()
-        await effects.perform_now(client, given.effects)
-        return {"kudos": list(given.kudos_ids)}
-
-    @guarded
-    async def withdraw_reaction(
-        ack: AsyncAck, event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        team_id, remover_id = body["team_id"], event["user"]
-        remover = (await profiles(services, client, team_id, [remover_id]))[remover_id]
-        revoked = await services.run(
-            services.kudos.withdraw_reaction,
-            team_id,
-            event["item"]["channel"],
-            event["item"]["ts"],
-            remover,
-            body["event_id"],
-            slack_time(body),
-        )
-        if revoked is not None:
-            services.forwarder.wake()
-            context["owed"] = list(revoked.effects)
-        await ack()
-
-    effects.performs(REACTION, give_for_reaction)
-    app.event("reaction_added", matchers=[is_kudos_reaction])(
-        ack=owe_reaction_kudos, lazy=[do_owed]
+async def is_kudos_reaction(event: dict, context: AsyncBoltContext) -> bool:
+    workspace = workspace_in(context)
+    item = event.get("item") or {}
+    # Without item_user the item is not a person's message (a file, or an app's post).
+    return (
+        emoji_name(event.get("reaction", "")) == workspace.settings.kudos_emoji
+        and item.get("type") == "message"
+        and bool(event.get("item_user"))
     )
-    app.event("reaction_removed", matchers=[is_kudos_reaction])(
-        ack=withdraw_reaction, lazy=[do_owed]
+
+
+async def owe_reaction_kudos(ack: AsyncAck, body: dict, turn: Turn) -> Owed:
+    """Records the reaction as owed work before the ack: reading the message and giving
+    the kudos happen after it, and survive a crash or a slow Slack."""
+    reaction = Reaction.of(body)
+    owed = await turn.services.run(
+        turn.services.kudos.owe_reaction,
+        turn.team_id,
+        reaction.channel,
+        reaction.ts,
+        reaction.user_id,
+        reaction.author_id,
+        reaction.event_id,
+        reaction.event_ts,
+    )
+    await ack()
+    return Owed.of(owed)
+
+
+@doing("take the kudos back")
+async def withdraw_reaction(ack: AsyncAck, body: dict, turn: Turn) -> Owed | None:
+    reaction = Reaction.of(body)
+    remover = await turn.person(reaction.user_id)
+    withdraw = turn.services.kudos.withdraw_reaction
+    revoked = await turn.record(
+        withdraw, turn.team_id, reaction.channel, reaction.ts, remover, reaction.event_id, turn.at
+    )
+    await ack()
+    return Owed.of(revoked.effects) if revoked else None
+
+
+async def give_for_reaction(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
+    owed = effect.payload
+    channel, ts, reactor_id = owed["channel"], owed["ts"], owed["reactor"]
+    message = await fetch_message(turn.client, channel, ts)
+    if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
+        return None
+    if not still_reacted(message, reactor_id, turn.settings.kudos_emoji):
+        return None  # Removed again before we got here: nothing to give.
+    thread_ts = message.get("thread_ts") or ts
+    try:
+        request = await _request(turn, effect, thread_ts)
+        if request is None:
+            return None
+        link = await turn.client.chat_getPermalink(channel=channel, message_ts=ts)
+        given = await store(turn, replace(request, permalink=link["permalink"]))
+    except Refused as refusal:
+        await _tell_reactor(turn.client, channel, thread_ts, reactor_id, refusal.message)
+        return None
+    if not given.newly_recorded:
+        return None  # A second skin tone of the same emoji.
+    await turn.effects.perform_now(turn.client, given.effects)
+    return {"kudos": list(given.kudos_ids)}
+
+
+async def _request(turn: Turn, effect: OwedEffect, thread_ts: str) -> GiveKudos | None:
+    """The kudos the reaction asks for; None when its author is not someone to thank."""
+    owed = effect.payload
+    reactor_id, author_id = owed["reactor"], owed["author"]
+    try:
+        people = await profiles(turn.services, turn.client, turn.team_id, [reactor_id, author_id])
+    except PersonNotFound:
+        return None
+    author = people[author_id]
+    if author.is_bot:
+        return None
+    check_receivers(reactor_id, [author])
+    return GiveKudos(
+        team_id=turn.team_id,
+        giver=people[reactor_id],
+        receivers=(author,),
+        reason="",
+        values=(),
+        channel_id=owed["channel"],
+        source="reaction",
+        source_key=f"reaction:{owed['event_id']}",
+        message_ts=owed["ts"],
+        announce=Announce(owed["channel"], thread_ts=thread_ts),
+        given_at=from_ts(owed.get("event_ts")),
     )
 
 

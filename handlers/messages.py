@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -15,6 +16,33 @@ log = logging.getLogger("guildbot.handlers.messages")
 
 # The bot is not in the channel, or the message is gone.
 UNREADABLE = {"not_in_channel", "channel_not_found", "thread_not_found", "message_not_found"}
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A `reaction_added` or `reaction_removed` event on a message: who, which emoji (any
+    skin tone), on which message (and whose), when."""
+
+    user_id: str
+    emoji: str
+    channel: str
+    ts: str
+    author_id: str | None
+    event_id: str
+    event_ts: str | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> Reaction:
+        event = body["event"]
+        return cls(
+            user_id=event["user"],
+            emoji=emoji_name(event.get("reaction", "")),
+            channel=event["item"]["channel"],
+            ts=event["item"]["ts"],
+            author_id=event.get("item_user"),
+            event_id=body["event_id"],
+            event_ts=event.get("event_ts"),
+        )
 
 
 def emoji_name(reaction: str) -> str:

@@ -11,8 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.services import Services
-from handlers.guard import error_code
+from handlers.guard import error_code, slack_slow
 
 # Look-ups may run before an ack, inside Slack's 3-second window.
 LOOKUP_TIMEOUT_S = 2.0
@@ -25,10 +26,20 @@ def user_id_or_none(echoed: object) -> str | None:
     return echoed if isinstance(echoed, str) and _USER_ID.fullmatch(echoed) else None
 
 
-class PersonNotFound(Exception):
+class PersonNotFound(Refused):
+    """Slack does not know the person (or does not show them to the bot)."""
+
     def __init__(self, user_id: str) -> None:
-        super().__init__(user_id)
+        super().__init__(f"I couldn't find <@{user_id}> in this workspace.")
         self.user_id = user_id
+
+
+class SlackSlow(Refused):
+    """Slack took longer than the bot can wait to say who someone is; `not_done` is what
+    the listener did not do because of it, e.g. "send the kudos"."""
+
+    def __init__(self, not_done: str) -> None:
+        super().__init__(slack_slow(not_done))
 
 
 async def profiles(

@@ -26,9 +26,10 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.gaps import Gap, KnowledgeGaps
+from bot.domain.lunchlearn import Lunch
 from bot.domain.reporting import WeekActivity, standing_statements, weekly_activity
 from storage.database import Database
-from storage.models import LunchSession, Resource
+from storage.models import Resource
 from storage.repositories import lunchlearn as sessions_repo
 from storage.repositories import reporting as repo
 from storage.repositories import resources as resources_repo
@@ -105,7 +106,7 @@ class Digest:
     """Open questions with no answer yet, whenever asked."""
     oldest_waiting: list[WaitingQuestion]
     helpers: list[Helper]
-    upcoming: list[LunchSession]
+    upcoming: list[Lunch]
     gaps: list[Gap]
     activity: list[WeekActivity]
     """Statements per capability in the `CHART_WEEKS` weeks before the end (the chart)."""
@@ -180,7 +181,9 @@ class DigestService:
             asked = repo.questions_asked(session, team_id, start, end)
             waiting, oldest = repo.unanswered(session, team_id, end, WAITING_SHOWN)
             firsts = repo.first_answers(session, team_id, start, end)
-            upcoming = sessions_repo.upcoming(session, team_id, now)[:UPCOMING]
+            upcoming = [
+                Lunch.of(s) for s in sessions_repo.upcoming(session, team_id, now)[:UPCOMING]
+            ]
             shared = resources_repo.shared_since(session, team_id, start, RESOURCES, end)
         values: Counter[str] = Counter(value for k in kudos for value in k.values)
         chart_start = end - CHART_WEEKS * timedelta(days=7)

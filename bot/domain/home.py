@@ -7,11 +7,11 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.kudos import KudosService, Quota, period_start
-from bot.domain.lunchlearn import LunchLearnService
+from bot.domain.lunchlearn import Lunch, LunchLearnService
 from bot.domain.people import Profile
+from bot.domain.questions import AskedQuestion
 from bot.domain.skills import SkillProfile, SkillsService
 from storage.database import Database
-from storage.models import LunchSession, Question
 from storage.repositories import effects as effects_repo
 from storage.repositories import kudos as kudos_repo
 from storage.repositories import outbox as outbox_repo
@@ -29,9 +29,9 @@ class LearningRecord:
     """This month, in the person's time zone."""
     kudos_given: int
     quota: Quota
-    open_questions: tuple[Question, ...]
-    waiting_for_you: tuple[Question, ...]
-    sessions: tuple[tuple[LunchSession, str | None], ...]
+    open_questions: tuple[AskedQuestion, ...]
+    waiting_for_you: tuple[AskedQuestion, ...]
+    sessions: tuple[tuple[Lunch, str | None], ...]
     paused_until: datetime | None
 
 
@@ -85,8 +85,8 @@ class HomeService:
             kudos_received=received,
             kudos_given=given,
             quota=self._kudos.quota(team_id, person),
-            open_questions=tuple(asked),
-            waiting_for_you=tuple(waiting),
+            open_questions=tuple(AskedQuestion.of(q) for q in asked),
+            waiting_for_you=tuple(AskedQuestion.of(q) for q in waiting),
             sessions=tuple(self._lunchlearn.upcoming(team_id, person.user_id)[:SHOWN]),
             paused_until=paused if paused and paused > now else None,
         )

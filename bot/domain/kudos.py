@@ -13,7 +13,9 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.domain.skills import SkillsService
+from bot.domain.workspace import NO_ADMINS, LndAdmins
 from bot.views import mrkdwn
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
 from storage.database import Database
@@ -40,12 +42,8 @@ USAGE = "/kudos @person [@another …] <why, in a few words> [#value …]"
 EXAMPLE = "/kudos @Dana for the clear incident write-up #teamwork"
 
 
-class KudosRefused(Exception):
+class KudosRefused(Refused):
     """The kudos cannot be given; the message tells the giver how to do it right."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -296,7 +294,7 @@ class KudosService:
         clock: Clock,
         limits: KudosLimits,
         skills: SkillsService,
-        admins: frozenset[str] = frozenset(),
+        admins: LndAdmins = NO_ADMINS,
     ) -> None:
         self._database = database
         self._statements = statements
@@ -557,12 +555,9 @@ class KudosService:
         at: datetime | None = None,
     ) -> Revoked:
         """An L&D admin removes the kudos a recognition post announced; raises `KudosRefused`."""
-        if admin.user_id not in self._admins:
-            raise KudosRefused(
-                "Only L&D admins can remove kudos. If these shouldn't stand, ask "
-                + (", ".join(f"<@{uid}>" for uid in sorted(self._admins)) or "your L&D team")
-                + "."
-            )
+        self._admins.check(
+            admin.user_id, "Only L&D admins can remove kudos. If these shouldn't stand, ask {who}."
+        )
         now = self._clock()
         with self._database.transaction() as session:
             announced = kudos_repo.from_post(session, team_id, channel_id, post_ts)

@@ -23,7 +23,10 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe, owe_latest
 from bot.domain.people import Profile, stored_learners
+from bot.domain.refused import Refused
+from bot.domain.rows import copied
 from bot.domain.skills import SkillsService
+from bot.domain.workspace import LndAdmins
 from bot.views import mrkdwn
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
@@ -81,20 +84,19 @@ NONE = "none"
 """Only took the calendar file (or checked in without an RSVP)."""
 
 
-class SessionRefused(Exception):
+class SessionRefused(Refused):
     """The request cannot be done; the message says why."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
-
-class FormErrors(Exception):
+class FormErrors(Refused):
     """Problems with the scheduling form, per field."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
+        super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+    def field_errors(self, default_field: str) -> dict[str, str]:
+        return dict(self.errors)
 
 
 @dataclass(frozen=True)
@@ -133,15 +135,45 @@ class RsvpOutcome:
 
 
 @dataclass(frozen=True)
+class Lunch:
+    """A session as the domain hands it out (its stored row stays in storage)."""
+
+    id: str
+    team_id: str
+    short_id: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    organiser_id: str | None
+    presenter_id: str | None
+    """None (both): a former colleague, erased with `guildbot forget`; the session stays."""
+    starts_at: datetime
+    duration_minutes: int
+    place: str
+    channel_id: str
+    capacity: int | None = None
+    message_ts: str | None = None
+    """Its announcement, once posted."""
+    sequence: int = 0
+    """The calendar file's SEQUENCE: raised on every change."""
+    checkin_code: str | None = None
+    status: str = "scheduled"
+
+    @classmethod
+    def of(cls, row: LunchSession) -> Lunch:
+        return copied(cls, row, tags=tuple(row.tags))
+
+
+@dataclass(frozen=True)
 class Scheduled:
-    session: LunchSession
+    session: Lunch
     effects: tuple[str, ...] = ()
     """The announcement, to post right away (nothing when the form was sent again)."""
 
 
 @dataclass(frozen=True)
 class Cancelled:
-    session: LunchSession
+    session: Lunch
     told: tuple[str, ...]
     """Everyone who was going or waiting: each is owed a DM."""
     effects: tuple[str, ...] = ()
@@ -155,29 +187,12 @@ def read_form(values: dict[str, str | None], now: datetime, tags: tuple[str, ...
         errors["title"] = "Give the session a title."
     elif len(title) > MAX_TITLE:
         errors["title"] = f"Keep the title under {MAX_TITLE} characters."
-    starts = values.get("start")
-    starts_at = None
-    if not starts:
-        errors["start"] = "Pick when the session starts."
-    else:
-        starts_at = datetime.fromtimestamp(int(starts), now.tzinfo)
-        if starts_at <= now:
-            errors["start"] = "Pick a time in the future."
+    starts_at = _read_start(values.get("start"), now, errors)
     duration = _whole_number(values.get("duration"))
     if duration is None or duration < 1:
         errors["duration"] = "The duration is a whole number of minutes, at least 1."
-    capacity = None
-    if values.get("capacity"):
-        capacity = _whole_number(values.get("capacity"))
-        if capacity is None or capacity < 1:
-            errors["capacity"] = "Leave it empty for no limit, or allow at least 1 person."
-    for required, message in (
-        ("presenter", "Pick who presents."),
-        ("place", "Say where it happens: a room or a call link."),
-        ("channel", "Pick the channel to announce it in."),
-    ):
-        if not (values.get(required) or "").strip():
-            errors[required] = message
+    capacity = _read_capacity(values.get("capacity"), errors)
+    errors.update(_missing(values))
     if errors:
         raise FormErrors(errors)
     assert starts_at is not None and duration is not None
@@ -192,6 +207,39 @@ def read_form(values: dict[str, str | None], now: datetime, tags: tuple[str, ...
         capacity=capacity,
         channel_id=values["channel"] or "",
     )
+
+
+def _read_start(starts: str | None, now: datetime, errors: dict[str, str]) -> datetime | None:
+    """When the session starts, from the form's date-time picker (a Unix time)."""
+    if not starts:
+        errors["start"] = "Pick when the session starts."
+        return None
+    starts_at = datetime.fromtimestamp(int(starts), now.tzinfo)
+    if starts_at <= now:
+        errors["start"] = "Pick a time in the future."
+    return starts_at
+
+
+def _read_capacity(raw: str | None, errors: dict[str, str]) -> int | None:
+    """How many people may come; None (no limit) when left empty."""
+    if not raw:
+        return None
+    capacity = _whole_number(raw)
+    if capacity is None or capacity < 1:
+        errors["capacity"] = "Leave it empty for no limit, or allow at least 1 person."
+    return capacity
+
+
+def _missing(values: dict[str, str | None]) -> dict[str, str]:
+    """The form's other required fields left empty."""
+    required = {
+        "presenter": "Pick who presents.",
+        "place": "Say where it happens: a room or a call link.",
+        "channel": "Pick the channel to announce it in.",
+    }
+    return {
+        name: message for name, message in required.items() if not (values.get(name) or "").strip()
+    }
 
 
 def _whole_number(raw: str | None) -> int | None:
@@ -220,7 +268,7 @@ class LunchLearnService:
         statements: StatementBuilder,
         clock: Clock,
         skills: SkillsService,
-        admins: frozenset[str],
+        admins: LndAdmins,
         reminders: Sequence[int],
         checkin_code: bool,
     ) -> None:
@@ -233,11 +281,10 @@ class LunchLearnService:
         self._checkin_code = checkin_code
 
     def check_admin(self, user_id: str) -> None:
-        if user_id not in self.admins:
-            who = ", ".join(f"<@{uid}>" for uid in sorted(self.admins)) or "your L&D team"
-            raise SessionRefused(
-                f"Only L&D admins schedule and cancel lunch-and-learns. Ask {who} to set one up."
-            )
+        self.admins.check(
+            user_id,
+            "Only L&D admins schedule and cancel lunch-and-learns. Ask {who} to set one up.",
+        )
 
     # Scheduling -----------------------------------------------------------------------------
 
@@ -261,7 +308,7 @@ class LunchLearnService:
         with self._database.transaction() as db:
             existing = sessions_repo.get(db, session_id)
             if existing is not None:
-                return Scheduled(existing)
+                return Scheduled(Lunch.of(existing))
             skills = self._skills.skills_named(db, team_id, draft.tags)
             community = communities_repo.get(db, from_community) if from_community else None
             if community is not None and community.team_id == team_id:
@@ -303,7 +350,7 @@ class LunchLearnService:
             payload = {"session": session_id, "organiser": organiser.user_id}
             announce = Effect(ANNOUNCE, f"{ANNOUNCE}:{team_id}:{session_id}", team_id, payload)
             effects = owe(db, [announce], now)
-        return Scheduled(lunch, tuple(effects))
+        return Scheduled(Lunch.of(lunch), tuple(effects))
 
     def _jobs(self, draft: SessionDraft, now: datetime) -> list[tuple[str, datetime]]:
         # A reminder already past when the session is scheduled is skipped.
@@ -327,7 +374,7 @@ class LunchLearnService:
             if sessions_repo.by_short_id(db, team_id, candidate) is None:
                 return candidate
 
-    def checkin_open(self, lunch: LunchSession) -> bool:
+    def checkin_open(self, lunch: Lunch) -> bool:
         """Check-in runs from 15 minutes before the start to 30 minutes after the end."""
         now = self._clock()
         ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
@@ -436,17 +483,18 @@ class LunchLearnService:
 
     # Reading --------------------------------------------------------------------------------
 
-    def get(self, session_id: str) -> LunchSession | None:
+    def get(self, session_id: str) -> Lunch | None:
         with self._database.reading() as db:
-            return sessions_repo.get(db, session_id)
+            row = sessions_repo.get(db, session_id)
+            return Lunch.of(row) if row is not None else None
 
-    def upcoming(self, team_id: str, viewer_id: str) -> list[tuple[LunchSession, str | None]]:
+    def upcoming(self, team_id: str, viewer_id: str) -> list[tuple[Lunch, str | None]]:
         """Sessions not over and not cancelled, soonest first, with the viewer's RSVP."""
         now = self._clock()
         with self._database.reading() as db:
             sessions = sessions_repo.upcoming(db, team_id, now)
             mine = sessions_repo.rsvps_of(db, viewer_id, [s.id for s in sessions])
-        return [(s, mine.get(s.id)) for s in sessions]
+            return [(Lunch.of(s), mine.get(s.id)) for s in sessions]
 
     # Cancelling -----------------------------------------------------------------------------
 
@@ -476,7 +524,7 @@ class LunchLearnService:
             owed = [_dm(CANCELLED, lunch, user_id) for user_id in told]
             owed += [_calendar(lunch, user_id) for user_id in holders]
             effects = owe_latest(db, [_redraw(lunch)], now) + owe(db, owed, now)
-        return Cancelled(lunch, tuple(told), tuple(effects))
+        return Cancelled(Lunch.of(lunch), tuple(told), tuple(effects))
 
     # The tick ---------------------------------------------------------------------------------
 

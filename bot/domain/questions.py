@@ -20,7 +20,9 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.domain.routing import update_dms_effect
+from bot.domain.rows import copied
 from bot.domain.skill_names import fold
 from bot.domain.skills import SkillsService
 from bot.xapi.statements import (
@@ -61,12 +63,8 @@ ACCEPTED = "questions.accepted"
 THREAD_EVENTS = (REPLY, REPLY_EDITED, REPLY_DELETED, CHECK_MARK)
 
 
-class QuestionRefused(Exception):
+class QuestionRefused(Refused):
     """The request cannot be done; the message says why (and how to do it right)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -85,9 +83,34 @@ class ReplyTo:
     view_id: str | None = None
 
 
+@dataclass
+class AskedQuestion:
+    """A question as the domain hands it out (its stored row stays in storage)."""
+
+    id: str
+    team_id: str
+    asker_id: str
+    text: str
+    tags: tuple[str, ...]
+    addressed_to: str | None
+    channel_id: str
+    ts: str | None
+    """Its message in the Q&A channel, once posted."""
+    permalink: str | None
+    status: str
+
+    @classmethod
+    def of(cls, row: Question) -> AskedQuestion:
+        return copied(cls, row, tags=tuple(row.tags))
+
+
+def _asked(row: Question | None) -> AskedQuestion | None:
+    return AskedQuestion.of(row) if row is not None else None
+
+
 @dataclass(frozen=True)
 class Asked:
-    question: Question
+    question: AskedQuestion
     new: bool
     effects: tuple[str, ...] = ()
     """Posting it (and routing it), to do right away."""
@@ -95,9 +118,9 @@ class Asked:
 
 @dataclass(frozen=True)
 class Accepted:
-    question: Question
-    answer: Answer
-    replaced: Answer | None
+    question_id: str
+    answer_id: str
+    replaced_id: str | None
     """The answer accepted before, if any."""
     new: bool = True
     """False when this answer was already the accepted one."""
@@ -220,28 +243,30 @@ class QuestionService:
             )
             new = questions_repo.add(session, question)
             if not new:
-                return Asked(questions_repo.get(session, question_id) or question, False)
+                stored = questions_repo.get(session, question_id) or question
+                return Asked(AskedQuestion.of(stored), False)
             questions_repo.add_skills(session, team_id, question_id, skills)
             outbox_repo.add(session, queued(team_id, [asked]), now)
             effects = owe(session, [_publish(team_id, question_id, reply_to or ReplyTo())], now)
-        return Asked(question, True, tuple(effects))
+            return Asked(AskedQuestion.of(question), True, tuple(effects))
 
-    def get(self, question_id: str) -> Question | None:
+    def get(self, question_id: str) -> AskedQuestion | None:
         with self._database.reading() as session:
-            return questions_repo.get(session, question_id)
+            return _asked(questions_repo.get(session, question_id))
 
     def posted(self, question_id: str, ts: str, permalink: str | None) -> None:
         """Remembers the question's message: replies in its thread are answers."""
         with self._database.transaction() as session:
             questions_repo.set_message(session, question_id, ts, permalink)
 
-    def similar(self, team_id: str, question: Question) -> list[Question]:
+    def similar(self, team_id: str, question_id: str) -> list[AskedQuestion]:
         """Resolved questions on the same skills, newest first."""
         with self._database.reading() as session:
-            slugs = questions_repo.skills_of(session, question.id)
-            return questions_repo.resolved_with_skills(
-                session, team_id, slugs, question.id, SIMILAR
+            slugs = questions_repo.skills_of(session, question_id)
+            rows = questions_repo.resolved_with_skills(
+                session, team_id, slugs, question_id, SIMILAR
             )
+            return [AskedQuestion.of(row) for row in rows]
 
     def unposted(self, question_id: str) -> None:
         """The question could not be posted: it is withdrawn and its `asked` voided."""
@@ -254,9 +279,9 @@ class QuestionService:
             void = self._statements.voiding(question.asked_statement_id, now, "unposted")
             outbox_repo.add(session, queued(question.team_id, [void]), now)
 
-    def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
+    def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> AskedQuestion | None:
         with self._database.reading() as session:
-            return questions_repo.by_message(session, team_id, channel_id, thread_ts)
+            return _asked(questions_repo.by_message(session, team_id, channel_id, thread_ts))
 
     def owe_event(
         self, kind: str, team_id: str, event_id: str, payload: dict[str, str]
@@ -273,15 +298,16 @@ class QuestionService:
 
     def record_answer(
         self,
-        question: Question,
+        question: AskedQuestion,
         author: Profile,
         ts: str,
         typed: str,
         permalink: str | None,
         at: datetime | None = None,
-    ) -> Answer | None:
+    ) -> str | None:
         """Stores a reply as an answer with its `answered` statement (made `at`, when Slack
-        says it was posted); None for the asker's own replies and for a redelivered message."""
+        says it was posted), and returns the answer's id; None for the asker's own replies
+        and for a redelivered message."""
         if author.user_id == question.asker_id or author.is_bot:
             return None
         now = self._clock()
@@ -315,7 +341,7 @@ class QuestionService:
             if not questions_repo.add_answer(session, answer):
                 return None
             outbox_repo.add(session, queued(question.team_id, [answered]), now)
-        return answer
+        return answer_id
 
     def is_answer(self, team_id: str, channel_id: str, ts: str) -> bool:
         with self._database.reading() as session:
@@ -384,7 +410,7 @@ class QuestionService:
                 session, team_id, event_id, now
             )
             if redelivered or question.accepted_answer_id == answer.id:
-                return Accepted(question, answer, None, new=False)
+                return Accepted(question.id, answer.id, None, new=False)
             voids = []
             replaced = None
             if question.accepted_answer_id:
@@ -420,7 +446,9 @@ class QuestionService:
                 {"question": question.id, "answer": answer.id},
             )
             effects = owe(session, [thanks, update_dms_effect(team_id, question.id, cause)], now)
-        return Accepted(question, answer, replaced, effects=tuple(effects))
+        return Accepted(
+            question.id, answer.id, replaced.id if replaced else None, effects=tuple(effects)
+        )
 
     def accepted_notice(self, question_id: str, answer_id: str) -> AcceptedNotice | None:
         """The thanks to post for an accepted answer; None once it is no longer the accepted
@@ -502,7 +530,7 @@ class QuestionService:
     @staticmethod
     def _answer_facts(
         session: Session,
-        question: Question,
+        question: Question | AskedQuestion,
         answer_id: str,
         author: Learner,
         typed: str,

@@ -326,24 +326,7 @@ def build_report(database: Database, since: datetime, until: datetime) -> Report
     accepted: Counter[str] = Counter()
     for statement in standing_statements(database, since, until):
         weekly.add(statement)
-        report.statements += 1
-        report.verbs[statement.verb] += 1
-        measure = VERB_MEASURES.get(statement.verb)
-        if measure is None:
-            continue
-        rows = [report.total, _tally(report.people, statement.actor_id)]
-        rows += [_tally(report.tags, tag) for tag in statement.tags]
-        for row in rows:
-            row.add(measure, statement.rating)
-        # Derived: in totals and per tag they equal their source; per person, the other party.
-        for derived, source in DERIVED.items():
-            if source == measure:
-                for row in (report.total, *(report.tags[tag] for tag in statement.tags)):
-                    row.add(derived)
-        if statement.accepted_statement:
-            accepted[statement.accepted_statement] += 1
-        if statement.endorsed:
-            _tally(report.people, statement.endorsed).add("endorsements_received")
+        _count(report, statement, accepted)
     with database.reading() as session:
         answerers = repo.actors_of(session, list(accepted))
     for answered, times in accepted.items():
@@ -351,6 +334,29 @@ def build_report(database: Database, since: datetime, until: datetime) -> Report
             _tally(report.people, answerers[answered]).counts["answers_accepted"] += times
     report.weeks = weekly.weeks()
     return report
+
+
+def _count(report: Report, statement: ParsedStatement, accepted: Counter[str]) -> None:
+    """Adds one statement to the report's totals, its actor's row and its tags' rows;
+    an acceptance is kept in `accepted`, to credit the answer's author after the pass."""
+    report.statements += 1
+    report.verbs[statement.verb] += 1
+    measure = VERB_MEASURES.get(statement.verb)
+    if measure is None:
+        return
+    rows = [report.total, _tally(report.people, statement.actor_id)]
+    rows += [_tally(report.tags, tag) for tag in statement.tags]
+    for row in rows:
+        row.add(measure, statement.rating)
+    # Derived: in totals and per tag they equal their source; per person, the other party.
+    for derived, source in DERIVED.items():
+        if source == measure:
+            for row in (report.total, *(report.tags[tag] for tag in statement.tags)):
+                row.add(derived)
+    if statement.accepted_statement:
+        accepted[statement.accepted_statement] += 1
+    if statement.endorsed:
+        _tally(report.people, statement.endorsed).add("endorsements_received")
 
 
 def _tally(rows: dict[str, Tally], key: str) -> Tally:

@@ -12,6 +12,7 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.erasure import SkillsErased, forget_skills
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames, fold
 from bot.views import mrkdwn
 from bot.xapi.statements import BuiltStatement, StatementBuilder, queued
@@ -38,12 +39,8 @@ MAX_SKILLS_PER_PERSON = 50
 ADD_EXAMPLE = "/skills add python:expert, react, public speaking:learning"
 
 
-class SkillsRefused(Exception):
+class SkillsRefused(Refused):
     """The request cannot be done; the message says how to do it right."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def read_level(word: str) -> str:

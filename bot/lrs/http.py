@@ -154,16 +154,13 @@ async def _unwrap(request: web.Request) -> XapiRequest:
     params = dict(request.query)
     if "method" not in params:
         return XapiRequest(request.method, request.path, params, request.headers, body)
-    # The alternate request syntax: a POST whose query holds the method, and nothing else.
-    if request.method != "POST":
-        raise bad_request("the alternate request syntax (method=…) is a POST")
-    if set(params) != {"method"}:
-        raise bad_request("the alternate request syntax takes every parameter in its form")
-    method = params["method"].upper()
-    if method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
-        raise bad_request(f"method={params['method']!r} is not an HTTP method this LRS knows")
-    if request.content_type != "application/x-www-form-urlencoded":
-        raise bad_request("the alternate request syntax sends its form url-encoded")
+    return _alternate(request, params["method"], body)
+
+
+def _alternate(request: web.Request, method_param: str, body: bytes) -> XapiRequest:
+    """The alternate request syntax: a POST whose query holds the method, and nothing else."""
+    _check_alternate(request, method_param)
+    method = method_param.upper()
     try:
         form = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body)))
     except (UnicodeDecodeError, ValueError):
@@ -181,6 +178,17 @@ async def _unwrap(request: web.Request) -> XapiRequest:
     return XapiRequest(
         method, request.path, form, CIMultiDictProxy(headers), (content or "").encode()
     )
+
+
+def _check_alternate(request: web.Request, method_param: str) -> None:
+    if request.method != "POST":
+        raise bad_request("the alternate request syntax (method=…) is a POST")
+    if set(request.query) != {"method"}:
+        raise bad_request("the alternate request syntax takes every parameter in its form")
+    if method_param.upper() not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+        raise bad_request(f"method={method_param!r} is not an HTTP method this LRS knows")
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise bad_request("the alternate request syntax sends its form url-encoded")
 
 
 async def _read_body(request: web.Request) -> bytes:

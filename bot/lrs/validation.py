@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -408,14 +408,22 @@ _DEFINITION = frozenset(
 def definition(value: Any, where: str) -> None:
     data = mapping(value, where)
     only(data, _DEFINITION, where)
-    for name in ("name", "description"):
-        if name in data:
-            language_map(data[name], f"{where}.{name}")
-    for name in ("type", "moreInfo"):
-        if name in data:
-            iri(data[name], f"{where}.{name}")
-    if "extensions" in data:
-        extensions(data["extensions"], f"{where}.extensions")
+    _each(
+        data,
+        where,
+        {
+            "name": language_map,
+            "description": language_map,
+            "type": iri,
+            "moreInfo": iri,
+            "extensions": extensions,
+        },
+    )
+    _interaction(data, where)
+
+
+def _interaction(data: Mapping[str, Any], where: str) -> None:
+    """An interaction activity's type, correct responses and components."""
     interaction = data.get("interactionType")
     if interaction is not None and (
         not isinstance(interaction, str) or interaction not in INTERACTION_TYPES
@@ -430,9 +438,16 @@ def definition(value: Any, where: str) -> None:
             raise _fail(f"{where}.correctResponsesPattern", "expected a list of strings")
         for number_, pattern in enumerate(patterns):
             string(pattern, f"{where}.correctResponsesPattern[{number_}]")
-    for name in _COMPONENT_LISTS:
+    _each(data, where, dict.fromkeys(_COMPONENT_LISTS, _components))
+
+
+def _each(
+    data: Mapping[str, Any], where: str, checks: Mapping[str, Callable[[Any, str], object]]
+) -> None:
+    """Checks each of these fields that is present, in this order, with its check."""
+    for name, check in checks.items():
         if name in data:
-            _components(data[name], f"{where}.{name}")
+            check(data[name], f"{where}.{name}")
 
 
 def _components(value: Any, where: str) -> None:
@@ -498,25 +513,26 @@ _CONTEXT = frozenset(
 def context(value: Any, where: str, about_activity: bool) -> None:
     data = mapping(value, where)
     only(data, _CONTEXT, where)
-    if "registration" in data:
-        uuid_string(data["registration"], f"{where}.registration")
-    if "instructor" in data:
-        actor(data["instructor"], f"{where}.instructor")
-    if "team" in data:
-        group(data["team"], f"{where}.team")
-    if "contextActivities" in data:
-        context_activities(data["contextActivities"], f"{where}.contextActivities")
+    _each(
+        data,
+        where,
+        {
+            "registration": uuid_string,
+            "instructor": actor,
+            "team": group,
+            "contextActivities": context_activities,
+        },
+    )
     for name in ("revision", "platform"):
         if name in data:
             string(data[name], f"{where}.{name}")
             if not about_activity:
                 raise _fail(f"{where}.{name}", "allowed only when the object is an Activity")
-    if "language" in data:
-        language_tag(data["language"], f"{where}.language")
-    if "statement" in data:
-        statement_ref(data["statement"], f"{where}.statement")
-    if "extensions" in data:
-        extensions(data["extensions"], f"{where}.extensions")
+    _each(
+        data,
+        where,
+        {"language": language_tag, "statement": statement_ref, "extensions": extensions},
+    )
 
 
 def context_activities(value: Any, where: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from storage.models import LunchSession
+from bot.domain.lunchlearn import Lunch
 
 CRLF = "\r\n"
 
@@ -45,7 +45,7 @@ def _fold(line: str) -> str:
     return (CRLF + " ").join(parts)
 
 
-def session_ics(lunch: LunchSession, now: datetime) -> str:
+def session_ics(lunch: Lunch, now: datetime) -> str:
     ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
     cancelled = lunch.status == "cancelled"
     lines = [

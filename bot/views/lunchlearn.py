@@ -25,8 +25,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.erasure import FORMER_COLLEAGUE
+from bot.domain.lunchlearn import Lunch
 from bot.views.mrkdwn import code, escape, plain_object, truncate
-from storage.models import LunchSession
 
 SCHEDULE_VIEW = "lunchlearn_schedule"
 GOING_ACTION = "lunch_going"
@@ -164,22 +164,22 @@ def read_state(values: dict[str, Any]) -> dict[str, str | None]:
     return read
 
 
-def _title(lunch: LunchSession) -> str:
+def _title(lunch: Lunch) -> str:
     """The title as typed, for a sentence in mrkdwn."""
     return escape(lunch.title)
 
 
-def presenter(lunch: LunchSession) -> str:
+def presenter(lunch: Lunch) -> str:
     """A mention of the presenter, or "a former colleague" once erased."""
     return f"<@{lunch.presenter_id}>" if lunch.presenter_id else FORMER_COLLEAGUE
 
 
-def announcement_text(lunch: LunchSession) -> str:
+def announcement_text(lunch: Lunch) -> str:
     return f":fork_and_knife: Lunch-and-learn: {_title(lunch)}, {when(lunch.starts_at)}"
 
 
 def announcement_blocks(
-    lunch: LunchSession, going: int, waitlist: int, checkin_open: bool
+    lunch: Lunch, going: int, waitlist: int, checkin_open: bool
 ) -> list[dict[str, Any]]:
     ends = lunch.starts_at + timedelta(minutes=lunch.duration_minutes)
     details = (
@@ -222,7 +222,7 @@ def announcement_blocks(
     return [block.to_dict() for block in blocks]
 
 
-def rsvp_text(status: str, lunch: LunchSession, position: int | None = None) -> str:
+def rsvp_text(status: str, lunch: Lunch, position: int | None = None) -> str:
     if status == "going":
         return f"You're going to “{_title(lunch)}”, {when(lunch.starts_at)}. See you there!"
     if status == "waitlist":
@@ -233,26 +233,26 @@ def rsvp_text(status: str, lunch: LunchSession, position: int | None = None) -> 
     return f"You're not going to “{_title(lunch)}”. Thanks for letting people know."
 
 
-def promoted_text(lunch: LunchSession) -> str:
+def promoted_text(lunch: Lunch) -> str:
     return (
         f"Good news: a place freed up for “{_title(lunch)}”, {when(lunch.starts_at)}, and it's "
         "yours. Can't make it? Press *Can't go* on the announcement."
     )
 
 
-def organiser_cancellation_text(user_id: str, lunch: LunchSession, promoted: str | None) -> str:
+def organiser_cancellation_text(user_id: str, lunch: Lunch, promoted: str | None) -> str:
     text = f"<@{user_id}> can't come to “{_title(lunch)}” any more."
     if promoted:
         text += f" <@{promoted}> moved up from the waitlist."
     return text
 
 
-def cancelled_text(lunch: LunchSession) -> str:
+def cancelled_text(lunch: Lunch) -> str:
     return f"“{_title(lunch)}”, {when(lunch.starts_at)}, was cancelled. Sorry!"
 
 
 def list_blocks(
-    sessions: Sequence[tuple[LunchSession, str | None]],
+    sessions: Sequence[tuple[Lunch, str | None]],
 ) -> list[dict[str, Any]]:
     if not sessions:
         return [
@@ -280,7 +280,7 @@ RATE_VIEW = "lunch_rate"
 CODE_VIEW = "lunch_checkin_code"
 
 
-def reminder_text(lunch: LunchSession, minutes: int) -> str:
+def reminder_text(lunch: Lunch, minutes: int) -> str:
     soon = f"in {round(minutes / 60)} hours" if minutes >= 120 else f"in {minutes} minutes"
     return (
         f":alarm_clock: “{_title(lunch)}” starts {soon}, {when(lunch.starts_at)}. "
@@ -289,20 +289,20 @@ def reminder_text(lunch: LunchSession, minutes: int) -> str:
     )
 
 
-def presenter_code_text(lunch: LunchSession) -> str:
+def presenter_code_text(lunch: Lunch) -> str:
     return (
         f"“{_title(lunch)}” is starting. Please announce the check-in code *{lunch.checkin_code}*: "
         "people enter it when they press *Check in* on the announcement."
     )
 
 
-def checked_in_text(lunch: LunchSession, first: bool) -> str:
+def checked_in_text(lunch: Lunch, first: bool) -> str:
     if not first:
         return f"You're already checked in to “{_title(lunch)}”."
     return f"Checked in to “{_title(lunch)}”. Enjoy the session!"
 
 
-def feedback_blocks(lunch: LunchSession) -> list[dict[str, Any]]:
+def feedback_blocks(lunch: Lunch) -> list[dict[str, Any]]:
     return [
         SectionBlock(
             text=MarkdownTextObject(
@@ -320,7 +320,7 @@ def feedback_blocks(lunch: LunchSession) -> list[dict[str, Any]]:
     ]
 
 
-def rate_modal(lunch: LunchSession, rating: int) -> dict[str, Any]:
+def rate_modal(lunch: Lunch, rating: int) -> dict[str, Any]:
     options = [Option(value=str(n), text=f"{n} {'★' * n}") for n in range(1, 6)]
     return View(
         type="modal",
@@ -347,7 +347,7 @@ def rate_modal(lunch: LunchSession, rating: int) -> dict[str, Any]:
     ).to_dict()
 
 
-def code_modal(lunch: LunchSession) -> dict[str, Any]:
+def code_modal(lunch: Lunch) -> dict[str, Any]:
     return View(
         type="modal",
         callback_id=CODE_VIEW,
@@ -365,11 +365,11 @@ def code_modal(lunch: LunchSession) -> dict[str, Any]:
     ).to_dict()
 
 
-def rated_text(lunch: LunchSession) -> str:
+def rated_text(lunch: Lunch) -> str:
     return f"Thanks for your feedback on “{_title(lunch)}”!"
 
 
-def feedback_text(lunch: LunchSession) -> str:
+def feedback_text(lunch: Lunch) -> str:
     return f"How useful was “{_title(lunch)}” for you? Rate it from 1 to 5."
 
 
@@ -383,7 +383,7 @@ def done_view(title: str, text: str) -> dict[str, Any]:
     ).to_dict()
 
 
-def calendar_comment(lunch: LunchSession) -> str:
+def calendar_comment(lunch: Lunch) -> str:
     if lunch.status == "cancelled":
         return f"“{_title(lunch)}” was cancelled: open this file to take it off your calendar."
     return f"“{_title(lunch)}”, {when(lunch.starts_at)}: open this file to add it to your calendar."

@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.questions import AskedQuestion
 from bot.views.mrkdwn import code, link_label, quoted, render, text_object
-from storage.models import Question
 
 ACCEPT_SHORTCUT = "accept_answer"
 ACCEPT_EMOJI = "white_check_mark"
@@ -57,7 +57,7 @@ def posting_text(channel_id: str) -> str:
     return f"Posting your question in <#{channel_id}>…"
 
 
-def posted_text(channel_id: str, permalink: str | None, similar: Sequence[Question]) -> str:
+def posted_text(channel_id: str, permalink: str | None, similar: Sequence[AskedQuestion]) -> str:
     where = f"<{permalink}|your question>" if permalink else "your question"
     text = (
         f"I posted {where} in <#{channel_id}>. Answers will come in its thread; "

@@ -362,45 +362,72 @@ class Forwarder:
             if not part:
                 continue
             answer = await self._post(part)
-            status = answer.status
-            if 200 <= status < 300:
-                await self._mark_sent(part)
-                accepted = True
-            elif status == 409:
-                missing = await self._reconcile(part)
-                if len(missing) == len(part):
-                    raise _Retry(
-                        "LRS answered 409 but none of the statements can be read back: "
-                        + self._excerpt(answer.text)
-                    )
-                accepted = True
-                if missing:
-                    parts.appendleft(missing)
-            elif status in (400, 413):
-                if len(part) > 1:
-                    middle = len(part) // 2
-                    parts.appendleft(part[middle:])
-                    parts.appendleft(part[:middle])
-                else:
-                    what = "as too large" if status == 413 else ""
-                    reason = f"LRS rejected the statement {what}({status}): "
-                    suspects.append(
-                        (part[0], reason.replace("  ", " ") + self._excerpt(answer.text))
-                    )
-            elif status in (401, 403):
-                raise _Pause(f"LRS rejected the credentials ({status})")
-            elif status in RETRYABLE_STATUSES or status >= 500:
-                retry_after = None
-                if status in RETRY_AFTER_STATUSES:
-                    retry_after = _parse_retry_after(answer.retry_after, self._clock())
-                raise _Retry(f"LRS answered {status}: {self._excerpt(answer.text)}", retry_after)
-            else:
-                raise _Pause(
-                    f"LRS answered {status} to POST statements (check LRS_ENDPOINT): "
-                    + self._excerpt(answer.text)
-                )
+            taken = await self._take(answer, part, parts, suspects)
+            accepted = accepted or taken
         if suspects:
             await self._judge(suspects, accepted)
+
+    async def _take(
+        self,
+        answer: _Answer,
+        part: list[ClaimedStatement],
+        parts: deque[list[ClaimedStatement]],
+        suspects: list[tuple[ClaimedStatement, str]],
+    ) -> bool:
+        """Acts on the LRS's answer to one part; True when it took statements. Parts to
+        send again go to the front of `parts`, a statement rejected on its own to
+        `suspects`; an answer that stops the batch raises `_Retry` or `_Pause`."""
+        status = answer.status
+        if 200 <= status < 300:
+            await self._mark_sent(part)
+            return True
+        if status == 409:
+            missing = await self._reconcile(part)
+            if len(missing) == len(part):
+                raise _Retry(
+                    "LRS answered 409 but none of the statements can be read back: "
+                    + self._excerpt(answer.text)
+                )
+            if missing:
+                parts.appendleft(missing)
+            return True
+        if status in (400, 413):
+            self._split(answer, part, parts, suspects)
+            return False
+        raise self._stop(answer)
+
+    def _split(
+        self,
+        answer: _Answer,
+        part: list[ClaimedStatement],
+        parts: deque[list[ClaimedStatement]],
+        suspects: list[tuple[ClaimedStatement, str]],
+    ) -> None:
+        """A part the LRS rejected (400) or found too large (413) goes again in halves; a
+        single statement is a suspect."""
+        if len(part) > 1:
+            middle = len(part) // 2
+            parts.appendleft(part[middle:])
+            parts.appendleft(part[:middle])
+            return
+        what = "as too large" if answer.status == 413 else ""
+        reason = f"LRS rejected the statement {what}({answer.status}): "
+        suspects.append((part[0], reason.replace("  ", " ") + self._excerpt(answer.text)))
+
+    def _stop(self, answer: _Answer) -> _Retry | _Pause:
+        """Why an answer stops the batch: credentials or configuration pause, the rest retry."""
+        status = answer.status
+        if status in (401, 403):
+            return _Pause(f"LRS rejected the credentials ({status})")
+        if status in RETRYABLE_STATUSES or status >= 500:
+            retry_after = None
+            if status in RETRY_AFTER_STATUSES:
+                retry_after = _parse_retry_after(answer.retry_after, self._clock())
+            return _Retry(f"LRS answered {status}: {self._excerpt(answer.text)}", retry_after)
+        return _Pause(
+            f"LRS answered {status} to POST statements (check LRS_ENDPOINT): "
+            + self._excerpt(answer.text)
+        )
 
     async def _judge(self, suspects: list[tuple[ClaimedStatement, str]], accepted: bool) -> None:
         """Dead-letters statements rejected on their own, or pauses (see the module docstring)."""

@@ -132,9 +132,18 @@ class FakeLrs:
         self.requests.append(
             Recorded("POST", dict(request.query), dict(request.headers), body, ids)
         )
-        denied = self._authorised(request)
-        if denied is not None:
-            return denied
+        refused = self._authorised(request)
+        if refused is None:
+            refused = self._refusal(statements)
+        if refused is not None:
+            return refused
+        self._store(statements)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return web.json_response(ids)
+
+    def _refusal(self, statements: list[dict[str, Any]]) -> web.Response | None:
+        """The failure the test asked for, or a conflict with what is stored; None to store."""
         if self.canned:
             status, headers = self.canned.pop(0)
             return web.json_response(
@@ -144,28 +153,35 @@ class FakeLrs:
             return web.json_response({"message": "Payload too large"}, status=413)
         if self.reject_all is not None:
             return web.json_response({"message": self.reject_all}, status=400)
-        if self.reject_marker is not None:
-            for statement in statements:
-                if self.reject_marker in json.dumps(statement, ensure_ascii=False):
-                    return web.json_response(
-                        {"message": f"Invalid statement {statement['id']}: {self.reject_marker}"},
-                        status=400,
-                    )
+        marked = self._marked(statements)
+        if marked is not None:
+            return web.json_response(
+                {"message": f"Invalid statement {marked}: {self.reject_marker}"}, status=400
+            )
         for statement in statements:
             known = self.stored.get(statement["id"])
             if known is not None and (self.strict or known != statement):
                 return web.json_response(
                     {"message": f"Statement {statement['id']} already exists"}, status=409
                 )
+        return None
+
+    def _marked(self, statements: list[dict[str, Any]]) -> str | None:
+        """The id of the first statement carrying `reject_marker`, if one does."""
+        if self.reject_marker is None:
+            return None
+        marker = self.reject_marker
+        return next(
+            (s["id"] for s in statements if marker in json.dumps(s, ensure_ascii=False)), None
+        )
+
+    def _store(self, statements: list[dict[str, Any]]) -> None:
         for statement in statements:
             if statement["id"] not in self.stored:
                 self.stored[statement["id"]] = statement
                 self.writes[statement["id"]] += 1
                 if statement["verb"]["id"] == VOIDED:
                     self.voided.add(statement["object"]["id"])
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return web.json_response(ids)
 
     async def _get(self, request: web.Request) -> web.Response:
         self.requests.append(Recorded("GET", dict(request.query), dict(request.headers), b"", []))

@@ -267,44 +267,59 @@ class Checker:
             )
         pattern = patterns[element]
         if "sequence" in pattern:
-            rest = statements
-            for member in pattern["sequence"]:
-                outcome, rest = self._matches(rest, member, patterns)
-                if outcome == "failure":
-                    return "failure", statements
-                if outcome == "partial":
-                    return "partial", []
-            return "success", rest
+            return self._sequence(statements, pattern["sequence"], patterns)
         if "alternates" in pattern:
-            best, rest = "failure", statements
-            for member in pattern["alternates"]:
-                outcome, left = self._matches(statements, member, patterns)
-                if outcome == "success":
-                    best = "success"
-                    rest = left if len(left) < len(rest) else rest
-                if outcome == "partial" and best == "failure":
-                    best = "partial"
-            return ("partial", []) if best == "partial" else (best, rest)
+            return self._alternates(statements, pattern["alternates"], patterns)
         if "zeroOrMore" in pattern or "oneOrMore" in pattern:
-            member = pattern.get("zeroOrMore") or pattern["oneOrMore"]
-            seen, last = False, statements
-            while True:
-                outcome, rest = self._matches(last, member, patterns)
-                if outcome != "success":
-                    if outcome == "partial" and rest:
-                        return "partial", rest
-                    ok = seen or "zeroOrMore" in pattern
-                    return ("success", last) if ok else (outcome, statements)
-                seen = True
-                if len(rest) == len(last):
-                    return "success", rest
-                last = rest
+            return self._repeated(statements, pattern, patterns)
         if "optional" in pattern:
             if not statements:
                 return "success", []
             outcome, rest = self._matches(statements, pattern["optional"], patterns)
             return (outcome, rest) if outcome != "failure" else ("success", statements)
         raise ValueError(f"{element}: not a pattern")
+
+    def _sequence(
+        self, statements: list[set[str]], members: list[str], patterns: Mapping[str, Json]
+    ) -> tuple[str, list[set[str]]]:
+        rest = statements
+        for member in members:
+            outcome, rest = self._matches(rest, member, patterns)
+            if outcome == "failure":
+                return "failure", statements
+            if outcome == "partial":
+                return "partial", []
+        return "success", rest
+
+    def _alternates(
+        self, statements: list[set[str]], members: list[str], patterns: Mapping[str, Json]
+    ) -> tuple[str, list[set[str]]]:
+        best, rest = "failure", statements
+        for member in members:
+            outcome, left = self._matches(statements, member, patterns)
+            if outcome == "success":
+                best = "success"
+                rest = left if len(left) < len(rest) else rest
+            if outcome == "partial" and best == "failure":
+                best = "partial"
+        return ("partial", []) if best == "partial" else (best, rest)
+
+    def _repeated(
+        self, statements: list[set[str]], pattern: Json, patterns: Mapping[str, Json]
+    ) -> tuple[str, list[set[str]]]:
+        member = pattern.get("zeroOrMore") or pattern["oneOrMore"]
+        seen, last = False, statements
+        while True:
+            outcome, rest = self._matches(last, member, patterns)
+            if outcome != "success":
+                if outcome == "partial" and rest:
+                    return "partial", rest
+                ok = seen or "zeroOrMore" in pattern
+                return ("success", last) if ok else (outcome, statements)
+            seen = True
+            if len(rest) == len(last):
+                return "success", rest
+            last = rest
 
 
 # Structure (Part Two) ---------------------------------------------------------------------------
@@ -416,22 +431,35 @@ def problems_in(profile: Json) -> list[str]:
     problems = _empties(profile, "$")
     required = {k for k, needed in _PROFILE_KEYS.items() if needed}
     problems += _keys(profile, required, set(_PROFILE_KEYS) - required, "profile")
-    context = profile.get("@context")
-    if CONTEXT not in (context if isinstance(context, list) else [context]):
-        problems.append(f"@context must contain {CONTEXT}")
-    if profile.get("type") != "Profile":
-        problems.append("type must be Profile")
-    if profile.get("conformsTo") != CONFORMS_TO:
-        problems.append(f"conformsTo must be {CONFORMS_TO}")
-    if not _iri(profile.get("id")):
-        problems.append("id must be an IRI")
-    for key in ("prefLabel", "definition"):
-        if not _language_map(profile.get(key)):
-            problems.append(f"{key} must be a language map")
+    problems += _header_problems(profile)
     problems += _version_problems(profile)
     author = profile.get("author") or {}
     if author.get("type") not in ("Organization", "Person") or not author.get("name"):
         problems.append("author must be an Organization or Person with a name")
+    return problems + _part_problems(profile)
+
+
+def _header_problems(profile: Json) -> list[str]:
+    context = profile.get("@context")
+    checks = [
+        (
+            CONTEXT not in (context if isinstance(context, list) else [context]),
+            f"@context must contain {CONTEXT}",
+        ),
+        (profile.get("type") != "Profile", "type must be Profile"),
+        (profile.get("conformsTo") != CONFORMS_TO, f"conformsTo must be {CONFORMS_TO}"),
+        (not _iri(profile.get("id")), "id must be an IRI"),
+        *(
+            (not _language_map(profile.get(key)), f"{key} must be a language map")
+            for key in ("prefLabel", "definition")
+        ),
+    ]
+    return [message for broken, message in checks if broken]
+
+
+def _part_problems(profile: Json) -> list[str]:
+    """The concepts', templates' and patterns' problems, and ids defined twice."""
+    problems: list[str] = []
     versions = {version.get("id") for version in profile.get("versions") or []}
     ids: list[str] = []
     for n, concept in enumerate(profile.get("concepts") or []):
@@ -446,8 +474,7 @@ def problems_in(profile: Json) -> list[str]:
         problems += _pattern_problems(pattern, versions, templates, patterns, f"patterns[{n}]")
         ids.append(pattern.get("id"))
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    problems += [f"{i}: defined twice" for i in duplicated]
-    return problems
+    return problems + [f"{i}: defined twice" for i in duplicated]
 
 
 def _version_problems(profile: Json) -> list[str]:
@@ -472,25 +499,36 @@ def _concept_problems(concept: Json, versions: set[str], where: str) -> list[str
         return [f"{where}: type {concept.get('type')!r} is not one this checker knows"]
     spec = _CONCEPT_KEYS[kinds]
     problems = _keys(concept, spec["required"], spec["optional"], where)
-    if not _iri(concept.get("id")):
-        problems.append(f"{where}: id must be an IRI")
-    if concept.get("inScheme") not in versions:
-        problems.append(f"{where}: inScheme must be a version of this profile")
-    for key in ("prefLabel", "definition"):
-        if not _language_map(concept.get(key)):
-            problems.append(f"{where}: {key} must be a language map")
-    for key in (*_RELATIONS, "recommendedActivityTypes", "recommendedVerbs"):
-        if key in concept and not all(_iri(i) for i in concept[key]):
-            problems.append(f"{where}: {key} must be IRIs")
-    if "related" in concept and not concept.get("deprecated"):
-        problems.append(f"{where}: related is only for deprecated concepts")
     kind = concept.get("type")
-    if "recommendedActivityTypes" in concept and kind != "ActivityExtension":
-        problems.append(f"{where}: recommendedActivityTypes is only for ActivityExtensions")
-    if "recommendedVerbs" in concept and kind == "ActivityExtension":
-        problems.append(f"{where}: recommendedVerbs is not for ActivityExtensions")
-    if "schema" in concept and "inlineSchema" in concept:
-        problems.append(f"{where}: at most one of schema and inlineSchema")
+    checks = [
+        (not _iri(concept.get("id")), "id must be an IRI"),
+        (concept.get("inScheme") not in versions, "inScheme must be a version of this profile"),
+        *(
+            (not _language_map(concept.get(key)), f"{key} must be a language map")
+            for key in ("prefLabel", "definition")
+        ),
+        *(
+            (key in concept and not all(_iri(i) for i in concept[key]), f"{key} must be IRIs")
+            for key in (*_RELATIONS, "recommendedActivityTypes", "recommendedVerbs")
+        ),
+        (
+            "related" in concept and not concept.get("deprecated"),
+            "related is only for deprecated concepts",
+        ),
+        (
+            "recommendedActivityTypes" in concept and kind != "ActivityExtension",
+            "recommendedActivityTypes is only for ActivityExtensions",
+        ),
+        (
+            "recommendedVerbs" in concept and kind == "ActivityExtension",
+            "recommendedVerbs is not for ActivityExtensions",
+        ),
+        (
+            "schema" in concept and "inlineSchema" in concept,
+            "at most one of schema and inlineSchema",
+        ),
+    ]
+    problems += [f"{where}: {message}" for broken, message in checks if broken]
     if "inlineSchema" in concept:
         try:
             Draft7Validator.check_schema(json.loads(concept["inlineSchema"]))
@@ -503,22 +541,28 @@ def _template_problems(
     template: Json, versions: set[str], templates: set[str], where: str
 ) -> list[str]:
     problems = _keys(template, _TEMPLATE_KEYS["required"], _TEMPLATE_KEYS["optional"], where)
-    if template.get("type") != "StatementTemplate":
-        problems.append(f"{where}: type must be StatementTemplate")
-    if template.get("inScheme") not in versions:
-        problems.append(f"{where}: inScheme must be a version of this profile")
-    for key in ("id", "verb", "objectActivityType"):
-        if key in template and not _iri(template[key]):
-            problems.append(f"{where}: {key} must be an IRI")
-    for key in _DETERMINING:
-        if key in template and not all(_iri(i) for i in template[key]):
-            problems.append(f"{where}: {key} must be IRIs")
-    if "objectStatementRefTemplate" in template and "objectActivityType" in template:
-        problems.append(f"{where}: objectStatementRefTemplate excludes objectActivityType")
-    for key in ("objectStatementRefTemplate", "contextStatementRefTemplate"):
-        for ref in template.get(key) or []:
-            if ref not in templates:
-                problems.append(f"{where}: {key} names {ref}, not a template of this profile")
+    checks = [
+        (template.get("type") != "StatementTemplate", "type must be StatementTemplate"),
+        (template.get("inScheme") not in versions, "inScheme must be a version of this profile"),
+        *(
+            (key in template and not _iri(template[key]), f"{key} must be an IRI")
+            for key in ("id", "verb", "objectActivityType")
+        ),
+        *(
+            (key in template and not all(_iri(i) for i in template[key]), f"{key} must be IRIs")
+            for key in _DETERMINING
+        ),
+        (
+            "objectStatementRefTemplate" in template and "objectActivityType" in template,
+            "objectStatementRefTemplate excludes objectActivityType",
+        ),
+        *(
+            (ref not in templates, f"{key} names {ref}, not a template of this profile")
+            for key in ("objectStatementRefTemplate", "contextStatementRefTemplate")
+            for ref in template.get(key) or []
+        ),
+    ]
+    problems += [f"{where}: {message}" for broken, message in checks if broken]
     for n, rule in enumerate(template.get("rules") or []):
         problems += _rule_problems(rule, f"{where}.rules[{n}]")
     return problems

@@ -11,22 +11,22 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.lunchlearn import Lunch
 from bot.views.calendar import session_ics
-from storage.models import LunchSession
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 START = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 SESSION_ID = "6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10"
 
 
-def lunch(**changes: Any) -> LunchSession:
+def lunch(**changes: Any) -> Lunch:
     fields: dict[str, Any] = {
         "id": SESSION_ID,
         "team_id": "T0GUILD",
         "short_id": "ABCD",
         "title": "Intro to pytest",
         "description": "Fixtures and parametrize.",
-        "tags": ["python"],
+        "tags": ("python",),
         "organiser_id": "U0ANN",
         "presenter_id": "U0CAT",
         "starts_at": START,
@@ -34,11 +34,9 @@ def lunch(**changes: Any) -> LunchSession:
         "place": "Room 4",
         "capacity": None,
         "channel_id": "C0LUNCH",
-        "scheduled_statement_id": "0b9d6a2c-1f3e-5a7b-8c9d-0e1f2a3b4c5d",
-        "created_at": NOW,
     }
     fields.update(changes)
-    return LunchSession(**fields)
+    return Lunch(**fields)
 
 
 def physical_lines(ics: str) -> list[str]:
@@ -131,7 +129,7 @@ def test_the_uid_is_fixed_per_session_and_sequence_follows_the_session() -> None
 
 def test_a_cancelled_session_is_sent_with_method_cancel_and_status_cancelled() -> None:
     scheduled = session_ics(lunch(), NOW)
-    cancelled = session_ics(lunch(status="cancelled", sequence=1, cancelled_at=NOW), NOW)
+    cancelled = session_ics(lunch(status="cancelled", sequence=1), NOW)
 
     before, after = properties(scheduled), properties(cancelled)
     assert (before["METHOD"], before["STATUS"]) == ("PUBLISH", "CONFIRMED")

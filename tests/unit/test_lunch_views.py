@@ -9,33 +9,31 @@ from typing import Any
 import pytest
 
 from bot.domain.digest import Digest, Period
+from bot.domain.lunchlearn import Lunch
 from bot.views.digest import digest_blocks
 from bot.views.lunchlearn import announcement_blocks, list_blocks
-from storage.models import LunchSession
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def lunch(presenter_id: str | None) -> LunchSession:
-    return LunchSession(
+def lunch(presenter_id: str | None) -> Lunch:
+    return Lunch(
         id="6f1c2a4e-8b7d-5c3e-9a1f-0d2b4c6e8f10",
         team_id="T0GUILD",
         short_id="ABCD",
         title="Intro to pytest",
         description="Fixtures and parametrize.",
-        tags=["python"],
+        tags=("python",),
         organiser_id=None,
         presenter_id=presenter_id,
         starts_at=datetime(2026, 12, 3, 12, 0, tzinfo=UTC),
         duration_minutes=45,
         place="Room 4",
         channel_id="C0LUNCH",
-        scheduled_statement_id="0b9d6a2c-1f3e-5a7b-8c9d-0e1f2a3b4c5d",
-        created_at=NOW,
     )
 
 
-def digest(upcoming: LunchSession) -> Digest:
+def digest(upcoming: Lunch) -> Digest:
     return Digest(
         period=Period(NOW, NOW),
         timezone="UTC",
