@@ -21,6 +21,12 @@ last owed recognition reached FakeSlack).
 
     .venv/bin/python bench/ack_latency.py [--rate 200] [--seconds 10] [--runs 3]
     .venv/bin/python bench/ack_latency.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/ack_latency.py --runs 0 --profile /tmp/capacity.txt  # py-spy on the capacity run
+
+`--profile FILE` samples the (first) bot with py-spy during the capacity run (py-spy must be
+on PATH or next to this Python: `.venv/bin/pip install py-spy`, a tool, not a dependency),
+writes its collapsed stacks to FILE and prints the frames with the largest inclusive and self
+shares. `--runs 0` skips the latency targets (capacity only).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import asyncio
 import contextlib
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -243,6 +250,60 @@ async def stop_helper(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
+def py_spy() -> str:
+    """py-spy next to this Python (a venv's bin), else on PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return found
+
+
+async def start_profile(pid: int, output: str) -> asyncio.subprocess.Process:
+    """py-spy sampling `pid` (every thread, on CPU only) at 200 Hz until stopped, into
+    collapsed stacks (what flamegraph.pl or speedscope.app draw)."""
+    return await asyncio.create_subprocess_exec(
+        py_spy(), "record", "--pid", str(pid), "--rate", "200", "--threads",
+        "--format", "raw", "--output", output, "--nonblocking",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def stop_profile(process: asyncio.subprocess.Process) -> None:
+    process.send_signal(2)  # SIGINT: py-spy writes its file and exits
+    await asyncio.wait_for(process.wait(), 30)
+
+
+def top_frames(collapsed: Path, count: int = 15) -> str:
+    """The frames with the largest inclusive and self shares of all (on-CPU) samples."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue  # a frame of generated code, its source split over lines
+        samples = int(n)
+        # The first frame names the thread; the rest are `function (file:line)`.
+        frames = [_frame(f) for f in stack.split(";")[1:]]
+        total += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+        if frames:
+            own[frames[-1]] += samples
+    lines = [f"{total} samples; inclusive share:"]
+    lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in inclusive.most_common(count)]
+    lines.append("self share:")
+    lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in own.most_common(count)]
+    return "\n".join(lines)
+
+
+def _frame(frame: str) -> str:
+    """`fn (path/to/module.py:12)` → `fn (module.py)`: lines merged, paths shortened."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({Path(where.rstrip(')').rpartition(':')[0]).name})"
+
+
 def _row(run: str, target: str, result: Result) -> str:
     failures = ", ".join(f"{n} {what}" for what, n in result.failures.items()) or "-"
     return (
@@ -331,22 +392,31 @@ async def bench(args: argparse.Namespace) -> int:
                     print(_row(str(run), name, result), flush=True)
                     await asyncio.sleep(SETTLE_S)
             await drained(slack_url, posted)
-            within = report_latency(results, runs)
+            within = report_latency(results, runs) if runs else True
 
             print()
             urls = [bot.events_url for bot in bots]
             total = round(args.capacity_seconds * 1000)
             kudos = write_requests("capacity", total)
+            profiles = []
+            if args.profile:
+                profiles.append(await start_profile(bots[0].pid, args.profile))
+                await asyncio.sleep(1.0)  # py-spy attaches
             started = time.perf_counter()
             acked_in = await closed_loop(urls, kudos, args.in_flight)
             posted += total
             done_at = await drained(slack_url, posted)
+            for profile in profiles:
+                await stop_profile(profile)
             print(
                 f"capacity, closed loop, {args.in_flight} in flight, {args.replicas} "
                 f"replica(s): {total} real /kudos acknowledged in {acked_in:.2f} s = "
                 f"{total / acked_in:.0f}/s; every recognition posted after "
                 f"{done_at - started:.2f} s = {total / (done_at - started):.0f}/s"
             )
+            if args.profile:
+                print(f"py-spy, capacity run of the first bot: {args.profile}")
+                print(top_frames(Path(args.profile)))
             failed = sum(sum(r.failures.values()) for rs in results.values() for r in rs)
             if failed:
                 print(f"{failed} request(s) failed; see the failures column")
@@ -395,6 +465,7 @@ def main() -> None:
     parser.add_argument(
         "--capacity-seconds", type=float, default=3.0, help="capacity: 1,000 kudos per second"
     )
+    parser.add_argument("--profile", help="py-spy the capacity run into FILE")
     sys.exit(asyncio.run(bench(parser.parse_args())))
 
 

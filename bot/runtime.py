@@ -38,7 +38,7 @@ from bot.health import Health
 from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
-from bot.slack_client import build_web_client
+from bot.slack_client import build_web_client, slack_session
 from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, XapiIdentity
@@ -53,6 +53,9 @@ log = logging.getLogger("guildbot")
 
 GIL_SWITCH_INTERVAL_S = 0.001
 LRS_WORKERS = POOL_SIZE // 2
+# Group-commit writer threads (bot/executor.py): one keeps units of one batch from waiting
+# on another batch's locks.
+WRITERS = 1
 SHUTDOWN_FLUSH_S = 5.0
 
 
@@ -164,7 +167,7 @@ def build_services(
     workspace: WorkspaceFacts,
     clock: Clock = utcnow,
 ) -> Services:
-    executor = BlockingExecutor(POOL_SIZE)
+    executor = BlockingExecutor(POOL_SIZE, database, writers=WRITERS)
     statements = StatementBuilder(
         XapiIdentity(
             team_id=workspace.team_id,
@@ -276,8 +279,13 @@ async def serve(
             f"DATABASE_URL: could not open or migrate the database ({type(error).__name__}: "
             f"{str(error).splitlines()[0][:200]})"
         ) from None
-    client = build_web_client(settings)
-    workspace = await discover_workspace(settings, client, database, utcnow)
+    session = slack_session()
+    client = build_web_client(settings, session)
+    try:
+        workspace = await discover_workspace(settings, client, database, utcnow)
+    except BaseException:
+        await session.close()
+        raise
     services = build_services(settings, database, workspace)
     bolt, lazy_runner, effects = build_bolt_app(services, client)
     gate = Gate()
@@ -343,6 +351,7 @@ async def serve(
     await services.forwarder.flush(SHUTDOWN_FLUSH_S)
     await services.forwarder.close()
     await runner.cleanup()
+    await session.close()
     services.executor.shutdown()
     services.lrs.executor.shutdown()
     database.dispose()

@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.clock import Clock
-from storage.database import Database
+from storage.database import Database, batchable
 from storage.models import EFFECT_DEAD, EFFECT_DONE, EFFECT_DROPPED
 from storage.repositories import effects as effects_repo
 from storage.repositories.effects import ClaimedEffect, DeadEffect, EffectCounts, NewEffect
@@ -113,6 +113,7 @@ class EffectQueue:
         self._clock = clock
         self._rng = rng or random.Random()
 
+    @batchable
     def claim(self, keys: Sequence[str]) -> list[OwedEffect]:
         with self._database.transaction() as session:
             return [_owed(c) for c in effects_repo.claim(session, keys, self._clock(), LEASE)]
@@ -122,6 +123,7 @@ class EffectQueue:
             claimed = effects_repo.claim_due(session, self._clock(), limit, LEASE)
             return [_owed(c) for c in claimed]
 
+    @batchable
     def done(self, effect: OwedEffect, result: Mapping[str, Any] | None = None) -> bool:
         """Records the effect done; True when it was owed again meanwhile (`owe_latest`): it
         is pending again instead, for the caller to do once more."""

@@ -16,7 +16,7 @@ from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
 from bot.views import mrkdwn
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
-from storage.database import Database
+from storage.database import Database, batchable
 from storage.models import Kudos
 from storage.repositories import channels as channels_repo
 from storage.repositories import events as events_repo
@@ -305,6 +305,7 @@ class KudosService:
         self._skills = skills
         self._admins = admins
 
+    @batchable
     def give(self, request: GiveKudos) -> KudosGiven:
         """Stores one kudos per receiver with its `give` and `receive` statements, atomically.
 
@@ -362,6 +363,7 @@ class KudosService:
             payload,
         )
 
+    @batchable
     def recognition(self, kudos_ids: Sequence[str]) -> Recognition | None:
         """The recognition to post for these kudos; None when none still stands (undone,
         removed or erased before it was posted)."""
@@ -619,6 +621,7 @@ class KudosService:
             }
         return Leaderboard(period, ranked["receiver"], ranked["giver"])
 
+    @batchable
     def record_post(self, kudos_ids: Sequence[str], post_ts: str) -> bool:
         """Remembers where the recognition was posted (undo and removal need it). False when
         the kudos were taken back while it was being posted: the post must go too."""
