@@ -627,7 +627,7 @@ class KudosService:
         the kudos were taken back while it was being posted: the post must go too."""
         with self._database.transaction() as session:
             kudos_repo.set_post(session, kudos_ids, post_ts)
-            return any(k.revoked_at is None for k in kudos_repo.by_ids(session, kudos_ids))
+            return kudos_repo.any_standing(session, kudos_ids)
 
     def removed(self, kudos_ids: Sequence[str]) -> Revoked | None:
         """What the giver is told of kudos an admin removed (None once erased)."""

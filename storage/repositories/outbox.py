@@ -34,7 +34,7 @@ from storage.models import (
     OutboxStatement,
 )
 from storage.repositories import lrs_statements
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.repositories._sql import insert_many_ignoring_duplicates
 from storage.types import aware_utc
 
 
@@ -87,15 +87,14 @@ class DeadLetter:
 
 
 def add(session: Session, statements: Iterable[NewStatement], now: datetime) -> int:
-    """Queues statements; an id already queued is left as it is (same event, same statement).
-
-    Returns how many were new.
+    """Queues statements (one multi-row INSERT); an id already queued is left as it is (same
+    event, same statement). Returns how many were new.
     """
-    added = []
-    for statement in statements:
-        new = insert_ignoring_duplicates(
-            session,
-            OutboxStatement,
+    statements = list(statements)
+    new_ids = insert_many_ignoring_duplicates(
+        session,
+        OutboxStatement,
+        [
             {
                 "statement_id": statement.statement_id,
                 "team_id": statement.team_id,
@@ -107,10 +106,12 @@ def add(session: Session, statements: Iterable[NewStatement], now: datetime) -> 
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
-            },
-        )
-        if new:
-            added.append(statement)
+            }
+            for statement in statements
+        ],
+        "statement_id",
+    )
+    added = [s for s in statements if s.statement_id in new_ids]
     # The inbuilt LRS holds guildbot's own statements from the transaction that makes them.
     lrs_statements.store_own(session, [(s.statement_id, s.body) for s in added])
     return len(added)
