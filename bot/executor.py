@@ -76,10 +76,11 @@ class GroupCommit:
 
     On one core, one commit and one wake-up per batch instead of per request is most of the
     cost of a write. Each unit still gets its own result or exception, and only after the
-    commit that holds its writes: the ack still follows the commit. A unit that raises undoes
-    its own writes only. When the batch itself fails (a database error: a deadlock, a lost
-    connection, a failed commit) every unit runs again alone, so one bad unit never fails the
-    others and each ends as it would have on its own.
+    commit that holds its writes: the ack still follows the commit. When a unit raises (a
+    refusal, or a database error: a deadlock, a lost connection) or the commit fails, the
+    batch is rolled back and every unit runs again alone, so one bad unit never fails the
+    others and each ends as it would have on its own. No savepoint per unit: they cost more
+    than the rare rerun.
     """
 
     def __init__(self, database: Database, writers: int) -> None:
@@ -129,18 +130,17 @@ class GroupCommit:
             return [_alone(units[0])]
         outcomes = []
         try:
-            with self._database.batch():
+            with self._database.batch() as session:
                 for unit in units:
-                    try:
-                        outcomes.append(_Outcome(unit.call()))
-                    except SQLAlchemyError:
-                        raise  # the transaction may be unusable: everyone again, alone
-                    except Exception as error:
-                        outcomes.append(_Outcome(error=error))
-        except Exception:
+                    outcomes.append(_Outcome(unit.call()))
+                    session.expunge_all()  # the next unit starts with no rows of this one
+        except SQLAlchemyError:
             log.info("a group commit of %d failed; each runs alone", len(units), exc_info=True)
-            return [_alone(unit) for unit in units]
-        return outcomes
+        except Exception:
+            pass  # a unit refused (a quota, a rule): it may have written half; each runs alone
+        else:
+            return outcomes
+        return [_alone(unit) for unit in units]
 
 
 def _alone(unit: _Unit) -> _Outcome:

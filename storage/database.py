@@ -20,8 +20,8 @@ POOL_SIZE = 8
 
 def batchable(fn: F) -> F:
     """Marks a short write whose transactions may share a commit with other requests' writes
-    (the executor runs it in a `Database.batch`). Only for work that touches nothing but the
-    database in its transactions and may run again if its batch fails."""
+    (the executor runs it in a `Database.batch`). Only for work that may run again when its
+    batch fails (it then runs alone), and that lets every database error it meets propagate."""
     fn.batchable = True  # type: ignore[attr-defined]
     return fn
 
@@ -65,10 +65,7 @@ class Database:
         """
         batch: Session | None = getattr(self._local, "batch", None)
         if batch is not None:
-            # Inside a batch: a savepoint, so this unit's failure undoes its writes only.
-            with batch.begin_nested():
-                yield batch
-            batch.expunge_all()  # the next unit starts with no rows of this one, as if alone
+            yield batch  # part of the batch's transaction (see `batch()`)
             return
         with (
             self._write_queue,
@@ -89,14 +86,14 @@ class Database:
             yield session
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> Iterator[Session]:
         """One write transaction for many units of work (a group commit): every `transaction()`
-        this thread opens meanwhile is a savepoint in it, and all of them commit together when
-        the block ends (or none, when it raises)."""
+        and `reading()` this thread opens meanwhile is part of it, and all of them commit
+        together when the block ends (or none, when it raises)."""
         with self.transaction() as session:
             self._local.batch = session
             try:
-                yield
+                yield session
             finally:
                 self._local.batch = None
 
