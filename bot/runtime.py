@@ -53,9 +53,10 @@ log = logging.getLogger("guildbot")
 
 GIL_SWITCH_INTERVAL_S = 0.001
 LRS_WORKERS = POOL_SIZE // 2
-# Group-commit writer threads (bot/executor.py): one keeps units of one batch from waiting
-# on another batch's locks.
-WRITERS = 1
+# Group-commit writer threads (bot/executor.py). SQLite takes one writer at a time; on
+# PostgreSQL a few overlap their round trips to the server.
+SQLITE_WRITERS = 1
+POSTGRES_WRITERS = 3
 SHUTDOWN_FLUSH_S = 5.0
 
 
@@ -167,7 +168,8 @@ def build_services(
     workspace: WorkspaceFacts,
     clock: Clock = utcnow,
 ) -> Services:
-    executor = BlockingExecutor(POOL_SIZE, database, writers=WRITERS)
+    writers = SQLITE_WRITERS if database.is_sqlite else POSTGRES_WRITERS
+    executor = BlockingExecutor(POOL_SIZE, database, writers=writers)
     statements = StatementBuilder(
         XapiIdentity(
             team_id=workspace.team_id,
