@@ -24,9 +24,9 @@ T = TypeVar("T")
 
 log = logging.getLogger("guildbot.executor")
 
-# Units of work per transaction at most. PostgreSQL keeps the ids of up to 64 subtransactions
-# (savepoints that wrote) per transaction in shared memory; past that every snapshot slows.
-MAX_BATCH = 48
+# Units of work per transaction at most: a batch holds its locks until it commits, and one that
+# fails runs again unit by unit.
+MAX_BATCH = 64
 
 
 class BlockingExecutor:
@@ -71,8 +71,8 @@ class _Outcome:
 
 class GroupCommit:
     """Writer threads that each take every unit waiting (up to `MAX_BATCH`), run them one after
-    the other in one transaction (`Database.batch`: each unit's own transaction becomes a
-    savepoint), commit once, and then wake the event loop once for the whole batch.
+    the other in one transaction (`Database.batch`: each unit's own transactions join it),
+    commit once, and then wake the event loop once for the whole batch.
 
     On one core, one commit and one wake-up per batch instead of per request is most of the
     cost of a write. Each unit still gets its own result or exception, and only after the
