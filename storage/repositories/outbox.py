@@ -22,8 +22,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Row, func, or_, update
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
@@ -36,6 +37,8 @@ from storage.models import (
 from storage.repositories import lrs_statements
 from storage.repositories._sql import insert_many_ignoring_duplicates
 from storage.types import aware_utc
+
+_TABLE = OutboxStatement.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -128,34 +131,33 @@ def claim_batch(
     another process holds are skipped, but voiding rows behind one of its statements wait, so
     replicas keep the order too.
     """
+    # Core, not the ORM: a batch is read and leased after every POST, and rows are only read.
+    c = _TABLE.c
     query = (
-        select(OutboxStatement)
+        select(c.seq, c.statement_id, c.body, c.voiding, c.attempts, c.next_attempt_at)
         .where(
-            OutboxStatement.status == OUTBOX_PENDING,
-            or_(
-                col(OutboxStatement.claimed_until).is_(None),
-                col(OutboxStatement.claimed_until) <= now,
-            ),
+            c.status == OUTBOX_PENDING,
+            or_(c.claimed_until.is_(None), c.claimed_until <= now),
         )
-        .order_by(col(OutboxStatement.seq))
+        .order_by(c.seq)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    batch: list[OutboxStatement] = []
-    for row in session.exec(query):
+    batch: list[Row[Any]] = []
+    for row in session.connection().execute(query):
         if row.next_attempt_at > now or (batch and row.voiding != batch[0].voiding):
             break
         batch.append(row)
     if batch and batch[0].voiding:
         held = _oldest_held_elsewhere(session, now)
-        batch = [row for row in batch if held is None or row.seq < held]  # type: ignore[operator]
+        batch = [row for row in batch if held is None or row.seq < held]
     if not batch:
         return []
     token = str(uuid.uuid4())
-    session.execute(
-        update(OutboxStatement)
-        .where(col(OutboxStatement.seq).in_([row.seq for row in batch]))
+    session.connection().execute(
+        update(_TABLE)
+        .where(c.seq.in_([row.seq for row in batch]))
         .values(claimed_until=now + lease, claim_token=token)
     )
     return [
@@ -202,9 +204,9 @@ def mark_sent(session: Session, statement_ids: Sequence[str], now: datetime) -> 
     """The LRS holds these: sent, whoever else may also have been sending them."""
     if statement_ids:
         _drop_erased(session, statement_ids)
-        session.execute(
-            update(OutboxStatement)
-            .where(col(OutboxStatement.statement_id).in_(list(statement_ids)))
+        session.connection().execute(
+            update(_TABLE)
+            .where(_TABLE.c.statement_id.in_(list(statement_ids)))
             .values(
                 status=OUTBOX_SENT,
                 sent_at=now,
@@ -264,10 +266,9 @@ def mark_dead(session: Session, statement_id: str, reason: str, token: str | Non
 
 def _drop_erased(session: Session, statement_ids: Sequence[str]) -> None:
     """The send an erased row waited for has ended: nothing of it is kept."""
-    session.exec(
-        delete(OutboxStatement).where(
-            col(OutboxStatement.statement_id).in_(list(statement_ids)),
-            OutboxStatement.status == OUTBOX_ERASED,
+    session.connection().execute(
+        delete(_TABLE).where(
+            _TABLE.c.statement_id.in_(list(statement_ids)), _TABLE.c.status == OUTBOX_ERASED
         )
     )
 
