@@ -11,6 +11,9 @@ fresh outbox (SQLite in a temporary directory, or a scratch PostgreSQL database 
 - forwarder: guildbot's `Forwarder` draining the outbox in batches of `--batch` (claim, POST,
   mark sent, each in the database) until nothing is pending.
 
+They take turns, 2,000 statements each (the outbox filled before each turn, untimed), the one
+that goes first alternating, since the LRS slows as it fills.
+
 It prints statements per second for both, per run and the median, and the forwarder's share of
 the raw client's rate.
 
@@ -60,6 +63,7 @@ from tests.support.lrs import LRS_DIR, LRS_ENTRY, VERSION_HEADER, _free_port, _r
 TEAM = "T0BENCH"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 KEY, SECRET = "bench", "bench-secret"
+CHUNK = 2000  # statements each client sends in its turn
 
 
 def kudos_statements(label: str, count: int) -> list[BuiltStatement]:
@@ -195,11 +199,20 @@ async def bench(args: argparse.Namespace) -> None:
                 database = Database(url)
                 try:
                     upgrade(database)
-                    fill_outbox(database, kudos_statements(f"run{run}.forwarder", args.statements))
-                    raw = await raw_client(
-                        endpoint, kudos_statements(f"run{run}.raw", args.statements), args.batch
-                    )
-                    forwarded = await forwarder_drain(database, endpoint, args.batch)
+                    raw = forwarded = 0.0
+                    # In turns, a chunk each, whoever goes first alternating: the LRS slows as it
+                    # fills, and both clients must meet it at the same sizes.
+                    for chunk in range(0, args.statements, CHUNK):
+                        size = min(CHUNK, args.statements - chunk)
+                        label = f"run{run}.{chunk}"
+                        fill_outbox(database, kudos_statements(label + ".forwarder", size))
+                        plain = kudos_statements(label + ".raw", size)
+                        if (chunk // CHUNK) % 2:
+                            forwarded += await forwarder_drain(database, endpoint, args.batch)
+                            raw += await raw_client(endpoint, plain, args.batch)
+                        else:
+                            raw += await raw_client(endpoint, plain, args.batch)
+                            forwarded += await forwarder_drain(database, endpoint, args.batch)
                 finally:
                     database.dispose()
             raw_rates.append(args.statements / raw)
