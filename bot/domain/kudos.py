@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock, occurred
 from bot.domain import standing, text
-from bot.domain.effects import Effect, owe
+from bot.domain.effects import Effect, owe, owe_claimed
 from bot.domain.people import Profile
 from bot.domain.skills import SkillsService
 from bot.views import mrkdwn
@@ -343,7 +343,8 @@ class KudosService:
                     occurred(now, request.given_at),
                 )
             left = Quota(quota.limit, used + len(kudos_ids), day_end)
-            effects = owe(session, [self._recognition(request, kudos_ids, left)], now)
+            # Done right after the ack by this process: owed already claimed.
+            effects = owe_claimed(session, [self._recognition(request, kudos_ids, left)], now)
         return KudosGiven(tuple(kudos_ids), True, left, tuple(effects))
 
     @staticmethod

@@ -91,6 +91,51 @@ def add(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
         )
 
 
+def add_claimed(
+    session: Session, effects: Sequence[NewEffect], now: datetime, lease: timedelta
+) -> tuple[list[ClaimedEffect], list[str]]:
+    """Owes the effects already claimed by the caller (a first attempt under a lease), to do
+    them at once; one already owed under the same key stays as it is. Returns the claims of
+    the new ones, and the keys that were owed already."""
+    token = str(uuid.uuid4())
+    claimed: list[ClaimedEffect] = []
+    known: list[str] = []
+    for effect in effects:
+        new = insert_ignoring_duplicates(
+            session,
+            SlackEffect,
+            {
+                "key": effect.key,
+                "team_id": effect.team_id,
+                "kind": effect.kind,
+                "payload": effect.payload,
+                "status": EFFECT_PENDING,
+                "attempts": 1,
+                "next_attempt_at": now,
+                "expires_at": effect.expires_at,
+                "created_at": now,
+                "claimed_until": now + lease,
+                "claim_token": token,
+            },
+        )
+        if not new:
+            known.append(effect.key)
+            continue
+        claimed.append(
+            ClaimedEffect(
+                key=effect.key,
+                team_id=effect.team_id,
+                kind=effect.kind,
+                payload=effect.payload,
+                attempts=1,
+                created_at=now,
+                expires_at=effect.expires_at,
+                claim_token=token,
+            )
+        )
+    return claimed, known
+
+
 def add_latest(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
     """Owes effects that show the state as it is when they are done (a redraw), one row per
     key: one still waiting stays the one (it will show this change too), one finished is owed
