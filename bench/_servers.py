@@ -27,6 +27,10 @@ from tests.support.slack import SIGNING_SECRET, FakeSlack
 
 LOOPBACK = "127.0.0.1"
 BENCH_USERS = {"U0ANN": "Ann", "U0BOB": "Bob"}
+# The people who give kudos in the benchmarks (ack_latency.GIVERS): each has a daily quota and
+# a lock of their own, as a workplace's many givers have.
+GIVER_COUNT = 64
+BENCH_USERS.update({f"U0GIVER{n:02d}": f"Giver {n}" for n in range(GIVER_COUNT)})
 
 
 async def _until_signalled() -> None:

@@ -21,6 +21,12 @@ last owed recognition reached FakeSlack).
 
     .venv/bin/python bench/ack_latency.py [--rate 200] [--seconds 10] [--runs 3]
     .venv/bin/python bench/ack_latency.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/ack_latency.py --runs 0 --profile /tmp/capacity.txt  # py-spy on the capacity run
+
+`--profile FILE` samples the (first) bot with py-spy during the capacity run (py-spy must be
+on PATH or next to this Python: `.venv/bin/pip install py-spy`, a tool, not a dependency),
+writes its collapsed stacks to FILE and prints the frames with the largest inclusive and self
+shares. `--runs 0` skips the latency targets (capacity only).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import asyncio
 import contextlib
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,10 +53,12 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
+from bench._servers import GIVER_COUNT  # noqa: E402
 from tests.support.process import BotProcess, base_env, bot_env, free_port  # noqa: E402
 from tests.support.slack import sign, slash_command_body  # noqa: E402
 
 SERVERS = Path(__file__).resolve().parent / "_servers.py"
+
 HELPER_START_TIMEOUT_S = 30.0
 WARMUP_S = 1.0
 SETTLE_S = 1.0  # lets lazy work (recognition posts) finish between measurements
@@ -83,7 +92,10 @@ class Result:
 
 
 def _signed(command: str, text: str, user: str, trigger_id: str, expect: str | None) -> Request:
-    body = slash_command_body(command, text, user, trigger_id=trigger_id)
+    # Slack sends every command a response URL on hooks.slack.com (never called here: the bot
+    # answers through it only where it cannot post).
+    response_url = f"https://hooks.slack.com/commands/T0GUILD/{trigger_id}/bench"
+    body = slash_command_body(command, text, user, response_url=response_url, trigger_id=trigger_id)
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
     return Request(body.encode(), headers, expect)
 
@@ -99,12 +111,13 @@ def help_requests(label: str, count: int) -> list[Request]:
 
 
 def write_requests(label: str, count: int) -> list[Request]:
-    """A real /kudos each: stored with its statements and owed recognition before the ack."""
+    """A real /kudos each: stored with its statements and owed recognition before the ack.
+    The givers take turns (`GIVER_COUNT` of them, FakeSlack knows each), as in a workplace."""
     return [
         _signed(
             "/kudos",
             f"<@U0BOB> for the great demo number {i}",
-            "U0ANN",
+            f"U0GIVER{i % GIVER_COUNT:02d}",
             f"bench.{label}.{i}",
             "Kudos sent",
         )
@@ -206,6 +219,12 @@ async def drained(slack_url: str, expected: int, timeout: float = 120.0) -> floa
     return time.perf_counter()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far (user + system, all threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pin(pid: int, cpus: set[int]) -> None:
     """Like `taskset -p`: the process (all its threads) runs only on `cpus`."""
     for thread in os.listdir(f"/proc/{pid}/task"):
@@ -241,6 +260,60 @@ async def stop_helper(process: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+def py_spy() -> str:
+    """py-spy next to this Python (a venv's bin), else on PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return found
+
+
+async def start_profile(pid: int, output: str) -> asyncio.subprocess.Process:
+    """py-spy sampling `pid` (every thread, on CPU only) at 200 Hz until stopped, into
+    collapsed stacks (what flamegraph.pl or speedscope.app draw)."""
+    return await asyncio.create_subprocess_exec(
+        py_spy(), "record", "--pid", str(pid), "--rate", "200", "--threads",
+        "--format", "raw", "--output", output, "--nonblocking",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def stop_profile(process: asyncio.subprocess.Process) -> None:
+    process.send_signal(2)  # SIGINT: py-spy writes its file and exits
+    await asyncio.wait_for(process.wait(), 30)
+
+
+def top_frames(collapsed: Path, count: int = 15) -> str:
+    """The frames with the largest inclusive and self shares of all (on-CPU) samples."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue  # a frame of generated code, its source split over lines
+        samples = int(n)
+        # The first frame names the thread; the rest are `function (file:line)`.
+        frames = [_frame(f) for f in stack.split(";")[1:]]
+        total += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+        if frames:
+            own[frames[-1]] += samples
+    lines = [f"{total} samples; inclusive share:"]
+    lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in inclusive.most_common(count)]
+    lines.append("self share:")
+    lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in own.most_common(count)]
+    return "\n".join(lines)
+
+
+def _frame(frame: str) -> str:
+    """`fn (path/to/module.py:12)` → `fn (module.py)`: lines merged, paths shortened."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({Path(where.rstrip(')').rpartition(':')[0]).name})"
 
 
 def _row(run: str, target: str, result: Result) -> str:
@@ -292,11 +365,71 @@ async def start_bots(
 async def warm_up(
     targets: dict[str, tuple[str, Callable[[str, int], list[Request]]]], rate: float
 ) -> None:
-    """First requests pay for auth.test and the profile look-ups: not measured."""
+    """First requests pay for auth.test and the profile look-ups: not measured. Two requests
+    per giver, so every profile is cached before the measurements."""
     for name, (target_url, make) in targets.items():
-        warmup = await open_loop(target_url, make(f"warmup.{name}", 50), min(rate, 100))
+        warmup = await open_loop(
+            target_url, make(f"warmup.{name}", 2 * GIVER_COUNT), min(rate, 100)
+        )
         if warmup.failures:
             raise RuntimeError(f"{name} failed during warm-up: {dict(warmup.failures)}")
+
+
+async def measure_latency(
+    targets: dict[str, tuple[str, Callable[[str, int], list[Request]]]],
+    slack_url: str,
+    posted: int,
+    rate: float,
+    count: int,
+    runs: int,
+) -> tuple[dict[str, list[Result]], int]:
+    """Each target open loop, in turn, `runs` times; returns the results and the posts owed."""
+    results: dict[str, list[Result]] = {name: [] for name in targets}
+    for run in range(1, runs + 1):
+        for name, (target_url, make) in targets.items():
+            await drained(slack_url, posted)  # what the last target owed is done
+            result = await open_loop(target_url, make(f"run{run}.{name}", count), rate)
+            results[name].append(result)
+            if name == "write":
+                posted += len(result.latencies_ms)
+            print(_row(str(run), name, result), flush=True)
+            await asyncio.sleep(SETTLE_S)
+    await drained(slack_url, posted)
+    return results, posted
+
+
+async def measure_capacity(
+    args: argparse.Namespace, bots: list[BotProcess], slack_url: str, posted: int
+) -> None:
+    """Closed loop: how many real /kudos the bots acknowledge, and post, per second."""
+    urls = [bot.events_url for bot in bots]
+    total = round(args.capacity_seconds * 1000)
+    kudos = write_requests("capacity", total)
+    profiles = []
+    if args.profile:
+        profiles.append(await start_profile(bots[0].pid, args.profile))
+        await asyncio.sleep(1.0)  # py-spy attaches
+    cpu_before = sum(cpu_seconds(bot.pid) for bot in bots)
+    started = time.perf_counter()
+    acked_in = await closed_loop(urls, kudos, args.in_flight)
+    done_at = await drained(slack_url, posted + total)
+    cpu_used = sum(cpu_seconds(bot.pid) for bot in bots) - cpu_before
+    for profile in profiles:
+        await stop_profile(profile)
+    print(
+        f"capacity, closed loop, {args.in_flight} in flight, {args.replicas} "
+        f"replica(s): {total} real /kudos acknowledged in {acked_in:.2f} s = "
+        f"{total / acked_in:.0f}/s; every recognition posted after "
+        f"{done_at - started:.2f} s = {total / (done_at - started):.0f}/s"
+    )
+    # What a shared machine cannot blur: the bot's own CPU time per kudos.
+    print(
+        f"bot CPU time: {1000 * cpu_used / total:.2f} ms per kudos, its core "
+        f"{100 * cpu_used / (done_at - started) / args.replicas:.0f} % busy"
+    )
+    if args.profile:
+        print(f"py-spy, capacity run of the first bot: {args.profile}")
+        print(top_frames(Path(args.profile)))
 
 
 async def bench(args: argparse.Namespace) -> int:
@@ -335,33 +468,10 @@ async def bench(args: argparse.Namespace) -> int:
                 f"{'run':>6}  {'target':<9} {'sent':>6} {'ok':>6} {'p50':>8} {'p99':>8} "
                 f"{'max':>8} {'send lag':>8}  failures"
             )
-            results: dict[str, list[Result]] = {name: [] for name in targets}
-            for run in range(1, runs + 1):
-                for name, (target_url, make) in targets.items():
-                    await drained(slack_url, posted)  # what the last target owed is done
-                    result = await open_loop(target_url, make(f"run{run}.{name}", count), rate)
-                    results[name].append(result)
-                    if name == "write":
-                        posted += len(result.latencies_ms)
-                    print(_row(str(run), name, result), flush=True)
-                    await asyncio.sleep(SETTLE_S)
-            await drained(slack_url, posted)
-            within = report_latency(results, runs)
-
+            results, posted = await measure_latency(targets, slack_url, posted, rate, count, runs)
+            within = report_latency(results, runs) if runs else True
             print()
-            urls = [bot.events_url for bot in bots]
-            total = round(args.capacity_seconds * 1000)
-            kudos = write_requests("capacity", total)
-            started = time.perf_counter()
-            acked_in = await closed_loop(urls, kudos, args.in_flight)
-            posted += total
-            done_at = await drained(slack_url, posted)
-            print(
-                f"capacity, closed loop, {args.in_flight} in flight, {args.replicas} "
-                f"replica(s): {total} real /kudos acknowledged in {acked_in:.2f} s = "
-                f"{total / acked_in:.0f}/s; every recognition posted after "
-                f"{done_at - started:.2f} s = {total / (done_at - started):.0f}/s"
-            )
+            await measure_capacity(args, bots, slack_url, posted)
             failed = sum(sum(r.failures.values()) for rs in results.values() for r in rs)
             if failed:
                 print(f"{failed} request(s) failed; see the failures column")
@@ -410,6 +520,7 @@ def main() -> None:
     parser.add_argument(
         "--capacity-seconds", type=float, default=3.0, help="capacity: 1,000 kudos per second"
     )
+    parser.add_argument("--profile", help="py-spy the capacity run into FILE")
     sys.exit(asyncio.run(bench(parser.parse_args())))
 
 

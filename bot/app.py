@@ -11,12 +11,15 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.lazy_listener.async_internals import to_runnable_function
 from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.health import DOWN
 from bot.lrs.routes import add_routes as add_lrs_routes
 from bot.services import Services
+from bot.slack_client import PooledWebClient
 from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from bot.xapi import profile
 from handlers import register_all
@@ -69,8 +72,31 @@ def build_bolt_app(
     )
     lazy_runner = TrackedLazyRunner(logging.getLogger("guildbot.bolt.lazy"))
     app.listener_runner.lazy_listener_runner = lazy_runner
+    if isinstance(client, PooledWebClient):
+        app.use(PooledClient(client))
     effects = register_all(app, services)
     return app, lazy_runner, effects
+
+
+class PooledClient(AsyncMiddleware):
+    """Every request uses the app's pooled client. Bolt otherwise builds a client per request
+    on the same session, and lazy listeners get deep copies of it, which a session cannot
+    survive (the pooled client's copy is itself). The token is the app's either way. A class,
+    not a function: a function middleware gets `say` and the like built, with Bolt's client,
+    before it can swap it."""
+
+    def __init__(self, client: PooledWebClient) -> None:
+        self._client = client
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        req.context["client"] = self._client
+        return await next()
 
 
 class Gate:

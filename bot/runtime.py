@@ -41,7 +41,7 @@ from bot.health import Health
 from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
-from bot.slack_client import build_web_client
+from bot.slack_client import build_web_client, slack_session
 from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, XapiIdentity
@@ -56,6 +56,10 @@ log = logging.getLogger("guildbot")
 
 GIL_SWITCH_INTERVAL_S = 0.001
 LRS_WORKERS = POOL_SIZE // 2
+# Group-commit writer threads (bot/executor.py). SQLite takes one writer at a time; on
+# PostgreSQL a few overlap their round trips to the server.
+SQLITE_WRITERS = 1
+POSTGRES_WRITERS = 3
 SHUTDOWN_FLUSH_S = 5.0
 
 
@@ -173,7 +177,8 @@ def build_services(
     workspace: WorkspaceFacts,
     clock: Clock = utcnow,
 ) -> Services:
-    executor = BlockingExecutor(POOL_SIZE)
+    writers = SQLITE_WRITERS if database.is_sqlite else POSTGRES_WRITERS
+    executor = BlockingExecutor(POOL_SIZE, database, writers=writers)
     statements = StatementBuilder(
         XapiIdentity(
             team_id=workspace.team_id,
@@ -288,8 +293,13 @@ async def serve(
             f"DATABASE_URL: could not open or migrate the database ({type(error).__name__}: "
             f"{str(error).splitlines()[0][:200]})"
         ) from None
-    client = build_web_client(settings)
-    workspace = await discover_workspace(settings, client, database, utcnow)
+    session = slack_session()
+    client = build_web_client(settings, session)
+    try:
+        workspace = await discover_workspace(settings, client, database, utcnow)
+    except BaseException:
+        await session.close()
+        raise
     services = build_services(settings, database, workspace)
     bolt, lazy_runner, effects = build_bolt_app(services, client)
     gate = Gate()
@@ -355,6 +365,7 @@ async def serve(
     await services.forwarder.flush(SHUTDOWN_FLUSH_S)
     await services.forwarder.close()
     await runner.cleanup()
+    await session.close()
     services.executor.shutdown()
     services.lrs.executor.shutdown()
     database.dispose()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -19,19 +21,38 @@ RATE_LIMIT_RETRIES = 3
 # The longest one Web API call may take before the client gives up on it.
 CALL_TIMEOUT_S = 15
 SLACK_HOOKS = "hooks.slack.com"
+# Open connections kept to Slack's Web API (more calls at once wait for one).
+POOLED_CONNECTIONS = 32
 
 log = logging.getLogger("guildbot.slack")
 
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
-    """A client for `SLACK_API_URL` that retries rate-limited, dropped and 5xx calls.
+class PooledWebClient(AsyncWebClient):
+    """A Web API client bound to one pooled aiohttp session. Without a session slack_sdk opens
+    (and closes) a connection per call. A copy is the client itself: a ClientSession cannot be
+    deep-copied, and Bolt deep-copies what lazy listeners get."""
 
-    It owns no aiohttp session on purpose: Bolt deep-copies the client for lazy listeners, and
-    a client bound to a ClientSession cannot be copied.
-    """
-    return AsyncWebClient(
+    def __deepcopy__(self, memo: dict[int, Any]) -> PooledWebClient:
+        return self
+
+
+def slack_session() -> aiohttp.ClientSession:
+    """The process's one session for Slack's Web API (create it on the running event loop;
+    close it at shutdown)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=POOLED_CONNECTIONS, keepalive_timeout=30)
+    )
+
+
+def build_web_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """A client for `SLACK_API_URL` that retries rate-limited, dropped and 5xx calls, on
+    `session` when given (see `slack_session`), else a connection per call."""
+    return PooledWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        session=session,
         timeout=CALL_TIMEOUT_S,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),

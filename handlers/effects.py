@@ -92,7 +92,12 @@ class EffectRunner:
         if not keys:
             return
         queue = self._services.effects
-        for effect in await self._services.run(queue.claim, list(keys)):
+        claimed = queue.claimed_here(keys)
+        if len(claimed) < len(keys):
+            mine = {effect.key for effect in claimed}
+            rest = [key for key in keys if key not in mine]
+            claimed += await self._services.run(queue.claim, rest)
+        for effect in claimed:
             await self._perform(client, effect)
 
     async def perform_due(self, client: AsyncWebClient) -> int:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # Slack waits 3 s for an ack; a write stuck behind another writer for longer is a lost cause.
 SQLITE_BUSY_TIMEOUT_MS = 2500
 POOL_SIZE = 8
+
+
+def batchable(fn: F) -> F:
+    """Marks a short write whose transactions may share a commit with other requests' writes
+    (the executor runs it in a `Database.batch`). Only for work that may run again when its
+    batch fails (it then runs alone), and that lets every database error it meets propagate."""
+    fn.batchable = True  # type: ignore[attr-defined]
+    return fn
 
 
 class Database:
@@ -38,6 +48,8 @@ class Database:
         # SQLite takes one writer at a time; writers waiting in its busy handler sleep in
         # growing steps and are not woken when the lock frees, so queue them here instead.
         self._write_queue = threading.Lock() if self.is_sqlite else nullcontext()
+        # The batch (see `batch()`) this thread is running, if any.
+        self._local = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -51,6 +63,10 @@ class Database:
         BEGIN IMMEDIATE so a writer in another process makes it wait on the busy timeout
         instead of failing half-way with "database is locked".
         """
+        batch: Session | None = getattr(self._local, "batch", None)
+        if batch is not None:
+            yield batch  # part of the batch's transaction (see `batch()`)
+            return
         with (
             self._write_queue,
             Session(self._write_engine, expire_on_commit=False) as session,
@@ -60,9 +76,26 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only unit of work (deferred transaction: readers never block writers in WAL)."""
+        """A read-only unit of work (deferred transaction: readers never block writers in WAL).
+        Inside a batch it reads the batch's transaction, so a unit sees its own writes."""
+        batch: Session | None = getattr(self._local, "batch", None)
+        if batch is not None:
+            yield batch
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def batch(self) -> Iterator[Session]:
+        """One write transaction for many units of work (a group commit): every `transaction()`
+        and `reading()` this thread opens meanwhile is part of it, and all of them commit
+        together when the block ends (or none, when it raises)."""
+        with self.transaction() as session:
+            self._local.batch = session
+            try:
+                yield session
+            finally:
+                self._local.batch = None
 
     def ping(self) -> None:
         """Raises when the database cannot answer a trivial query."""

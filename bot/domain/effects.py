@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.clock import Clock
-from storage.database import Database
+from storage.database import Database, batchable
 from storage.models import EFFECT_DEAD, EFFECT_DONE, EFFECT_DROPPED
 from storage.repositories import effects as effects_repo
 from storage.repositories.effects import ClaimedEffect, DeadEffect, EffectCounts, NewEffect
@@ -76,6 +76,25 @@ def owe(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]
     return [e.key for e in owed]
 
 
+# Effects this process owed already claimed (`owe_claimed`), until it does them.
+_claimed_here: dict[str, OwedEffect] = {}
+
+
+def owe_claimed(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]:
+    """Like `owe`, for effects the caller does right after its ack: they are owed already
+    claimed by this process (`EffectQueue.claimed_here` hands them out without reading them
+    back). A process that dies before doing them leaves them to the tick once their lease
+    runs out."""
+    owed = _new(effects)
+    claimed, known = effects_repo.add_claimed(session, owed, now, LEASE)
+    for effect in claimed:
+        _claimed_here[effect.key] = _owed(effect)
+    for key in known:
+        # Owed by an earlier delivery of the same request: not this process's claim.
+        _claimed_here.pop(key, None)
+    return [e.key for e in owed]
+
+
 def owe_latest(session: Session, effects: Iterable[Effect], now: datetime) -> list[str]:
     """Like `owe`, for effects that show the state as it is when they are done (redrawing a
     message): the key names the thing shown, not the request, and changes collapse into one
@@ -113,6 +132,14 @@ class EffectQueue:
         self._clock = clock
         self._rng = rng or random.Random()
 
+    @staticmethod
+    def claimed_here(keys: Sequence[str]) -> list[OwedEffect]:
+        """The effects among `keys` this process owed already claimed (`owe_claimed`), now
+        handed to the caller to do."""
+        found = (_claimed_here.pop(key, None) for key in keys)
+        return [effect for effect in found if effect is not None]
+
+    @batchable
     def claim(self, keys: Sequence[str]) -> list[OwedEffect]:
         with self._database.transaction() as session:
             return [_owed(c) for c in effects_repo.claim(session, keys, self._clock(), LEASE)]
@@ -122,6 +149,7 @@ class EffectQueue:
             claimed = effects_repo.claim_due(session, self._clock(), limit, LEASE)
             return [_owed(c) for c in claimed]
 
+    @batchable
     def done(self, effect: OwedEffect, result: Mapping[str, Any] | None = None) -> bool:
         """Records the effect done; True when it was owed again meanwhile (`owe_latest`): it
         is pending again instead, for the caller to do once more."""

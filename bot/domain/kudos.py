@@ -11,14 +11,14 @@ from sqlmodel import Session
 
 from bot.clock import Clock, occurred
 from bot.domain import standing, text
-from bot.domain.effects import Effect, owe
+from bot.domain.effects import Effect, owe, owe_claimed
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skills import SkillsService
 from bot.domain.workspace import NO_ADMINS, LndAdmins
 from bot.views import mrkdwn
 from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
-from storage.database import Database
+from storage.database import Database, batchable
 from storage.models import Kudos
 from storage.repositories import channels as channels_repo
 from storage.repositories import events as events_repo
@@ -303,6 +303,7 @@ class KudosService:
         self._skills = skills
         self._admins = admins
 
+    @batchable
     def give(self, request: GiveKudos) -> KudosGiven:
         """Stores one kudos per receiver with its `give` and `receive` statements, atomically.
 
@@ -340,7 +341,8 @@ class KudosService:
                     occurred(now, request.given_at),
                 )
             left = Quota(quota.limit, used + len(kudos_ids), day_end)
-            effects = owe(session, [self._recognition(request, kudos_ids, left)], now)
+            # Done right after the ack by this process: owed already claimed.
+            effects = owe_claimed(session, [self._recognition(request, kudos_ids, left)], now)
         return KudosGiven(tuple(kudos_ids), True, left, tuple(effects))
 
     @staticmethod
@@ -360,6 +362,7 @@ class KudosService:
             payload,
         )
 
+    @batchable
     def recognition(self, kudos_ids: Sequence[str]) -> Recognition | None:
         """The recognition to post for these kudos; None when none still stands (undone,
         removed or erased before it was posted)."""
@@ -614,12 +617,13 @@ class KudosService:
             }
         return Leaderboard(period, ranked["receiver"], ranked["giver"])
 
+    @batchable
     def record_post(self, kudos_ids: Sequence[str], post_ts: str) -> bool:
         """Remembers where the recognition was posted (undo and removal need it). False when
         the kudos were taken back while it was being posted: the post must go too."""
         with self._database.transaction() as session:
             kudos_repo.set_post(session, kudos_ids, post_ts)
-            return any(k.revoked_at is None for k in kudos_repo.by_ids(session, kudos_ids))
+            return kudos_repo.any_standing(session, kudos_ids)
 
     def removed(self, kudos_ids: Sequence[str]) -> Revoked | None:
         """What the giver is told of kudos an admin removed (None once erased)."""

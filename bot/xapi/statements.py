@@ -189,6 +189,8 @@ class StatementBuilder:
         self._base = identity.activity_base.rstrip("/")
         self.guildbot = Learner(identity.bot_user_id or "guildbot", "guildbot")
         """guildbot's own agent (an account: the bot has no e-mail address)."""
+        name = identity.workspace_name
+        self._workspace_json = _activity_json(identity.home_page, v.COMMUNITY_SITE, name or None)
 
     # Identifiers -----------------------------------------------------------------------------
 
@@ -215,48 +217,83 @@ class StatementBuilder:
     # Statements ------------------------------------------------------------------------------
 
     def kudos_given(self, facts: KudosFacts) -> tuple[BuiltStatement, BuiltStatement]:
-        """The giver's `give` and the receiver's linked `receive` for one kudos."""
+        """The giver's `give` and the receiver's linked `receive` for one kudos.
+
+        Built as plain JSON, not through tincan's object model: this runs before every kudos'
+        ack, and the JSON is the same (the tests compare them)."""
         give_id = derived_id(self.identity.team_id, "kudos", facts.kudos_id, v.GIVE.id)
         receive_id = derived_id(self.identity.team_id, "kudos", facts.kudos_id, v.RECEIVE.id)
-        badge = Activity(
-            id=self.activity_id("kudos", facts.kudos_id),
-            definition=ActivityDefinition(
-                type=v.BADGE,
-                name=_lang(kudos_name(facts.giver, facts.receiver, facts.values)),
-                more_info=facts.permalink,
-            ),
+        badge = _activity_json(
+            self.activity_id("kudos", facts.kudos_id),
+            v.BADGE,
+            kudos_name(facts.giver, facts.receiver, facts.values),
+            facts.permalink,
         )
-        result = Result(response=self._typed(facts.reason, facts.giver, facts.receiver))
+        result = {"response": self._typed(facts.reason, facts.giver, facts.receiver)}
         extensions: dict[str, Any] = self._team_extension()
         if facts.values:
             extensions[v.EXT_VALUES] = list(facts.values)
         give_extensions = {**extensions, v.EXT_TARGET: self._agent_json(facts.receiver)}
         where = _Where(facts.channel_id, facts.channel_name, facts.message_ts, facts.permalink)
-        give_context = self._context(where, facts.skills, give_extensions)
-        if facts.for_statement:
-            give_context.statement = StatementRef(id=facts.for_statement)
-        give = Statement(
-            id=give_id,
-            actor=self.actor(facts.giver),
-            verb=_verb(v.GIVE),
-            object=badge,
-            result=result,
-            context=give_context,
+        activities = self._context_activities_json(where, facts.skills)
+        for_statement = (
+            {"objectType": "StatementRef", "id": facts.for_statement}
+            if facts.for_statement
+            else None
         )
-        receive_context = self._context(where, facts.skills, extensions)
-        receive_context.statement = StatementRef(id=give_id)
-        receive = Statement(
-            id=receive_id,
-            actor=self.actor(facts.receiver),
-            verb=_verb(v.RECEIVE),
-            object=badge,
-            result=result,
-            context=receive_context,
-        )
+        give = {
+            "id": give_id,
+            "result": result,
+            "actor": self._agent_json(facts.giver),
+            "verb": _VERBS[v.GIVE],
+            "object": badge,
+            "context": _context_json(activities, for_statement, give_extensions),
+        }
+        receive = {
+            "id": receive_id,
+            "result": result,
+            "actor": self._agent_json(facts.receiver),
+            "verb": _VERBS[v.RECEIVE],
+            "object": badge,
+            "context": _context_json(
+                activities, {"objectType": "StatementRef", "id": give_id}, extensions
+            ),
+        }
         return (
-            self._built(give, facts.giver.user_id, facts.timestamp),
-            self._built(receive, facts.receiver.user_id, facts.timestamp),
+            _built_json(give, facts.giver.user_id, facts.timestamp),
+            _built_json(receive, facts.receiver.user_id, facts.timestamp),
         )
+
+    def _context_activities_json(
+        self, where: _Where, skills: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """`_context`'s activities, as JSON."""
+        parent = []
+        if where.message_ts:
+            parent.append(
+                _activity_json(
+                    self.activity_id("messages", where.channel_id, where.message_ts),
+                    v.CHAT_MESSAGE,
+                    f"Message in #{where.channel_name}" if where.channel_name else None,
+                    where.permalink,
+                )
+            )
+        parent.append(
+            _activity_json(
+                self.activity_id("channels", where.channel_id),
+                v.CHAT_CHANNEL,
+                f"#{where.channel_name}" if where.channel_name else None,
+            )
+        )
+        return {
+            "category": [_PROFILE_JSON],
+            "parent": parent,
+            "grouping": [self._workspace_json],
+            "other": [
+                _activity_json(self.activity_id("skills", slug), v.TAG, f"#{slug}")
+                for slug in skills
+            ],
+        }
 
     def skill_changed(
         self, person: Learner, slug: str, level: str | None, cause: str, timestamp: datetime
@@ -641,7 +678,15 @@ class StatementBuilder:
         )
 
     def _agent_json(self, learner: Learner) -> dict[str, Any]:
-        return json.loads(self.actor(learner).to_json())
+        """`actor(learner)` as JSON (written directly: it is in every statement)."""
+        agent: dict[str, Any] = {"objectType": "Agent"}
+        if learner.name:
+            agent["name"] = learner.name
+        if self.identity.actor_mode == "email" and learner.email:
+            agent["mbox"] = f"mailto:{learner.email}"
+        else:
+            agent["account"] = {"name": learner.user_id, "homePage": self.identity.home_page}
+        return agent
 
     def _built(
         self,
@@ -671,6 +716,45 @@ class _Where:
 
 
 _PROFILE = Activity(id=v.PROFILE_VERSION, definition=ActivityDefinition(type=v.XAPI_PROFILE))
+_PROFILE_JSON = {
+    "id": v.PROFILE_VERSION,
+    "objectType": "Activity",
+    "definition": {"type": v.XAPI_PROFILE},
+}
+_VERBS = {
+    verb: {"id": verb.id, "display": {v.LANGUAGE: verb.display}} for verb in (v.GIVE, v.RECEIVE)
+}
+
+
+def _activity_json(
+    activity_id: str, kind: str, name: str | None, more_info: str | None = None
+) -> dict[str, Any]:
+    """An Activity as tincan writes it (empty parts are dropped when serialised)."""
+    definition: dict[str, Any] = {"name": {v.LANGUAGE: name} if name else None, "type": kind}
+    if more_info:
+        definition["moreInfo"] = more_info
+    return {"id": activity_id, "objectType": "Activity", "definition": definition}
+
+
+def _context_json(
+    activities: dict[str, Any], statement: dict[str, str] | None, extensions: dict[str, Any]
+) -> dict[str, Any]:
+    """`_context`'s Context as JSON, in tincan's order."""
+    return {
+        "contextActivities": activities,
+        "platform": v.PLATFORM,
+        "language": v.LANGUAGE,
+        "statement": statement,
+        "extensions": extensions,
+    }
+
+
+def _built_json(document: dict[str, Any], actor_id: str, timestamp: datetime) -> BuiltStatement:
+    """`_built` for a statement written as JSON."""
+    document = _without_empty(document)
+    document["timestamp"] = xapi_timestamp(timestamp)
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return BuiltStatement(id=document["id"], actor_id=actor_id, body=body, timestamp=timestamp)
 
 
 # Rules -------------------------------------------------------------------------------------------

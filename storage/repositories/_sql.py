@@ -32,6 +32,25 @@ def insert_ignoring_duplicates(
     return connection.execute(statement, values).first() is not None
 
 
+@functools.cache
+def _insert_many_or_ignore(table: Table, dialect: str, key: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(table.c[key])
+
+
+def insert_many_ignoring_duplicates(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], key: str
+) -> set[Any]:
+    """Like `insert_ignoring_duplicates` for many rows in one multi-row INSERT; returns the
+    `key` values of the rows that were new."""
+    if not rows:
+        return set()
+    connection = session.connection()
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    statement = _insert_many_or_ignore(table, connection.dialect.name, key)
+    return set(connection.execute(statement, rows).scalars())
+
+
 def advisory_locks(session: Session, keys: list[str]) -> None:
     """Serialises work on the same keys until the transaction ends.
 

@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import Row, and_, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -67,6 +68,9 @@ class DeadEffect:
     finished_at: datetime | None
 
 
+_TABLE = SlackEffect.__table__  # type: ignore[attr-defined]
+
+
 def add(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
     """Owes the effects; one already owed under the same key stays as it is."""
     for effect in effects:
@@ -85,6 +89,51 @@ def add(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
                 "created_at": now,
             },
         )
+
+
+def add_claimed(
+    session: Session, effects: Sequence[NewEffect], now: datetime, lease: timedelta
+) -> tuple[list[ClaimedEffect], list[str]]:
+    """Owes the effects already claimed by the caller (a first attempt under a lease), to do
+    them at once; one already owed under the same key stays as it is. Returns the claims of
+    the new ones, and the keys that were owed already."""
+    token = str(uuid.uuid4())
+    claimed: list[ClaimedEffect] = []
+    known: list[str] = []
+    for effect in effects:
+        new = insert_ignoring_duplicates(
+            session,
+            SlackEffect,
+            {
+                "key": effect.key,
+                "team_id": effect.team_id,
+                "kind": effect.kind,
+                "payload": effect.payload,
+                "status": EFFECT_PENDING,
+                "attempts": 1,
+                "next_attempt_at": now,
+                "expires_at": effect.expires_at,
+                "created_at": now,
+                "claimed_until": now + lease,
+                "claim_token": token,
+            },
+        )
+        if not new:
+            known.append(effect.key)
+            continue
+        claimed.append(
+            ClaimedEffect(
+                key=effect.key,
+                team_id=effect.team_id,
+                kind=effect.kind,
+                payload=effect.payload,
+                attempts=1,
+                created_at=now,
+                expires_at=effect.expires_at,
+                claim_token=token,
+            )
+        )
+    return claimed, known
 
 
 def add_latest(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
@@ -137,26 +186,25 @@ def claim(
     """Claims these effects if they are pending and nobody holds them (right after the ack)."""
     if not keys:
         return []
-    query = select(SlackEffect).where(col(SlackEffect.key).in_(list(keys)), *_claimable(now))
-    return _lease(session, list(session.exec(_locked(session, query))), now, lease)
+    query = select(_TABLE).where(_TABLE.c.key.in_(list(keys)), *_claimable(now))
+    return _lease(session, list(session.connection().execute(_locked(session, query))), now, lease)
 
 
 def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[ClaimedEffect]:
     """Claims effects whose time has come and that nobody holds, oldest first (the tick)."""
     query = (
-        select(SlackEffect)
-        .where(*_claimable(now), SlackEffect.next_attempt_at <= now)
-        .order_by(col(SlackEffect.seq))
+        select(_TABLE)
+        .where(*_claimable(now), _TABLE.c.next_attempt_at <= now)
+        .order_by(_TABLE.c.seq)
         .limit(limit)
     )
-    return _lease(session, list(session.exec(_locked(session, query))), now, lease)
+    return _lease(session, list(session.connection().execute(_locked(session, query))), now, lease)
 
 
 def _claimable(now: datetime) -> tuple[object, ...]:
-    return (
-        SlackEffect.status == EFFECT_PENDING,
-        or_(col(SlackEffect.claimed_until).is_(None), col(SlackEffect.claimed_until) <= now),
-    )
+    # Core columns, not the ORM's: claims run after every ack, and rows are read as tuples.
+    c = _TABLE.c
+    return (c.status == EFFECT_PENDING, or_(c.claimed_until.is_(None), c.claimed_until <= now))
 
 
 def _locked(session: Session, query):  # type: ignore[no-untyped-def]
@@ -166,12 +214,11 @@ def _locked(session: Session, query):  # type: ignore[no-untyped-def]
 
 
 def _lease(
-    session: Session, rows: list[SlackEffect], now: datetime, lease: timedelta
+    session: Session, rows: list[Row[Any]], now: datetime, lease: timedelta
 ) -> list[ClaimedEffect]:
     if not rows:
         return []
     token = str(uuid.uuid4())
-    # Read before the update: SQLAlchemy would bring the loaded rows up to date with it.
     claimed = [
         ClaimedEffect(
             key=row.key,
@@ -185,13 +232,13 @@ def _lease(
         )
         for row in rows
     ]
-    session.execute(
-        update(SlackEffect)
-        .where(col(SlackEffect.seq).in_([row.seq for row in rows]))
+    session.connection().execute(
+        update(_TABLE)
+        .where(_TABLE.c.seq.in_([row.seq for row in rows]))
         .values(
             claimed_until=now + lease,
             claim_token=token,
-            attempts=SlackEffect.attempts + 1,
+            attempts=_TABLE.c.attempts + 1,
             # What it shows is read after this claim: changes so far are in it.
             owed_again=False,
         )
@@ -202,13 +249,14 @@ def _lease(
 def again_if_owed(session: Session, key: str, token: str, now: datetime) -> bool:
     """A claimed effect just done, but owed again meanwhile: pending again, due now, with
     the claim released (True); False when it was not owed again."""
-    again = session.execute(
-        update(SlackEffect)
+    c = _TABLE.c
+    again = session.connection().execute(
+        update(_TABLE)
         .where(
-            SlackEffect.key == key,
-            SlackEffect.claim_token == token,
-            SlackEffect.status == EFFECT_PENDING,
-            col(SlackEffect.owed_again).is_(True),
+            c.key == key,
+            c.claim_token == token,
+            c.status == EFFECT_PENDING,
+            c.owed_again.is_(True),
         )
         .values(
             owed_again=False,
@@ -217,7 +265,7 @@ def again_if_owed(session: Session, key: str, token: str, now: datetime) -> bool
             claimed_until=None,
             claim_token=None,
         )
-        .returning(SlackEffect.key)
+        .returning(c.key)
     )
     return again.first() is not None
 
@@ -234,15 +282,14 @@ def finish(
     """Ends a claimed effect as done, dead or dropped; False when the claim was lost, or
     when it is to be done but was owed again meanwhile (see `again_if_owed`)."""
     assert status in (EFFECT_DONE, EFFECT_DEAD, EFFECT_DROPPED)
-    held = [
-        SlackEffect.key == key,
-        SlackEffect.claim_token == token,
-        SlackEffect.status == EFFECT_PENDING,
-    ]
+    c = _TABLE.c
+    held = [c.key == key, c.claim_token == token, c.status == EFFECT_PENDING]
     if status == EFFECT_DONE:
-        held.append(col(SlackEffect.owed_again).is_(False))
-    ended = session.execute(
-        update(SlackEffect)
+        held.append(c.owed_again.is_(False))
+    # Core, not the ORM: this runs after every Slack effect, and the ORM's UPDATE would bring
+    # loaded rows up to date for nothing.
+    ended = session.connection().execute(
+        update(_TABLE)
         .where(*held)
         .values(
             status=status,
@@ -252,7 +299,7 @@ def finish(
             claimed_until=None,
             claim_token=None,
         )
-        .returning(SlackEffect.key)
+        .returning(c.key)
     )
     return ended.first() is not None
 

@@ -74,9 +74,23 @@ def by_ids(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:
     return [found[kudos_id] for kudos_id in kudos_ids if kudos_id in found]
 
 
+_TABLE = Kudos.__table__  # type: ignore[attr-defined]
+
+
 def set_post(session: Session, kudos_ids: Sequence[str], post_ts: str) -> None:
-    """Where the recognition was posted (the `permalink` stays the message the kudos is for)."""
-    session.execute(update(Kudos).where(col(Kudos.id).in_(list(kudos_ids))).values(post_ts=post_ts))
+    """Where the recognition was posted (the `permalink` stays the message the kudos is for).
+    Core, not the ORM: it runs after every recognition."""
+    session.connection().execute(
+        update(_TABLE).where(_TABLE.c.id.in_(list(kudos_ids))).values(post_ts=post_ts)
+    )
+
+
+def any_standing(session: Session, kudos_ids: Sequence[str]) -> bool:
+    """Whether any of these kudos exists and is not revoked."""
+    query = select(_TABLE.c.id).where(
+        _TABLE.c.id.in_(list(kudos_ids)), _TABLE.c.revoked_at.is_(None)
+    )
+    return session.connection().execute(query.limit(1)).first() is not None
 
 
 def involving(session: Session, team_id: str, user_id: str) -> list[Kudos]:

@@ -107,12 +107,90 @@ def store(session: Session, statements: Iterable[NewLrsStatement], ignore_known:
 
 def store_own(session: Session, statements: Iterable[tuple[str, str]]) -> None:
     """guildbot's own statements (id, exact bytes), queued with the outbox rows that carry them:
-    the LRS holds them as soon as the transaction that made them commits."""
-    store(
-        session,
-        (NewLrsStatement(sid, body, json.loads(body)) for sid, body in statements),
-        ignore_known=True,
-    )
+    the LRS holds them as soon as the transaction that made them commits.
+
+    This runs before every ack that records something, so statements that refer to no other
+    (all but voiding ones) are stored together: one INSERT, one for their keys, one for their
+    activity definitions, one look for statements that refer to them. The rest go one by one.
+    """
+    plain: list[NewLrsStatement] = []
+    referring: list[NewLrsStatement] = []
+    for statement_id, body in statements:
+        statement = NewLrsStatement(statement_id, body, json.loads(body))
+        (referring if _target_of(statement.data) else plain).append(statement)
+    _store_plain(session, plain)
+    store(session, referring, ignore_known=True)
+
+
+def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
+    """`store(…, ignore_known=True)` for statements whose object is no StatementRef, together."""
+    if not statements:
+        return
+    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    rows = [
+        {
+            "statement_id": _normal_id(s.statement_id),
+            "body": s.body,
+            "authority": None,
+            "target_id": None,
+            "voiding": False,
+            "voided": False,
+            "fills": (FILL_VERSION if "version" not in s.data else 0)
+            | (FILL_TIMESTAMP if "timestamp" not in s.data else 0),
+        }
+        for s in statements
+    ]
+    if dialect != "postgresql":
+        stored = datetime.now(UTC)
+        for row in rows:
+            row["stored"] = stored
+    new = {
+        statement_id: seq for seq, statement_id in connection.execute(_insert_own(dialect), rows)
+    }
+    added = [s for s in statements if _normal_id(s.statement_id) in new]
+    if not added:
+        return
+    keys = {s.statement_id: lrs_keys.statement_keys(s.data) for s in added}
+    # Statements stored earlier that refer to these ones: found by their keys too, and
+    # voiding them.
+    referrers = connection.execute(
+        select(_STATEMENT.c.seq, _STATEMENT.c.voiding, _STATEMENT.c.target_id).where(
+            _STATEMENT.c.target_id.in_(list(new))
+        )
+    ).all()
+    key_rows = [
+        {"key": k, "seq": new[_normal_id(s.statement_id)]}
+        for s in added
+        for k in sorted(keys[s.statement_id])
+    ]
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    connection.execute(maker(_KEY).on_conflict_do_nothing(), key_rows)
+    for statement in added:
+        _remember_definitions(session, statement.data)
+    for statement in added:
+        seq = new[_normal_id(statement.statement_id)]
+        theirs = [r for r in referrers if r.target_id == _normal_id(statement.statement_id)]
+        if any(r.voiding for r in theirs):
+            session.execute(update(_STATEMENT).where(_STATEMENT.c.seq == seq).values(voided=True))
+        _spread(session, [r.seq for r in theirs], keys[statement.statement_id])
+
+
+_OWN_INSERTS: dict[str, Any] = {}
+
+
+def _insert_own(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING seq, statement_id, built once per dialect."""
+    if dialect not in _OWN_INSERTS:
+        if dialect == "postgresql":
+            # The server's clock, the one `consistent_through` compares with.
+            query = postgresql.insert(_STATEMENT).values(stored=func.clock_timestamp())
+        else:
+            query = sqlite.insert(_STATEMENT)
+        _OWN_INSERTS[dialect] = query.on_conflict_do_nothing(
+            index_elements=["statement_id"]
+        ).returning(_STATEMENT.c.seq, _STATEMENT.c.statement_id)
+    return _OWN_INSERTS[dialect]
 
 
 def _insert(session: Session, statement: NewLrsStatement, ignore_known: bool) -> int | None:

@@ -14,7 +14,7 @@ import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.app import TrackedLazyRunner
+from bot.app import PooledClient, TrackedLazyRunner
 from bot.domain.refused import Refused
 from handlers.people import LOOKUP_TIMEOUT_S
 from handlers.seam import Seam, Turn, doing, resolver
@@ -113,6 +113,7 @@ async def app(bot: BotHarness) -> AsyncIterator[tuple[AsyncApp, TrackedLazyRunne
     )
     lazy = TrackedLazyRunner(logging.getLogger("guildbot.bolt.lazy"))
     app.listener_runner.lazy_listener_runner = lazy
+    app.use(PooledClient(bot.slack_client))  # as build_bolt_app does
     app.use(resolver(bot.services))
     on = Seam(bot.services, bot.effects)
     app.command("/whoami", matchers=[_says_help])(**on(help_text))

@@ -7,7 +7,15 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.effects import LEASE, MAX_ATTEMPTS, Effect, EffectQueue, owe, owe_latest
+from bot.domain.effects import (
+    LEASE,
+    MAX_ATTEMPTS,
+    Effect,
+    EffectQueue,
+    owe,
+    owe_claimed,
+    owe_latest,
+)
 from storage.database import Database
 from storage.repositories.effects import EffectCounts
 from tests.support.clock import SettableClock
@@ -219,3 +227,40 @@ def test_a_redraw_held_by_a_process_that_died_is_owed_as_a_waiting_one(
     assert queue(database, clock).done(taken) is False
     assert queue(database, clock).done(lost) is False  # its claim ended with its lease
     assert queue(database, clock).counts().pending == 0
+
+
+def test_an_effect_owed_claimed_is_done_by_its_process_and_by_another_once_the_lease_is_over(
+    database: Database,
+) -> None:
+    """A kudos' recognition is owed already claimed by the process that acks it, which does it
+    without claiming it again; should that process die, another does it after the lease."""
+    clock = SettableClock(NOW)
+    mine, other = queue(database, clock), queue(database, clock)
+    with database.transaction() as session:
+        assert owe_claimed(session, [post(1)], NOW) == ["post:1"]
+
+    assert other.claim(["post:1"]) == [] and other.claim_due() == []
+    clock.now = NOW + LEASE
+    [taken_over] = other.claim_due()
+    assert taken_over.attempts == 2 and taken_over.may_have_reached_slack
+
+    [claimed] = mine.claimed_here(["post:1"])
+    assert claimed.attempts == 1 and claimed.payload == {"kudos": ["k1"]}
+    assert mine.claimed_here(["post:1"]) == []  # handed out once
+    mine.done(claimed, {"ts": "1.0"})
+    assert mine.counts().pending == 1  # its lease ran out: the effect is the other's now
+    other.done(taken_over, {"ts": "1.0"})
+    assert other.counts().pending == 0
+
+
+def test_a_redelivered_request_hands_out_no_claim_of_what_it_owed_before(
+    database: Database,
+) -> None:
+    clock = SettableClock(NOW)
+    effects = queue(database, clock)
+    owe_effects(database, post(1))
+    with database.transaction() as session:
+        owe_claimed(session, [post(1)], NOW)
+    assert effects.claimed_here(["post:1"]) == []
+    [claimed] = effects.claim(["post:1"])  # still owed, as before: claimed from the database
+    assert claimed.attempts == 1

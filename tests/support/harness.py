@@ -15,7 +15,7 @@ from bot.clock import Clock, utcnow
 from bot.config import Settings, load_settings
 from bot.runtime import build_services, discover_workspace
 from bot.services import Services
-from bot.slack_client import build_web_client
+from bot.slack_client import build_web_client, slack_session
 from handlers.effects import EffectRunner
 from storage.database import Database
 from storage.migrate import upgrade
@@ -59,7 +59,9 @@ class BotHarness:
     async def start(self) -> BotHarness:
         database = Database(self.settings.database_url)
         upgrade(database)
-        client = build_web_client(self.settings)
+        # One pooled session for Slack's Web API, as `python -m bot` has.
+        self._slack_session = slack_session()
+        client = build_web_client(self.settings, self._slack_session)
         self.slack_client = client
         workspace = await discover_workspace(self.settings, client, database, self.clock)
         self.services = build_services(self.settings, database, workspace, self.clock)
@@ -177,6 +179,7 @@ class BotHarness:
         await self.settle()
         await self._http.close()
         await self._server.close()
+        await self._slack_session.close()
         await self.services.forwarder.close()
         self.services.executor.shutdown()
         self.services.lrs.executor.shutdown()

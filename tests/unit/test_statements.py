@@ -547,3 +547,18 @@ def test_in_email_mode_a_person_is_one_actor_in_every_statement_about_them() -> 
     assert {document(s)["actor"]["mbox"] for s in built} == {bob}
     assert document(give)["context"]["extensions"][v.EXT_TARGET]["mbox"] == bob
     assert document(statements.endorsed(ANN, BOB, "python", "T", WHEN))["object"]["mbox"] == bob
+
+
+@pytest.mark.parametrize("actor_mode", ["account", "email"])
+def test_kudos_statements_name_people_as_every_other_statement_does(actor_mode: str) -> None:
+    """Kudos statements are written as JSON directly (they are on the ack's path); their
+    agents are the ones tincan writes for every other statement."""
+    statements = builder(actor_mode)
+    people = [Learner("U1", "Ann Archer", "ann@acme.test"), Learner("U2", "", None)]
+    for giver, receiver in [people, people[::-1]]:
+        give, receive = statements.kudos_given(facts(giver=giver, receiver=receiver))
+        give_json, receive_json = json.loads(give.body), json.loads(receive.body)
+        assert give_json["actor"] == json.loads(statements.actor(giver).to_json())
+        assert receive_json["actor"] == json.loads(statements.actor(receiver).to_json())
+        target = give_json["context"]["extensions"][v.EXT_TARGET]
+        assert target == receive_json["actor"]
