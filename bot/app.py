@@ -11,7 +11,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.lazy_listener.async_internals import to_runnable_function
 from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.health import DOWN
@@ -55,11 +58,14 @@ class TrackedLazyRunner(AsyncioLazyListenerRunner):
 
 
 def build_bolt_app(
-    services: Services, client: AsyncWebClient
+    services: Services, client: AsyncWebClient, oauth: AsyncOAuthSettings | None = None
 ) -> tuple[AsyncApp, TrackedLazyRunner, EffectRunner]:
+    """`oauth`: distributed with Slack's OAuth flow (`client` then has no token: Bolt gives
+    each request a client with its workspace's)."""
     settings = services.settings
     app = AsyncApp(
         client=client,
+        oauth_settings=oauth,
         signing_secret=settings.slack_signing_secret,
         # In Socket Mode Slack's frames are not signed; the app token authenticates the socket.
         request_verification_enabled=not settings.socket_mode,
@@ -106,9 +112,29 @@ def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Applica
     # In Socket Mode requests are not signed: never accept them over HTTP.
     if not services.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events_handler(bolt, services, gate))
+    if bolt.oauth_flow is not None:
+        add_install_routes(web_app, bolt.oauth_flow)
     web_app.on_startup.append(start_health)
     web_app.on_cleanup.append(stop_health)
     return web_app
+
+
+def add_install_routes(web_app: web.Application, flow: AsyncOAuthFlow) -> None:
+    """Bolt's install page and OAuth redirect, served by this web app."""
+
+    def serving(
+        step: Callable[[AsyncBoltRequest], Awaitable[BoltResponse]],
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            bolt_request = AsyncBoltRequest(
+                body="", query=request.query_string, headers=request.headers
+            )
+            return await to_aiohttp_response(await step(bolt_request))
+
+        return handle
+
+    web_app.router.add_get(flow.install_path, serving(flow.handle_installation))
+    web_app.router.add_get(flow.redirect_uri_path, serving(flow.handle_callback))
 
 
 def slack_events_handler(

@@ -9,14 +9,26 @@ event loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from logging import Logger
+from urllib.parse import urlsplit
 
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import Settings
 from bot.executor import BlockingExecutor
 from storage.database import Database
 from storage.models import slack_bots, slack_installations, slack_oauth_states
@@ -115,3 +127,51 @@ class OAuthStateStore(AsyncOAuthStateStore):
 
     async def async_consume(self, state: str) -> bool:
         return await self._run(self._store.consume, state)
+
+
+def oauth_settings(
+    settings: Settings,
+    database: Database,
+    executor: BlockingExecutor,
+    scopes: Iterable[str],
+    client: AsyncWebClient,
+    installed: Callable[[Installation], Awaitable[None]],
+) -> AsyncOAuthSettings:
+    """Bolt's own OAuth flow on guildbot's stores: `GET /slack/install` and
+    `/slack/oauth_redirect`; `installed` is told of each successful install before the
+    installer sees the success page. Bolt's authorize then finds each request's token (and
+    refreshes rotating tokens before they expire)."""
+    assert settings.slack_client_id and settings.slack_client_secret
+
+    async def succeeded(args: AsyncSuccessArgs) -> BoltResponse:
+        await installed(args.installation)
+        return await args.default.success(args)
+
+    async def failed(args: AsyncFailureArgs) -> BoltResponse:
+        LOG.warning("an install failed: %s", args.reason)
+        return await args.default.failure(args)
+
+    api = urlsplit(settings.slack_api_url)
+    oauth = AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=sorted(scopes),
+        authorization_url=f"{api.scheme}://{api.netloc}/oauth/v2/authorize",
+        installation_store=InstallationStore(settings.slack_client_id, database, executor),
+        state_store=OAuthStateStore(database, executor),
+        state_expiration_seconds=STATE_EXPIRES_S,
+        callback_options=AsyncCallbackOptions(success=succeeded, failure=failed),
+        logger=LOG,
+    )
+    # Bolt's own authorize, but refreshing rotating tokens on SLACK_API_URL (its default
+    # client is slack.com's), and remembering each token's auth.test instead of asking
+    # Slack again before every ack.
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        logger=LOG,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        installation_store=oauth.installation_store,
+        cache_enabled=True,
+        client=client,
+    )
+    return oauth

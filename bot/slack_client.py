@@ -30,7 +30,7 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     a client bound to a ClientSession cannot be copied.
     """
     return AsyncWebClient(
-        token=settings.slack_bot_token,
+        token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=CALL_TIMEOUT_S,
         retry_handlers=[
