@@ -8,11 +8,12 @@ import re
 from urllib.parse import urlencode
 
 import aiohttp
+from sqlalchemy import select
 
-from storage.models import Workspace
+from storage.models import Kudos, Workspace, slack_bots
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
-from tests.support.slack import FakeSlack, Team, sign, slash_command_body
+from tests.support.slack import FakeSlack, Team, event_body, sign, slash_command_body
 
 CLIENT_ID = "1111.2222"
 OAUTH = {
@@ -98,3 +99,44 @@ async def test_without_a_bot_token_or_an_install_no_workspace_is_served(
     assert "install this app" in told["text"], "told to install guildbot first"
     assert not slack.calls_to("chat.postMessage")
     assert "cl13nt-s3cr3t" not in bot.stderr()
+
+
+def installed_teams(bot: BotProcess) -> set[str]:
+    database = bot.database()
+    try:
+        with database.engine.connect() as connection:
+            rows = connection.execute(select(slack_bots.c.team_id)).all()
+        return {row.team_id for row in rows}
+    finally:
+        database.dispose()
+
+
+async def test_an_uninstalled_workspace_is_no_longer_served_and_the_other_is_untouched(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    for team in (NORTH, SOUTH):
+        await install(bot, slack, team)
+    await kudos(bot, NORTH, "<@U0BOB> for the runbook", "U0ANN")
+
+    uninstall = event_body({"type": "app_uninstalled"}, "Ev0UNINSTALL", team_id=NORTH.id)
+    status, _ = await bot.post(uninstall, sign(uninstall), content_type="application/json")
+    for token in slack.tokens_of(NORTH.id):
+        del slack.tokens[token]  # Slack revokes them
+
+    assert status == 200
+    assert installed_teams(bot) == {SOUTH.id}
+    assert {w.team_id for w in bot.rows(Workspace)} == {NORTH.id, SOUTH.id}, "data is kept"
+    assert [k.team_id for k in bot.rows(Kudos)] == [NORTH.id], "until guildbot forget"
+
+    body = slash_command_body(
+        "/kudos", "<@U0BOB> again", "U0ANN", response_url=slack.response_url, team_id=NORTH.id
+    )
+    status, _ = await bot.post(body, sign(body))
+    assert status == 200 and "install this app" in slack.responses[-1]["text"]
+
+    calls_before = len(slack.calls)
+    reply = await kudos(bot, SOUTH, "<@U0BOB> for the code review", "U0ANN")
+    assert "Kudos sent" in reply["text"]
+    made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
+    assert {call.token for call in made} <= slack.tokens_of(SOUTH.id)
