@@ -26,6 +26,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -35,6 +36,8 @@ from storage.models import slack_bots, slack_installations, slack_oauth_states
 
 LOG = logging.getLogger("guildbot.installations")
 
+ROTATE_BEFORE_MIN = 120
+"""A rotating token is refreshed when it expires within this (Bolt's default)."""
 STATE_EXPIRES_S = 600
 """How long an install link's state is good for: Slack's consent screen, read at leisure."""
 
@@ -175,3 +178,36 @@ def oauth_settings(
         client=client,
     )
     return oauth
+
+
+def workspace_clients(
+    settings: Settings, store: AsyncInstallationStore, client: AsyncWebClient
+) -> Callable[[str], Awaitable[AsyncWebClient | None]]:
+    """For work not answering a request (the tick): a workspace's own client, its rotating
+    token refreshed first, as Bolt's authorize does for requests; None when guildbot is no
+    longer installed there."""
+    assert settings.slack_client_id and settings.slack_client_secret
+    rotator = AsyncTokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        client=client,
+    )
+
+    async def client_of(team_id: str) -> AsyncWebClient | None:
+        bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            return None
+        refreshed = await rotator.perform_bot_token_rotation(
+            bot=bot, minutes_before_expiration=ROTATE_BEFORE_MIN
+        )
+        if refreshed is not None:
+            await store.async_save_bot(refreshed)
+            bot = refreshed
+        return AsyncWebClient(
+            token=bot.bot_token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=client.retry_handlers,
+        )
+
+    return client_of

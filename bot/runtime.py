@@ -15,6 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,7 +42,7 @@ from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
 from bot.executor import BlockingExecutor
 from bot.health import Health
-from bot.installations import oauth_settings
+from bot.installations import oauth_settings, workspace_clients
 from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
@@ -341,6 +342,28 @@ def inbuilt_lrs(
     return Lrs(database, executor, identity, read_only=settings.lrs_configured)
 
 
+async def start_services(
+    settings: Settings, database: Database, client: AsyncWebClient
+) -> tuple[WorkspaceFacts, Services, AsyncOAuthSettings | None]:
+    """The services, for the one workspace of SLACK_BOT_TOKEN (asking Slack who it is), or
+    distributed with OAuth (each installed workspace known from the database)."""
+    if not settings.oauth:
+        workspace = await discover_workspace(settings, client, database, utcnow)
+        return workspace, build_services(settings, database, workspace), None
+    workspace = distribution_facts(settings)
+    services = build_services(settings, database, workspace)
+    await known_workspaces(services)
+    oauth = oauth_settings(
+        settings,
+        database,
+        services.executor,
+        required_scopes(settings),
+        client,
+        remember_installs(services, client),
+    )
+    return workspace, services, oauth
+
+
 async def serve(
     settings: Settings, stop: asyncio.Event | None = None, host: str | None = None
 ) -> bool:
@@ -360,23 +383,10 @@ async def serve(
             f"{str(error).splitlines()[0][:200]})"
         ) from None
     client = build_web_client(settings)
-    oauth = None
-    if settings.oauth:
-        workspace = distribution_facts(settings)
-        services = build_services(settings, database, workspace)
-        await known_workspaces(services)
-        oauth = oauth_settings(
-            settings,
-            database,
-            services.executor,
-            required_scopes(settings),
-            client,
-            remember_installs(services, client),
-        )
-    else:
-        workspace = await discover_workspace(settings, client, database, utcnow)
-        services = build_services(settings, database, workspace)
+    workspace, services, oauth = await start_services(settings, database, client)
     bolt, lazy_runner, effects = build_bolt_app(services, client, oauth)
+    if oauth:
+        effects.workspace_client = workspace_clients(settings, oauth.installation_store, client)
     gate = Gate()
     runner = web.AppRunner(
         build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
