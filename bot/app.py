@@ -12,6 +12,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.lazy_listener.async_internals import to_runnable_function
 from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -58,11 +60,14 @@ class TrackedLazyRunner(AsyncioLazyListenerRunner):
 
 
 def build_bolt_app(
-    services: Services, client: AsyncWebClient
+    services: Services, client: AsyncWebClient, oauth: AsyncOAuthSettings | None = None
 ) -> tuple[AsyncApp, TrackedLazyRunner, EffectRunner]:
+    """`oauth`: distributed with Slack's OAuth flow (`client` then has no token: Bolt gives
+    each request a client with its workspace's)."""
     settings = services.settings
     app = AsyncApp(
         client=client,
+        oauth_settings=oauth,
         signing_secret=settings.slack_signing_secret,
         # In Socket Mode Slack's frames are not signed; the app token authenticates the socket.
         request_verification_enabled=not settings.socket_mode,
@@ -79,11 +84,12 @@ def build_bolt_app(
 
 
 class PooledClient(AsyncMiddleware):
-    """Every request uses the app's pooled client. Bolt otherwise builds a client per request
-    on the same session, and lazy listeners get deep copies of it, which a session cannot
-    survive (the pooled client's copy is itself). The token is the app's either way. A class,
-    not a function: a function middleware gets `say` and the like built, with Bolt's client,
-    before it can swap it."""
+    """Every request uses a client on the app's pooled session. Bolt otherwise builds a client
+    per request on the same session, and lazy listeners get deep copies of it, which a session
+    cannot survive (a pooled client's copy is itself). The token is the request's workspace's:
+    the app's own, or (distributed with OAuth) the one Bolt's authorize found. A class, not a
+    function: a function middleware gets `say` and the like built, with Bolt's client, before
+    it can swap it."""
 
     def __init__(self, client: PooledWebClient) -> None:
         self._client = client
@@ -95,7 +101,7 @@ class PooledClient(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
-        req.context["client"] = self._client
+        req.context["client"] = self._client.with_token(req.context.bot_token)
         return await next()
 
 
@@ -132,9 +138,29 @@ def build_web_app(bolt: AsyncApp, services: Services, gate: Gate) -> web.Applica
     # In Socket Mode requests are not signed: never accept them over HTTP.
     if not services.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events_handler(bolt, services, gate))
+    if bolt.oauth_flow is not None:
+        add_install_routes(web_app, bolt.oauth_flow)
     web_app.on_startup.append(start_health)
     web_app.on_cleanup.append(stop_health)
     return web_app
+
+
+def add_install_routes(web_app: web.Application, flow: AsyncOAuthFlow) -> None:
+    """Bolt's install page and OAuth redirect, served by this web app."""
+
+    def serving(
+        step: Callable[[AsyncBoltRequest], Awaitable[BoltResponse]],
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            bolt_request = AsyncBoltRequest(
+                body="", query=request.query_string, headers=request.headers
+            )
+            return await to_aiohttp_response(await step(bolt_request))
+
+        return handle
+
+    web_app.router.add_get(flow.install_path, serving(flow.handle_installation))
+    web_app.router.add_get(flow.redirect_uri_path, serving(flow.handle_callback))
 
 
 def slack_events_handler(

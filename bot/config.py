@@ -44,7 +44,9 @@ class ConfigError(ValueError):
 class Settings:
     slack_bot_token: str = field(repr=False)
     """Empty in settings loaded with `slack=False` (the operator's commands, which never call
-    Slack)."""
+    Slack), and when guildbot is distributed with OAuth (each workspace has its own token)."""
+    slack_client_id: str | None
+    slack_client_secret: str | None = field(repr=False)
     slack_signing_secret: str | None = field(repr=False)
     slack_app_token: str | None = field(repr=False)
     slack_api_url: str
@@ -82,6 +84,11 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def oauth(self) -> bool:
+        """Distributed with Slack's OAuth flow: installs give each workspace its own token."""
+        return not self.slack_bot_token and self.slack_client_id is not None
 
     @property
     def lrs_configured(self) -> bool:
@@ -187,6 +194,7 @@ def _parse(env: _Reader, slack: bool) -> Settings:
     bot_token, signing_secret, app_token, api_url = (
         _slack(env) if slack else ("", None, None, DEFAULT_SLACK_API_URL)
     )
+    client_id, client_secret = _oauth_client(env)
     lrs_endpoint = env.url("LRS_ENDPOINT", credentials_go="LRS_KEY and LRS_SECRET")
     lrs_key, lrs_secret = env.get("LRS_KEY"), env.get("LRS_SECRET")
     if lrs_endpoint is not None:
@@ -199,6 +207,8 @@ def _parse(env: _Reader, slack: bool) -> Settings:
 
     return Settings(
         slack_bot_token=bot_token,
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
         slack_signing_secret=signing_secret,
         slack_app_token=app_token,
         slack_api_url=_with_slash(api_url),
@@ -255,10 +265,14 @@ def _slack(env: _Reader) -> tuple[str, str | None, str | None, str]:
         raise ConfigError(
             "SLACK_APP_TOKEN is malformed: expected an app-level token starting xapp-"
         )
-    bot_token = env.required(
-        "SLACK_BOT_TOKEN", "the bot token starting xoxb- (OAuth & Permissions)"
-    )
-    if not bot_token.startswith("xox"):
+    bot_token = env.get("SLACK_BOT_TOKEN") or ""
+    if not bot_token and None in _oauth_client(env):
+        env.required(
+            "SLACK_BOT_TOKEN",
+            "the bot token starting xoxb- (OAuth & Permissions), or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET to distribute the app with OAuth",
+        )
+    if bot_token and not bot_token.startswith("xox"):
         raise ConfigError("SLACK_BOT_TOKEN is malformed: expected a bot token starting xoxb-")
     signing_secret = env.get("SLACK_SIGNING_SECRET")
     if app_token is None and signing_secret is None:
@@ -269,6 +283,18 @@ def _slack(env: _Reader) -> tuple[str, str | None, str | None, str]:
 
     api_url = env.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
     return bot_token, signing_secret, app_token, api_url
+
+
+def _oauth_client(env: _Reader) -> tuple[str | None, str | None]:
+    """The app's OAuth client id and secret (Basic Information): both or neither."""
+    client_id, client_secret = env.get("SLACK_CLIENT_ID"), env.get("SLACK_CLIENT_SECRET")
+    if (client_id is None) != (client_secret is None):
+        missing = "SLACK_CLIENT_SECRET" if client_secret is None else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set: expected the app's {missing.rsplit('_', 1)[1].lower()} "
+            "from Basic Information (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together)"
+        )
+    return client_id, client_secret
 
 
 def _with_slash(url: str) -> str:

@@ -9,20 +9,35 @@ event loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from logging import Logger
+from urllib.parse import urlsplit
 
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import Settings
 from bot.executor import BlockingExecutor
 from storage.database import Database
 from storage.models import slack_bots, slack_installations, slack_oauth_states
 
 LOG = logging.getLogger("guildbot.installations")
 
+ROTATE_BEFORE_MIN = 120
+"""A rotating token is refreshed when it expires within this (Bolt's default)."""
 STATE_EXPIRES_S = 600
 """How long an install link's state is good for: Slack's consent screen, read at leisure."""
 
@@ -115,3 +130,84 @@ class OAuthStateStore(AsyncOAuthStateStore):
 
     async def async_consume(self, state: str) -> bool:
         return await self._run(self._store.consume, state)
+
+
+def oauth_settings(
+    settings: Settings,
+    database: Database,
+    executor: BlockingExecutor,
+    scopes: Iterable[str],
+    client: AsyncWebClient,
+    installed: Callable[[Installation], Awaitable[None]],
+) -> AsyncOAuthSettings:
+    """Bolt's own OAuth flow on guildbot's stores: `GET /slack/install` and
+    `/slack/oauth_redirect`; `installed` is told of each successful install before the
+    installer sees the success page. Bolt's authorize then finds each request's token (and
+    refreshes rotating tokens before they expire)."""
+    assert settings.slack_client_id and settings.slack_client_secret
+
+    async def succeeded(args: AsyncSuccessArgs) -> BoltResponse:
+        await installed(args.installation)
+        return await args.default.success(args)
+
+    async def failed(args: AsyncFailureArgs) -> BoltResponse:
+        LOG.warning("an install failed: %s", args.reason)
+        return await args.default.failure(args)
+
+    api = urlsplit(settings.slack_api_url)
+    oauth = AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=sorted(scopes),
+        authorization_url=f"{api.scheme}://{api.netloc}/oauth/v2/authorize",
+        installation_store=InstallationStore(settings.slack_client_id, database, executor),
+        state_store=OAuthStateStore(database, executor),
+        state_expiration_seconds=STATE_EXPIRES_S,
+        callback_options=AsyncCallbackOptions(success=succeeded, failure=failed),
+        logger=LOG,
+    )
+    # Bolt's own authorize, but refreshing rotating tokens on SLACK_API_URL (its default
+    # client is slack.com's), and remembering each token's auth.test instead of asking
+    # Slack again before every ack.
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        logger=LOG,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        installation_store=oauth.installation_store,
+        cache_enabled=True,
+        client=client,
+    )
+    return oauth
+
+
+def workspace_clients(
+    settings: Settings, store: AsyncInstallationStore, client: AsyncWebClient
+) -> Callable[[str], Awaitable[AsyncWebClient | None]]:
+    """For work not answering a request (the tick): a workspace's own client, its rotating
+    token refreshed first, as Bolt's authorize does for requests; None when guildbot is no
+    longer installed there."""
+    assert settings.slack_client_id and settings.slack_client_secret
+    rotator = AsyncTokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        client=client,
+    )
+
+    async def client_of(team_id: str) -> AsyncWebClient | None:
+        bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            return None
+        refreshed = await rotator.perform_bot_token_rotation(
+            bot=bot, minutes_before_expiration=ROTATE_BEFORE_MIN
+        )
+        if refreshed is not None:
+            await store.async_save_bot(refreshed)
+            bot = refreshed
+        return AsyncWebClient(
+            token=bot.bot_token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=client.retry_handlers,
+        )
+
+    return client_of

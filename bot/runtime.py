@@ -9,11 +9,15 @@ import json
 import logging
 import signal
 import sys
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from aiohttp import web
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Gate, TrackedLazyRunner, build_bolt_app, build_web_app
@@ -38,6 +42,7 @@ from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
 from bot.executor import BlockingExecutor
 from bot.health import Health
+from bot.installations import oauth_settings, workspace_clients
 from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
@@ -171,6 +176,73 @@ def workspace_facts(
     )
 
 
+def distribution_facts(settings: Settings) -> WorkspaceFacts:
+    """The process's own identity when distributed with OAuth, for what belongs to no one
+    workspace (the inbuilt LRS's authority): XAPI_HOMEPAGE, else Slack's own site."""
+    api = urlsplit(settings.slack_api_url)
+    slack_site = f"{api.scheme}://{api.netloc.removeprefix('api.')}/"
+    return workspace_facts(settings, "", slack_site, None)
+
+
+def identity_of(services: Services, facts: WorkspaceFacts) -> XapiIdentity:
+    """A workspace's own xAPI identity: the process's, with the workspace's facts."""
+    return replace(
+        services.statements.identity,
+        team_id=facts.team_id,
+        home_page=facts.home_page,
+        activity_base=facts.activity_base,
+        bot_user_id=facts.bot_user_id,
+        workspace_name=facts.name,
+    )
+
+
+async def known_workspaces(services: Services) -> None:
+    """Every workspace installed so far, for requests to find their own identity."""
+
+    def stored() -> list[WorkspaceFacts]:
+        with services.database.transaction() as session:
+            rows = workspaces.every(session)
+        return [
+            workspace_facts(services.settings, row.team_id, row.home_page, row.bot_user_id)
+            for row in rows
+        ]
+
+    for facts in await services.run(stored):
+        services.workspaces.remember(identity_of(services, facts))
+
+
+def remember_installs(
+    services: Services, client: AsyncWebClient
+) -> Callable[[Installation], Awaitable[None]]:
+    """On each install: the workspace is stored (its home page fixed for good, as at a
+    single-token start) and known to requests from then on."""
+
+    async def installed(installation: Installation) -> None:
+        team_id = installation.team_id or installation.enterprise_id or ""
+        about = await client.auth_test(token=installation.bot_token)
+        home_page = services.settings.xapi_homepage or installation.enterprise_url or about["url"]
+
+        def remember() -> str:
+            with services.database.transaction() as session:
+                return workspaces.remember(
+                    session,
+                    team_id=team_id,
+                    home_page=home_page,
+                    enterprise_id=installation.enterprise_id,
+                    bot_user_id=installation.bot_user_id,
+                    now=services.clock(),
+                ).home_page
+
+        stored = await services.run(remember)
+        facts = workspace_facts(
+            services.settings, team_id, stored, installation.bot_user_id, about.get("team")
+        )
+        services.workspaces.remember(identity_of(services, facts))
+        log.info("installed in workspace %s", team_id, extra={"team": team_id})
+
+    return installed
+
+
 def build_services(
     settings: Settings,
     database: Database,
@@ -275,6 +347,41 @@ def inbuilt_lrs(
     return Lrs(database, executor, identity, read_only=settings.lrs_configured)
 
 
+async def start_services(
+    settings: Settings, database: Database, client: AsyncWebClient
+) -> tuple[WorkspaceFacts, Services, AsyncOAuthSettings | None]:
+    """The services, for the one workspace of SLACK_BOT_TOKEN (asking Slack who it is), or
+    distributed with OAuth (each installed workspace known from the database)."""
+    if not settings.oauth:
+        workspace = await discover_workspace(settings, client, database, utcnow)
+        return workspace, build_services(settings, database, workspace), None
+    workspace = distribution_facts(settings)
+    services = build_services(settings, database, workspace)
+    await known_workspaces(services)
+    oauth = oauth_settings(
+        settings,
+        database,
+        services.executor,
+        required_scopes(settings),
+        client,
+        remember_installs(services, client),
+    )
+    return workspace, services, oauth
+
+
+async def migrated_database(settings: Settings) -> Database:
+    """The database, its migrations applied; a start-up error naming DATABASE_URL otherwise."""
+    database = Database(settings.database_url)
+    try:
+        await asyncio.to_thread(upgrade, database)
+    except Exception as error:
+        raise StartupError(
+            f"DATABASE_URL: could not open or migrate the database ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]})"
+        ) from None
+    return database
+
+
 async def serve(
     settings: Settings, stop: asyncio.Event | None = None, host: str | None = None
 ) -> bool:
@@ -285,23 +392,17 @@ async def serve(
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     # A malformed DIGEST_CRON stops start-up here, before anything else, naming it.
     cron_trigger(settings.digest_cron, settings.timezone)
-    database = Database(settings.database_url)
-    try:
-        await asyncio.to_thread(upgrade, database)
-    except Exception as error:
-        raise StartupError(
-            f"DATABASE_URL: could not open or migrate the database ({type(error).__name__}: "
-            f"{str(error).splitlines()[0][:200]})"
-        ) from None
+    database = await migrated_database(settings)
     session = slack_session()
     client = build_web_client(settings, session)
     try:
-        workspace = await discover_workspace(settings, client, database, utcnow)
+        workspace, services, oauth = await start_services(settings, database, client)
     except BaseException:
         await session.close()
         raise
-    services = build_services(settings, database, workspace)
-    bolt, lazy_runner, effects = build_bolt_app(services, client)
+    bolt, lazy_runner, effects = build_bolt_app(services, client, oauth)
+    if oauth:
+        effects.workspace_client = workspace_clients(settings, oauth.installation_store, client)
     gate = Gate()
     runner = web.AppRunner(
         build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
@@ -334,6 +435,8 @@ async def serve(
         if socket_handler
         else "POST /slack/events for Slack's requests and GET /healthz for health checks"
     )
+    if oauth:
+        serves += "; GET /slack/install to install it in a workspace"
     serves += "; /xapi/ for the inbuilt LRS" + (
         " (a read-only copy: LRS_ENDPOINT is the LRS)" if settings.lrs_configured else ""
     )
@@ -341,7 +444,7 @@ async def serve(
         "guildbot ready: listening on %s: %s; workspace %s",
         address,
         serves,
-        workspace.team_id,
+        workspace.team_id or "each one installed",
         extra={"host": host or "*", "port": settings.port, "team": workspace.team_id},
     )
     if not settings.qa_channel:

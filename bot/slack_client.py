@@ -24,6 +24,7 @@ SLACK_HOOKS = "hooks.slack.com"
 # Open connections kept to Slack's Web API (more calls at once wait for one).
 POOLED_CONNECTIONS = 32
 
+MAX_WORKSPACE_CLIENTS = 1000
 log = logging.getLogger("guildbot.slack")
 
 
@@ -32,8 +33,31 @@ class PooledWebClient(AsyncWebClient):
     (and closes) a connection per call. A copy is the client itself: a ClientSession cannot be
     deep-copied, and Bolt deep-copies what lazy listeners get."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._by_token: dict[str, PooledWebClient] = {}
+
     def __deepcopy__(self, memo: dict[int, Any]) -> PooledWebClient:
         return self
+
+    def with_token(self, token: str | None) -> PooledWebClient:
+        """The same session, base URL and retries with another workspace's token (kept, one
+        client per token); itself for its own token or none."""
+        if not token or token == self.token:
+            return self
+        clients = self._by_token
+        if token not in clients:
+            if len(clients) >= MAX_WORKSPACE_CLIENTS:
+                clients.clear()  # rotated tokens must not pile up
+            clients[token] = PooledWebClient(
+                token=token,
+                base_url=self.base_url,
+                session=self.session,
+                timeout=self.timeout,
+                retry_handlers=self.retry_handlers,
+                logger=self.logger,
+            )
+        return clients[token]
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -50,7 +74,7 @@ def build_web_client(
     """A client for `SLACK_API_URL` that retries rate-limited, dropped and 5xx calls, on
     `session` when given (see `slack_session`), else a connection per call."""
     return PooledWebClient(
-        token=settings.slack_bot_token,
+        token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         session=session,
         timeout=CALL_TIMEOUT_S,

@@ -21,6 +21,7 @@ from handlers import (
     faq,
     guild,
     home,
+    installs,
     kudos,
     kudos_reactions,
     kudos_shortcuts,
@@ -36,6 +37,7 @@ from handlers.seam import resolver
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
+    installs,
     channels,
     guild,
     home,

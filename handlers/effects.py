@@ -37,6 +37,9 @@ from handlers.guard import error_code
 log = logging.getLogger("guildbot.effects")
 
 Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] | None]]
+WorkspaceClient = Callable[[str], Awaitable[AsyncWebClient | None]]
+"""A workspace's own Slack client, by team id; None once guildbot is uninstalled there."""
+UNINSTALLED = "guildbot is no longer installed in that workspace"
 
 # Slack's answers that will not change however often we ask.
 REFUSED_FOR_GOOD = frozenset(
@@ -77,6 +80,8 @@ class EffectRunner:
         self._services = services
         self._performers: dict[str, Performer] = {}
         self._in_flight: dict[str, OwedEffect] = {}
+        self.workspace_client: WorkspaceClient | None = None
+        """Distributed with OAuth: the tick does each effect with its workspace's token."""
 
     def performs(self, kind: str, performer: Performer) -> None:
         """Registers how effects of `kind` are done (one performer per kind)."""
@@ -106,13 +111,23 @@ class EffectRunner:
         tried = 0
         while batch := await self._services.run(queue.claim_due, TICK_BATCH):
             for effect in batch:
-                await self._perform(client, effect)
+                own = await self._client_of(client, effect.team_id)
+                if own is None:
+                    await self._bury(effect, UNINSTALLED, tell=False)
+                else:
+                    await self._perform(own, effect)
             tried += len(batch)
             if len(batch) < TICK_BATCH:
                 break
         if tried:
             await self._services.run(queue.tidy)
         return tried
+
+    async def _client_of(self, client: AsyncWebClient, team_id: str) -> AsyncWebClient | None:
+        """The client for an effect the tick does: the workspace's own when distributed."""
+        if self.workspace_client is None:
+            return client
+        return await self.workspace_client(team_id)
 
     async def respond(
         self,

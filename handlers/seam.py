@@ -196,13 +196,13 @@ def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
 
 
 def workspace_for(services: Services, team_id: str, enterprise_id: str | None = None) -> Workspace:
-    """A workspace, by its team id. Every workspace has the process's settings and xAPI
-    identity for now; with installations, this is where a workspace's own are looked up."""
+    """A workspace, by its team id: its own xAPI identity when it was installed with OAuth,
+    else the process's; every workspace has the process's settings for now."""
     return Workspace(
         team_id=team_id,
         enterprise_id=enterprise_id,
         settings=services.settings.workspace_defaults,
-        identity=services.statements.identity,
+        identity=services.workspaces.identity(team_id) or services.statements.identity,
     )
 
 

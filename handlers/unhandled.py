@@ -18,6 +18,8 @@ SUBSCRIBED_EVENTS = (
     "app_home_opened",
     "member_joined_channel",
     "member_left_channel",
+    "app_uninstalled",
+    "tokens_revoked",
 )
 
 

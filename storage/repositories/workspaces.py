@@ -46,3 +46,7 @@ def remember(
         workspace.bot_user_id = bot_user_id
         session.add(workspace)
     return workspace
+
+
+def every(session: Session) -> list[Workspace]:
+    return list(session.exec(select(Workspace)))

@@ -4,6 +4,7 @@ and correctly signed requests the way Slack sends them."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -223,6 +224,17 @@ def view_submission_body(
 class Call:
     method: str
     args: dict[str, Any]
+    token: str | None = None
+    """The bearer token the call was made with (None: none, or the app's client credentials)."""
+
+
+@dataclass(frozen=True)
+class Team:
+    """A workspace the app can be installed in."""
+
+    id: str
+    url: str
+    name: str
 
 
 @dataclass
@@ -277,7 +289,14 @@ class FakeSlack:
     """Channels by name, those conversations.create made and those a test says exist."""
     members: dict[str, set[str]] = field(default_factory=dict)
     """Who is in each channel, as conversations.create/invite/kick/join left it."""
+    teams: dict[str, Team] = field(default_factory=dict)
+    """Workspaces other than the default one (TEAM_ID), by id."""
+    tokens: dict[str, str] = field(default_factory=dict)
+    """The bot token each install issued, to its team id."""
+    install_codes: dict[str, str] = field(default_factory=dict)
+    """Codes Slack's consent screen handed out and oauth.v2.access has yet to exchange."""
     base_url: str = ""
+    _caller: str | None = None
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _last_ts: float = 0.0
     _runner: web.AppRunner | None = None
@@ -286,6 +305,16 @@ class FakeSlack:
         user = User(user_id, name, **details)
         self.users[user_id] = user
         return user
+
+    def consent(self, team: Team, installer: str = "U0ADMIN") -> str:
+        """Someone in `team` approved the install: the code Slack redirects them back with."""
+        self.teams[team.id] = team
+        code = f"code-{team.id}-{len(self.install_codes) + len(self.tokens)}"
+        self.install_codes[code] = f"{team.id}:{installer}"
+        return code
+
+    def tokens_of(self, team_id: str) -> set[str]:
+        return {token for token, team in self.tokens.items() if team == team_id}
 
     def fail_next(
         self,
@@ -392,7 +421,11 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _arguments(request)
-        self.calls.append(Call(method, args))
+        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        self._caller = credential if scheme == "Bearer" else None
+        if scheme == "Basic":  # an app's client id and secret (oauth.v2.access)
+            args.setdefault("client_id", base64.b64decode(credential).decode().split(":")[0])
+        self.calls.append(Call(method, args, self._caller))
         if method in self.delay_s:
             await asyncio.sleep(self.delay_s[method])
         queued = self.failures.get(method)
@@ -407,13 +440,36 @@ class FakeSlack:
 
     # Methods ---------------------------------------------------------------------------------
 
+    def _oauth_v2_access(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        granted = self.install_codes.pop(args.get("code", ""), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}, {}
+        team_id, installer = granted.split(":")
+        token = f"xoxb-{team_id}-{len(self.tokens) + 1}"
+        self.tokens[token] = team_id
+        return {
+            "ok": True,
+            "app_id": "A0GUILD",
+            "authed_user": {"id": installer},
+            "scope": self.scopes,
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team_id, "name": self.teams[team_id].name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }, {}
+
     def _auth_test(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        team = self.teams.get(self.tokens.get(self._caller or "", ""))
+        if self._caller and self.tokens and team is None:
+            return {"ok": False, "error": "invalid_auth"}, {}
         body: dict[str, Any] = {
             "ok": True,
-            "url": WORKSPACE_URL,
-            "team": "Acme",
+            "url": team.url if team else WORKSPACE_URL,
+            "team": team.name if team else "Acme",
             "user": "guildbot",
-            "team_id": TEAM_ID,
+            "team_id": team.id if team else TEAM_ID,
             "user_id": BOT_USER_ID,
             "bot_id": "B0GUILD",
             "is_enterprise_install": False,

@@ -125,6 +125,8 @@ def test_values_are_read_and_normalised(tmp_path: Path) -> None:
         ("SLACK_BOT_TOKEN", {"SLACK_BOT_TOKEN": ""}),
         ("SLACK_BOT_TOKEN", {"SLACK_BOT_TOKEN": "SeCrEtBoTtOkEn-without-prefix"}),
         ("SLACK_APP_TOKEN", {"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}),
+        ("SLACK_CLIENT_SECRET", {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": "123.456"}),
+        ("SLACK_CLIENT_ID", {"SLACK_CLIENT_SECRET": "cl13nt-s3cr3t"}),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(
@@ -238,3 +240,14 @@ def test_blank_values_count_as_unset() -> None:
 )
 def test_database_urls_pick_the_psycopg_driver(given: str, expected: str) -> None:
     assert settings(DATABASE_URL=given).database_url == expected
+
+
+def test_a_client_id_and_secret_without_a_bot_token_distribute_the_app_with_oauth() -> None:
+    oauth = {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "cl13nt-s3cr3t"}
+
+    distributed = load_settings({"SLACK_SIGNING_SECRET": SIGNING_SECRET, **oauth}, env_file=None)
+    single = load_settings({**MINIMAL, **oauth}, env_file=None)
+
+    assert distributed.oauth and distributed.slack_client_id == "123.456"
+    assert "cl13nt-s3cr3t" not in repr(distributed)
+    assert not single.oauth, "a bot token keeps the one-workspace mode"

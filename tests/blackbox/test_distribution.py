@@ -1,0 +1,142 @@
+"""guildbot distributed with Slack's OAuth flow: `python -m bot` with a client id and secret
+and no bot token is installed in two workspaces through `/slack/install` and
+`/slack/oauth_redirect`, and each workspace's requests then use that workspace's own token."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import aiohttp
+from sqlalchemy import select
+
+from storage.models import Kudos, Workspace, slack_bots
+from tests.support.blackbox import StartBot
+from tests.support.process import BotProcess, eventually
+from tests.support.slack import FakeSlack, Team, event_body, sign, slash_command_body
+
+CLIENT_ID = "1111.2222"
+OAUTH = {
+    "SLACK_BOT_TOKEN": None,
+    "SLACK_CLIENT_ID": CLIENT_ID,
+    "SLACK_CLIENT_SECRET": "cl13nt-s3cr3t-DO-NOT-LOG",
+}
+NORTH = Team("T0NORTH", "https://north.slack.com/", "North")
+SOUTH = Team("T0SOUTH", "https://south.slack.com/", "South")
+STATE_COOKIE = re.compile(r"slack-app-oauth-state=([^;]+)")
+
+
+async def install(bot: BotProcess, slack: FakeSlack, team: Team) -> str:
+    """An admin of `team` follows the install link, approves, and comes back: the page
+    guildbot shows them."""
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(bot.base_url + "/slack/install") as page:
+            assert page.status == 200
+            assert f"client_id={CLIENT_ID}" in await page.text()
+            state = STATE_COOKIE.search(page.headers["Set-Cookie"])
+        assert state is not None
+        code = slack.consent(team)
+        back = urlencode({"code": code, "state": state[1]})
+        async with browser.get(
+            f"{bot.base_url}/slack/oauth_redirect?{back}",
+            headers={"Cookie": f"slack-app-oauth-state={state[1]}"},
+        ) as page:
+            assert page.status == 200, await page.text()
+            return await page.text()
+
+
+async def kudos(bot: BotProcess, team: Team, text: str, user: str) -> dict:
+    body = slash_command_body("/kudos", text, user, team_id=team.id)
+    status, reply = await bot.post(body, sign(body))
+    assert status == 200, reply
+    return reply
+
+
+async def test_two_workspaces_install_guildbot_and_each_kudos_uses_its_own_token(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+
+    for team in (NORTH, SOUTH):
+        assert "Thank you!" in await install(bot, slack, team)
+    exchanged = slack.calls_to("oauth.v2.access")
+    assert [call["client_id"] for call in exchanged] == [CLIENT_ID, CLIENT_ID]
+    homes = {w.team_id: w.home_page for w in bot.rows(Workspace)}
+    assert homes == {NORTH.id: NORTH.url, SOUTH.id: SOUTH.url}
+
+    for team, text in ((NORTH, "for the runbook"), (SOUTH, "for the code review")):
+        calls_before = len(slack.calls)
+        reply = await kudos(bot, team, f"<@U0BOB> {text}", "U0ANN")
+        assert "Kudos sent" in reply["text"]
+
+        def posted(text: str = text, since: int = calls_before) -> bool:
+            return any(
+                call.method == "chat.postMessage" and text in str(call.args)
+                for call in slack.calls[since:]
+            )
+
+        await eventually(posted, what=f"the recognition in {team.name}")
+        made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
+        assert made and {call.token for call in made} == slack.tokens_of(team.id)
+
+
+async def test_without_a_bot_token_or_an_install_no_workspace_is_served(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+
+    body = slash_command_body(
+        "/kudos",
+        "<@U0BOB> for the runbook",
+        "U0ANN",
+        response_url=slack.response_url,
+        team_id=NORTH.id,
+    )
+    status, _ = await bot.post(body, sign(body))
+
+    assert status == 200
+    [told] = slack.responses
+    assert "install this app" in told["text"], "told to install guildbot first"
+    assert not slack.calls_to("chat.postMessage")
+    assert "cl13nt-s3cr3t" not in bot.stderr()
+
+
+def installed_teams(bot: BotProcess) -> set[str]:
+    database = bot.database()
+    try:
+        with database.engine.connect() as connection:
+            rows = connection.execute(select(slack_bots.c.team_id)).all()
+        return {row.team_id for row in rows}
+    finally:
+        database.dispose()
+
+
+async def test_an_uninstalled_workspace_is_no_longer_served_and_the_other_is_untouched(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    for team in (NORTH, SOUTH):
+        await install(bot, slack, team)
+    await kudos(bot, NORTH, "<@U0BOB> for the runbook", "U0ANN")
+
+    uninstall = event_body({"type": "app_uninstalled"}, "Ev0UNINSTALL", team_id=NORTH.id)
+    status, _ = await bot.post(uninstall, sign(uninstall), content_type="application/json")
+    for token in slack.tokens_of(NORTH.id):
+        del slack.tokens[token]  # Slack revokes them
+
+    assert status == 200
+    assert installed_teams(bot) == {SOUTH.id}
+    assert {w.team_id for w in bot.rows(Workspace)} == {NORTH.id, SOUTH.id}, "data is kept"
+    assert [k.team_id for k in bot.rows(Kudos)] == [NORTH.id], "until guildbot forget"
+
+    body = slash_command_body(
+        "/kudos", "<@U0BOB> again", "U0ANN", response_url=slack.response_url, team_id=NORTH.id
+    )
+    status, _ = await bot.post(body, sign(body))
+    assert status == 200 and "install this app" in slack.responses[-1]["text"]
+
+    calls_before = len(slack.calls)
+    reply = await kudos(bot, SOUTH, "<@U0BOB> for the code review", "U0ANN")
+    assert "Kudos sent" in reply["text"]
+    made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
+    assert {call.token for call in made} <= slack.tokens_of(SOUTH.id)
