@@ -13,7 +13,6 @@ lazy listeners of a request whose ack failed are skipped: there is nothing for t
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -39,30 +38,11 @@ def error_code(error: SlackApiError) -> str | None:
     return data.get("error") if isinstance(data, dict) else None
 
 
-def slack_slow(not_done: str) -> str:
-    """What to tell someone when Slack took too long to say who they are (or whom they
-    named): `not_done` is what the capability did not do, e.g. "send the kudos"."""
-    return (
-        f"Slack is slow to answer right now, so I didn't {not_done}. Please try again in a minute."
-    )
-
-
 def apology(reference: str) -> str:
     return (
         "Sorry, something went wrong on our side and I couldn't finish that. "
         f"Please try again in a moment; if it keeps happening, tell your admin the reference `{reference}`."
     )
-
-
-def guarded(fn: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
-    """Wraps a listener (ack or lazy) so no exception ever escapes to Bolt; the listener
-    gets Bolt's arguments by name."""
-    names = list(inspect.signature(fn).parameters)
-
-    async def call(args: AsyncArgs) -> None:
-        await fn(**{name: getattr(args, name) for name in names})
-
-    return boundary(fn, call)
 
 
 def boundary(

@@ -46,7 +46,6 @@ from bot.views.lunchlearn import (
     NOT_GOING_ACTION,
     RATE_ACTION,
     RATE_VIEW,
-    SCHEDULE_VIEW,
     SUGGEST_ACTION,
     announcement_blocks,
     announcement_text,
@@ -64,12 +63,11 @@ from bot.views.lunchlearn import (
     promoted_text,
     rate_modal,
     rated_text,
-    read_state,
     reminder_text,
     rsvp_text,
-    schedule_modal,
 )
 from bot.views.mrkdwn import code, escape, readable
+from bot.views.session_form import SCHEDULE_VIEW, read_state, schedule_modal
 from handlers.effects import EffectRunner, Undeliverable, direct_message, post_once
 from handlers.guard import error_code
 from handlers.home import refresh_homes
@@ -103,8 +101,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     app.action(re.compile(f"^{RATE_ACTION}_[1-5]$"))(**on(ack_only, open_rating))
     app.view(RATE_VIEW)(**on(save_rating))
     app.action(SUGGEST_ACTION)(**on(ack_only, suggest_for_gap))
-    for kind, performer in PERFORMERS.items():
-        effects.performs(kind, on.performer(performer))
+    on.performs(PERFORMERS)
 
 
 # The command ------------------------------------------------------------------------------

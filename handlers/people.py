@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.services import Services
-from handlers.guard import error_code, slack_slow
+from handlers.guard import error_code
 
 # Look-ups may run before an ack, inside Slack's 3-second window.
 LOOKUP_TIMEOUT_S = 2.0
@@ -39,7 +39,10 @@ class SlackSlow(Refused):
     the listener did not do because of it, e.g. "send the kudos"."""
 
     def __init__(self, not_done: str) -> None:
-        super().__init__(slack_slow(not_done))
+        super().__init__(
+            f"Slack is slow to answer right now, so I didn't {not_done}. "
+            "Please try again in a minute."
+        )
 
 
 async def profiles(

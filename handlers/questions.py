@@ -115,8 +115,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
     accept = [is_accept_reaction]
     app.event("reaction_added", matchers=accept)(**on(owe_check_mark, perform_owed))
     app.event("reaction_removed", matchers=accept)(**on(unaccept_by_reaction, perform_owed))
-    for kind, performer in PERFORMERS.items():
-        effects.performs(kind, on.performer(performer))
+    on.performs(PERFORMERS)
 
 
 # Asking -----------------------------------------------------------------------------------

@@ -4,115 +4,97 @@ whose message listener sees those messages.)"""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
+from collections.abc import Awaitable, Callable
 
-from bot.domain.resources import ResourceRefused
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
 from bot.services import Services
 from bot.views import resources as views
 from bot.views.help import RESOURCES, SHARE, command_help_text
+from bot.views.resource_list import OPEN_ACTION
 from handlers.effects import EffectRunner
-from handlers.guard import slack_slow
-from handlers.listeners import bound
-from handlers.people import profiles
-from handlers.slack_time import slack_time
+from handlers.seam import Seam, Turn, doing, says
 
 
-async def share_command(
-    services: Services,
-    effects: EffectRunner,
-    ack: AsyncAck,
-    command: dict,
-    client: AsyncWebClient,
-) -> None:
-    typed = (command.get("text") or "").strip()
-    if typed.lower() in ("", "help"):
-        await ack(text=command_help_text(SHARE))
-        return
-    team_id, user_id = command["team_id"], command["user_id"]
-    try:
-        intent = services.resources.read_share(typed)
-        sharer = (await profiles(services, client, team_id, [user_id]))[user_id]
-    except ResourceRefused as refusal:
-        await ack(text=refusal.message)
-        return
-    except TimeoutError:
-        await ack(text=slack_slow("share it"))
-        return
-    [(_, new)] = await services.run(
-        services.resources.share,
-        team_id,
-        sharer,
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
+    on = Seam(services, effects)
+    on_a_resource = [reacted_on_a_resource(services)]
+    app.command("/share", matchers=[says("", "help")])(**on(share_help))
+    app.command("/share")(**on(share))
+    app.command("/resources", matchers=[says("", "help")])(**on(resources_help))
+    app.command("/resources")(**on(search))
+    app.action(OPEN_ACTION)(**on(opened))
+    app.event("reaction_added", matchers=on_a_resource)(**on(reaction_on_resource))
+    app.event("reaction_removed", matchers=on_a_resource)(**on(reaction_on_resource))
+
+
+async def share_help(ack: AsyncAck) -> None:
+    await ack(text=command_help_text(SHARE))
+
+
+@doing("share it")
+async def share(ack: AsyncAck, command: dict, turn: Turn) -> None:
+    intent = turn.services.resources.read_share(command["text"].strip())
+    [(_, new)] = await turn.record(
+        turn.services.resources.share,
+        turn.team_id,
+        turn.actor,
         [intent.item],
         (command["channel_id"], None),
         intent.skills,
         command["trigger_id"],
     )
-    services.forwarder.wake()
     await ack(text=views.shared_text(intent.item.title, new))
 
 
-async def resources_command(
-    services: Services, effects: EffectRunner, ack: AsyncAck, command: dict
-) -> None:
+async def resources_help(ack: AsyncAck) -> None:
+    await ack(text=command_help_text(RESOURCES))
+
+
+async def search(ack: AsyncAck, command: dict, turn: Turn) -> None:
     """One indexed read, answered in the ack (ephemeral)."""
-    typed = (command.get("text") or "").strip()
-    if typed.lower() in ("", "help"):
-        await ack(text=command_help_text(RESOURCES))
-        return
-    hits = await services.run(services.resources.search, command["team_id"], typed)
+    typed = command["text"].strip()
+    hits = await turn.services.run(turn.services.resources.search, turn.team_id, typed)
     await ack(text=views.results_text(typed, hits), blocks=views.results_blocks(typed, hits))
 
 
-async def open_button(
-    services: Services,
-    effects: EffectRunner,
-    ack: AsyncAck,
-    body: dict,
-    client: AsyncWebClient,
-) -> None:
+@doing("record that you opened it")
+async def opened(ack: AsyncAck, body: dict, turn: Turn) -> None:
     """Slack opened the link already; the click tells who opened what."""
-    team_id, user_id = body["user"]["team_id"], body["user"]["id"]
     action = body["actions"][0]
     channel = (body.get("channel") or {}).get("id")
-    person = (await profiles(services, client, team_id, [user_id]))[user_id]
-    if await services.run(
-        services.resources.open,
-        team_id,
+    await turn.record(
+        turn.services.resources.open,
+        turn.team_id,
         action.get("value") or "",
-        person,
+        turn.actor,
         channel,
         action["action_ts"],
-        slack_time(body),
-    ):
-        services.forwarder.wake()
+        turn.at,
+    )
     await ack()
 
 
-async def reaction_on_resource(
-    services: Services, effects: EffectRunner, ack: AsyncAck, event: dict, context: AsyncBoltContext
-) -> None:
+def reacted_on_a_resource(services: Services) -> Callable[..., Awaitable[bool]]:
+    """A listener matcher: the reaction is on a message that shared resources."""
+
+    async def matches(event: dict, body: dict) -> bool:
+        return bool(await _resources_reacted_on(services, body["team_id"], event))
+
+    return matches
+
+
+async def reaction_on_resource(ack: AsyncAck, event: dict, turn: Turn) -> None:
     delta = 1 if event["type"] == "reaction_added" else -1
-    await services.run(services.resources.reacted, context["resources"], delta)
+    found = await _resources_reacted_on(turn.services, turn.team_id, event)
+    await turn.services.run(turn.services.resources.reacted, found, delta)
     await ack()
 
 
-def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
-    async def on_a_resource(event: dict, body: dict, context: AsyncBoltContext) -> bool:
-        item = event.get("item") or {}
-        if item.get("type") != "message" or not item.get("channel"):
-            return False
-        found = await services.run(
-            services.resources.on_message, body["team_id"], item["channel"], item.get("ts", "")
-        )
-        context["resources"] = found
-        return bool(found)
-
-    def listen(fn: object) -> object:
-        return bound(fn, services, effects)  # type: ignore[arg-type]
-
-    app.command("/share")(listen(share_command))
-    app.command("/resources")(listen(resources_command))
-    app.action(views.OPEN_ACTION)(listen(open_button))
-    app.event("reaction_added", matchers=[on_a_resource])(listen(reaction_on_resource))
-    app.event("reaction_removed", matchers=[on_a_resource])(listen(reaction_on_resource))
+async def _resources_reacted_on(services: Services, team_id: str, event: dict) -> list[str]:
+    item = event.get("item") or {}
+    if item.get("type") != "message" or not item.get("channel"):
+        return []
+    return await services.run(
+        services.resources.on_message, team_id, item["channel"], item.get("ts", "")
+    )

@@ -30,7 +30,7 @@ import inspect
 import logging
 import re
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -260,6 +260,11 @@ class Seam:
 
         perform.__name__ = fn.__name__
         return perform
+
+    def performs(self, performers: Mapping[str, Performing]) -> None:
+        """Registers a capability's effect performers, by the kind of effect each performs."""
+        for kind, fn in performers.items():
+            self.effects.performs(kind, self.performer(fn))
 
     def _bind(self, fn: Listener, *, lazy: bool, tells: bool) -> Callable[[AsyncArgs], Any]:
         names = list(inspect.signature(fn).parameters)

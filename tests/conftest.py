@@ -42,7 +42,7 @@ def clock() -> SettableClock:
 
 @pytest.fixture
 def no_listener_failures(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """`guarded` swallows exceptions into an apology; a test must not pass on one silently.
+    """The error boundary swallows exceptions into an apology; a test must not pass on one silently.
 
     Use it with `pytestmark = pytest.mark.usefixtures("no_listener_failures")`."""
     caplog.set_level(logging.ERROR, logger="guildbot")

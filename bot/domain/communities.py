@@ -26,6 +26,7 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import BuiltStatement, CommunityFacts, StatementBuilder, queued
@@ -52,12 +53,8 @@ JOIN_CHANNEL = "community.join_channel"
 _CHANNEL_NAME = re.compile(r"[^a-z0-9_-]+")
 
 
-class CommunityRefused(Exception):
+class CommunityRefused(Refused):
     """What to tell the person (one friendly line); nothing was changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from bot.clock import Clock, occurred
 from bot.domain import text
 from bot.domain.people import Profile
+from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import CommunityFacts, ResourceFacts, StatementBuilder, queued
@@ -43,10 +44,8 @@ _DOCUMENT_ENDINGS = (".pdf", ".doc", ".docx", ".ppt", ".pptx", ".xls", ".xlsx", 
 _DOCUMENT_HOSTS = ("docs.google.com", "drive.google.com", "notion.so", "confluence")
 
 
-class ResourceRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ResourceRefused(Refused):
+    """What to tell the person (one friendly line); nothing was changed."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,4 @@
-"""Shared resources in Slack: `/resources` results and any list of resources, each with an
-**Open** button that carries its address (Slack opens it and tells guildbot of the click)."""
+"""`/resources` results and `/share` answers (each resource drawn by bot/views/resource_list.py)."""
 
 from __future__ import annotations
 
@@ -7,38 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.resources import Hit
-from bot.views.mrkdwn import code, escape, render, truncate
+from bot.views.mrkdwn import escape, render, truncate
+from bot.views.resource_list import resource_block
 
-OPEN_ACTION = "resource_open"
-KIND_LABELS = {"link": "link", "document": "document", "video": "video"}
 MAX_ECHO = 100
-
-
-def resource_line(hit: Hit) -> str:
-    """Its title as plain text (typed by someone), what it is, and why it ranks."""
-    skills = " ".join(code(f"#{slug}") for slug in hit.skills[:5])
-    stamp = int(hit.shared_at.timestamp())
-    when = f"<!date^{stamp}^{{date_short}}|{hit.shared_at:%Y-%m-%d}>"
-    who = f" by <@{hit.shared_by}>" if hit.shared_by else ""
-    opened = "1 person" if hit.opens == 1 else f"{hit.opens} people"
-    return (
-        f"*{escape(hit.title)}* ({KIND_LABELS[hit.kind]}) {skills}\n"
-        f"Shared{who} {when} · opened by {opened} · {hit.reactions} reactions"
-    )
-
-
-def resource_block(hit: Hit) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": resource_line(hit)},
-        "accessory": {
-            "type": "button",
-            "action_id": OPEN_ACTION,
-            "text": {"type": "plain_text", "text": "Open"},
-            "url": hit.url,
-            "value": hit.id,
-        },
-    }
 
 
 def _echo(typed: str) -> str:

@@ -11,7 +11,7 @@ from bot.domain.resources import Hit
 from bot.domain.suggestions import LearnFrom, Suggested
 from bot.views.communities import JOIN_ACTION
 from bot.views.mrkdwn import escape
-from bot.views.resources import resource_block
+from bot.views.resource_list import resource_block
 from bot.views.skills import ASK_ACTION
 
 SAY_HI_ACTION = "suggestion_say_hi"

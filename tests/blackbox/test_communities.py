@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.views.communities import JOIN_ACTION, SCHEDULE_ACTION
-from bot.views.resources import OPEN_ACTION
+from bot.views.resource_list import OPEN_ACTION
 from storage.models import Community, Contribution, Resource, ResourceOpen
 from tests.support.blackbox import StartBot, deliver, lrs_env, new_person, outbox_drained
 from tests.support.lrs import RealLrs

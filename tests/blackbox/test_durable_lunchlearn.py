@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.views.lunchlearn import schedule_modal
+from bot.views.session_form import schedule_modal
 from storage.models import LunchSession, SlackEffect
 from tests.support.blackbox import StartBot
 from tests.support.lunch import schedule_values

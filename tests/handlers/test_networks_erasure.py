@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import main
-from bot.views.resources import OPEN_ACTION
+from bot.views.resource_list import OPEN_ACTION
 from storage.models import Community, Resource
 from tests.handlers.test_erasure import deliver_all, naming, rows
 from tests.support.harness import BotHarness, bot_env, settings_for

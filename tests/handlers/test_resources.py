@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.views.resources import OPEN_ACTION
+from bot.views.resource_list import OPEN_ACTION
 from storage.models import OutboxStatement, Resource, ResourceOpen
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import FakeSlack, reaction_event

@@ -36,7 +36,7 @@ PEOPLE = tuple(f"U0P{n:02d}" for n in range(10))
 
 @pytest.fixture(autouse=True)
 def no_listener_failures(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """`guarded` and the tick log exceptions instead of raising; a test must not pass on one."""
+    """The error boundary and the tick log exceptions instead of raising; a test must not pass on one."""
     caplog.set_level(logging.ERROR, logger="guildbot")
     yield
     records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.views.communities import SCHEDULE_ACTION
-from bot.views.resources import OPEN_ACTION
+from bot.views.resource_list import OPEN_ACTION
 from tests.support.harness import BotHarness, settings_for
 from tests.support.lrs import (
     RealLrs,
