@@ -58,7 +58,14 @@ from bot.xapi.statements import (  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.repositories import outbox  # noqa: E402
-from tests.support.lrs import LRS_DIR, LRS_ENTRY, VERSION_HEADER, _free_port, _ready  # noqa: E402
+from tests.support.lrs import (  # noqa: E402
+    LRS_DIR,
+    LRS_ENTRY,
+    VERSION_HEADER,
+    _free_port,
+    _ready,
+    npm_lrs_env,
+)
 
 TEAM = "T0BENCH"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -144,17 +151,7 @@ def npm_lrs(workdir: Path, cpu: int) -> Iterator[str]:
     if node is None or not LRS_ENTRY.is_file():
         raise SystemExit("the test LRS needs node and `npm ci --prefix tests/lrs`")
     port = _free_port()
-    env = {
-        **os.environ,
-        "EXPRESS_PORT": str(port),
-        "MODELS_REPO": "memory",
-        "AUTH_REPO": "test",
-        "EVENTS_REPO": "test",
-        "STORAGE_REPO": "local",
-        "FS_LOCAL_STORAGE_DIR": str(workdir / "storage"),
-        "EXPRESS_MORGAN_DIRECTORY": str(workdir / "accessLogs"),
-        "SERVICE_AWAIT_UPDATES": "true",
-    }
+    env = npm_lrs_env(port, workdir)
     endpoint = f"http://127.0.0.1:{port}/xAPI/"
     with (workdir / "lrs.log").open("wb") as log_file:
         process = subprocess.Popen(

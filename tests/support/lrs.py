@@ -334,6 +334,21 @@ class HeldAnswers:
         return web.Response(status=status, body=content, content_type=content_type)
 
 
+def npm_lrs_env(port: int, workdir: Path) -> dict[str, str]:
+    """The environment the npm test LRS runs in: in memory, any credentials, on `port`."""
+    return {
+        **os.environ,
+        "EXPRESS_PORT": str(port),
+        "MODELS_REPO": "memory",
+        "AUTH_REPO": "test",
+        "EVENTS_REPO": "test",
+        "STORAGE_REPO": "local",
+        "FS_LOCAL_STORAGE_DIR": str(workdir / "storage"),
+        "EXPRESS_MORGAN_DIRECTORY": str(workdir / "accessLogs"),
+        "SERVICE_AWAIT_UPDATES": "true",
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -361,17 +376,7 @@ def _npm_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLrs]:
         pytest.skip("the test LRS needs Node.js (`node` not on PATH)")
     workdir = tmp_path_factory.mktemp("lrs")
     port = _free_port()
-    env = {
-        **os.environ,
-        "EXPRESS_PORT": str(port),
-        "MODELS_REPO": "memory",
-        "AUTH_REPO": "test",
-        "EVENTS_REPO": "test",
-        "STORAGE_REPO": "local",
-        "FS_LOCAL_STORAGE_DIR": str(workdir / "storage"),
-        "EXPRESS_MORGAN_DIRECTORY": str(workdir / "accessLogs"),
-        "SERVICE_AWAIT_UPDATES": "true",
-    }
+    env = npm_lrs_env(port, workdir)
     log_path = workdir / "lrs.log"
     endpoint = f"http://127.0.0.1:{port}/xAPI/"
     with log_path.open("wb") as log_file:
