@@ -9,7 +9,9 @@ event loop.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from logging import Logger
 from urllib.parse import urlsplit
 
@@ -25,14 +27,15 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.executor import BlockingExecutor
 from storage.database import Database
-from storage.models import slack_bots, slack_installations, slack_oauth_states
+from storage.models import slack_bots, slack_installations
+from storage.repositories import oauth_states
 
 LOG = logging.getLogger("guildbot.installations")
 
@@ -110,26 +113,37 @@ class InstallationStore(AsyncInstallationStore):
 
 
 class OAuthStateStore(AsyncOAuthStateStore):
-    """The one-time `state` of each install link, so a callback proves it began here."""
+    """The one-time `state` of each install link, so a callback proves it began here: in
+    slack_sdk's table, through guildbot's own transactions (`storage.repositories.oauth_states`
+    says why)."""
 
-    def __init__(self, database: Database, executor: BlockingExecutor) -> None:
-        self._store = SQLAlchemyOAuthStateStore(
-            expiration_seconds=STATE_EXPIRES_S,
-            engine=database.engine,
-            table_name=slack_oauth_states.name,
-            logger=LOG,
-        )
+    def __init__(
+        self, database: Database, executor: BlockingExecutor, clock: Clock = utcnow
+    ) -> None:
+        self._database = database
         self._run = executor.run
+        self._clock = clock
 
     @property
     def logger(self) -> Logger:
         return LOG
 
     async def async_issue(self, *args: object, **kwargs: object) -> str:
-        return await self._run(self._store.issue)
+        return await self._run(self._issue)
 
     async def async_consume(self, state: str) -> bool:
-        return await self._run(self._store.consume, state)
+        return await self._run(self._consume, state)
+
+    def _issue(self) -> str:
+        state = secrets.token_urlsafe(24)
+        expires_at = self._clock() + timedelta(seconds=STATE_EXPIRES_S)
+        with self._database.transaction() as session:
+            oauth_states.issue(session, state, expires_at)
+        return state
+
+    def _consume(self, state: str) -> bool:
+        with self._database.transaction() as session:
+            return oauth_states.consume(session, state, self._clock())
 
 
 def oauth_settings(

@@ -5,7 +5,7 @@ install serves its workspaces, an uninstall removes it, and an install link's st
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -112,3 +112,13 @@ async def test_an_install_links_state_is_good_once(
     assert await states.async_consume("made-up") is False
     assert await states.async_consume(state) is True
     assert await states.async_consume(state) is False
+
+
+async def test_an_install_links_state_expires_after_ten_minutes(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    issued = await OAuthStateStore(database, executor, lambda: now).async_issue()
+    late = OAuthStateStore(database, executor, lambda: now + timedelta(minutes=10, seconds=1))
+
+    assert await late.async_consume(issued) is False
