@@ -298,11 +298,7 @@ class CommunityService:
             new = repo.add_member(session, _member(community, person.user_id, now))
             owed: list[str] = []
             if new:
-                facts = self._facts(session, community)
-                statement = self._statements.community_event(
-                    v.JOIN, person.learner, facts, cause, occurred(now, at)
-                )
-                self._record(session, team_id, [statement], now)
+                self._membership(session, v.JOIN, community, person, cause, now, at)
             if invite:
                 owed = owe(session, [self._invite(community, person.user_id, cause)], now)
         return Changed(community.id, community.name, community.channel_id, new, tuple(owed))
@@ -323,16 +319,29 @@ class CommunityService:
             gone = repo.remove_member(session, community.id, person.user_id)
             owed: list[str] = []
             if gone:
-                facts = self._facts(session, community)
-                statement = self._statements.community_event(
-                    v.LEAVE, person.learner, facts, cause, occurred(now, at)
-                )
-                self._record(session, team_id, [statement], now)
+                self._membership(session, v.LEAVE, community, person, cause, now, at)
                 if remove:
                     payload = {"channel": community.channel_id, "user": person.user_id}
                     key = f"{REMOVE}:{team_id}:{cause}:{person.user_id}"
                     owed = owe(session, [Effect(REMOVE, key, team_id, payload)], now)
         return Changed(community.id, community.name, community.channel_id, gone, tuple(owed))
+
+    def _membership(
+        self,
+        session: Session,
+        verb: v.Verb,
+        community: Community,
+        person: Profile,
+        cause: str,
+        now: datetime,
+        at: datetime | None,
+    ) -> None:
+        """Records a join or a leave, with the community and its skills as context."""
+        facts = self._facts(session, community)
+        statement = self._statements.community_event(
+            verb, person.learner, facts, cause, occurred(now, at)
+        )
+        self._record(session, community.team_id, [statement], now)
 
     def of_channel(self, team_id: str, channel_id: str) -> str | None:
         """The community whose channel this is, if any."""
