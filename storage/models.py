@@ -793,3 +793,32 @@ class SuggestionOptOut(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     user_id: str = Field(primary_key=True, max_length=32)
     opted_out_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    """A setting an L&D admin stored for their workspace; a setting with no row here is the
+    environment's (`value` is its JSON, so `null` is a setting stored as unset)."""
+
+    __tablename__ = "workspace_setting"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    changed_by: str = Field(max_length=32)
+    changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WorkspaceSettingChange(SQLModel, table=True):
+    """One change of a workspace setting: who made it, when, and the values before and after
+    (JSON; the old value is what was in force, the environment's when none was stored)."""
+
+    __tablename__ = "workspace_setting_change"
+    __table_args__ = (Index("ix_workspace_setting_change_team", "team_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    name: str = Field(max_length=40)
+    old_value: str = Field(sa_column=Column(Text, nullable=False))
+    new_value: str = Field(sa_column=Column(Text, nullable=False))
+    changed_by: str = Field(max_length=32)
+    changed_at: datetime = Field(sa_type=UTCDateTime)
