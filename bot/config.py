@@ -21,16 +21,20 @@ from dotenv import dotenv_values
 
 from bot.domain.skill_names import AliasFileProblem, read_alias_lines
 from bot.domain.workspace import LndAdmins, WorkspaceSettings
+from bot.domain.workspace_settings import (
+    CHANNEL_ID,
+    EMOJI,
+    TAKEN_EMOJI,
+    USER_ID,
+    emoji_name,
+    reminder_minutes,
+)
 from bot.logs import FORMATS, LEVELS
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///guildbot.db"
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_DURATION = re.compile(r"^(\d+)([dhm])$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
-_EMOJI = re.compile(r"^[a-z0-9_+\-']+$")
 _HOST_NAME = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
 )
@@ -102,6 +106,11 @@ class Settings:
             digest_channel=self.digest_channel,
             lnd_admins=LndAdmins(self.lnd_admins),
             kudos_emoji=self.kudos_emoji,
+            kudos_managers=self.kudos_managers,
+            kudos_daily_limit=self.kudos_daily_limit,
+            kudos_manager_daily_limit=self.kudos_manager_daily_limit,
+            lunchlearn_reminders=self.lunchlearn_reminders,
+            lunchlearn_checkin_code=self.lunchlearn_checkin_code,
         )
 
 
@@ -182,7 +191,7 @@ class _Reader:
             return frozenset()
         ids = [part for part in re.split(r"[\s,]+", raw) if part]
         for user_id in ids:
-            if not _USER_ID.match(user_id):
+            if not USER_ID.match(user_id):
                 raise ConfigError(
                     f"{name}: {user_id!r} is not a Slack user id: expected ids such as U012AB3CD, "
                     "separated by commas"
@@ -369,7 +378,7 @@ def _timezone(raw: str) -> str:
 
 def _channel(env: _Reader, name: str) -> str | None:
     raw = env.get(name)
-    if raw is not None and not _CHANNEL_ID.match(raw):
+    if raw is not None and not CHANNEL_ID.match(raw):
         raise ConfigError(
             f"{name}={raw!r} is not a channel id: expected an id such as C012AB3CD "
             "(channel details → About, at the bottom)"
@@ -400,26 +409,22 @@ def _cron(raw: str) -> str:
 
 
 def _reminders(raw: str) -> tuple[int, ...]:
-    minutes: list[int] = []
-    for part in (p.strip().lower() for p in raw.split(",") if p.strip()):
-        match = _DURATION.match(part)
-        if not match or int(match.group(1)) == 0:
-            raise ConfigError(
-                f"LUNCHLEARN_REMINDERS={raw!r} is malformed: expected durations such as 24h,15m "
-                "(d, h or m; comma-separated)"
-            )
-        amount, unit = int(match.group(1)), match.group(2)
-        minutes.append(amount * {"d": 1440, "h": 60, "m": 1}[unit])
-    return tuple(sorted(set(minutes), reverse=True))
+    try:
+        return reminder_minutes(raw)
+    except ValueError:
+        raise ConfigError(
+            f"LUNCHLEARN_REMINDERS={raw!r} is malformed: expected durations such as 24h,15m "
+            "(d, h or m; comma-separated)"
+        ) from None
 
 
 def _emoji(raw: str) -> str:
-    name = raw.strip(":").lower()
-    if not _EMOJI.match(name):
+    name = emoji_name(raw)
+    if not EMOJI.match(name):
         raise ConfigError(
             f"KUDOS_EMOJI={raw!r} is not an emoji name: expected a name such as trophy or :tada:"
         )
-    if name == "white_check_mark":
+    if name == TAKEN_EMOJI:
         raise ConfigError(
             "KUDOS_EMOJI=white_check_mark is taken: askers accept answers with it. "
             "Pick another, such as trophy or clap"

@@ -1,7 +1,7 @@
 """The workspace a request comes from, and the settings that are its own.
 
-Today every workspace's settings are the process's (the environment); the type is the seam
-where a workspace's stored settings and its installation plug in, resolved once per request.
+A workspace's settings are what its L&D admins stored (bot/domain/workspace_settings.py) over
+the environment's, which are every workspace's defaults; resolved once per request.
 """
 
 from __future__ import annotations
@@ -40,12 +40,18 @@ QA_NOT_SET_UP = (
 
 @dataclass(frozen=True)
 class WorkspaceSettings:
-    """What an L&D admin could set for their workspace (today: the environment's values)."""
+    """What a workspace's L&D admins set for it (the environment's values until they do)."""
 
     qa_channel: str | None
     digest_channel: str | None
     lnd_admins: LndAdmins
     kudos_emoji: str
+    kudos_managers: frozenset[str]
+    kudos_daily_limit: int
+    kudos_manager_daily_limit: int
+    lunchlearn_reminders: tuple[int, ...]
+    """Reminder offsets before a session starts, in minutes, largest first."""
+    lunchlearn_checkin_code: bool
 
     def questions_channel(self) -> str:
         """The channel questions go to; refuses when Q&A is not set up."""
