@@ -40,6 +40,7 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
+from bot.domain.workspace_settings import WorkspaceSettingsService
 from bot.executor import BlockingExecutor
 from bot.health import Health
 from bot.installations import oauth_settings, workspace_clients
@@ -238,6 +239,9 @@ def remember_installs(
             services.settings, team_id, stored, installation.bot_user_id, about.get("team")
         )
         services.workspaces.remember(identity_of(services, facts))
+        if installation.user_id:
+            # With no L&D admins yet, the installer is the first (and sets the others).
+            await services.run(services.workspace_settings.installed, team_id, installation.user_id)
         log.info("installed in workspace %s", team_id, extra={"team": team_id})
 
     return installed
@@ -296,6 +300,8 @@ def build_services(
         settings.lunchlearn_checkin_code,
     )
     forwarder = Forwarder(database, executor, lrs, clock=clock)
+    workspace_settings = WorkspaceSettingsService(database, clock, settings.workspace_defaults)
+    workspace_settings.load()
     return Services(
         settings=settings,
         database=database,
@@ -329,6 +335,7 @@ def build_services(
         ),
         health=Health(database, executor, forwarder),
         lrs=inbuilt_lrs(settings, database, statements, workspace),
+        workspace_settings=workspace_settings,
     )
 
 

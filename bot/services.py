@@ -25,6 +25,7 @@ from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
 from bot.domain.workspace import KnownWorkspaces
+from bot.domain.workspace_settings import WorkspaceSettingsService
 from bot.executor import BlockingExecutor
 from bot.health import Health
 from bot.lrs.http import Lrs
@@ -63,6 +64,8 @@ class Services:
     health: Health
     lrs: Lrs
     """The inbuilt LRS (read-only when an external one is configured)."""
+    workspace_settings: WorkspaceSettingsService
+    """Each workspace's own settings (the environment's are the defaults), in memory."""
     workspaces: KnownWorkspaces = field(default_factory=KnownWorkspaces)
     """Each installed workspace's own xAPI identity (distributed with OAuth)."""
 

@@ -79,4 +79,6 @@ def tick_jobs(
         functools.partial(services.run, services.experts.rescore_due),
         # "Learn from" suggestions, a day old at most.
         functools.partial(services.run, services.suggestions.refresh_due),
+        # Settings another process saved: in force here within a tick.
+        functools.partial(services.run, services.workspace_settings.reload_if_changed),
     ]

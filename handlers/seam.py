@@ -197,11 +197,11 @@ def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
 
 def workspace_for(services: Services, team_id: str, enterprise_id: str | None = None) -> Workspace:
     """A workspace, by its team id: its own xAPI identity when it was installed with OAuth,
-    else the process's; every workspace has the process's settings for now."""
+    else the process's; its own settings (from memory: no database read)."""
     return Workspace(
         team_id=team_id,
         enterprise_id=enterprise_id,
-        settings=services.settings.workspace_defaults,
+        settings=services.workspace_settings.of(team_id),
         identity=services.workspaces.identity(team_id) or services.statements.identity,
     )
 
