@@ -31,6 +31,7 @@ from handlers import (
     skills,
     suggestions,
     unhandled,
+    workspace_settings,
 )
 from handlers.effects import EffectRunner
 from handlers.seam import resolver
@@ -41,6 +42,7 @@ MODULES = (
     channels,
     guild,
     home,
+    workspace_settings,
     kudos,
     kudos_reactions,
     kudos_shortcuts,

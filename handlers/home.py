@@ -77,13 +77,14 @@ async def publish_home(
     """Draws the person's App Home from their record (admins also see the outbox)."""
     person = (await profiles(services, client, team_id, [user_id]))[user_id]
     record = await services.run(services.home.record, team_id, person)
-    admin = None
+    admin, changes = None, ()  # what only L&D admins see
     if user_id in workspace_for(services, team_id).settings.lnd_admins:
         admin = await services.run(services.home.admin, team_id, person.tz)
+        changes = await services.run(services.workspace_settings.changes, team_id)
     learn = await services.run(services.suggestions.for_home, team_id, user_id)
     resources = await services.run(services.resources.for_member, team_id, user_id)
     learn_from = learn_from_blocks(learn, services.statements.identity.home_page, resources)
-    view = home_view(record, admin, services.clock(), learn_from)
+    view = home_view(record, admin, services.clock(), learn_from, changes)
     await client.views_publish(user_id=user_id, view=view)
 
 

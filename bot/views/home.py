@@ -18,8 +18,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.home import AdminRecord, LearningRecord
+from bot.domain.workspace_settings import SettingChange
 from bot.views.lunchlearn import when
 from bot.views.mrkdwn import code, escape, link_label, shorten, truncate
+from bot.views.workspace_settings import changes_blocks
 
 PAUSE_ROUTING_ACTION = "home_pause_routing"
 RESUME_ROUTING_ACTION = "home_resume_routing"
@@ -55,8 +57,10 @@ def home_view(
     admin: AdminRecord | None,
     now: datetime,
     learn_from: Sequence[dict[str, Any]] = (),
+    settings_changes: Sequence[SettingChange] = (),
 ) -> dict[str, Any]:
-    """`learn_from`: the "Learn from" section's blocks (bot/views/suggestions.py)."""
+    """`learn_from`: the "Learn from" section's blocks (bot/views/suggestions.py); for an
+    admin, `settings_changes`: the workspace's latest."""
     blocks: list[Any] = [HeaderBlock(text="Your learning record")]
 
     skills = [
@@ -119,6 +123,7 @@ def home_view(
         )
     if admin is not None:
         blocks += _admin_blocks(admin)
+        blocks += changes_blocks(settings_changes)
     blocks.append(
         ContextBlock(
             elements=[
