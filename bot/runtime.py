@@ -455,7 +455,10 @@ async def serve(
         extra={"host": host or "*", "port": settings.port, "team": workspace.team_id},
     )
     if not settings.qa_channel:
-        log.warning("QA_CHANNEL is not set: /ask answers that Q&A is not set up")
+        log.warning(
+            "QA_CHANNEL is not set: /ask answers that Q&A is not set up in each workspace "
+            "whose L&D admins have not picked a Q&A channel in App Home (L&D settings)"
+        )
 
     if stop is None:
         stop = asyncio.Event()

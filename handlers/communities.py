@@ -38,7 +38,7 @@ from handlers.effects import EffectRunner, Undeliverable
 from handlers.guard import error_code
 from handlers.home import publish_home
 from handlers.people import profiles
-from handlers.seam import Owed, Seam, Turn, doing, perform_owed, says, subcommand
+from handlers.seam import Owed, Seam, Turn, doing, perform_owed, says, subcommand, workspace_for
 from handlers.slack_time import from_ts
 
 log = logging.getLogger("guildbot.handlers.communities")
@@ -268,7 +268,7 @@ def in_community(services: Services) -> Callable[..., Awaitable[bool]]:
 
 async def _community_of(services: Services, team_id: str, event: dict) -> str | None:
     channel = event.get("channel")
-    if not channel or channel == services.settings.qa_channel:
+    if not channel or channel == workspace_for(services, team_id).settings.qa_channel:
         return None
     return await services.run(services.communities.of_channel, team_id, channel)
 

@@ -33,8 +33,8 @@ class LndAdmins:
 
 
 QA_NOT_SET_UP = (
-    "Q&A isn't set up here yet: an admin needs to set QA_CHANNEL to the channel where "
-    "questions go (and invite me there)."
+    "Q&A isn't set up here yet: an L&D admin needs to pick the channel where questions go "
+    "(App Home → L&D settings, or QA_CHANNEL for every workspace) and invite me there."
 )
 
 

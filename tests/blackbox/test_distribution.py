@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import aiohttp
 from sqlalchemy import select
 
-from storage.models import Kudos, Workspace, slack_bots
+from storage.models import Kudos, Workspace, WorkspaceSetting, slack_bots
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
 from tests.support.slack import FakeSlack, Team, event_body, sign, slash_command_body
@@ -74,6 +74,12 @@ async def test_two_workspaces_install_guildbot_and_each_kudos_uses_its_own_token
     assert [call["client_id"] for call in exchanged] == [CLIENT_ID, CLIENT_ID]
     homes = {w.team_id: w.home_page for w in bot.rows(Workspace)}
     assert homes == {NORTH.id: NORTH.url, SOUTH.id: SOUTH.url}
+    # With no LND_ADMINS, each workspace's installer is its first L&D admin.
+    admins = {(s.team_id, s.name): s.value for s in bot.rows(WorkspaceSetting)}
+    assert admins == {
+        (NORTH.id, "lnd_admins"): '["U0ADMIN"]',
+        (SOUTH.id, "lnd_admins"): '["U0ADMIN"]',
+    }
 
     for team, text in ((NORTH, "for the runbook"), (SOUTH, "for the code review")):
         calls_before = len(slack.calls)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from handlers import tick_jobs
 from storage.models import Kudos, WorkspaceSettingChange
 from tests.handlers.test_home import open_home, section
 from tests.handlers.test_kudos_reactions import react
@@ -141,6 +142,27 @@ async def test_an_admin_moves_the_qa_channel_and_the_next_ask_goes_there(
     ]
     assert posted["channel"] == NEW_QA
     assert changes_logged(bot) == [("qa_channel", json.dumps(QA), json.dumps(NEW_QA), "U0ANN")]
+
+
+async def test_another_replica_uses_the_change_from_its_next_database_tick(
+    bot: BotHarness, slack: FakeSlack, clock: SettableClock
+) -> None:
+    """Requests never read settings from the database: a replica that did not save the change
+    has it once its tick (every 30 s) finds a change newer than its copy."""
+    other = await BotHarness(bot.settings, slack, clock).start()
+    try:
+        modal = await open_settings(bot, "U0ANN")
+        assert modal is not None
+        await save(bot, modal, "U0ANN", qa_channel=NEW_QA)
+
+        _, answer = await other.command("/ask", "How do I profile a slow script?", "U0BOB")
+        assert answer["text"] == f"Posting your question in <#{QA}>…"
+        for job in tick_jobs(other.services, other.slack_client, other.effects):
+            await job()
+        _, answer = await other.command("/ask", "Which logging library is best?", "U0CAT")
+        assert answer["text"] == f"Posting your question in <#{NEW_QA}>…"
+    finally:
+        await other.close()
 
 
 # The modal -------------------------------------------------------------------------------------
