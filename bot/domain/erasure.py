@@ -51,6 +51,7 @@ from storage.repositories import questions as questions_repo
 from storage.repositories import resources as resources_repo
 from storage.repositories import skills as skills_repo
 from storage.repositories import suggestions as suggestions_repo
+from storage.repositories import workspace_settings as settings_repo
 from storage.repositories.outbox import OutboxEntry
 
 FORMER_COLLEAGUE = "a former colleague"
@@ -231,6 +232,7 @@ def forget_person(
         kudos_repo.delete_many(session, [k.id for k in kudos])
         standing.refresh(session, team_id, [(s, u) for s, u in receivers if u != user_id], now)
         _anonymise_the_rest(session, team_id, user_id)
+        settings_repo.forget_person(session, team_id, user_id, now)
     return PersonErased(len(kudos), erased.voided, erased.dropped, database.checkpoint(), from_lrs)
 
 

@@ -219,7 +219,7 @@ class WorkspaceSettingsService:
         self._clock = clock
         self.defaults = defaults
         self._settings: dict[str, WorkspaceSettings] = {}
-        self._seen_change = -1
+        self._seen: tuple[Any, ...] | None = None
 
     def of(self, team_id: str) -> WorkspaceSettings:
         """The workspace's settings in force, from memory."""
@@ -229,16 +229,17 @@ class WorkspaceSettingsService:
         """Every workspace's stored settings, into memory."""
         with self._database.reading() as session:
             # Read first: a change saved while the rest is read makes the next tick reload.
-            latest = settings_repo.latest_change(session)
+            version = settings_repo.version(session)
             stored = settings_repo.every(session)
         self._settings = {team: over(self.defaults, values) for team, values in stored.items()}
-        self._seen_change = latest
+        self._seen = version
 
     def reload_if_changed(self) -> bool:
-        """Reloads when some process saved a change since the last load (the tick's job)."""
+        """Reloads when some process saved a change (or erased a person) since the last load
+        (the tick's job)."""
         with self._database.reading() as session:
-            latest = settings_repo.latest_change(session)
-        if latest == self._seen_change:
+            version = settings_repo.version(session)
+        if version == self._seen:
             return False
         self.load()
         return True

@@ -175,7 +175,8 @@ def shown(name: str, value: Any) -> str:
 def changes_blocks(changes: Sequence[SettingChange]) -> list[Any]:
     """App Home's log of the latest settings changes, with the button to change them."""
     lines = [
-        f"• <@{c.by}> set *{LABELS.get(c.name, escape(c.name))}* to {shown(c.name, c.new)} "
+        f"• {f'<@{c.by}>' if c.by else 'A former colleague'} "
+        f"set *{LABELS.get(c.name, escape(c.name))}* to {shown(c.name, c.new)} "
         f"(was {shown(c.name, c.old)}), "
         f"<!date^{int(c.at.timestamp())}^{{date_short_pretty}} {{time}}|recently>"
         for c in changes

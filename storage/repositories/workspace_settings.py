@@ -32,10 +32,14 @@ def of(session: Session, team_id: str, lock: bool = False) -> dict[str, Any]:
     return {row.name: json.loads(row.value) for row in rows}
 
 
-def latest_change(session: Session) -> int:
-    """The id of the latest change in any workspace (0 for none): what replicas compare to
-    know whether their copy is stale."""
-    return session.exec(select(func.max(WorkspaceSettingChange.id))).one() or 0
+def version(session: Session) -> tuple[Any, ...]:
+    """What changes whenever any workspace's stored settings do (a change saved, a person
+    erased): what replicas compare to know whether their copy is stale."""
+    latest = session.exec(select(func.max(WorkspaceSettingChange.id))).one()
+    stored = session.exec(
+        select(func.count(), func.max(WorkspaceSetting.changed_at)).select_from(WorkspaceSetting)
+    ).one()
+    return (latest, *stored)
 
 
 def save(
@@ -80,3 +84,38 @@ def recent_changes(
         .limit(limit)
     )
     return [(row, json.loads(row.old_value), json.loads(row.new_value)) for row in rows]
+
+
+def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -> None:
+    """Erasure: the person leaves the workspace's lists of people (a list left empty is no
+    longer stored: the environment's applies again) and the log of changes, where a change
+    they made is nobody's."""
+    rows = session.exec(select(WorkspaceSetting).where(col(WorkspaceSetting.team_id) == team_id))
+    for row in rows:
+        value = json.loads(row.value)
+        if row.changed_by != user_id and not (isinstance(value, list) and user_id in value):
+            continue
+        if isinstance(value, list) and user_id in value:
+            value = [v for v in value if v != user_id]
+            if not value:
+                session.delete(row)
+                continue
+        row.value = json.dumps(value)
+        row.changed_by = "" if row.changed_by == user_id else row.changed_by
+        row.changed_at = now
+        session.add(row)
+    changes = session.exec(
+        select(WorkspaceSettingChange).where(col(WorkspaceSettingChange.team_id) == team_id)
+    )
+    for change in changes:
+        old, new = json.loads(change.old_value), json.loads(change.new_value)
+        change.old_value = json.dumps(_without(old, user_id))
+        change.new_value = json.dumps(_without(new, user_id))
+        if change.changed_by == user_id:
+            change.changed_by = ""
+        session.add(change)
+    session.flush()
+
+
+def _without(value: Any, user_id: str) -> Any:
+    return [v for v in value if v != user_id] if isinstance(value, list) else value

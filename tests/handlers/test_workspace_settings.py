@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.cli import main
 from handlers import tick_jobs
-from storage.models import Kudos, WorkspaceSettingChange
+from storage.models import Kudos, WorkspaceSetting, WorkspaceSettingChange
 from tests.handlers.test_home import open_home, section
 from tests.handlers.test_kudos_reactions import react
 from tests.support.clock import SettableClock
-from tests.support.harness import BotHarness, settings_for
+from tests.support.harness import BotHarness, bot_env, settings_for
 from tests.support.slack import FakeSlack
 
 QA, NEW_QA = "C0QA", "C0NEWQA"
@@ -311,3 +312,32 @@ async def test_a_new_kudos_emoji_gives_kudos_on_the_next_reaction(bot: BotHarnes
     assert (row.giver_id, row.receiver_id, row.source) == ("U0CAT", "U0BOB", "reaction")
     _, answer = await bot.command("/kudos", "help", "U0CAT")
     assert ":clap:" in answer["text"]
+
+
+async def test_forgetting_a_person_takes_them_out_of_the_settings_and_their_log(
+    bot: BotHarness, tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modal = await open_settings(bot, "U0ANN")
+    assert modal is not None
+    await save(bot, modal, "U0ANN", lnd_admins=["U0ANN", "U0CAT"], kudos_managers=["U0CAT"])
+    modal = await open_settings(bot, "U0CAT")
+    assert modal is not None
+    await save(bot, modal, "U0CAT", kudos_daily_limit="3")
+    monkeypatch.chdir(tmp_path)
+    for name, value in bot_env(tmp_path, slack, QA_CHANNEL=QA, LND_ADMINS="U0ANN").items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["forget", "--user", "U0CAT"]) == 0
+
+    with bot.database.reading() as session:
+        stored = {r.name: (r.value, r.changed_by) for r in session.exec(select(WorkspaceSetting))}
+    # Cat was the only manager: that setting is the environment's again.
+    assert stored == {"lnd_admins": ('["U0ANN"]', "U0ANN"), "kudos_daily_limit": ("3", "")}
+    assert not any("U0CAT" in str(change) for change in changes_logged(bot))
+    # The running bot has it from its next tick: Cat is no admin, her change nobody's.
+    for job in tick_jobs(bot.services, bot.slack_client, bot.effects):
+        await job()
+    [home] = await open_home(bot, "U0ANN")
+    assert "A former colleague set *Kudos a day* to 3 (was 5)" in section(home, "Settings changes")
+    _, reply = await bot.command("/lunchlearn", "", "U0CAT")
+    assert reply["text"].startswith("Only L&D admins schedule"), reply
