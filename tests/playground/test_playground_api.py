@@ -26,6 +26,7 @@ from bot.playground.slack import (
     sign,
 )
 from bot.runtime import required_scopes
+from tests.handlers.test_workspace_settings import as_shown
 from tests.support.lrs import (
     FakeLrs,
     fake_lrs_fixture,  # noqa: F401 (registers the fixture)
@@ -451,3 +452,29 @@ def test_an_incomplete_lrs_on_the_command_line_stops_with_one_line(
 
 async def _never_started(_: PlaygroundOptions) -> None:
     raise AssertionError("the playground started despite a bad LRS option")
+
+
+async def test_the_lnd_lead_moves_the_qa_channel_in_lnd_settings(playground: Playground) -> None:
+    await playground.slack.open_home(ADA)
+    await playground.settle()
+    home = playground.slack.snapshot(ADA)["home"]
+    [button] = [
+        b["accessory"]
+        for b in home["blocks"]
+        if (b.get("accessory") or {}).get("action_id") == "home_lnd_settings"
+    ]
+    await playground.slack.click(ADA, {**button, "block_id": "x"}, view_id=home["id"])
+    await playground.settle()
+    modal = playground.slack.snapshot(ADA)["modal"]
+    assert modal is not None and modal["callback_id"] == "lnd_settings"
+
+    values = as_shown(modal)
+    values["qa_channel"]["value"]["selected_conversation"] = GENERAL
+    assert (await playground.slack.submit(ADA, modal["id"], values)).status == 200
+    await playground.settle()
+    assert playground.slack.snapshot(ADA)["modal"] is None
+
+    await playground.slack.type_message(BEN, GENERAL, "/ask Which pytest plugins do you use?")
+    await playground.settle()
+    assert "Which pytest plugins" in json.dumps(bot_messages(playground, GENERAL)[-1])
+    assert not any("Which pytest plugins" in json.dumps(m) for m in bot_messages(playground, QA))
