@@ -191,18 +191,19 @@ def workspace_in(context: AsyncBoltContext) -> Workspace:
 
 def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
     """The request's workspace."""
-    team_id = context.team_id or services.statements.identity.team_id
+    team_id = context.team_id or services.statements.default.identity.team_id
     return workspace_for(services, team_id, context.enterprise_id)
 
 
 def workspace_for(services: Services, team_id: str, enterprise_id: str | None = None) -> Workspace:
-    """A workspace, by its team id: its own xAPI identity when it was installed with OAuth,
-    else the process's; every workspace has the process's settings for now."""
+    """A workspace, by its team id: the xAPI identity its statements are built with (its own
+    when it was installed with OAuth, else the process's); every workspace has the process's
+    settings for now."""
     return Workspace(
         team_id=team_id,
         enterprise_id=enterprise_id,
         settings=services.settings.workspace_defaults,
-        identity=services.workspaces.identity(team_id) or services.statements.identity,
+        identity=services.statements.for_team(team_id).identity,
     )
 
 
