@@ -197,7 +197,8 @@ def identity_of(services: Services, facts: WorkspaceFacts) -> XapiIdentity:
 
 
 async def known_workspaces(services: Services) -> None:
-    """Every workspace installed so far, for requests to find their own identity."""
+    """Every workspace installed so far, for requests and statements to find their own
+    identity."""
 
     def stored() -> list[WorkspaceFacts]:
         with services.database.transaction() as session:

@@ -1,8 +1,8 @@
 """The seam between Bolt and the capabilities: what a listener needs, resolved once per request.
 
 Middleware (`resolver`) puts two things in the request's context, before any listener runs:
-- the `Workspace` the request comes from: its settings and xAPI identity (today the
-  process's; an installation's own once guildbot is distributed, with no listener changing);
+- the `Workspace` the request comes from: its settings and the xAPI identity its statements
+  are built with (an installation's own when distributed, else the process's);
 - for a person's own action (a command, a button, a shortcut, a form), their cached profile,
   looked up once, with the lookup timeout. Events are not looked up: most are dropped unread.
 
