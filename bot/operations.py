@@ -22,9 +22,10 @@ def dead_letters(database: Database, limit: int = 20) -> list[DeadLetter]:
         return outbox_repo.dead_letters(session, limit)
 
 
-def retry_dead(database: Database, now: datetime) -> int:
+def retry_dead(database: Database, now: datetime, team_id: str | None = None) -> int:
+    """Queues the dead letters again: one workspace's, or (None) every workspace's."""
     with database.transaction() as session:
-        return outbox_repo.retry_dead(session, now)
+        return outbox_repo.retry_dead(session, now, team_id)
 
 
 def export_statements(

@@ -24,6 +24,7 @@ from tests.support.slack import (
     event_body,
     sign,
     slash_command_body,
+    view_action_body,
     view_submission_body,
 )
 
@@ -73,6 +74,14 @@ class Side:
         await self.bot.settle()
         assert status == 200, reply
 
+    async def view_action(
+        self, view: dict[str, Any], action: dict[str, Any], values: dict[str, Any], user: str
+    ) -> None:
+        body = view_action_body(view, action, values, user, team_id=self.team_id)
+        status, reply = await self.bot.post(body, sign(body))
+        await self.bot.settle()
+        assert status == 200, reply
+
     async def submit(
         self, view: dict[str, Any], values: dict[str, Any], user: str, view_id: str
     ) -> dict[str, Any]:
@@ -92,9 +101,7 @@ def people(slack: FakeSlack) -> FakeSlack:
 
 
 @pytest.fixture
-async def bot(
-    tmp_path: Path, people: FakeSlack, clock: SettableClock
-) -> AsyncIterator[BotHarness]:
+async def bot(tmp_path: Path, people: FakeSlack, clock: SettableClock) -> AsyncIterator[BotHarness]:
     """Q&A in C0QA and Ann the L&D admin, as every workspace's settings are today."""
     settings = settings_for(
         tmp_path, people, QA_CHANNEL=QA, LND_ADMINS="U0ANN", KUDOS_DAILY_LIMIT="50"

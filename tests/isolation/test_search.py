@@ -65,7 +65,9 @@ async def test_evidence_for_the_same_person_id_stays_in_its_workspace(a: Side, b
     await declare(b, "U0BOB", "python:expert")
     await b.command("/kudos", "<@U0BOB> for the clear python review #python", "U0ZED")
     await b.press(
-        "skill_endorse", json.dumps({"user": "U0BOB", "skill": "python", "from": "profile"}), "U0YAN"
+        "skill_endorse",
+        json.dumps({"user": "U0BOB", "skill": "python", "from": "profile"}),
+        "U0YAN",
     )
     await declare(a, "U0BOB", "python:learning")
 
