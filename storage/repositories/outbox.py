@@ -279,7 +279,7 @@ def _drop_erased(session: Session, statement_ids: Sequence[str]) -> None:
 
 
 def retry_dead(session: Session, now: datetime, team_id: str | None = None) -> int:
-    """Puts every dead-lettered statement (of one workspace, or all) back in the queue
+    """Puts every dead-lettered statement (of the workspace, when given) back in the queue
     (after the cause was fixed)."""
     result = session.execute(
         update(OutboxStatement)
@@ -289,13 +289,8 @@ def retry_dead(session: Session, now: datetime, team_id: str | None = None) -> i
     return result.rowcount or 0
 
 
-def _of_team(team_id: str | None) -> tuple[Any, ...]:
-    """The condition for one workspace's rows (none: every workspace's)."""
-    return () if team_id is None else (OutboxStatement.team_id == team_id,)
-
-
 def counts(session: Session, team_id: str | None = None) -> OutboxCounts:
-    """Statements by status, of one workspace or of all."""
+    """Statements by status, every workspace's or one's."""
     team = _of_team(team_id)
     by_status = dict(
         session.exec(
@@ -330,11 +325,18 @@ def dead_letters(session: Session, limit: int = 20, team_id: str | None = None) 
 
 
 def bodies_since(
-    session: Session, since: datetime, until: datetime | None = None, actor_id: str | None = None
+    session: Session,
+    since: datetime,
+    until: datetime | None = None,
+    actor_id: str | None = None,
+    team_id: str | None = None,
 ) -> Iterator[str]:
-    """Stored statements whose timestamp falls in [since, until), oldest first."""
+    """Stored statements (of the workspace, when given) whose timestamp falls in
+    [since, until), oldest first."""
     query = select(OutboxStatement.body).where(
-        OutboxStatement.statement_timestamp >= since, OutboxStatement.status != OUTBOX_ERASED
+        OutboxStatement.statement_timestamp >= since,
+        OutboxStatement.status != OUTBOX_ERASED,
+        *_of_team(team_id),
     )
     if until is not None:
         query = query.where(OutboxStatement.statement_timestamp < until)
@@ -436,3 +438,8 @@ def bodies_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
         .order_by(OutboxStatement.seq)
     )
     return list(session.exec(query))
+
+
+def _of_team(team_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The filter to one workspace's statements; none for every workspace's."""
+    return () if team_id is None else (col(OutboxStatement.team_id) == team_id,)
