@@ -15,6 +15,7 @@ from sqlmodel import select
 from storage.models import OutboxStatement
 from storage.repositories import outbox as outbox_repo
 from tests.isolation.conftest import Side
+from tests.isolation.test_search import answered_and_accepted
 from tests.support.clock import SettableClock
 from tests.support.lunch import schedule_values
 
@@ -125,3 +126,18 @@ async def test_an_admin_sees_and_retries_only_their_own_workspaces_failures(
     in_b = await open_home(b, "U0ANN")
     assert "1 dead-lettered" in section(in_b, "xAPI outbox")
     assert section(in_b, "Slack posts and messages owed").endswith("1 that Slack refused")
+
+
+async def test_learn_from_suggests_only_people_of_the_persons_own_workspace(
+    a: Side, b: Side
+) -> None:
+    # In B, Zed is a python expert who answered Ann's question; in both, Ann is learning it.
+    await b.command("/skills", "add python:expert", "U0ZED")
+    await b.command("/skills", "add python:learning", "U0ANN")
+    await answered_and_accepted(
+        b, "U0ANN", "U0ZED", "How do I pin a python dependency? #python", "With a lock file."
+    )
+    await a.command("/skills", "add python:learning", "U0ANN")
+
+    assert "U0ZED" in json.dumps(await open_home(b, "U0ANN"))
+    assert "U0ZED" not in json.dumps(await open_home(a, "U0ANN"))
