@@ -141,3 +141,18 @@ async def test_learn_from_suggests_only_people_of_the_persons_own_workspace(
 
     assert "U0ZED" in json.dumps(await open_home(b, "U0ANN"))
     assert "U0ZED" not in json.dumps(await open_home(a, "U0ANN"))
+
+
+async def test_guild_me_and_export_hold_only_the_workspaces_own_record(a: Side, b: Side) -> None:
+    await b.command("/skills", "add rust:expert", "U0ANN")
+    await b.command("/kudos", "<@U0ZED> for the release notes", "U0ANN")
+    await a.command("/kudos", "<@U0BOB> for the onboarding guide", "U0ANN")
+
+    me = await a.command("/guild", "me", "U0ANN")
+    await a.command("/guild", "export", "U0ANN")
+
+    assert "rust" not in me["text"]
+    [upload] = a.slack.files.values()
+    exported = json.loads(upload["content"])
+    assert [s["verb"]["id"].rsplit("/", 1)[1] for s in exported] == ["give"]
+    assert b"U0ZED" not in upload["content"] and b"rust" not in upload["content"]
