@@ -21,6 +21,7 @@ from tests.support.slack import (
     TEAM_ID,
     FakeSlack,
     block_action_body,
+    block_suggestion_body,
     event_body,
     sign,
     slash_command_body,
@@ -66,6 +67,15 @@ class Side:
         status, reply = await self.bot.post(body, sign(body))
         await self.bot.settle()
         assert status == 200, reply
+
+    async def suggest(
+        self, view: dict[str, Any], action_id: str, block_id: str, typed: str, user: str
+    ) -> list[dict[str, Any]]:
+        """Types into an external select: the options the app answers."""
+        body = block_suggestion_body(view, action_id, block_id, typed, user, team_id=self.team_id)
+        status, reply = await self.bot.post(body, sign(body))
+        assert status == 200, reply
+        return list(reply["options"])
 
     async def event(self, event: dict[str, Any], event_id: str) -> None:
         stamped = {"event_ts": f"{self.bot.clock().timestamp():.6f}", **event}

@@ -88,6 +88,17 @@ async def test_a_skill_only_the_other_workspace_knows_is_not_suggested(a: Side, 
     assert "zigbee-mesh" not in reply and "U0ZED" not in reply
 
 
+async def test_the_skill_picker_offers_only_the_workspaces_own_skills(a: Side, b: Side) -> None:
+    await declare(b, "U0ZED", "zigbee-mesh")
+    await declare(a, "U0BOB", "zigbee-radio")
+    await a.press("skills_edit", "", "U0ANN")
+    [view] = [c["view"] for c in a.slack.calls_to("views.open")]
+
+    offered = [o["value"] for o in await a.suggest(view, "skills_pick", "skills", "zigb", "U0ANN")]
+
+    assert offered == ["zigb", "zigbee-radio"]
+
+
 async def test_faq_finds_only_the_workspaces_own_answers(a: Side, b: Side) -> None:
     await answered_and_accepted(
         b,
