@@ -8,7 +8,9 @@ import json
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from storage.models import Answer, Question
 from tests.isolation.conftest import QA, Side
 from tests.support.slack import reaction_event
 
@@ -154,3 +156,20 @@ async def test_ask_offers_only_the_workspaces_own_answered_questions(a: Side, b:
 
     assert "I posted" in in_a and "Already answered" not in in_a
     assert "Already answered" in in_b and "pin the python version" in in_b
+
+
+async def test_a_reply_from_another_workspace_is_not_an_answer(a: Side, b: Side) -> None:
+    # The same Q&A channel id in both (as a channel shared between them would be).
+    question_ts = await ask(b, "U0ZED", "Where is the zookeeper runbook kept?")
+    ts = a.slack.write(QA, "U0BOB", "In the ops wiki.", thread_ts=question_ts)
+    reply = {"type": "message", "channel": QA, "user": "U0BOB", "text": "In the ops wiki."}
+    await a.event({**reply, "ts": ts, "thread_ts": question_ts}, f"Ev{next(_EVENTS)}")
+    a.slack.react(QA, ts, "white_check_mark", "U0ZED")
+    check = reaction_event("reaction_added", "U0ZED", "white_check_mark", QA, ts, "U0BOB")
+    await b.event(check, f"Ev{next(_EVENTS)}")
+
+    with b.bot.database.reading() as session:
+        assert list(session.exec(select(Answer))) == []
+        [question] = session.exec(select(Question))
+    assert (question.team_id, question.status) == (b.team_id, "open")
+    assert "ops wiki" not in shown(await b.command("/faq", "zookeeper runbook", "U0ANN"))
