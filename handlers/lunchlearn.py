@@ -314,9 +314,8 @@ async def check_in_with_code(ack: AsyncAck, view: dict, turn: Turn) -> None:
 async def open_rating(body: dict, client: AsyncWebClient, turn: Turn) -> None:
     session_id, rating = body["actions"][0]["value"].split("|")
     lunch = await turn.services.run(turn.services.lunchlearn.get, session_id)
-    if lunch is not None and lunch.team_id != turn.team_id:
-        return
-    if lunch is not None:
+    # Another workspace's session (the button's value is the client's word): no form.
+    if lunch is not None and lunch.team_id == turn.team_id:
         await client.views_open(trigger_id=body["trigger_id"], view=rate_modal(lunch, int(rating)))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, update
+from sqlalchemy import ColumnElement, Row, and_, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -336,9 +336,9 @@ def retry_dead(session: Session, now: datetime, team_id: str | None = None) -> i
     return result.rowcount or 0
 
 
-def _of_team(team_id: str | None) -> tuple[Any, ...]:
-    """The condition for one workspace's effects (none: every workspace's)."""
-    return () if team_id is None else (SlackEffect.team_id == team_id,)
+def _of_team(team_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The filter to one workspace's effects; none for every workspace's."""
+    return () if team_id is None else (col(SlackEffect.team_id) == team_id,)
 
 
 def counts(session: Session, team_id: str | None = None) -> EffectCounts:

@@ -129,3 +129,14 @@ async def test_reminders_go_only_to_the_sessions_own_workspaces_attendees(
             (b.team_id, theirs.id, "U0ZED"),
         ]
     )
+
+
+async def test_no_rating_form_opens_for_another_workspaces_session(a: Side, b: Side) -> None:
+    theirs = await schedule(b, "Zookeeper in production", "V0B")
+    opened = len(a.slack.calls_to("views.open"))
+
+    await a.press("lunch_rate_4", f"{theirs.id}|4", "U0BOB")
+
+    assert a.slack.calls_to("views.open")[opened:] == []
+    await b.press("lunch_rate_4", f"{theirs.id}|4", "U0ZED")
+    assert len(b.slack.calls_to("views.open")) == opened + 1
