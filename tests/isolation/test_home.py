@@ -66,6 +66,8 @@ async def test_a_persons_home_holds_only_their_own_workspaces_record(
     await b.command("/kudos", "<@U0ANN> for the lifetimes cheat sheet", "U0YAN")
     await b.command("/kudos", "<@U0ZED> for the release notes", "U0ANN")
     await b.command("/ask", "Where is the zookeeper runbook kept?", "U0ANN")
+    await b.command("/skills", "add python:expert", "U0ANN")
+    await b.command("/ask", "Which python wheels does zookeeper need? #python", "U0ZED")
     await schedule(b, "Zookeeper in production", clock, "V0FORMB")
     # …and one kudos received in A.
     await a.command("/kudos", "<@U0ANN> for the onboarding guide", "U0BOB")
@@ -73,11 +75,13 @@ async def test_a_persons_home_holds_only_their_own_workspaces_record(
     view = await open_home(a, "U0ANN")
     seen = json.dumps(view)
 
-    assert "rust" not in seen
+    assert "rust" not in seen and "wheels" not in seen
     assert "zookeeper" not in seen.lower()
     kudos = section(view, "Kudos this month").split("\n")[1]
     assert kudos.startswith("1 received · 0 given · 50 of 50 left")
     assert section(view, "Your open questions").split("\n")[1] == "None."
+    assert section(view, "Your open questions").endswith("Nothing right now.")
+    assert "wheels" in json.dumps(await open_home(b, "U0ANN"))
     assert "None scheduled." in section(view, "Lunch-and-learns coming up")
 
 
