@@ -1,10 +1,11 @@
 """Two workspaces served by one guildbot: what one does must never show in the other.
 
-One real app (the harness) on one database; requests come signed from two team ids, the way
-Slack sends them to a distributed install. Workspace A is the one the token was issued for
-(`TEAM_ID`), B is another. Where a leak would otherwise hide, both workspaces use the same
-skill names, question words, channel names and user ids (Slack ids collide across workspaces
-only in tests; names and words collide everywhere)."""
+One real app (the harness) on one database, SQLite and PostgreSQL (with TEST_DATABASE_URL);
+requests come signed from two team ids, the way Slack sends them to a distributed install.
+Workspace A is the one the token was issued for (`TEAM_ID`), B is another. Where a leak would
+otherwise hide, both workspaces use the same skill names, question words, channel names and
+user ids (Slack ids collide across workspaces only in tests; names and words collide
+everywhere)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from storage.database import Database
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import (
@@ -111,10 +113,18 @@ def people(slack: FakeSlack) -> FakeSlack:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, people: FakeSlack, clock: SettableClock) -> AsyncIterator[BotHarness]:
-    """Q&A in C0QA and Ann the L&D admin, as every workspace's settings are today."""
+async def bot(
+    tmp_path: Path, database: Database, people: FakeSlack, clock: SettableClock
+) -> AsyncIterator[BotHarness]:
+    """On SQLite and on PostgreSQL (the storage tests' `database`); Q&A in C0QA and Ann the
+    L&D admin, as every workspace's settings are today."""
     settings = settings_for(
-        tmp_path, people, QA_CHANNEL=QA, LND_ADMINS="U0ANN", KUDOS_DAILY_LIMIT="50"
+        tmp_path,
+        people,
+        DATABASE_URL=database.url,
+        QA_CHANNEL=QA,
+        LND_ADMINS="U0ANN",
+        KUDOS_DAILY_LIMIT="50",
     )
     harness = await BotHarness(settings, people, clock).start()
     yield harness

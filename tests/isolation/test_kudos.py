@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.database import Database
 from tests.isolation.conftest import QA, Side
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
@@ -17,9 +18,13 @@ pytestmark = pytest.mark.usefixtures("no_listener_failures")
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, people: FakeSlack, clock: SettableClock) -> AsyncIterator[BotHarness]:
-    """Three kudos a day each."""
-    settings = settings_for(tmp_path, people, QA_CHANNEL=QA, KUDOS_DAILY_LIMIT="3")
+async def bot(
+    tmp_path: Path, database: Database, people: FakeSlack, clock: SettableClock
+) -> AsyncIterator[BotHarness]:
+    """As conftest's, with three kudos a day each."""
+    settings = settings_for(
+        tmp_path, people, DATABASE_URL=database.url, QA_CHANNEL=QA, KUDOS_DAILY_LIMIT="3"
+    )
     harness = await BotHarness(settings, people, clock).start()
     yield harness
     await harness.close()
