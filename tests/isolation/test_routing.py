@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain.routing import ROUTED_DM
 from storage.models import Question, QuestionRoute, SlackEffect
@@ -51,3 +51,30 @@ async def test_questions_are_routed_to_their_own_workspaces_experts_only(a: Side
     assert routes(b) == [(a.team_id, "U0BOB")] + [
         (b.team_id, user) for user in ("U0CAT", "U0YAN", "U0ZED")
     ]
+
+
+def declined(side: Side) -> list[tuple[str, str]]:
+    """(workspace, person) of every route declined with Not my area."""
+    with side.bot.database.reading() as session:
+        rows = session.exec(
+            select(QuestionRoute).where(col(QuestionRoute.declined_at).is_not(None))
+        )
+        return sorted((r.team_id, r.user_id) for r in rows)
+
+
+async def test_not_my_area_with_another_workspaces_question_changes_nothing(
+    a: Side, b: Side
+) -> None:
+    await b.command("/skills", "add python:expert", "U0BOB")
+    await b.command("/ask", "How do we pin the python version in CI? #python", "U0ZED")
+    with b.bot.database.reading() as session:
+        [question] = session.exec(select(Question).where(Question.team_id == b.team_id))
+    assert routes(b) == [(b.team_id, "U0BOB")]
+    since = len(a.slack.responses)
+
+    await a.press("route_decline", question.id, "U0BOB")
+
+    assert declined(a) == []
+    assert "python" not in json.dumps(a.slack.responses[since:])
+    await b.press("route_decline", question.id, "U0BOB")
+    assert declined(b) == [(b.team_id, "U0BOB")]
