@@ -31,7 +31,7 @@ from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
 from bot.domain.gaps import KnowledgeGaps
 from bot.domain.home import HomeService
-from bot.domain.kudos import KudosLimits, KudosService
+from bot.domain.kudos import KudosService
 from bot.domain.lunchlearn import LunchLearnService
 from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
@@ -281,25 +281,8 @@ def build_services(
     skills = SkillsService(database, statements, clock, names)
     experts = ExpertFinder(database, statements, clock, names, skills.catalogue)
     gaps = KnowledgeGaps(database, clock)
-    kudos = KudosService(
-        database,
-        statements,
-        clock,
-        KudosLimits(
-            settings.kudos_daily_limit, settings.kudos_manager_daily_limit, settings.kudos_managers
-        ),
-        skills,
-        settings.workspace_defaults.lnd_admins,
-    )
-    lunchlearn = LunchLearnService(
-        database,
-        statements,
-        clock,
-        skills,
-        settings.workspace_defaults.lnd_admins,
-        settings.lunchlearn_reminders,
-        settings.lunchlearn_checkin_code,
-    )
+    kudos = KudosService(database, statements, clock, skills)
+    lunchlearn = LunchLearnService(database, statements, clock, skills)
     forwarder = Forwarder(database, executor, lrs, clock=clock)
     workspace_settings = WorkspaceSettingsService(database, clock, settings.workspace_defaults)
     workspace_settings.load()
@@ -321,7 +304,7 @@ def build_services(
         routing=Router(database, clock, experts, settings.qa_max_routed_per_day),
         lunchlearn=lunchlearn,
         home=HomeService(database, clock, skills, kudos, lunchlearn),
-        communities=CommunityService(database, statements, clock, names, settings.lnd_admins),
+        communities=CommunityService(database, statements, clock, names),
         resources=ResourceService(database, statements, clock, names),
         suggestions=SuggestionService(database, clock),
         effects=EffectQueue(database, clock),

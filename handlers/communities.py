@@ -109,6 +109,7 @@ async def link(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
         turn.services.communities.link,
         turn.team_id,
         turn.actor,
+        turn.settings,
         channel,
         intent,
         command["trigger_id"],
@@ -156,7 +157,7 @@ class ScheduleFor:
 
 
 async def may_schedule(ack: AsyncAck, body: dict, turn: Turn) -> ScheduleFor:
-    turn.services.lunchlearn.check_admin(body["user"]["id"])
+    turn.services.lunchlearn.check_admin(body["user"]["id"], turn.settings)
     await ack()
     return ScheduleFor(body["actions"][0]["value"])
 

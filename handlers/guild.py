@@ -26,7 +26,9 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
 
 @doing("look up your learning record")
 async def show_record(ack: AsyncAck, turn: Turn) -> None:
-    record = await turn.services.run(turn.services.home.record, turn.team_id, turn.actor)
+    record = await turn.services.run(
+        turn.services.home.record, turn.team_id, turn.actor, turn.settings
+    )
     await ack(text=record_text(record))
 
 

@@ -76,9 +76,10 @@ async def publish_home(
 ) -> None:
     """Draws the person's App Home from their record (admins also see the outbox)."""
     person = (await profiles(services, client, team_id, [user_id]))[user_id]
-    record = await services.run(services.home.record, team_id, person)
+    settings = workspace_for(services, team_id).settings
+    record = await services.run(services.home.record, team_id, person, settings)
     admin, changes = None, ()  # what only L&D admins see
-    if user_id in workspace_for(services, team_id).settings.lnd_admins:
+    if user_id in settings.lnd_admins:
         admin = await services.run(services.home.admin, team_id, person.tz)
         changes = await services.run(services.workspace_settings.changes, team_id)
     learn = await services.run(services.suggestions.for_home, team_id, user_id)

@@ -100,7 +100,7 @@ async def give(turn: Turn, receiver_ids: Sequence[str], **kudos: Any) -> KudosGi
 async def store(turn: Turn, request: GiveKudos) -> KudosGiven:
     """Stores the kudos; over the giver's quota is a refusal saying when it resets."""
     try:
-        return await turn.record(turn.services.kudos.give, request)
+        return await turn.record(turn.services.kudos.give, request, turn.settings)
     except QuotaExceeded as over:
         quota = over.quota
         text = quota_exceeded_text(quota.limit, quota.left, over.wanted, quota.resets_at)

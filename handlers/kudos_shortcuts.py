@@ -122,7 +122,9 @@ class Removed:
 async def remove_kudos(ack: AsyncAck, shortcut: dict, turn: Turn) -> Removed:
     channel, ts = shortcut["channel"]["id"], shortcut["message"]["ts"]
     kudos = turn.services.kudos
-    revoked = await turn.record(kudos.remove, turn.team_id, channel, ts, turn.actor, turn.at)
+    revoked = await turn.record(
+        kudos.remove, turn.team_id, channel, ts, turn.actor, turn.settings, turn.at
+    )
     await ack()
     return Removed(revoked.giver_id, tuple(revoked.receiver_ids), Owed.of(revoked.effects))
 

@@ -127,7 +127,9 @@ async def show_upcoming(ack: AsyncAck, command: dict, turn: Turn) -> None:
 async def cancel(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
     short_id = command["text"].strip().partition(" ")[2]
     lunchlearn = turn.services.lunchlearn
-    cancelled = await turn.record(lunchlearn.cancel, turn.team_id, short_id, turn.actor)
+    cancelled = await turn.record(
+        lunchlearn.cancel, turn.team_id, short_id, turn.actor, turn.settings
+    )
     title = escape(cancelled.session.title)
     await ack(text=f"Cancelled “{title}”; {telling(len(cancelled.told))}.")
     return Owed.of(cancelled.effects)
@@ -139,7 +141,7 @@ class OpenForm:
 
 
 async def may_schedule(ack: AsyncAck, command: dict, turn: Turn) -> OpenForm:
-    turn.services.lunchlearn.check_admin(command["user_id"])
+    turn.services.lunchlearn.check_admin(command["user_id"], turn.settings)
     await ack()
     return OpenForm()
 
@@ -176,7 +178,14 @@ async def schedule(ack: AsyncAck, view: dict, turn: Turn) -> Owed:
     community = str(metadata.get("community") or "") or None
     form = f"form:{view['id']}"
     scheduled = await turn.record(
-        services.lunchlearn.schedule, turn.team_id, turn.actor, draft, form, gap, community
+        services.lunchlearn.schedule,
+        turn.team_id,
+        turn.actor,
+        turn.settings,
+        draft,
+        form,
+        gap,
+        community,
     )
     await ack()
     return Owed.of(scheduled.effects)
@@ -332,7 +341,7 @@ async def save_rating(ack: AsyncAck, view: dict, turn: Turn) -> None:
 
 
 async def suggest_for_gap(body: dict, client: AsyncWebClient, turn: Turn) -> None:
-    turn.services.lunchlearn.check_admin(body["user"]["id"])
+    turn.services.lunchlearn.check_admin(body["user"]["id"], turn.settings)
     slug = body["actions"][0]["value"]
     gaps = await turn.services.run(turn.services.gaps.top, turn.team_id, 50)
     candidates = next((g.top_answerers for g in gaps if g.slug == slug), ())

@@ -28,6 +28,7 @@ from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames
+from bot.domain.workspace import WorkspaceSettings
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import BuiltStatement, CommunityFacts, StatementBuilders, queued
 from storage.database import Database
@@ -132,13 +133,11 @@ class CommunityService:
         statements: StatementBuilders,
         clock: Clock,
         names: SkillNames,
-        lnd_admins: frozenset[str] | Sequence[str],
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._names = names
-        self._admins = frozenset(lnd_admins)
 
     # Reading what was typed -----------------------------------------------------------------
 
@@ -238,10 +237,17 @@ class CommunityService:
             repo.delete_community(session, community_id)
 
     def link(
-        self, team_id: str, admin: Profile, channel: tuple[str, str], intent: Intent, cause: str
+        self,
+        team_id: str,
+        admin: Profile,
+        settings: WorkspaceSettings,
+        channel: tuple[str, str],
+        intent: Intent,
+        cause: str,
     ) -> Changed:
-        """An L&D admin makes an existing channel a community (its name the channel's)."""
-        if admin.user_id not in self._admins:
+        """An L&D admin (of the workspace's `settings`) makes an existing channel a community
+        (its name the channel's)."""
+        if admin.user_id not in settings.lnd_admins:
             raise CommunityRefused("Only L&D admins can link an existing channel.")
         if not intent.skills:
             raise CommunityRefused(

@@ -11,6 +11,7 @@ from bot.domain.lunchlearn import Lunch, LunchLearnService
 from bot.domain.people import Profile
 from bot.domain.questions import AskedQuestion
 from bot.domain.skills import SkillProfile, SkillsService
+from bot.domain.workspace import WorkspaceSettings
 from storage.database import Database
 from storage.repositories import effects as effects_repo
 from storage.repositories import kudos as kudos_repo
@@ -70,7 +71,7 @@ class HomeService:
     def is_viewer(self, team_id: str, user_id: str) -> bool:
         return (team_id, user_id) in self._viewers
 
-    def record(self, team_id: str, person: Profile) -> LearningRecord:
+    def record(self, team_id: str, person: Profile, settings: WorkspaceSettings) -> LearningRecord:
         now = self._clock()
         month = period_start("month", now, person.tz)
         assert month is not None
@@ -84,7 +85,7 @@ class HomeService:
             skills=self._skills.profile(team_id, person.user_id),
             kudos_received=received,
             kudos_given=given,
-            quota=self._kudos.quota(team_id, person),
+            quota=self._kudos.quota(team_id, person, settings),
             open_questions=tuple(AskedQuestion.of(q) for q in asked),
             waiting_for_you=tuple(AskedQuestion.of(q) for q in waiting),
             sessions=tuple(self._lunchlearn.upcoming(team_id, person.user_id)[:SHOWN]),

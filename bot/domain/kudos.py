@@ -15,7 +15,7 @@ from bot.domain.effects import Effect, owe, owe_claimed
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skills import SkillsService
-from bot.domain.workspace import NO_ADMINS, LndAdmins
+from bot.domain.workspace import WorkspaceSettings
 from bot.views import mrkdwn
 from bot.xapi.statements import KudosFacts, StatementBuilders, derived_id, queued
 from storage.database import Database, batchable
@@ -156,16 +156,6 @@ class QuotaExceeded(Exception):
         self.wanted = wanted
 
 
-@dataclass(frozen=True)
-class KudosLimits:
-    daily: int
-    manager_daily: int
-    managers: frozenset[str] = frozenset()
-
-    def for_giver(self, user_id: str) -> int:
-        return self.manager_daily if user_id in self.managers else self.daily
-
-
 def _zone(tz_name: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz_name)
@@ -292,24 +282,21 @@ class KudosService:
         database: Database,
         statements: StatementBuilders,
         clock: Clock,
-        limits: KudosLimits,
         skills: SkillsService,
-        admins: LndAdmins = NO_ADMINS,
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
-        self._limits = limits
         self._skills = skills
-        self._admins = admins
 
     @batchable
-    def give(self, request: GiveKudos) -> KudosGiven:
+    def give(self, request: GiveKudos, settings: WorkspaceSettings) -> KudosGiven:
         """Stores one kudos per receiver with its `give` and `receive` statements, atomically.
 
         Raises `QuotaExceeded` (storing nothing) when the giver has fewer kudos left today
-        than receivers. The quota check and the insert share one transaction, serialised per
-        giver, so concurrent requests can never overspend it.
+        than receivers (the workspace's `settings` say how many a day). The quota check and
+        the insert share one transaction, serialised per giver, so concurrent requests can
+        never overspend it.
         """
         now = self._clock()
         giver = request.giver
@@ -323,7 +310,7 @@ class KudosService:
             used = kudos_repo.count_given(
                 session, request.team_id, giver.user_id, day_start, day_end
             )
-            quota = Quota(self._limits.for_giver(giver.user_id), used, day_end)
+            quota = Quota(settings.kudos_limit(giver.user_id), used, day_end)
             if kudos_repo.existing(session, kudos_ids) or self._reacted_already(session, request):
                 # A redelivered request: it was counted the first time.
                 return KudosGiven(tuple(kudos_ids), False, quota)
@@ -485,12 +472,12 @@ class KudosService:
         )
         standing.refresh(session, request.team_id, [(s, receiver.user_id) for s in skills], now)
 
-    def quota(self, team_id: str, giver: Profile) -> Quota:
+    def quota(self, team_id: str, giver: Profile, settings: WorkspaceSettings) -> Quota:
         """What the giver may still give today, in their own time zone."""
         day_start, day_end = local_day(self._clock(), giver.tz)
         with self._database.reading() as session:
             used = kudos_repo.count_given(session, team_id, giver.user_id, day_start, day_end)
-        return Quota(self._limits.for_giver(giver.user_id), used, day_end)
+        return Quota(settings.kudos_limit(giver.user_id), used, day_end)
 
     def undo(
         self, team_id: str, source_key: str, requester: Profile, at: datetime | None = None
@@ -555,10 +542,11 @@ class KudosService:
         channel_id: str,
         post_ts: str,
         admin: Profile,
+        settings: WorkspaceSettings,
         at: datetime | None = None,
     ) -> Revoked:
         """An L&D admin removes the kudos a recognition post announced; raises `KudosRefused`."""
-        self._admins.check(
+        settings.lnd_admins.check(
             admin.user_id, "Only L&D admins can remove kudos. If these shouldn't stand, ask {who}."
         )
         now = self._clock()

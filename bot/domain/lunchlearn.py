@@ -26,7 +26,7 @@ from bot.domain.people import Profile, stored_learners
 from bot.domain.refused import Refused
 from bot.domain.rows import copied
 from bot.domain.skills import SkillsService
-from bot.domain.workspace import LndAdmins
+from bot.domain.workspace import WorkspaceSettings
 from bot.views import mrkdwn
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import (
@@ -271,20 +271,14 @@ class LunchLearnService:
         statements: StatementBuilders,
         clock: Clock,
         skills: SkillsService,
-        admins: LndAdmins,
-        reminders: Sequence[int],
-        checkin_code: bool,
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._skills = skills
-        self.admins = admins
-        self._reminders = reminders
-        self._checkin_code = checkin_code
 
-    def check_admin(self, user_id: str) -> None:
-        self.admins.check(
+    def check_admin(self, user_id: str, settings: WorkspaceSettings) -> None:
+        settings.lnd_admins.check(
             user_id,
             "Only L&D admins schedule and cancel lunch-and-learns. Ask {who} to set one up.",
         )
@@ -295,6 +289,7 @@ class LunchLearnService:
         self,
         team_id: str,
         organiser: Profile,
+        settings: WorkspaceSettings,
         draft: SessionDraft,
         source_key: str,
         from_gap: str | None = None,
@@ -304,8 +299,9 @@ class LunchLearnService:
         once per `source_key`. A session created from a knowledge gap references the gap's
         skill in its statement; one scheduled from a community (`from_community`, its id as
         a form echoed it: ignored unless it is one of the workspace's) is tagged with it and
-        its skills."""
-        self.check_admin(organiser.user_id)
+        its skills. The workspace's `settings` say who may, when reminders go, and whether
+        checking in takes a code."""
+        self.check_admin(organiser.user_id, settings)
         now = self._clock()
         session_id = derived_id(team_id, "lunch-session", source_key)
         with self._database.transaction() as db:
@@ -333,7 +329,7 @@ class LunchLearnService:
                 place=draft.place,
                 capacity=draft.capacity,
                 channel_id=draft.channel_id,
-                checkin_code=_code() if self._checkin_code else None,
+                checkin_code=_code() if settings.lunchlearn_checkin_code else None,
                 scheduled_statement_id="",
                 gap_slug=from_gap or None,
                 community_id=community.id if community else None,
@@ -345,7 +341,7 @@ class LunchLearnService:
             lunch.scheduled_statement_id = scheduled.id
             sessions_repo.add(db, lunch)
             sessions_repo.add_skills(db, team_id, session_id, skills)
-            for kind, due in self._jobs(draft, now):
+            for kind, due in self._jobs(draft, settings.lunchlearn_reminders, now):
                 sessions_repo.add_job(
                     db, SessionJob(session_id=session_id, kind=kind, team_id=team_id, due_at=due)
                 )
@@ -355,11 +351,13 @@ class LunchLearnService:
             effects = owe(db, [announce], now)
         return Scheduled(Lunch.of(lunch), tuple(effects))
 
-    def _jobs(self, draft: SessionDraft, now: datetime) -> list[tuple[str, datetime]]:
+    def _jobs(
+        self, draft: SessionDraft, reminders: Sequence[int], now: datetime
+    ) -> list[tuple[str, datetime]]:
         # A reminder already past when the session is scheduled is skipped.
         reminders = [
             (f"reminder:{minutes}", draft.starts_at - timedelta(minutes=minutes))
-            for minutes in self._reminders
+            for minutes in reminders
             if draft.starts_at - timedelta(minutes=minutes) > now
         ]
         return [
@@ -501,10 +499,12 @@ class LunchLearnService:
 
     # Cancelling -----------------------------------------------------------------------------
 
-    def cancel(self, team_id: str, short_id: str, admin: Profile) -> Cancelled:
+    def cancel(
+        self, team_id: str, short_id: str, admin: Profile, settings: WorkspaceSettings
+    ) -> Cancelled:
         """Cancels a session (L&D only). Everyone going or waitlisted is owed a DM, and
         everyone with the calendar file the cancelled one."""
-        self.check_admin(admin.user_id)
+        self.check_admin(admin.user_id, settings)
         now = self._clock()
         with self._database.transaction() as db:
             lunch = sessions_repo.by_short_id(db, team_id, short_id.strip().upper())

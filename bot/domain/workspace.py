@@ -53,6 +53,12 @@ class WorkspaceSettings:
     """Reminder offsets before a session starts, in minutes, largest first."""
     lunchlearn_checkin_code: bool
 
+    def kudos_limit(self, giver_id: str) -> int:
+        """How many kudos the giver may give a day."""
+        if giver_id in self.kudos_managers:
+            return self.kudos_manager_daily_limit
+        return self.kudos_daily_limit
+
     def questions_channel(self) -> str:
         """The channel questions go to; refuses when Q&A is not set up."""
         if not self.qa_channel:
@@ -69,6 +75,3 @@ class Workspace:
     enterprise_id: str | None
     settings: WorkspaceSettings
     identity: XapiIdentity
-
-
-NO_ADMINS = LndAdmins()

@@ -13,9 +13,10 @@ from sqlmodel import select
 
 from bot.cli import main
 from handlers import tick_jobs
-from storage.models import Kudos, WorkspaceSetting, WorkspaceSettingChange
+from storage.models import Kudos, SessionJob, WorkspaceSetting, WorkspaceSettingChange
 from tests.handlers.test_home import open_home, section
 from tests.handlers.test_kudos_reactions import react
+from tests.handlers.test_lunchlearn import schedule
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, bot_env, settings_for
 from tests.support.slack import FakeSlack
@@ -314,6 +315,38 @@ async def test_a_new_kudos_emoji_gives_kudos_on_the_next_reaction(bot: BotHarnes
     assert ":clap:" in answer["text"]
 
 
+async def test_new_kudos_limits_hold_from_the_next_kudos(bot: BotHarness) -> None:
+    modal = await open_settings(bot, "U0ANN")
+    assert modal is not None
+    await save(bot, modal, "U0ANN", kudos_daily_limit="1", kudos_managers=["U0CAT"])
+
+    _, reply = await bot.command("/kudos", "<@U0CAT> for the great demo", "U0BOB")
+    assert "<@U0CAT>" in reply["text"] and "wasn't sent" not in reply["text"]
+    _, reply = await bot.command("/kudos", "<@U0ANN> for the thorough review", "U0BOB")
+    assert reply["text"].startswith("You've given all 1 of today's kudos"), reply
+    [bobs_home] = await open_home(bot, "U0BOB")
+    assert section(bobs_home, "Kudos this month").endswith("0 of 1 left to give today")
+    # Cat, now a manager, has the managers' 15.
+    [cats_home] = await open_home(bot, "U0CAT")
+    assert section(cats_home, "Kudos this month").endswith("15 of 15 left to give today")
+    assert len(kudos_rows(bot)) == 1
+
+
+async def test_a_new_lnd_admin_schedules_lunch_and_learns_at_once(bot: BotHarness) -> None:
+    _, reply = await bot.command("/lunchlearn", "", "U0CAT")
+    assert reply["text"].startswith("Only L&D admins schedule"), reply
+    modal = await open_settings(bot, "U0ANN")
+    assert modal is not None
+    await save(bot, modal, "U0ANN", lnd_admins=["U0ANN", "U0CAT"])
+    before = len(bot.opened_views())
+
+    status, _ = await bot.command("/lunchlearn", "", "U0CAT")
+
+    assert status == 200
+    [form] = bot.opened_views()[before:]
+    assert form["callback_id"] == "lunchlearn_schedule"
+
+
 async def test_forgetting_a_person_takes_them_out_of_the_settings_and_their_log(
     bot: BotHarness, tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -341,3 +374,19 @@ async def test_forgetting_a_person_takes_them_out_of_the_settings_and_their_log(
     assert "A former colleague set *Kudos a day* to 3 (was 5)" in section(home, "Settings changes")
     _, reply = await bot.command("/lunchlearn", "", "U0CAT")
     assert reply["text"].startswith("Only L&D admins schedule"), reply
+
+
+async def test_new_reminders_and_the_check_in_code_hold_for_the_next_session(
+    bot: BotHarness,
+) -> None:
+    modal = await open_settings(bot, "U0ANN")
+    assert modal is not None
+    await save(bot, modal, "U0ANN", lunchlearn_reminders="2h", lunchlearn_checkin_code=True)
+
+    lunch = await schedule(bot)
+
+    assert lunch.checkin_code
+    with bot.database.reading() as session:
+        jobs = session.exec(select(SessionJob).where(SessionJob.session_id == lunch.id))
+        reminders = sorted(j.kind for j in jobs if j.kind.startswith("reminder"))
+    assert reminders == ["reminder:120"]

@@ -128,6 +128,7 @@ async def schedule(bot: BotHarness, view_id: str = "V0FORM", **typed: Any) -> Lu
 def seed_sessions(bot: BotHarness, count: int, going: tuple[str, ...]) -> list[LunchSession]:
     """`count` sessions stored as the form would (not announced), with `going` signed up."""
     service = bot.services.lunchlearn
+    settings = bot.services.workspace_settings.of(TEAM_ID)
     made = []
     for n in range(count):
         draft = SessionDraft(
@@ -141,7 +142,8 @@ def seed_sessions(bot: BotHarness, count: int, going: tuple[str, ...]) -> list[L
             capacity=None,
             channel_id=LUNCH,
         )
-        lunch = service.schedule(TEAM_ID, Profile("U0ANN", "Ann"), draft, f"seed:{n}").session
+        ann = Profile("U0ANN", "Ann")
+        lunch = service.schedule(TEAM_ID, ann, settings, draft, f"seed:{n}").session
         for user in going:
             assert service.going(lunch.id, Profile(user, user)).status == "going"
         made.append(lunch)

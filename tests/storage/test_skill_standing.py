@@ -19,10 +19,11 @@ from sqlmodel import Session, select
 from bot.domain import standing
 from bot.domain.erasure import forget_person
 from bot.domain.experts import ExpertFinder, Ranked
-from bot.domain.kudos import GiveKudos, KudosLimits, KudosService
+from bot.domain.kudos import GiveKudos, KudosService
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsRefused, SkillsService
+from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from bot.xapi.statements import StatementBuilders, XapiIdentity
 from storage.database import Database
 from storage.models import Endorsement, Kudos, Person, PersonSkill, SkillStanding
@@ -34,6 +35,18 @@ from tests.support.clock import SettableClock
 TEAM = "T0ACME"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+# Givers here are never short of kudos.
+GENEROUS = WorkspaceSettings(
+    qa_channel=None,
+    digest_channel=None,
+    lnd_admins=LndAdmins(),
+    kudos_emoji="trophy",
+    kudos_managers=frozenset(),
+    kudos_daily_limit=100,
+    kudos_manager_daily_limit=100,
+    lunchlearn_reminders=(),
+    lunchlearn_checkin_code=False,
+)
 RECENT = timedelta(days=90)
 YEAR = timedelta(days=365)
 MICROSECOND = timedelta(microseconds=1)
@@ -83,7 +96,8 @@ class Guild:
                 channel_id="C0GENERAL",
                 source="command",
                 source_key=key,
-            )
+            ),
+            GENEROUS,
         )
         assert given.newly_recorded
         return key
@@ -108,9 +122,7 @@ def guild(database: Database, now: datetime = T0) -> Guild:
         clock=clock,
         statements=statements,
         skills=skills,
-        kudos=KudosService(
-            database, statements, clock, KudosLimits(daily=100, manager_daily=100), skills
-        ),
+        kudos=KudosService(database, statements, clock, skills),
         experts=ExpertFinder(database, statements, clock, names, skills.catalogue),
         _keys=itertools.count(1),
     )
