@@ -352,12 +352,12 @@ class LunchLearnService:
         return Scheduled(Lunch.of(lunch), tuple(effects))
 
     def _jobs(
-        self, draft: SessionDraft, reminders: Sequence[int], now: datetime
+        self, draft: SessionDraft, offsets: Sequence[int], now: datetime
     ) -> list[tuple[str, datetime]]:
         # A reminder already past when the session is scheduled is skipped.
         reminders = [
             (f"reminder:{minutes}", draft.starts_at - timedelta(minutes=minutes))
-            for minutes in reminders
+            for minutes in offsets
             if draft.starts_at - timedelta(minutes=minutes) > now
         ]
         return [
