@@ -1,20 +1,23 @@
 """guildbot distributed with Slack's OAuth flow: `python -m bot` with a client id and secret
 and no bot token is installed in two workspaces through `/slack/install` and
-`/slack/oauth_redirect`, and each workspace's requests then use that workspace's own token."""
+`/slack/oauth_redirect`, and each workspace's requests then use that workspace's own token.
+Installed org-wide in an Enterprise Grid org, it serves every workspace of the org with the
+org's token, as one set of people."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from urllib.parse import urlencode
 
 import aiohttp
 from sqlalchemy import select
 
-from storage.models import Kudos, Workspace, slack_bots
+from storage.models import Kudos, OutboxStatement, Workspace, slack_bots
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
-from tests.support.slack import FakeSlack, Team, event_body, sign, slash_command_body
+from tests.support.slack import FakeSlack, Org, Team, event_body, sign, slash_command_body
 
 CLIENT_ID = "1111.2222"
 OAUTH = {
@@ -24,19 +27,22 @@ OAUTH = {
 }
 NORTH = Team("T0NORTH", "https://north.slack.com/", "North")
 SOUTH = Team("T0SOUTH", "https://south.slack.com/", "South")
+ACME_A = Team("T0ACMEA", "https://acme-a.slack.com/", "Acme Sales")
+ACME_B = Team("T0ACMEB", "https://acme-b.slack.com/", "Acme Engineering")
+ACME = Org("E0ACME", "https://acme.enterprise.slack.com/", "Acme Corp", (ACME_A, ACME_B))
 STATE_COOKIE = re.compile(r"slack-app-oauth-state=([^;]+)")
 
 
-async def install(bot: BotProcess, slack: FakeSlack, team: Team) -> str:
-    """An admin of `team` follows the install link, approves, and comes back: the page
-    guildbot shows them."""
+async def install(bot: BotProcess, slack: FakeSlack, team: Team | Org) -> str:
+    """An admin of `team` (or of an org, for all its workspaces) follows the install link,
+    approves, and comes back: the page guildbot shows them."""
     async with aiohttp.ClientSession() as browser:
         async with browser.get(bot.base_url + "/slack/install") as page:
             assert page.status == 200
             assert f"client_id={CLIENT_ID}" in await page.text()
             state = STATE_COOKIE.search(page.headers["Set-Cookie"])
         assert state is not None
-        code = slack.consent(team)
+        code = slack.consent_org(team) if isinstance(team, Org) else slack.consent(team)
         back = urlencode({"code": code, "state": state[1]})
         async with browser.get(
             f"{bot.base_url}/slack/oauth_redirect?{back}",
@@ -56,11 +62,19 @@ async def quiet(slack: FakeSlack, for_s: float = 1.0) -> None:
         await asyncio.sleep(for_s)
 
 
-async def kudos(bot: BotProcess, team: Team, text: str, user: str) -> dict:
-    body = slash_command_body("/kudos", text, user, team_id=team.id)
+async def kudos(bot: BotProcess, team: Team, text: str, user: str, org: Org | None = None) -> dict:
+    body = slash_command_body("/kudos", text, user, team_id=team.id, org=org)
     status, reply = await bot.post(body, sign(body))
     assert status == 200, reply
     return reply
+
+
+def leaderboard(reply: dict) -> str:
+    return json.dumps(reply.get("blocks"))
+
+
+def statements(bot: BotProcess) -> list[dict]:
+    return [json.loads(row.body) for row in bot.rows(OutboxStatement)]
 
 
 async def test_two_workspaces_install_guildbot_and_each_kudos_uses_its_own_token(
@@ -153,3 +167,66 @@ async def test_an_uninstalled_workspace_is_no_longer_served_and_the_other_is_unt
     assert "Kudos sent" in reply["text"]
     made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
     assert {call.token for call in made} <= slack.tokens_of(SOUTH.id)
+
+
+async def test_an_org_wide_install_serves_each_workspace_of_the_org_as_one_set_of_people(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+
+    assert "Thank you!" in await install(bot, slack, ACME)
+    [org_token] = slack.tokens_of(ACME.id)
+    assert {w.team_id: w.home_page for w in bot.rows(Workspace)} == {ACME.id: ACME.url}
+
+    for team, giver, text in (
+        (ACME_A, "U0ANN", "for the runbook"),
+        (ACME_B, "U0CAT", "for the review"),
+    ):
+        calls_before = len(slack.calls)
+        reply = await kudos(bot, team, f"<@U0BOB> {text}", giver, org=ACME)
+        assert "Kudos sent" in reply["text"], f"served in {team.name}"
+        await eventually(
+            lambda text=text, since=calls_before: any(
+                call.method == "chat.postMessage" and text in str(call.args)
+                for call in slack.calls[since:]
+            ),
+            what=f"the recognition in {team.name}",
+        )
+        await quiet(slack)
+        made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
+        assert made and {call.token for call in made} == {org_token}, "the org's token"
+
+    # Bob's kudos from Sales count in Engineering too, and Ann (in Sales) is one of the givers.
+    reply = await kudos(bot, ACME_B, "leaderboard all", "U0CAT", org=ACME)
+    board = leaderboard(reply)
+    assert "<@U0BOB>: 2 kudos" in board
+    assert "<@U0ANN>: 1 kudos" in board and "<@U0CAT>: 1 kudos" in board
+
+    await eventually(lambda: len(statements(bot)) >= 4, what="both kudos' statements")
+    actors = [s["actor"] for s in statements(bot)]
+    assert {a["account"]["homePage"] for a in actors} == {ACME.url}, "the org's home page"
+    bobs = [json.dumps(a, sort_keys=True) for a in actors if a["account"]["name"] == "U0BOB"]
+    assert len(bobs) == 2 and len(set(bobs)) == 1, "Bob is one actor in both workspaces"
+
+
+async def test_a_workspace_installed_on_its_own_stays_apart_from_an_org_wide_install(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    await install(bot, slack, ACME)
+    await install(bot, slack, NORTH)
+
+    await kudos(bot, ACME_A, "<@U0BOB> for the runbook", "U0ANN", org=ACME)
+    await quiet(slack)
+    calls_before = len(slack.calls)
+    reply = await kudos(bot, NORTH, "<@U0BOB> for the code review", "U0CAT")
+    assert "Kudos sent" in reply["text"]
+    await quiet(slack)
+    made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
+    assert made and {call.token for call in made} == slack.tokens_of(NORTH.id)
+
+    north = leaderboard(await kudos(bot, NORTH, "leaderboard all", "U0CAT"))
+    assert "<@U0BOB>: 1 kudos" in north and "U0ANN" not in north
+    org = leaderboard(await kudos(bot, ACME_B, "leaderboard all", "U0CAT", org=ACME))
+    assert "<@U0BOB>: 1 kudos" in org and "<@U0CAT>" not in org
+    assert sorted(k.team_id for k in bot.rows(Kudos)) == [ACME.id, NORTH.id]
