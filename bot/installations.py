@@ -194,12 +194,23 @@ def oauth_settings(
     return oauth
 
 
+async def installed_bot(store: AsyncInstallationStore, key: str) -> Bot | None:
+    """The bot installed for the data of `key` (`bot.domain.workspace.data_key`): a
+    workspace's own install, else, for an org's id, the org-wide install."""
+    bot = await store.async_find_bot(enterprise_id=None, team_id=key)
+    if bot is None and key.startswith("E"):
+        bot = await store.async_find_bot(
+            enterprise_id=key, team_id=None, is_enterprise_install=True
+        )
+    return bot
+
+
 def workspace_clients(
     settings: Settings, store: AsyncInstallationStore, client: AsyncWebClient
 ) -> Callable[[str], Awaitable[AsyncWebClient | None]]:
-    """For work not answering a request (the tick): a workspace's own client, its rotating
-    token refreshed first, as Bolt's authorize does for requests; None when guildbot is no
-    longer installed there."""
+    """For work not answering a request (the tick): a workspace's own client (an org-wide
+    install's, by the org's id), its rotating token refreshed first, as Bolt's authorize does
+    for requests; None when guildbot is no longer installed there."""
     assert settings.slack_client_id and settings.slack_client_secret
     rotator = AsyncTokenRotator(
         client_id=settings.slack_client_id,
@@ -208,7 +219,7 @@ def workspace_clients(
     )
 
     async def client_of(team_id: str) -> AsyncWebClient | None:
-        bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+        bot = await installed_bot(store, team_id)
         if bot is None:
             return None
         refreshed = await rotator.perform_bot_token_rotation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from urllib.parse import urlencode
 
 import aiohttp
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from storage.models import Kudos, OutboxStatement, Workspace, slack_bots
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
-from tests.support.slack import FakeSlack, Org, Team, event_body, sign, slash_command_body
+from tests.support.slack import Call, FakeSlack, Org, Team, event_body, sign, slash_command_body
 
 CLIENT_ID = "1111.2222"
 OAUTH = {
@@ -201,6 +202,21 @@ async def test_an_org_wide_install_serves_each_workspace_of_the_org_as_one_set_o
     board = leaderboard(reply)
     assert "<@U0BOB>: 2 kudos" in board
     assert "<@U0ANN>: 1 kudos" in board and "<@U0CAT>: 1 kudos" in board
+
+    # An event from Engineering (App Home) is the org's too, with the org's token.
+    opened = {"type": "app_home_opened", "user": "U0BOB", "channel": "D0BOB", "tab": "home"}
+    home = event_body(opened | {"event_ts": f"{time.time():.6f}"}, "Ev0HOME", ACME_B.id, ACME)
+    calls_before = len(slack.calls)
+    status, _ = await bot.post(home, sign(home), content_type="application/json")
+    assert status == 200
+
+    def published() -> list[Call]:
+        return [call for call in slack.calls[calls_before:] if call.method == "views.publish"]
+
+    await eventually(lambda: bool(published()), what="Bob's App Home")
+    [publish] = published()
+    assert publish.token == org_token
+    assert "2 received" in json.dumps(publish.args["view"]), "his kudos from both workspaces"
 
     await eventually(lambda: len(statements(bot)) >= 4, what="both kudos' statements")
     actors = [s["actor"] for s in statements(bot)]

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import Settings, load_settings
 from bot.executor import BlockingExecutor
-from bot.installations import InstallationStore, OAuthStateStore
+from bot.installations import InstallationStore, OAuthStateStore, workspace_clients
 from storage.database import Database
+from tests.support.process import bot_env
 
 CLIENT_ID = "111.222"
 
@@ -37,6 +41,13 @@ def install(
         is_enterprise_install=org_wide,
         installed_at=(at or datetime.now(UTC)).timestamp(),
     )
+
+
+@pytest.fixture
+def oauth_settings(tmp_path: Path) -> Settings:
+    env = bot_env(tmp_path, "http://127.0.0.1:9/api/", 3000, SLACK_BOT_TOKEN=None)
+    env |= {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": "cl13nt-s3cr3t"}
+    return load_settings(env, env_file=None)
 
 
 @pytest.fixture
@@ -86,6 +97,23 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_org(
             enterprise_id="E0ORG", team_id=team, is_enterprise_install=True
         )
         assert bot is not None and bot.bot_token == "xoxb-org"
+
+
+async def test_the_tick_finds_an_org_wide_install_by_the_orgs_id(
+    database: Database, executor: BlockingExecutor, oauth_settings: Settings
+) -> None:
+    """What the org's data is owed (keyed by the org's id) is done with the org's token; a
+    workspace installed on its own still gets its own."""
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await store.async_save(install(None, "xoxb-org", enterprise_id="E0ORG", org_wide=True))
+    await store.async_save(install("T0NORTH", "xoxb-north"))
+    client_of = workspace_clients(oauth_settings, store, AsyncWebClient())
+
+    org, north, nobody = [await client_of(key) for key in ("E0ORG", "T0NORTH", "E0OTHER")]
+
+    assert org is not None and org.token == "xoxb-org"
+    assert north is not None and north.token == "xoxb-north"
+    assert nobody is None
 
 
 async def test_uninstalling_one_workspace_leaves_the_other(
