@@ -246,3 +246,20 @@ async def test_a_workspace_installed_on_its_own_stays_apart_from_an_org_wide_ins
     org = leaderboard(await kudos(bot, ACME_B, "leaderboard all", "U0CAT", org=ACME))
     assert "<@U0BOB>: 1 kudos" in org and "<@U0CAT>" not in org
     assert sorted(k.team_id for k in bot.rows(Kudos)) == [ACME.id, NORTH.id]
+
+    # The org uninstalls guildbot: none of its workspaces is served; North still is.
+    uninstall = event_body({"type": "app_uninstalled"}, "Ev0ORGOUT", ACME.id, ACME)
+    status, _ = await bot.post(uninstall, sign(uninstall), content_type="application/json")
+    assert status == 200
+    assert installed_teams(bot) == {NORTH.id}
+    body = slash_command_body(
+        "/kudos",
+        "<@U0BOB> again",
+        "U0ANN",
+        response_url=slack.response_url,
+        team_id=ACME_A.id,
+        org=ACME,
+    )
+    status, _ = await bot.post(body, sign(body))
+    assert status == 200 and "install this app" in slack.responses[-1]["text"]
+    assert "Kudos sent" in (await kudos(bot, NORTH, "<@U0BOB> for the fix", "U0CAT"))["text"]
