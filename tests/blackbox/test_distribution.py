@@ -18,7 +18,16 @@ from sqlalchemy import select
 from storage.models import Kudos, OutboxStatement, Workspace, slack_bots
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
-from tests.support.slack import Call, FakeSlack, Org, Team, event_body, sign, slash_command_body
+from tests.support.slack import (
+    Call,
+    FakeSlack,
+    Org,
+    Team,
+    block_action_body,
+    event_body,
+    sign,
+    slash_command_body,
+)
 
 CLIENT_ID = "1111.2222"
 OAUTH = {
@@ -263,3 +272,35 @@ async def test_a_workspace_installed_on_its_own_stays_apart_from_an_org_wide_ins
     status, _ = await bot.post(body, sign(body))
     assert status == 200 and "install this app" in slack.responses[-1]["text"]
     assert "Kudos sent" in (await kudos(bot, NORTH, "<@U0BOB> for the fix", "U0CAT"))["text"]
+
+
+async def test_expertise_declared_in_one_workspace_of_the_org_is_found_and_endorsed_in_another(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    await install(bot, slack, ACME)
+
+    async def command(team: Team, name: str, text: str, user: str) -> dict:
+        body = slash_command_body(name, text, user, team_id=team.id, org=ACME)
+        status, reply = await bot.post(body, sign(body))
+        assert status == 200, reply
+        return reply
+
+    await command(ACME_A, "/skills", "add python:expert", "U0BOB")
+    found = await command(ACME_B, "/expert", "python", "U0CAT")
+    assert found["text"] == "Who knows #python: <@U0BOB>"
+
+    [endorse] = [
+        element
+        for block in found["blocks"]
+        for element in [*block.get("elements", []), block.get("accessory") or {}]
+        if element.get("action_id") == "skill_endorse"
+    ]
+    press = block_action_body(
+        "skill_endorse", endorse["value"], "U0CAT", slack.response_url, ACME_B.id, org=ACME
+    )
+    status, _ = await bot.post(press, sign(press))
+    assert status == 200
+
+    again = await command(ACME_A, "/expert", "python", "U0ANN")
+    assert "endorsed by 1" in json.dumps(again["blocks"]), "Cat's endorsement, seen in Sales"

@@ -47,10 +47,11 @@ def block_action_body(
     response_url: str,
     team_id: str = TEAM_ID,
     at: float | None = None,
+    org: Org | None = None,
 ) -> str:
     """A button press, as Slack posts it: form-encoded `payload` JSON; pressed `at` (epoch
-    seconds; default now)."""
-    payload = {
+    seconds; default now); in a workspace of `org`, installed org-wide, it names the org."""
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": team_id, "domain": "acme"},
         "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
@@ -69,6 +70,9 @@ def block_action_body(
             }
         ],
     }
+    if org is not None:
+        payload["team"] |= {"enterprise_id": org.id, "enterprise_name": org.name}
+        payload |= {"enterprise": {"id": org.id, "name": org.name}, "is_enterprise_install": True}
     return urlencode({"payload": json.dumps(payload)})
 
 
