@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import aiohttp
 from sqlalchemy import select
 
-from storage.models import Kudos, OutboxStatement, Workspace, slack_bots
+from storage.models import Contribution, Kudos, OutboxStatement, Workspace, slack_bots
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
 from tests.support.slack import (
@@ -228,6 +228,8 @@ async def test_an_org_wide_install_serves_each_workspace_of_the_org_as_one_set_o
     assert "2 received" in json.dumps(publish.args["view"]), "his kudos from both workspaces"
 
     await eventually(lambda: len(statements(bot)) >= 4, what="both kudos' statements")
+    named = [s for s in statements(bot) if "#general" in json.dumps(s)]
+    assert len(named) == len(statements(bot)), "the channel's name is the org's to know too"
     actors = [s["actor"] for s in statements(bot)]
     assert {a["account"]["homePage"] for a in actors} == {ACME.url}, "the org's home page"
     bobs = [json.dumps(a, sort_keys=True) for a in actors if a["account"]["name"] == "U0BOB"]
@@ -304,3 +306,28 @@ async def test_expertise_declared_in_one_workspace_of_the_org_is_found_and_endor
 
     again = await command(ACME_A, "/expert", "python", "U0ANN")
     assert "endorsed by 1" in json.dumps(again["blocks"]), "Cat's endorsement, seen in Sales"
+
+
+async def test_a_community_of_the_org_counts_messages_from_any_of_its_workspaces(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    await install(bot, slack, ACME)
+    create = slash_command_body(
+        "/community", "create data-science #python", "U0ANN", team_id=ACME_A.id, org=ACME
+    )
+    status, _ = await bot.post(create, sign(create))
+    assert status == 200
+    await eventually(lambda: "data-science" in slack.channel_names, what="the community channel")
+    channel = slack.channel_names["data-science"]
+
+    # Channel ids are org-wide on Grid: Cat writes in it from Engineering.
+    message = {"type": "message", "channel": channel, "user": "U0CAT", "text": "hello"}
+    ts = f"{time.time():.6f}"
+    said = event_body(message | {"ts": ts, "event_ts": ts}, "Ev0SAID", ACME_B.id, ACME)
+    status, _ = await bot.post(said, sign(said), content_type="application/json")
+    assert status == 200
+
+    await eventually(lambda: bool(bot.rows(Contribution)), what="Cat's contribution")
+    [counted] = bot.rows(Contribution)
+    assert (counted.team_id, counted.user_id) == (ACME.id, "U0CAT")
