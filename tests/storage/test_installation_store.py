@@ -16,6 +16,7 @@ from bot.config import Settings, load_settings
 from bot.executor import BlockingExecutor
 from bot.installations import InstallationStore, OAuthStateStore, workspace_clients
 from storage.database import Database
+from storage.repositories import erasure
 from tests.support.process import bot_env
 
 CLIENT_ID = "111.222"
@@ -114,6 +115,31 @@ async def test_the_tick_finds_an_org_wide_install_by_the_orgs_id(
     assert org is not None and org.token == "xoxb-org"
     assert north is not None and north.token == "xoxb-north"
     assert nobody is None
+
+
+async def test_forgetting_an_org_deletes_its_org_wide_install_and_spares_the_rest(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    """`guildbot forget --team E…`: the org's install has the org's id and no workspace."""
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await store.async_save(install(None, "xoxb-org", enterprise_id="E0ORG", org_wide=True))
+    await store.async_save(install("T0SALES", "xoxb-sales", enterprise_id="E0ORG"))
+    await store.async_save(install("T0NORTH", "xoxb-north"))
+
+    with database.transaction() as session:
+        erasure.delete_workspace(session, "E0ORG")
+
+    org = await store.async_find_installation(
+        enterprise_id="E0ORG", team_id=None, is_enterprise_install=True
+    )
+    assert org is None
+    assert (
+        await store.async_find_bot(enterprise_id="E0ORG", team_id=None, is_enterprise_install=True)
+        is None
+    )
+    for team, org_id in (("T0SALES", "E0ORG"), ("T0NORTH", None)):
+        kept = await store.async_find_bot(enterprise_id=org_id, team_id=team)
+        assert kept is not None, f"{team} installed guildbot on its own"
 
 
 async def test_uninstalling_one_workspace_leaves_the_other(
