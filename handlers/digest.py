@@ -25,7 +25,7 @@ async def post_digest(services: Services, client: AsyncWebClient) -> bool:
     channel = services.settings.digest_channel
     if not channel:
         return False
-    team_id = services.statements.identity.team_id
+    team_id = services.statements.default.identity.team_id
     period = await services.run(services.digest.claim, team_id, channel)
     if period is None:
         return False

@@ -82,7 +82,8 @@ async def publish_home(
         admin = await services.run(services.home.admin, team_id, person.tz)
     learn = await services.run(services.suggestions.for_home, team_id, user_id)
     resources = await services.run(services.resources.for_member, team_id, user_id)
-    learn_from = learn_from_blocks(learn, services.statements.identity.home_page, resources)
+    home_page = workspace_for(services, team_id).identity.home_page
+    learn_from = learn_from_blocks(learn, home_page, resources)
     view = home_view(record, admin, services.clock(), learn_from)
     await client.views_publish(user_id=user_id, view=view)
 
