@@ -40,6 +40,7 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
+from bot.domain.workspace import data_key
 from bot.executor import BlockingExecutor
 from bot.health import Health
 from bot.installations import oauth_settings, workspace_clients
@@ -133,12 +134,15 @@ async def discover_workspace(
                 "OAuth & Permissions (see app_manifest.yml) and reinstall the app"
             )
     enterprise_id = identity.get("enterprise_id") or None
-    if enterprise_id and not settings.xapi_homepage:
+    # A token installed org-wide is the org's: auth.test names the org's URL, and requests
+    # from each of its workspaces are keyed by the org (`data_key`), as with OAuth.
+    org_wide = bool(identity.get("is_enterprise_install"))
+    if enterprise_id and not org_wide and not settings.xapi_homepage:
         raise StartupError(
             "XAPI_HOMEPAGE is not set: expected your Enterprise Grid org's URL, e.g. "
             "https://acme.enterprise.slack.com/ (user ids are org-wide on Grid)"
         )
-    team_id = identity["team_id"]
+    team_id = data_key(identity["team_id"], enterprise_id, org_wide) or identity["team_id"]
 
     def remember() -> str:
         with database.transaction() as session:
