@@ -59,7 +59,7 @@ async def retry(body: dict, turn: Turn) -> None:
     """An admin sends the dead-lettered statements to the LRS again."""
     services, user_id = turn.services, body["user"]["id"]
     if user_id in turn.settings.lnd_admins:
-        await turn.record(retry_dead, services.database, services.clock())
+        await turn.record(retry_dead, services.database, services.clock(), turn.team_id)
     await publish_home(services, turn.client, turn.team_id, user_id)
 
 
@@ -67,7 +67,7 @@ async def retry_effects(body: dict, turn: Turn) -> None:
     """An admin has the Slack effects Slack refused tried again."""
     services, user_id = turn.services, body["user"]["id"]
     if user_id in turn.settings.lnd_admins:
-        await services.run(services.effects.retry_dead)
+        await services.run(services.effects.retry_dead, turn.team_id)
     await publish_home(services, turn.client, turn.team_id, user_id)
 
 

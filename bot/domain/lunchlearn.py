@@ -88,6 +88,9 @@ class SessionRefused(Refused):
     """The request cannot be done; the message says why."""
 
 
+NOT_HERE = "That session isn't one of this workspace's."
+
+
 class FormErrors(Refused):
     """Problems with the scheduling form, per field."""
 
@@ -670,6 +673,13 @@ class LunchLearnService:
             if refusal is None:
                 return True
         raise SessionRefused(refusal)
+
+    def check_workspace(self, team_id: str, session_id: str) -> None:
+        """Refuses a session of another workspace: the id comes from a button or a form,
+        which the client sends back, so it is never taken on trust."""
+        lunch = self.get(session_id)
+        if lunch is not None and lunch.team_id != team_id:
+            raise SessionRefused(NOT_HERE)
 
     def needs_code(self, session_id: str) -> bool:
         lunch = self.get(session_id)
