@@ -37,9 +37,6 @@ from handlers.guard import error_code
 log = logging.getLogger("guildbot.effects")
 
 Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] | None]]
-WorkspaceClient = Callable[[str], Awaitable[AsyncWebClient | None]]
-"""A workspace's own Slack client, by team id; None once guildbot is uninstalled there."""
-UNINSTALLED = "guildbot is no longer installed in that workspace"
 
 # Slack's answers that will not change however often we ask.
 REFUSED_FOR_GOOD = frozenset(
@@ -80,8 +77,6 @@ class EffectRunner:
         self._services = services
         self._performers: dict[str, Performer] = {}
         self._in_flight: dict[str, OwedEffect] = {}
-        self.workspace_client: WorkspaceClient | None = None
-        """Distributed with OAuth: the tick does each effect with its workspace's token."""
 
     def performs(self, kind: str, performer: Performer) -> None:
         """Registers how effects of `kind` are done (one performer per kind)."""
@@ -105,29 +100,20 @@ class EffectRunner:
         for effect in claimed:
             await self._perform(client, effect)
 
-    async def perform_due(self, client: AsyncWebClient) -> int:
-        """The tick: does every effect whose time has come; returns how many it tried."""
+    async def perform_due(self, client: AsyncWebClient, team_id: str) -> int:
+        """The tick, for one workspace it works for (`client` has its token): does every
+        effect owed there whose time has come; returns how many it tried."""
         queue = self._services.effects
         tried = 0
-        while batch := await self._services.run(queue.claim_due, TICK_BATCH):
+        while batch := await self._services.run(queue.claim_due, team_id, TICK_BATCH):
             for effect in batch:
-                own = await self._client_of(client, effect.team_id)
-                if own is None:
-                    await self._bury(effect, UNINSTALLED, tell=False)
-                else:
-                    await self._perform(own, effect)
+                await self._perform(client, effect)
             tried += len(batch)
             if len(batch) < TICK_BATCH:
                 break
         if tried:
             await self._services.run(queue.tidy)
         return tried
-
-    async def _client_of(self, client: AsyncWebClient, team_id: str) -> AsyncWebClient | None:
-        """The client for an effect the tick does: the workspace's own when distributed."""
-        if self.workspace_client is None:
-            return client
-        return await self.workspace_client(team_id)
 
     async def respond(
         self,

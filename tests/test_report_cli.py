@@ -129,12 +129,12 @@ async def seed_all_capabilities(bot: BotHarness, clock: SettableClock) -> None:
     await bot.press("lunch_not_going", lunch.id, "U0EVE")
     client = build_web_client(bot.settings)
     at(SESSION_START - timedelta(minutes=5))
-    await run_session_jobs(bot.services, client, bot.effects)
+    await run_session_jobs(bot.services, bot.effects, client, TEAM_ID)
     await bot.press("lunch_checkin", lunch.id, "U0DAN")
     at(SESSION_START + timedelta(minutes=1))
-    await run_session_jobs(bot.services, client, bot.effects)  # the presenter is recorded
+    await run_session_jobs(bot.services, bot.effects, client, TEAM_ID)  # the presenter is recorded
     at(SESSION_START + timedelta(minutes=46))
-    await run_session_jobs(bot.services, client, bot.effects)  # feedback prompts
+    await run_session_jobs(bot.services, bot.effects, client, TEAM_ID)  # feedback prompts
     await bot.press("lunch_rate_4", f"{lunch.id}|4", "U0DAN")
     await bot.submit(bot.opened_views()[-1], rating_values(4), "U0DAN", view_id="V0RATE")
 

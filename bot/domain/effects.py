@@ -144,9 +144,11 @@ class EffectQueue:
         with self._database.transaction() as session:
             return [_owed(c) for c in effects_repo.claim(session, keys, self._clock(), LEASE)]
 
-    def claim_due(self, limit: int = 20) -> list[OwedEffect]:
+    def claim_due(self, team_id: str, limit: int = 20) -> list[OwedEffect]:
+        """The workspace's effects whose time has come: one the tick works for (guildbot is
+        installed there), so what an uninstalled workspace is owed waits, unclaimed."""
         with self._database.transaction() as session:
-            claimed = effects_repo.claim_due(session, self._clock(), limit, LEASE)
+            claimed = effects_repo.claim_due(session, team_id, self._clock(), limit, LEASE)
             return [_owed(c) for c in claimed]
 
     @batchable

@@ -190,11 +190,14 @@ def claim(
     return _lease(session, list(session.connection().execute(_locked(session, query))), now, lease)
 
 
-def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[ClaimedEffect]:
-    """Claims effects whose time has come and that nobody holds, oldest first (the tick)."""
+def claim_due(
+    session: Session, team_id: str, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedEffect]:
+    """Claims the workspace's effects whose time has come and that nobody holds, oldest first
+    (the tick)."""
     query = (
         select(_TABLE)
-        .where(*_claimable(now), _TABLE.c.next_attempt_at <= now)
+        .where(*_claimable(now), _TABLE.c.team_id == team_id, _TABLE.c.next_attempt_at <= now)
         .order_by(_TABLE.c.seq)
         .limit(limit)
     )

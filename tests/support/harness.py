@@ -76,6 +76,15 @@ class BotHarness:
         return self.services.database
 
     @property
+    def team_id(self) -> str:
+        """The workspace of the bot token (single-token mode)."""
+        return self.services.statements.identity.team_id
+
+    async def installed(self) -> list[tuple[str, AsyncWebClient]]:
+        """Where the tick works (`handlers.tick_jobs`): this workspace, with its client."""
+        return [(self.team_id, self.slack_client)]
+
+    @property
     def url(self) -> str:
         return str(self._server.make_url("/slack/events"))
 
