@@ -12,27 +12,34 @@ from storage.repositories import outbox as outbox_repo
 from storage.repositories.outbox import DeadLetter, OutboxCounts
 
 
-def outbox_counts(database: Database) -> OutboxCounts:
+def outbox_counts(database: Database, team_id: str | None = None) -> OutboxCounts:
+    """The outbox's statements by status: every workspace's, or `team_id`'s."""
     with database.reading() as session:
-        return outbox_repo.counts(session)
+        return outbox_repo.counts(session, team_id)
 
 
-def dead_letters(database: Database, limit: int = 20) -> list[DeadLetter]:
+def dead_letters(
+    database: Database, limit: int = 20, team_id: str | None = None
+) -> list[DeadLetter]:
     with database.reading() as session:
-        return outbox_repo.dead_letters(session, limit)
+        return outbox_repo.dead_letters(session, limit, team_id)
 
 
-def retry_dead(database: Database, now: datetime) -> int:
+def retry_dead(database: Database, now: datetime, team_id: str | None = None) -> int:
     with database.transaction() as session:
-        return outbox_repo.retry_dead(session, now)
+        return outbox_repo.retry_dead(session, now, team_id)
 
 
 def export_statements(
-    database: Database, since: datetime, until: datetime | None = None
+    database: Database,
+    since: datetime,
+    until: datetime | None = None,
+    team_id: str | None = None,
 ) -> Iterator[str]:
-    """Every stored statement in the period, as the exact JSON that went (or will go) out."""
+    """Every stored statement in the period (every workspace's, or `team_id`'s), as the exact
+    JSON that went (or will go) out."""
     with database.reading() as session:
-        yield from outbox_repo.bodies_since(session, since, until)
+        yield from outbox_repo.bodies_since(session, since, until, team_id=team_id)
 
 
 def statements_of(database: Database, team_id: str, user_id: str) -> list[str]:

@@ -20,6 +20,7 @@ from bot.domain.reporting import COLUMNS
 from bot.slack_client import build_web_client
 from bot.views.chart import HEIGHT_PX, PALETTE, WIDTH_PX
 from handlers.lunchlearn import run_session_jobs
+from storage.repositories import workspaces
 from tests.handlers.test_lunchlearn import add_people, rating_values, schedule
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, bot_env, settings_for
@@ -332,3 +333,37 @@ async def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(
     assert tags == {"'" + slug for slug in hostile[:-1]} | {"safe-name"}
     for row in rows:
         assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for cell in row), row
+
+
+async def test_team_restricts_the_report_to_one_workspace(
+    operator: BotHarness, clock: SettableClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = "T0OTHER"
+    clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    with operator.database.transaction() as session:
+        workspaces.remember(
+            session,
+            team_id=other,
+            home_page="https://other.slack.com/",
+            enterprise_id=None,
+            bot_user_id=None,
+            now=clock.now,
+        )
+    _, reply = await operator.command(
+        "/kudos", "<@U0DAN> for the release notes", "U0EVE", team_id=other
+    )
+    assert reply["text"].startswith("Kudos sent"), reply
+
+    def report(*team: str) -> dict[str, Any]:
+        assert main([*REPORT, "--format", "json", *team]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    ours, theirs, everyone = report("--team", TEAM_ID), report("--team", other), report()
+
+    assert {p: measures_of(row) for p, row in ours["people"].items()} == EXPECTED_PEOPLE
+    assert {p: measures_of(row) for p, row in theirs["people"].items()} == {
+        "U0EVE": {"kudos_given": 1},
+        "U0DAN": {"kudos_received": 1},
+    }
+    assert everyone["totals"]["kudos_given"] == 3
+    assert everyone["statements"] == ours["statements"] + theirs["statements"]

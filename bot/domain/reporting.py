@@ -318,13 +318,15 @@ def standing_statements(
                 yield parse(stored)
 
 
-def build_report(database: Database, since: datetime, until: datetime) -> Report:
-    """One pass over the period's statements; memory grows with people and tags, not with
-    statements."""
+def build_report(
+    database: Database, since: datetime, until: datetime, team_id: str | None = None
+) -> Report:
+    """One pass over the period's statements (every workspace's, or `team_id`'s); memory
+    grows with people and tags, not with statements."""
     report = Report(since, until)
     weekly = Weekly(since, until)
     accepted: Counter[str] = Counter()
-    for statement in standing_statements(database, since, until):
+    for statement in standing_statements(database, since, until, team_id):
         weekly.add(statement)
         _count(report, statement, accepted)
     with database.reading() as session:

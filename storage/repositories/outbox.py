@@ -278,26 +278,33 @@ def _drop_erased(session: Session, statement_ids: Sequence[str]) -> None:
     session.connection().execute(_DROP_ERASED, {"ids": list(statement_ids)})
 
 
-def retry_dead(session: Session, now: datetime) -> int:
-    """Puts every dead-lettered statement back in the queue (after the cause was fixed)."""
+def retry_dead(session: Session, now: datetime, team_id: str | None = None) -> int:
+    """Puts every dead-lettered statement (of the workspace, when given) back in the queue
+    (after the cause was fixed)."""
     result = session.execute(
         update(OutboxStatement)
-        .where(OutboxStatement.status == OUTBOX_DEAD)
+        .where(OutboxStatement.status == OUTBOX_DEAD, *_of_team(team_id))
         .values(status=OUTBOX_PENDING, next_attempt_at=now, claimed_until=None, claim_token=None)
     )
     return result.rowcount or 0
 
 
-def counts(session: Session) -> OutboxCounts:
+def counts(session: Session, team_id: str | None = None) -> OutboxCounts:
+    """Statements by status, every workspace's or one's."""
+    team = _of_team(team_id)
     by_status = dict(
         session.exec(
-            select(OutboxStatement.status, func.count()).group_by(OutboxStatement.status)
+            select(OutboxStatement.status, func.count())
+            .where(*team)
+            .group_by(OutboxStatement.status)
         ).all()
     )
     oldest = session.exec(
-        select(func.min(OutboxStatement.created_at)).where(OutboxStatement.status == OUTBOX_PENDING)
+        select(func.min(OutboxStatement.created_at)).where(
+            OutboxStatement.status == OUTBOX_PENDING, *team
+        )
     ).one()
-    last_sent = session.exec(select(func.max(OutboxStatement.sent_at))).one()
+    last_sent = session.exec(select(func.max(OutboxStatement.sent_at)).where(*team)).one()
     return OutboxCounts(
         pending=by_status.get(OUTBOX_PENDING, 0),
         dead=by_status.get(OUTBOX_DEAD, 0),
@@ -307,10 +314,10 @@ def counts(session: Session) -> OutboxCounts:
     )
 
 
-def dead_letters(session: Session, limit: int = 20) -> list[DeadLetter]:
+def dead_letters(session: Session, limit: int = 20, team_id: str | None = None) -> list[DeadLetter]:
     rows = session.exec(
         select(OutboxStatement)
-        .where(OutboxStatement.status == OUTBOX_DEAD)
+        .where(OutboxStatement.status == OUTBOX_DEAD, *_of_team(team_id))
         .order_by(col(OutboxStatement.seq))
         .limit(limit)
     )
@@ -318,11 +325,18 @@ def dead_letters(session: Session, limit: int = 20) -> list[DeadLetter]:
 
 
 def bodies_since(
-    session: Session, since: datetime, until: datetime | None = None, actor_id: str | None = None
+    session: Session,
+    since: datetime,
+    until: datetime | None = None,
+    actor_id: str | None = None,
+    team_id: str | None = None,
 ) -> Iterator[str]:
-    """Stored statements whose timestamp falls in [since, until), oldest first."""
+    """Stored statements (of the workspace, when given) whose timestamp falls in
+    [since, until), oldest first."""
     query = select(OutboxStatement.body).where(
-        OutboxStatement.statement_timestamp >= since, OutboxStatement.status != OUTBOX_ERASED
+        OutboxStatement.statement_timestamp >= since,
+        OutboxStatement.status != OUTBOX_ERASED,
+        *_of_team(team_id),
     )
     if until is not None:
         query = query.where(OutboxStatement.statement_timestamp < until)
@@ -424,3 +438,8 @@ def bodies_by_actor(session: Session, team_id: str, actor_id: str) -> list[str]:
         .order_by(OutboxStatement.seq)
     )
     return list(session.exec(query))
+
+
+def _of_team(team_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The filter to one workspace's statements; none for every workspace's."""
+    return () if team_id is None else (col(OutboxStatement.team_id) == team_id,)
