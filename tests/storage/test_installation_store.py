@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import load_settings
 from bot.executor import BlockingExecutor
-from bot.installations import InstallationStore, OAuthStateStore
+from bot.installations import InstallationStore, OAuthStateStore, installed_workspaces
 from storage.database import Database
+from storage.repositories import workspaces
 
 CLIENT_ID = "111.222"
 
@@ -122,3 +125,39 @@ async def test_an_install_links_state_expires_after_ten_minutes(
     late = OAuthStateStore(database, executor, lambda: now + timedelta(minutes=10, seconds=1))
 
     assert await late.async_consume(issued) is False
+
+
+async def test_the_tick_works_where_a_bot_is_installed_each_with_its_token(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    settings = load_settings(
+        {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": "secret",
+            "SLACK_SIGNING_SECRET": "signing",
+            "DATABASE_URL": database.url,
+        },
+        env_file=None,
+    )
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await InstallationStore("999.999", database, executor).async_save(install("T0XYZ", "xoxb-x"))
+    await store.async_save(install("T0ACME", "xoxb-acme"))
+    await store.async_save(install("T0BETA", "xoxb-beta"))
+    await store.async_save(install(None, "xoxb-org", enterprise_id="E0ORG", org_wide=True))
+    with database.transaction() as session:
+        for team in ("T0SALES", "T0ENG"):  # the org's workspaces guildbot has seen
+            workspaces.remember(session, team, f"https://{team}/", "E0ORG", None, datetime.now(UTC))
+    installed = installed_workspaces(
+        settings, database, executor, store, AsyncWebClient(base_url="http://127.0.0.1:9/")
+    )
+
+    found = {team: client.token for team, client in await installed()}
+    assert found == {
+        "T0ACME": "xoxb-acme",
+        "T0BETA": "xoxb-beta",
+        "T0ENG": "xoxb-org",
+        "T0SALES": "xoxb-org",
+    }
+
+    await store.async_delete_all(enterprise_id=None, team_id="T0BETA")  # uninstalled
+    assert "T0BETA" not in {team for team, _ in await installed()}
