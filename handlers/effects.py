@@ -41,7 +41,6 @@ Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] |
 # Slack's answers that will not change however often we ask.
 REFUSED_FOR_GOOD = frozenset(
     {
-        "account_inactive",
         "cannot_dm_bot",
         "channel_not_found",
         "invalid_blocks",
@@ -55,6 +54,9 @@ REFUSED_FOR_GOOD = frozenset(
         "users_not_found",
     }
 )
+# Slack's answers when the workspace's token is no good: guildbot was uninstalled there (or its
+# tokens revoked) and its event has not reached us. Nothing about the effect is wrong.
+TOKEN_REFUSED = frozenset({"account_inactive", "invalid_auth", "not_authed", "token_revoked"})
 METADATA_EVENT = "guildbot_effect"
 TICK_BATCH = 20
 # After this, a Web API call cut short at shutdown has surely ended, one way or the other.
@@ -181,6 +183,20 @@ class EffectRunner:
 
     async def _slack_refused(self, effect: OwedEffect, error: SlackApiError) -> None:
         code = error_code(error) or f"HTTP {error.response.status_code}"
+        if code in TOKEN_REFUSED:
+            log.warning(
+                "effect %s (%s) waits: Slack refused workspace %s's token (%s); guildbot was "
+                "probably uninstalled there",
+                effect.key,
+                effect.kind,
+                effect.team_id,
+                code,
+                extra={"team": effect.team_id},
+            )
+            await self._services.run(
+                self._services.effects.wait_for_token, effect, f"Slack said {code}"
+            )
+            return
         if code in REFUSED_FOR_GOOD:
             await self._bury(effect, f"Slack said {code}")
             return

@@ -187,6 +187,19 @@ class EffectQueue:
             )
         return delay
 
+    def wait_for_token(self, effect: OwedEffect, reason: str) -> None:
+        """Slack refused the workspace's token (guildbot uninstalled there, its event not seen
+        yet): the effect waits, as one of an uninstalled workspace does, spending no attempt."""
+        with self._database.transaction() as session:
+            effects_repo.retry_later(
+                session,
+                effect.key,
+                effect.claim_token,
+                self._clock() + LAST_RETRY,
+                reason,
+                uncounted=True,
+            )
+
     def hand_over(self, effects: Sequence[OwedEffect], settle: timedelta) -> None:
         """Shutdown: gives claimed effects back for the next process. They were cut short,
         perhaps mid-call: they come due once such a call has surely ended (`settle`), so the

@@ -308,14 +308,22 @@ def finish(
 
 
 def retry_later(
-    session: Session, key: str, token: str, next_attempt_at: datetime, reason: str | None
+    session: Session,
+    key: str,
+    token: str,
+    next_attempt_at: datetime,
+    reason: str | None,
+    uncounted: bool = False,
 ) -> None:
-    """Gives a claimed effect back for a later attempt (after a failure, or at shutdown)."""
+    """Gives a claimed effect back for a later attempt (after a failure, or at shutdown);
+    `uncounted`: the attempt its claim counted is taken back."""
     values: dict[str, object] = {
         "next_attempt_at": next_attempt_at,
         "claimed_until": None,
         "claim_token": None,
     }
+    if uncounted:
+        values["attempts"] = SlackEffect.attempts - 1
     if reason is not None:
         values["last_error"] = reason[:2000]
     session.execute(

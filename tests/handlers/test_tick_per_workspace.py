@@ -6,6 +6,7 @@ faked; the tick is run by hand on a settable clock."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -201,3 +202,30 @@ def owed_effects(bot: BotHarness) -> list[SlackEffect]:
         return list(
             session.exec(select(SlackEffect).where(SlackEffect.kind == "kudos.recognition"))
         )
+
+
+async def test_an_owed_effect_whose_token_slack_refuses_waits_without_spending_attempts(
+    qa_bot: BotHarness, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Uninstalled, but its app_uninstalled event never reached guildbot: the bot row is still
+    there, and Slack refuses its token."""
+    caplog.set_level(logging.WARNING, logger="guildbot.effects")
+    qa_bot.slack.fail_next("chat.postMessage", status=500, times=2)
+    status, reply = await qa_bot.command("/kudos", "<@U0BOB> for the runbook", "U0ANN")
+    assert status == 200 and "Kudos sent" in reply["text"]
+    installs = Installs(qa_bot, TEAM_ID)
+    revoked = {"ok": False, "error": "token_revoked"}
+
+    for _ in range(15):  # more ticks than an effect has attempts
+        clock.now += timedelta(minutes=11)
+        qa_bot.slack.fail_next("chat.postMessage", body=revoked)
+        await qa_bot.effects.perform_due((await installs())[0][1], TEAM_ID)
+
+    [owed] = owed_effects(qa_bot)
+    assert owed.status == "pending" and owed.attempts == 1
+    assert "Slack refused workspace T0GUILD's token (token_revoked)" in caplog.text
+
+    clock.now += timedelta(minutes=11)  # reinstalled: a good token again
+    await tick(qa_bot, installs)
+    [done] = owed_effects(qa_bot)
+    assert done.status == "done"
