@@ -15,7 +15,6 @@ from sqlmodel import select
 from bot.cli import main
 from storage.models import Kudos, OutboxStatement, ProcessStatus
 from storage.repositories import outbox as outbox_repo
-from storage.repositories import workspaces
 from tests.support.harness import BotHarness, bot_env
 from tests.support.slack import TEAM_ID, FakeSlack
 
@@ -36,6 +35,13 @@ def operator_env(
 def statements(bot: BotHarness) -> list[OutboxStatement]:
     with bot.database.reading() as session:
         return list(session.exec(select(OutboxStatement)))
+
+
+def all_dead(bot: BotHarness) -> None:
+    """The LRS rejected every statement so far."""
+    with bot.database.transaction() as session:
+        for row in statements(bot):
+            outbox_repo.mark_dead(session, row.statement_id, "rejected")
 
 
 async def test_outbox_status_shows_counts_and_dead_letter_reasons(
@@ -110,9 +116,7 @@ async def test_retry_dead_queues_dead_letters_again(
 ) -> None:
     bot = operator_env
     await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
-    with bot.database.transaction() as session:
-        for row in statements(bot):
-            outbox_repo.mark_dead(session, row.statement_id, "rejected")
+    all_dead(bot)
 
     assert main(["outbox", "retry-dead"]) == 0
 
@@ -270,15 +274,7 @@ OTHER = "T0OTHER"
 
 async def kudos_in_two_workspaces(bot: BotHarness) -> None:
     """A kudos in the bot's workspace and one in another guildbot was installed in."""
-    with bot.database.transaction() as session:
-        workspaces.remember(
-            session,
-            team_id=OTHER,
-            home_page="https://other.slack.com/",
-            enterprise_id=None,
-            bot_user_id=None,
-            now=datetime.now(UTC),
-        )
+    bot.installed_too(OTHER)
     for team in (TEAM_ID, OTHER):
         _, reply = await bot.command(
             "/kudos", f"<@U0BOB> for the {team} demo", "U0ANN", team_id=team
@@ -291,9 +287,7 @@ async def test_team_restricts_outbox_status_and_retry_dead_to_one_workspace(
 ) -> None:
     bot = operator_env
     await kudos_in_two_workspaces(bot)
-    with bot.database.transaction() as session:
-        for row in statements(bot):
-            outbox_repo.mark_dead(session, row.statement_id, f"rejected in {row.team_id}")
+    all_dead(bot)
     theirs = {row.statement_id for row in statements(bot) if row.team_id == OTHER}
 
     assert main(["outbox", "status", "--team", OTHER]) == 0
@@ -358,9 +352,7 @@ async def test_a_bad_team_gets_one_line_and_changes_nothing(
 ) -> None:
     bot = operator_env
     await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
-    with bot.database.transaction() as session:
-        for row in statements(bot):
-            outbox_repo.mark_dead(session, row.statement_id, "rejected")
+    all_dead(bot)
 
     assert main([*command, "--team", team]) == 2
 

@@ -20,7 +20,6 @@ from bot.domain.reporting import COLUMNS
 from bot.slack_client import build_web_client
 from bot.views.chart import HEIGHT_PX, PALETTE, WIDTH_PX
 from handlers.lunchlearn import run_session_jobs
-from storage.repositories import workspaces
 from tests.handlers.test_lunchlearn import add_people, rating_values, schedule
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, bot_env, settings_for
@@ -340,15 +339,7 @@ async def test_team_restricts_the_report_to_one_workspace(
 ) -> None:
     other = "T0OTHER"
     clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-    with operator.database.transaction() as session:
-        workspaces.remember(
-            session,
-            team_id=other,
-            home_page="https://other.slack.com/",
-            enterprise_id=None,
-            bot_user_id=None,
-            now=clock.now,
-        )
+    operator.installed_too(other)
     _, reply = await operator.command(
         "/kudos", "<@U0DAN> for the release notes", "U0EVE", team_id=other
     )

@@ -12,6 +12,7 @@ import aiohttp
 from sqlalchemy import select
 
 from storage.models import Answer, Kudos, Question, Workspace, slack_bots
+from tests.handlers.test_questions import message_event
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
 from tests.support.slack import Call, FakeSlack, Team, event_body, sign, slash_command_body
@@ -175,16 +176,7 @@ async def ask_and_get_an_answer(bot: BotProcess, slack: FakeSlack, team: Team, a
     )
     text = "Run the rotate-secrets job"
     ts = slack.write(QA, "U0BOB", text, thread_ts=question.ts)
-    message = {
-        "type": "message",
-        "channel": QA,
-        "user": "U0BOB",
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        "thread_ts": question.ts,
-        "channel_type": "channel",
-    }
+    message = message_event("U0BOB", text, ts, question.ts, channel=QA)
     body = event_body(message, f"Ev{team.id}", team_id=team.id)
     status, _ = await bot.post(body, sign(body), content_type="application/json")
     assert status == 200

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from handlers import digest_job, tick_jobs
 from storage.models import Question, SlackEffect
+from tests.handlers.test_questions import message_event
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import TEAM_ID, Call, FakeSlack, event_body, sign
@@ -72,21 +73,19 @@ async def ask_and_answer(bot: BotHarness, team: str) -> Question:
     assert question.ts
     text = "Run the rotate-secrets job"
     ts = bot.slack.write(QA, "U0BOB", text, thread_ts=question.ts)
-    event = {
-        "type": "message",
-        "channel": QA,
-        "user": "U0BOB",
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        "thread_ts": question.ts,
-        "channel_type": "channel",
-    }
-    body = event_body(event, f"Ev{team}", team_id=team)
+    body = event_body(message_event("U0BOB", text, ts, question.ts), f"Ev{team}", team_id=team)
     status, _ = await bot.post(body, sign(body), content_type="application/json")
     assert status == 200
     await bot.settle()
     return question
+
+
+async def both_answered_an_hour_ago(bot: BotHarness, clock: SettableClock) -> None:
+    """A question with an answer in each workspace, now due for its nudge."""
+    for team in (TEAM_ID, OTHER):
+        await ask_and_answer(bot, team)
+    bot.slack.calls.clear()
+    clock.now += timedelta(hours=1)
 
 
 def questions(bot: BotHarness) -> list[Question]:
@@ -113,10 +112,7 @@ def tokens_used(slack: FakeSlack) -> set[str | None]:
 async def test_each_workspace_is_nudged_and_gets_its_digest_with_its_own_token(
     qa_bot: BotHarness, clock: SettableClock
 ) -> None:
-    for team in (TEAM_ID, OTHER):
-        await ask_and_answer(qa_bot, team)
-    qa_bot.slack.calls.clear()
-    clock.now += timedelta(hours=1)
+    await both_answered_an_hour_ago(qa_bot, clock)
 
     await tick(qa_bot, Installs(qa_bot, TEAM_ID, OTHER))
 
@@ -145,10 +141,7 @@ async def test_the_digest_cron_job_posts_each_workspaces_digest_with_its_own_tok
 async def test_an_uninstalled_workspaces_work_waits_and_goes_out_if_it_reinstalls(
     qa_bot: BotHarness, clock: SettableClock
 ) -> None:
-    for team in (TEAM_ID, OTHER):
-        await ask_and_answer(qa_bot, team)
-    qa_bot.slack.calls.clear()
-    clock.now += timedelta(hours=1)
+    await both_answered_an_hour_ago(qa_bot, clock)
     installs = Installs(qa_bot, TEAM_ID)  # guildbot was uninstalled from OTHER
 
     await tick(qa_bot, installs)
