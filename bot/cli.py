@@ -50,7 +50,7 @@ from bot.lrs import credentials as lrs_credentials
 from bot.lrs.replay import ReplayStopped, Target, replay
 from bot.runtime import StartupError, build_services, serve, workspace_facts
 from bot.views.chart import activity_chart, activity_legend
-from bot.xapi.statements import StatementBuilder
+from bot.xapi.statements import StatementBuilders
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories import workspaces
@@ -461,7 +461,7 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _forget_person(
-    database: Database, statements: StatementBuilder, team_id: str, user_id: str
+    database: Database, statements: StatementBuilders, team_id: str, user_id: str
 ) -> bool:
     erased = erasure.forget_person(database, statements, team_id, user_id, utcnow())
     print(
@@ -474,7 +474,7 @@ def _forget_person(
     return erased.wal_cleared
 
 
-def _forget_workspace(database: Database, statements: StatementBuilder, team_id: str) -> bool:
+def _forget_workspace(database: Database, statements: StatementBuilders, team_id: str) -> bool:
     erased = erasure.forget_workspace(database, statements, team_id, utcnow())
     print(
         f"forgot workspace {team_id}: {erased.rows_deleted} row(s) deleted, "

@@ -48,7 +48,7 @@ from bot.services import Services
 from bot.slack_client import build_web_client, slack_session
 from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
-from bot.xapi.statements import StatementBuilder, XapiIdentity
+from bot.xapi.statements import StatementBuilder, StatementBuilders, XapiIdentity
 from handlers import digest_job, tick_jobs
 from handlers.effects import EffectRunner
 from storage.database import POOL_SIZE, Database
@@ -185,7 +185,7 @@ def distribution_facts(settings: Settings) -> WorkspaceFacts:
 def identity_of(services: Services, facts: WorkspaceFacts) -> XapiIdentity:
     """A workspace's own xAPI identity: the process's, with the workspace's facts."""
     return replace(
-        services.statements.identity,
+        services.statements.default.identity,
         team_id=facts.team_id,
         home_page=facts.home_page,
         activity_base=facts.activity_base,
@@ -195,7 +195,8 @@ def identity_of(services: Services, facts: WorkspaceFacts) -> XapiIdentity:
 
 
 async def known_workspaces(services: Services) -> None:
-    """Every workspace installed so far, for requests to find their own identity."""
+    """Every workspace installed so far, for requests and statements to find their own
+    identity."""
 
     def stored() -> list[WorkspaceFacts]:
         with services.database.transaction() as session:
@@ -206,7 +207,7 @@ async def known_workspaces(services: Services) -> None:
         ]
 
     for facts in await services.run(stored):
-        services.workspaces.remember(identity_of(services, facts))
+        services.statements.remember(identity_of(services, facts))
 
 
 def remember_installs(
@@ -235,7 +236,7 @@ def remember_installs(
         facts = workspace_facts(
             services.settings, team_id, stored, installation.bot_user_id, about.get("team")
         )
-        services.workspaces.remember(identity_of(services, facts))
+        services.statements.remember(identity_of(services, facts))
         log.info("installed in workspace %s", team_id, extra={"team": team_id})
 
     return installed
@@ -249,7 +250,7 @@ def build_services(
 ) -> Services:
     writers = SQLITE_WRITERS if database.is_sqlite else POSTGRES_WRITERS
     executor = BlockingExecutor(POOL_SIZE, database, writers=writers)
-    statements = StatementBuilder(
+    statements = StatementBuilders(
         XapiIdentity(
             team_id=workspace.team_id,
             home_page=workspace.home_page,
@@ -326,7 +327,7 @@ def build_services(
             settings.timezone,
         ),
         health=Health(database, executor, forwarder),
-        lrs=inbuilt_lrs(settings, database, statements, workspace),
+        lrs=inbuilt_lrs(settings, database, statements.default, workspace),
     )
 
 

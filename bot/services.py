@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from bot.clock import Clock
@@ -24,12 +24,11 @@ from bot.domain.resources import ResourceService
 from bot.domain.routing import Router
 from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
-from bot.domain.workspace import KnownWorkspaces
 from bot.executor import BlockingExecutor
 from bot.health import Health
 from bot.lrs.http import Lrs
 from bot.xapi.forwarder import Forwarder
-from bot.xapi.statements import StatementBuilder
+from bot.xapi.statements import StatementBuilders
 from storage.database import Database
 
 P = ParamSpec("P")
@@ -42,7 +41,8 @@ class Services:
     database: Database
     executor: BlockingExecutor
     clock: Clock
-    statements: StatementBuilder
+    statements: StatementBuilders
+    """Each workspace's statement builder (`for_team`), and the process's own (`default`)."""
     forwarder: Forwarder
     people: PeopleDirectory
     channels: ChannelNames
@@ -63,8 +63,6 @@ class Services:
     health: Health
     lrs: Lrs
     """The inbuilt LRS (read-only when an external one is configured)."""
-    workspaces: KnownWorkspaces = field(default_factory=KnownWorkspaces)
-    """Each installed workspace's own xAPI identity (distributed with OAuth)."""
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking (database) work off the event loop."""

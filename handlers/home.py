@@ -59,7 +59,7 @@ async def retry(body: dict, turn: Turn) -> None:
     """An admin sends the dead-lettered statements to the LRS again."""
     services, user_id = turn.services, body["user"]["id"]
     if user_id in turn.settings.lnd_admins:
-        await turn.record(retry_dead, services.database, services.clock())
+        await turn.record(retry_dead, services.database, services.clock(), turn.team_id)
     await publish_home(services, turn.client, turn.team_id, user_id)
 
 
@@ -67,7 +67,7 @@ async def retry_effects(body: dict, turn: Turn) -> None:
     """An admin has the Slack effects Slack refused tried again."""
     services, user_id = turn.services, body["user"]["id"]
     if user_id in turn.settings.lnd_admins:
-        await services.run(services.effects.retry_dead)
+        await services.run(services.effects.retry_dead, turn.team_id)
     await publish_home(services, turn.client, turn.team_id, user_id)
 
 
@@ -82,7 +82,8 @@ async def publish_home(
         admin = await services.run(services.home.admin, team_id, person.tz)
     learn = await services.run(services.suggestions.for_home, team_id, user_id)
     resources = await services.run(services.resources.for_member, team_id, user_id)
-    learn_from = learn_from_blocks(learn, services.statements.identity.home_page, resources)
+    home_page = workspace_for(services, team_id).identity.home_page
+    learn_from = learn_from_blocks(learn, home_page, resources)
     view = home_view(record, admin, services.clock(), learn_from)
     await client.views_publish(user_id=user_id, view=view)
 

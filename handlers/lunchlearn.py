@@ -198,11 +198,12 @@ async def rsvp(ack: AsyncAck, body: dict, turn: Turn) -> Rsvped:
     """Going or Can't go, stored before the ack; the answer, the redraw of the
     announcement and anyone's move off the waitlist come after it."""
     action = body["actions"][0]
+    session_id = await this_workspaces(turn, action["value"])
     lunchlearn = turn.services.lunchlearn
     change = lunchlearn.going if action["action_id"] == GOING_ACTION else lunchlearn.not_going
-    outcome = await turn.record(change, action["value"], turn.actor, turn.at)
+    outcome = await turn.record(change, session_id, turn.actor, turn.at)
     await ack()
-    return Rsvped(action["value"], outcome.status, outcome.changed, Owed.of(outcome.effects))
+    return Rsvped(session_id, outcome.status, outcome.changed, Owed.of(outcome.effects))
 
 
 async def after_rsvp(handoff: Rsvped, body: dict, respond: AsyncRespond, turn: Turn) -> None:
@@ -222,6 +223,12 @@ async def after_rsvp(handoff: Rsvped, body: dict, respond: AsyncRespond, turn: T
         await refresh_homes(turn.services, turn.client, turn.team_id, [body["user"]["id"]])
 
 
+async def this_workspaces(turn: Turn, session_id: str) -> str:
+    """The session id a button or form carried, when the session is this workspace's."""
+    await turn.services.run(turn.services.lunchlearn.check_workspace, turn.team_id, session_id)
+    return session_id
+
+
 # The calendar file ----------------------------------------------------------------------------
 
 
@@ -234,7 +241,8 @@ class CalendarOwed:
 async def take_calendar(ack: AsyncAck, body: dict, turn: Turn) -> CalendarOwed:
     """The person asked for the file: it is owed before the ack, so it arrives even if
     Slack fails right now."""
-    session_id, lunchlearn = body["actions"][0]["value"], turn.services.lunchlearn
+    session_id = await this_workspaces(turn, body["actions"][0]["value"])
+    lunchlearn = turn.services.lunchlearn
     owed = await turn.services.run(lunchlearn.calendar_taken, session_id, turn.actor)
     await ack()
     return CalendarOwed(Owed.of(owed))
@@ -264,7 +272,7 @@ class CheckedIn:
 
 @doing("check you in")
 async def check_in(ack: AsyncAck, body: dict, turn: Turn) -> AskCode | CheckedIn:
-    session_id = body["actions"][0]["value"]
+    session_id = await this_workspaces(turn, body["actions"][0]["value"])
     if await turn.services.run(turn.services.lunchlearn.needs_code, session_id):
         await ack()
         return AskCode(session_id)
@@ -299,14 +307,15 @@ async def after_check_in(
 @doing("check you in", field="code")
 async def check_in_with_code(ack: AsyncAck, view: dict, turn: Turn) -> None:
     code = view["state"]["values"]["code"]["value"].get("value")
-    told = await attend(turn, view["private_metadata"], code)
+    told = await attend(turn, await this_workspaces(turn, view["private_metadata"]), code)
     await ack(response_action="update", view=done_view("Check in", told))
 
 
 async def open_rating(body: dict, client: AsyncWebClient, turn: Turn) -> None:
     session_id, rating = body["actions"][0]["value"].split("|")
     lunch = await turn.services.run(turn.services.lunchlearn.get, session_id)
-    if lunch is not None:
+    # Another workspace's session (the button's value is the client's word): no form.
+    if lunch is not None and lunch.team_id == turn.team_id:
         await client.views_open(trigger_id=body["trigger_id"], view=rate_modal(lunch, int(rating)))
 
 
@@ -315,7 +324,8 @@ async def save_rating(ack: AsyncAck, view: dict, turn: Turn) -> None:
     values = view["state"]["values"]
     rating = int(values["rating"]["value"]["selected_option"]["value"])
     comment = values["comment"]["value"].get("value")
-    session_id, lunchlearn = view["private_metadata"], turn.services.lunchlearn
+    session_id = await this_workspaces(turn, view["private_metadata"])
+    lunchlearn = turn.services.lunchlearn
     await turn.record(lunchlearn.rate, session_id, turn.actor, rating, comment)
     lunch = await turn.services.run(lunchlearn.get, session_id)
     await ack(response_action="update", view=done_view("Feedback", rated_text(lunch)))

@@ -504,7 +504,8 @@ class Declined:
 
 async def decline(ack: AsyncAck, body: dict, turn: Turn) -> Declined:
     question_id, user_id = body["actions"][0]["value"], body["user"]["id"]
-    declined = await turn.services.run(turn.services.routing.not_my_area, question_id, user_id)
+    routing = turn.services.routing
+    declined = await turn.services.run(routing.not_my_area, turn.team_id, question_id, user_id)
     await ack()
     return Declined(declined.slug, Owed.of(declined.effects))
 

@@ -1,8 +1,8 @@
 """The seam between Bolt and the capabilities: what a listener needs, resolved once per request.
 
 Middleware (`resolver`) puts two things in the request's context, before any listener runs:
-- the `Workspace` the request comes from: its settings and xAPI identity (today the
-  process's; an installation's own once guildbot is distributed, with no listener changing);
+- the `Workspace` the request comes from: its settings and the xAPI identity its statements
+  are built with (an installation's own when distributed, else the process's);
 - for a person's own action (a command, a button, a shortcut, a form), their cached profile,
   looked up once, with the lookup timeout. Events are not looked up: most are dropped unread.
 
@@ -191,18 +191,19 @@ def workspace_in(context: AsyncBoltContext) -> Workspace:
 
 def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
     """The request's workspace."""
-    team_id = context.team_id or services.statements.identity.team_id
+    team_id = context.team_id or services.statements.default.identity.team_id
     return workspace_for(services, team_id, context.enterprise_id)
 
 
 def workspace_for(services: Services, team_id: str, enterprise_id: str | None = None) -> Workspace:
-    """A workspace, by its team id: its own xAPI identity when it was installed with OAuth,
-    else the process's; every workspace has the process's settings for now."""
+    """A workspace, by its team id: the xAPI identity its statements are built with (its own
+    when it was installed with OAuth, else the process's); every workspace has the process's
+    settings for now."""
     return Workspace(
         team_id=team_id,
         enterprise_id=enterprise_id,
         settings=services.settings.workspace_defaults,
-        identity=services.workspaces.identity(team_id) or services.statements.identity,
+        identity=services.statements.for_team(team_id).identity,
     )
 
 

@@ -29,7 +29,7 @@ from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames
 from bot.xapi import vocabulary as v
-from bot.xapi.statements import BuiltStatement, CommunityFacts, StatementBuilder, queued
+from bot.xapi.statements import BuiltStatement, CommunityFacts, StatementBuilders, queued
 from storage.database import Database
 from storage.models import Community, CommunityMember, Contribution
 from storage.repositories import channels as channels_repo
@@ -129,7 +129,7 @@ class CommunityService:
     def __init__(
         self,
         database: Database,
-        statements: StatementBuilder,
+        statements: StatementBuilders,
         clock: Clock,
         names: SkillNames,
         lnd_admins: frozenset[str] | Sequence[str],
@@ -213,12 +213,13 @@ class CommunityService:
             community.channel_id = channel_id
             channels_repo.remember(session, community.team_id, channel_id, community.name, now)
             facts = self._facts(session, community)
+            statements = self._statements.for_team(community.team_id)
             self._record(
                 session,
                 community.team_id,
                 [
-                    self._statements.community_event(v.CREATE, creator.learner, facts, cause, now),
-                    self._statements.community_event(v.JOIN, creator.learner, facts, cause, now),
+                    statements.community_event(v.CREATE, creator.learner, facts, cause, now),
+                    statements.community_event(v.JOIN, creator.learner, facts, cause, now),
                 ],
                 now,
             )
@@ -264,12 +265,13 @@ class CommunityService:
             channels_repo.remember(session, team_id, channel_id, name, now)
             repo.add_member(session, _member(community, admin.user_id, now, owner=True))
             facts = self._facts(session, community)
+            statements = self._statements.for_team(team_id)
             self._record(
                 session,
                 team_id,
                 [
-                    self._statements.community_event(v.CREATE, admin.learner, facts, cause, now),
-                    self._statements.community_event(v.JOIN, admin.learner, facts, cause, now),
+                    statements.community_event(v.CREATE, admin.learner, facts, cause, now),
+                    statements.community_event(v.JOIN, admin.learner, facts, cause, now),
                 ],
                 now,
             )
@@ -338,7 +340,7 @@ class CommunityService:
     ) -> None:
         """Records a join or a leave, with the community and its skills as context."""
         facts = self._facts(session, community)
-        statement = self._statements.community_event(
+        statement = self._statements.for_team(community.team_id).community_event(
             verb, person.learner, facts, cause, occurred(now, at)
         )
         self._record(session, community.team_id, [statement], now)
@@ -366,8 +368,9 @@ class CommunityService:
         when = occurred(now, at)
         with self._database.transaction() as session:
             community = self._existing(session, team_id, community_id)
+            statements = self._statements.for_team(team_id)
             link = permalink(
-                self._statements.identity.home_page, community.channel_id or "", ts, thread_ts
+                statements.identity.home_page, community.channel_id or "", ts, thread_ts
             )
             row = Contribution(
                 team_id=team_id,
@@ -387,9 +390,7 @@ class CommunityService:
             )
             facts = self._facts(session, community)
             if recorded < DAILY_STATEMENTS:
-                statement = self._statements.contributed(
-                    author.learner, facts, ts, thread_ts, link, when
-                )
+                statement = statements.contributed(author.learner, facts, ts, thread_ts, link, when)
                 self._record(session, team_id, [statement], now)
                 repo.set_statement(session, row, statement.id)
             if today == 1:

@@ -219,9 +219,10 @@ class EffectQueue:
         with self._database.reading() as session:
             return effects_repo.dead(session, limit)
 
-    def retry_dead(self) -> int:
+    def retry_dead(self, team_id: str | None = None) -> int:
+        """Owes the dead effects again: one workspace's, or (None) every workspace's."""
         with self._database.transaction() as session:
-            return effects_repo.retry_dead(session, self._clock())
+            return effects_repo.retry_dead(session, self._clock(), team_id)
 
     def tidy(self) -> int:
         """Forgets effects that ended long enough ago."""

@@ -37,7 +37,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.domain import standing
-from bot.xapi.statements import StatementBuilder, queued
+from bot.xapi.statements import StatementBuilders, queued
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, OUTBOX_PENDING, OUTBOX_SENT, Answer, Question
 from storage.repositories import communities as communities_repo
@@ -118,7 +118,7 @@ class StatementsErased:
 
 def erase_statements(
     session: Session,
-    statements: StatementBuilder,
+    statements: StatementBuilders,
     team_id: str,
     entries: Sequence[OutboxEntry],
     now: datetime,
@@ -135,7 +135,8 @@ def erase_statements(
             targets.append(entry.statement_id)
         elif entry.voiding and entry.status != OUTBOX_SENT:
             targets.append(_voided_by(entry.body))
-    voids = [statements.voiding(t, now, CAUSE) for t in dict.fromkeys(targets) if t not in dropped]
+    builder = statements.for_team(team_id)
+    voids = [builder.voiding(t, now, CAUSE) for t in dict.fromkeys(targets) if t not in dropped]
     sending = {e.statement_id for e in entries if being_sent(e, now)}
     outbox_repo.erase_in_flight(session, sorted(sending))
     outbox_repo.delete_statements(
@@ -159,7 +160,7 @@ class SkillsErased:
 
 
 def forget_skills(
-    session: Session, statements: StatementBuilder, team_id: str, user_id: str, now: datetime
+    session: Session, statements: StatementBuilders, team_id: str, user_id: str, now: datetime
 ) -> SkillsErased:
     """Deletes the person's declared skills and the endorsements they gave and received,
     their standings, and the skill statements about them."""
@@ -202,7 +203,7 @@ class PersonErased:
 
 
 def forget_person(
-    database: Database, statements: StatementBuilder, team_id: str, user_id: str, now: datetime
+    database: Database, statements: StatementBuilders, team_id: str, user_id: str, now: datetime
 ) -> PersonErased:
     """Erases everything guildbot keeps about the person (module docstring), in one
     transaction; then empties SQLite's write-ahead log of the pages that held it."""
@@ -224,7 +225,8 @@ def forget_person(
             or names_person(e.body, user_id, emails)
         ]
         erased = erase_statements(session, statements, team_id, entries, now)
-        from_lrs = _forget_in_inbuilt_lrs(session, statements, user_id, emails)
+        home_page = statements.for_team(team_id).identity.home_page
+        from_lrs = _forget_in_inbuilt_lrs(session, home_page, user_id, emails)
         # The people they thanked lose those kudos as evidence.
         receivers = skills_repo.kudos_skill_pairs(session, [k.id for k in kudos])
         skills_repo.delete_kudos_skills(session, [k.id for k in kudos])
@@ -248,7 +250,7 @@ class WorkspaceErased:
 
 
 def forget_workspace(
-    database: Database, statements: StatementBuilder, team_id: str, now: datetime
+    database: Database, statements: StatementBuilders, team_id: str, now: datetime
 ) -> WorkspaceErased:
     """Erases everything guildbot keeps about the workspace, in one transaction: every row of
     it, its statements (voided where they may be in the LRS, by guildbot's own agent), and what
@@ -256,8 +258,9 @@ def forget_workspace(
     stay, in the outbox, until the forwarder has delivered them."""
     with database.transaction() as session:
         outbox_repo.delete_abandoned_erased(session, now)
+        home_page = statements.for_team(team_id).identity.home_page
         from_lrs = sum(
-            _forget_in_inbuilt_lrs(session, statements, user_id, [email] if email else [])
+            _forget_in_inbuilt_lrs(session, home_page, user_id, [email] if email else [])
             for user_id, email in people_repo.identities(session, team_id)
         )
         entries = outbox_repo.lock_workspace_for_erasure(session, team_id)
@@ -268,14 +271,12 @@ def forget_workspace(
 
 
 def _forget_in_inbuilt_lrs(
-    session: Session, statements: StatementBuilder, user_id: str, emails: Sequence[str]
+    session: Session, home_page: str, user_id: str, emails: Sequence[str]
 ) -> int:
     """What other systems stored in the inbuilt LRS about the person as an agent (their Slack
     account, their e-mail address), and their state and agent profile documents, is deleted.
     Returns how many statements went."""
-    agents: list[dict[str, object]] = [
-        {"account": {"homePage": statements.identity.home_page, "name": user_id}}
-    ]
+    agents: list[dict[str, object]] = [{"account": {"homePage": home_page, "name": user_id}}]
     for email in emails:
         mbox = f"mailto:{email}"
         agents += [{"mbox": mbox}, {"mbox_sha1sum": hashlib.sha1(mbox.encode()).hexdigest()}]

@@ -14,7 +14,7 @@ from bot.domain import standing, text
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames, fold
 from bot.domain.skills import SkillCatalogue
-from bot.xapi.statements import StatementBuilder, queued
+from bot.xapi.statements import StatementBuilders, queued
 from storage.database import Database
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import skills as skills_repo
@@ -70,7 +70,7 @@ class ExpertFinder:
     def __init__(
         self,
         database: Database,
-        statements: StatementBuilder,
+        statements: StatementBuilders,
         clock: Clock,
         names: SkillNames,
         catalogue: SkillCatalogue,
@@ -105,7 +105,8 @@ class ExpertFinder:
             return ExpertSearch(found, (), frozenset())
         now = self._clock()
         experts = tuple(self.rank(team_id, found.slug))
-        statement = self._statements.searched(searcher.learner, found.slug, topic, cause, now)
+        statements = self._statements.for_team(team_id)
+        statement = statements.searched(searcher.learner, found.slug, topic, cause, now)
         with self._database.transaction() as session:
             outbox_repo.add(session, queued(team_id, [statement]), now)
             endorsed = skills_repo.endorsed_by(

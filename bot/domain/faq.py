@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.domain import text
 from bot.domain.questions import MIN_QUESTION_WORDS
-from bot.xapi.statements import Learner, StatementBuilder, queued
+from bot.xapi.statements import Learner, StatementBuilders, queued
 from storage.database import Database
 from storage.repositories import faq as faq_repo
 from storage.repositories import outbox as outbox_repo
@@ -82,7 +82,7 @@ def snippet(marked: str) -> Snippet:
 
 
 class FaqSearch:
-    def __init__(self, database: Database, statements: StatementBuilder, clock: Clock) -> None:
+    def __init__(self, database: Database, statements: StatementBuilders, clock: Clock) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
@@ -96,7 +96,8 @@ class FaqSearch:
             rows = faq_repo.search(session, team_id, searchable(typed), TOP)
         if searcher is not None:
             now = self._clock()
-            searched = self._statements.searched(searcher, None, typed, cause, now)
+            statements = self._statements.for_team(team_id)
+            searched = statements.searched(searcher, None, typed, cause, now)
             with self._database.transaction() as session:
                 outbox_repo.add(session, queued(team_id, [searched]), now)
         return [

@@ -92,14 +92,15 @@ class HomeService:
         )
 
     def admin(self, team_id: str, tz: str) -> AdminRecord:
+        """The workspace's own delivery failures and totals: its admins see no other's."""
         month = period_start("month", self._clock(), tz)
         assert month is not None
         with self._database.reading() as session:
             return AdminRecord(
-                outbox=outbox_repo.counts(session),
-                dead=tuple(outbox_repo.dead_letters(session, SHOWN)),
-                effects=effects_repo.counts(session),
-                dead_effects=tuple(effects_repo.dead(session, SHOWN)),
+                outbox=outbox_repo.counts(session, team_id),
+                dead=tuple(outbox_repo.dead_letters(session, SHOWN, team_id)),
+                effects=effects_repo.counts(session, team_id),
+                dead_effects=tuple(effects_repo.dead(session, SHOWN, team_id)),
                 kudos_this_month=kudos_repo.count_in_period(session, team_id, month),
                 questions_this_month=questions_repo.count_asked(session, team_id, month),
             )

@@ -17,7 +17,7 @@ from bot.domain.refused import Refused
 from bot.domain.skills import SkillsService
 from bot.domain.workspace import NO_ADMINS, LndAdmins
 from bot.views import mrkdwn
-from bot.xapi.statements import KudosFacts, StatementBuilder, derived_id, queued
+from bot.xapi.statements import KudosFacts, StatementBuilders, derived_id, queued
 from storage.database import Database, batchable
 from storage.models import Kudos
 from storage.repositories import channels as channels_repo
@@ -290,7 +290,7 @@ class KudosService:
     def __init__(
         self,
         database: Database,
-        statements: StatementBuilder,
+        statements: StatementBuilders,
         clock: Clock,
         limits: KudosLimits,
         skills: SkillsService,
@@ -443,7 +443,7 @@ class KudosService:
         now: datetime,
         given_at: datetime,
     ) -> None:
-        give, receive = self._statements.kudos_given(
+        give, receive = self._statements.for_team(request.team_id).kudos_given(
             KudosFacts(
                 kudos_id=kudos_id,
                 giver=request.giver.learner,
@@ -594,7 +594,7 @@ class KudosService:
     ) -> None:
         """Voids the kudos' statements, `at` the time they were taken back."""
         voids = [
-            self._statements.voiding(statement_id, at, cause)
+            self._statements.for_team(team_id).voiding(statement_id, at, cause)
             for k in kudos
             for statement_id in (k.give_statement_id, k.receive_statement_id)
         ]

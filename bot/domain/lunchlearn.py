@@ -34,7 +34,7 @@ from bot.xapi.statements import (
     CommunityFacts,
     Learner,
     SessionFacts,
-    StatementBuilder,
+    StatementBuilders,
     derived_id,
     queued,
 )
@@ -86,6 +86,9 @@ NONE = "none"
 
 class SessionRefused(Refused):
     """The request cannot be done; the message says why."""
+
+
+NOT_HERE = "That session isn't one of this workspace's."
 
 
 class FormErrors(Refused):
@@ -265,7 +268,7 @@ class LunchLearnService:
     def __init__(
         self,
         database: Database,
-        statements: StatementBuilder,
+        statements: StatementBuilders,
         clock: Clock,
         skills: SkillsService,
         admins: LndAdmins,
@@ -336,7 +339,7 @@ class LunchLearnService:
                 community_id=community.id if community else None,
                 created_at=now,
             )
-            scheduled = self._statements.session_event(
+            scheduled = self._statements.for_team(team_id).session_event(
                 v.SCHEDULE, organiser.learner, _facts(db, lunch, skills), "scheduled", now
             )
             lunch.scheduled_statement_id = scheduled.id
@@ -585,7 +588,7 @@ class LunchLearnService:
     ) -> str:
         """Queues one statement about the session, made at `now` (its timestamp)."""
         facts = _facts(db, lunch, sessions_repo.skills_of(db, lunch.id))
-        built: BuiltStatement = self._statements.session_event(
+        built: BuiltStatement = self._statements.for_team(lunch.team_id).session_event(
             verb, actor, facts, cause, now, rating, comment
         )
         outbox_repo.add(db, queued(lunch.team_id, [built]), now)
@@ -671,6 +674,13 @@ class LunchLearnService:
                 return True
         raise SessionRefused(refusal)
 
+    def check_workspace(self, team_id: str, session_id: str) -> None:
+        """Refuses a session of another workspace: the id comes from a button or a form,
+        which the client sends back, so it is never taken on trust."""
+        lunch = self.get(session_id)
+        if lunch is not None and lunch.team_id != team_id:
+            raise SessionRefused(NOT_HERE)
+
     def needs_code(self, session_id: str) -> bool:
         lunch = self.get(session_id)
         return bool(lunch and lunch.checkin_code)
@@ -695,10 +705,11 @@ class LunchLearnService:
             else:
                 # A changed rating replaces the one the LRS holds.
                 cause = f"rated:{now.isoformat()}"
-                rated = current.rated_statement_id or self._statements.session_statement_id(
+                statements = self._statements.for_team(lunch.team_id)
+                rated = current.rated_statement_id or statements.session_statement_id(
                     v.RATED, lunch.id, person.user_id, "rated"
                 )
-                void = self._statements.voiding(rated, now, cause)
+                void = statements.voiding(rated, now, cause)
                 outbox_repo.add(db, queued(lunch.team_id, [void]), now)
             current.rated_statement_id = self._record(
                 db, lunch, v.RATED, person.learner, cause, now, rating, current.comment

@@ -30,7 +30,7 @@ from bot.xapi.statements import (
     BuiltStatement,
     Learner,
     QuestionFacts,
-    StatementBuilder,
+    StatementBuilders,
     derived_id,
     queued,
 )
@@ -157,7 +157,7 @@ class QuestionService:
     def __init__(
         self,
         database: Database,
-        statements: StatementBuilder,
+        statements: StatementBuilders,
         clock: Clock,
         skills: SkillsService,
         nudge_after: timedelta,
@@ -217,7 +217,7 @@ class QuestionService:
         question_id = derived_id(team_id, "question", source_key)
         with self._database.transaction() as session:
             skills = self._skills.skills_named(session, team_id, intent.tags)
-            asked = self._statements.asked(
+            asked = self._statements.for_team(team_id).asked(
                 QuestionFacts(
                     question_id,
                     asker.learner,
@@ -276,7 +276,8 @@ class QuestionService:
             if question is None:
                 return
             questions_repo.delete(session, question)
-            void = self._statements.voiding(question.asked_statement_id, now, "unposted")
+            statements = self._statements.for_team(question.team_id)
+            void = statements.voiding(question.asked_statement_id, now, "unposted")
             outbox_repo.add(session, queued(question.team_id, [void]), now)
 
     def thread_of(self, team_id: str, channel_id: str, thread_ts: str) -> AskedQuestion | None:
@@ -314,7 +315,7 @@ class QuestionService:
         answer_id = derived_id(question.team_id, "answer", question.channel_id, ts)
         with self._database.transaction() as session:
             skills = questions_repo.skills_of(session, question.id)
-            answered = self._statements.answered(
+            answered = self._statements.for_team(question.team_id).answered(
                 self._answer_facts(
                     session,
                     question,
@@ -373,7 +374,8 @@ class QuestionService:
             answer.deleted_at = now
             questions_repo.save(session, answer)
             when = occurred(now, at)
-            voids = [self._statements.voiding(answer.answered_statement_id, when, cause)]
+            statements = self._statements.for_team(team_id)
+            voids = [statements.voiding(answer.answered_statement_id, when, cause)]
             if question is None or question.accepted_answer_id != answer.id:
                 outbox_repo.add(session, queued(team_id, voids), now)
                 return AnswerDeleted(answer.id, False)
@@ -428,7 +430,7 @@ class QuestionService:
                 skills,
                 now,
             )
-            accept = self._statements.accepted(asker.learner, facts, cause, when)
+            accept = self._statements.for_team(team_id).accepted(asker.learner, facts, cause, when)
             answer.accepted_at = now
             question.status = "resolved"
             question.resolved_at = now
@@ -514,7 +516,8 @@ class QuestionService:
         was undone), evidence rescored."""
         voids = []
         if question.accept_statement_id:
-            voids.append(self._statements.voiding(question.accept_statement_id, at, cause))
+            statements = self._statements.for_team(question.team_id)
+            voids.append(statements.voiding(question.accept_statement_id, at, cause))
         answer.accepted_at = None
         question.status = "open"
         question.resolved_at = None

@@ -26,7 +26,7 @@ from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames
 from bot.xapi import vocabulary as v
-from bot.xapi.statements import CommunityFacts, ResourceFacts, StatementBuilder, queued
+from bot.xapi.statements import CommunityFacts, ResourceFacts, StatementBuilders, queued
 from storage.database import Database
 from storage.models import Resource
 from storage.repositories import channels as channels_repo
@@ -120,7 +120,7 @@ def files_in(files: Sequence[Mapping[str, Any]]) -> list[Shared]:
 
 class ResourceService:
     def __init__(
-        self, database: Database, statements: StatementBuilder, clock: Clock, names: SkillNames
+        self, database: Database, statements: StatementBuilders, clock: Clock, names: SkillNames
     ) -> None:
         self._database = database
         self._statements = statements
@@ -204,7 +204,7 @@ class ResourceService:
             return (existing.id if existing else resource.id), False
         facts = self._facts(session, resource)
         channel = (where[0], channels_repo.name_of(session, team_id, where[0]))
-        statement = self._statements.resource_event(
+        statement = self._statements.for_team(team_id).resource_event(
             v.SHARE, sharer.learner, facts, channel, cause, when
         )
         outbox_repo.add(session, queued(team_id, [statement]), when)
@@ -255,7 +255,7 @@ class ResourceService:
                 if channel_id
                 else None
             )
-            statement = self._statements.resource_event(
+            statement = self._statements.for_team(team_id).resource_event(
                 v.VIEWED,
                 person.learner,
                 self._facts(session, resource),

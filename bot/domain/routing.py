@@ -233,14 +233,15 @@ class Router:
                 for route in questions_repo.sent_dms(session, question_id)
             ]
 
-    def not_my_area(self, question_id: str, user_id: str) -> Declined:
+    def not_my_area(self, team_id: str, question_id: str, user_id: str) -> Declined:
         """The person declines: no more questions on that skill for them, and the question
-        goes to the next person (owed in the same transaction) if it is still open."""
+        goes to the next person (owed in the same transaction) if it is still open. The
+        question id is the button's, so another workspace's question was never theirs here."""
         now = self._clock()
         with self._database.transaction() as session:
             route = questions_repo.route(session, question_id, user_id)
             question = questions_repo.get(session, question_id)
-            if route is None or question is None:
+            if route is None or question is None or question.team_id != team_id:
                 return Declined(None)
             first_time = route.declined_at is None
             route.declined_at = now

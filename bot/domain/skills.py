@@ -15,7 +15,7 @@ from bot.domain.people import Profile
 from bot.domain.refused import Refused
 from bot.domain.skill_names import SkillNames, fold
 from bot.views import mrkdwn
-from bot.xapi.statements import BuiltStatement, StatementBuilder, queued
+from bot.xapi.statements import BuiltStatement, StatementBuilders, queued
 from storage.database import Database
 from storage.models import Endorsement, PersonSkill
 from storage.repositories import outbox as outbox_repo
@@ -164,7 +164,7 @@ class SkillCatalogue:
 
 class SkillsService:
     def __init__(
-        self, database: Database, statements: StatementBuilder, clock: Clock, names: SkillNames
+        self, database: Database, statements: StatementBuilders, clock: Clock, names: SkillNames
     ) -> None:
         self._database = database
         self._statements = statements
@@ -228,7 +228,8 @@ class SkillsService:
                 updated_at=now,
             ),
         )
-        statement = self._statements.skill_changed(person.learner, slug, level, cause, now)
+        statements = self._statements.for_team(team_id)
+        statement = statements.skill_changed(person.learner, slug, level, cause, now)
         self._queue(session, team_id, statement, [person.user_id], now)
         return Change(slug, "level" if existing else "added", level)
 
@@ -242,7 +243,8 @@ class SkillsService:
             skills_repo.remove_declarations(session, team_id, person.user_id, gone)
             standing.refresh(session, team_id, [(slug, person.user_id) for slug in gone], now)
             for slug in gone:
-                statement = self._statements.skill_changed(person.learner, slug, None, cause, now)
+                statements = self._statements.for_team(team_id)
+                statement = statements.skill_changed(person.learner, slug, None, cause, now)
                 self._queue(session, team_id, statement, [person.user_id], now)
         return [Change(slug, "removed" if slug in gone else "not declared") for slug in slugs]
 
@@ -319,7 +321,7 @@ class SkillsService:
         if person.is_bot or person.deleted:
             raise SkillsRefused(f"<@{person.user_id}> can't be endorsed.")
         now = self._clock()
-        statement = self._statements.endorsed(
+        statement = self._statements.for_team(team_id).endorsed(
             endorser.learner, person.learner, slug, cause, occurred(now, at)
         )
         with self._database.transaction() as session:
@@ -369,7 +371,8 @@ class SkillsService:
             skills_repo.delete_endorsement(session, row)
             standing.refresh(session, team_id, [(slug, person_id)], now)
             skills_repo.unlink_statements(session, [row.statement_id])
-            void = self._statements.voiding(row.statement_id, occurred(now, at), cause)
+            statements = self._statements.for_team(team_id)
+            void = statements.voiding(row.statement_id, occurred(now, at), cause)
             outbox_repo.add(session, queued(team_id, [void]), now)
         return True
 

@@ -65,18 +65,4 @@ class Workspace:
     identity: XapiIdentity
 
 
-class KnownWorkspaces:
-    """The xAPI identity of each workspace guildbot serves, as stored when it was first seen
-    (start-up's auth.test, or its install): kept in memory, for every request to read."""
-
-    def __init__(self, identities: dict[str, XapiIdentity] | None = None) -> None:
-        self._identities = dict(identities or {})
-
-    def identity(self, team_id: str) -> XapiIdentity | None:
-        return self._identities.get(team_id)
-
-    def remember(self, identity: XapiIdentity) -> None:
-        self._identities[identity.team_id] = identity
-
-
 NO_ADMINS = LndAdmins()

@@ -705,6 +705,25 @@ class StatementBuilder:
         )
 
 
+class StatementBuilders:
+    """Each workspace's statement builder, made once from its xAPI identity (as stored when
+    guildbot first saw it: start-up's auth.test, or its install) and kept for every request;
+    a workspace with none stored gets the process's own (single-token mode: its one workspace)."""
+
+    def __init__(self, default: XapiIdentity) -> None:
+        self.default = StatementBuilder(default)
+        self._by_team: dict[str, StatementBuilder] = {}
+
+    def for_team(self, team_id: str) -> StatementBuilder:
+        return self._by_team.get(team_id, self.default)
+
+    def remember(self, identity: XapiIdentity) -> None:
+        """Known from now on; a changed identity (a reinstall) replaces the builder."""
+        known = self._by_team.get(identity.team_id)
+        if known is None or known.identity != identity:
+            self._by_team[identity.team_id] = StatementBuilder(identity)
+
+
 @dataclass(frozen=True)
 class _Where:
     """The channel a statement happened in, and the message it is about, if any."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, update
+from sqlalchemy import ColumnElement, Row, and_, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -337,31 +337,36 @@ def retry_later(
     )
 
 
-def retry_dead(session: Session, now: datetime) -> int:
-    """Owes every dead effect again (after the cause was fixed)."""
+def retry_dead(session: Session, now: datetime, team_id: str | None = None) -> int:
+    """Owes every dead effect (of one workspace, or all) again (after the cause was fixed)."""
     result = session.execute(
         update(SlackEffect)
-        .where(SlackEffect.status == EFFECT_DEAD)
+        .where(SlackEffect.status == EFFECT_DEAD, *_of_team(team_id))
         .values(status=EFFECT_PENDING, attempts=0, next_attempt_at=now, finished_at=None)
     )
     return result.rowcount or 0
 
 
-def counts(session: Session) -> EffectCounts:
+def _of_team(team_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The filter to one workspace's effects; none for every workspace's."""
+    return () if team_id is None else (col(SlackEffect.team_id) == team_id,)
+
+
+def counts(session: Session, team_id: str | None = None) -> EffectCounts:
     by_status = dict(
         session.exec(
             select(SlackEffect.status, func.count())
-            .where(col(SlackEffect.status).in_([EFFECT_PENDING, EFFECT_DEAD]))
+            .where(col(SlackEffect.status).in_([EFFECT_PENDING, EFFECT_DEAD]), *_of_team(team_id))
             .group_by(SlackEffect.status)
         ).all()
     )
     return EffectCounts(by_status.get(EFFECT_PENDING, 0), by_status.get(EFFECT_DEAD, 0))
 
 
-def dead(session: Session, limit: int = 20) -> list[DeadEffect]:
+def dead(session: Session, limit: int = 20, team_id: str | None = None) -> list[DeadEffect]:
     rows = session.exec(
         select(SlackEffect)
-        .where(SlackEffect.status == EFFECT_DEAD)
+        .where(SlackEffect.status == EFFECT_DEAD, *_of_team(team_id))
         .order_by(col(SlackEffect.seq).desc())
         .limit(limit)
     )

@@ -5,13 +5,15 @@ and no bot token is installed in two workspaces through `/slack/install` and
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from urllib.parse import urlencode
 
 import aiohttp
 from sqlalchemy import select
 
-from storage.models import Answer, Kudos, Question, Workspace, slack_bots
+from bot.xapi import vocabulary as v
+from storage.models import Answer, Kudos, OutboxStatement, Question, Workspace, slack_bots
 from tests.handlers.test_questions import message_event
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
@@ -64,6 +66,25 @@ async def kudos(bot: BotProcess, team: Team, text: str, user: str) -> dict:
     return reply
 
 
+def workspaces_named(bot: BotProcess) -> dict[str, set[tuple[str, str, str]]]:
+    """For each team's statements in the outbox: the workspace each one names, as (actor's
+    account homePage, the workspace activity in context, the team extension)."""
+    named: dict[str, set[tuple[str, str, str]]] = {}
+    for row in bot.rows(OutboxStatement):
+        statement = json.loads(row.body)
+        context = statement["context"]
+        [site] = [
+            activity["id"]
+            for activity in context["contextActivities"]["grouping"]
+            if activity["definition"]["type"] == v.COMMUNITY_SITE
+        ]
+        home = statement["actor"]["account"]["homePage"]
+        named.setdefault(row.team_id, set()).add(
+            (home, site, context.get("extensions", {}).get(v.EXT_TEAM, ""))
+        )
+    return named
+
+
 async def test_two_workspaces_install_guildbot_and_each_kudos_uses_its_own_token(
     start_bot: StartBot, slack: FakeSlack
 ) -> None:
@@ -91,6 +112,11 @@ async def test_two_workspaces_install_guildbot_and_each_kudos_uses_its_own_token
         await quiet(slack)
         made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
         assert made and {call.token for call in made} == slack.tokens_of(team.id)
+
+    assert workspaces_named(bot) == {
+        NORTH.id: {(NORTH.url, NORTH.url, NORTH.id)},
+        SOUTH.id: {(SOUTH.url, SOUTH.url, SOUTH.id)},
+    }, "each workspace's statements name that workspace (its people, its site, its team)"
 
 
 async def test_without_a_bot_token_or_an_install_no_workspace_is_served(

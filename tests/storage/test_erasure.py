@@ -17,7 +17,13 @@ from sqlmodel import select
 from bot.domain.erasure import forget_person, forget_workspace
 from bot.domain.people import Profile
 from bot.xapi import vocabulary
-from bot.xapi.statements import BuiltStatement, KudosFacts, StatementBuilder, XapiIdentity
+from bot.xapi.statements import (
+    BuiltStatement,
+    KudosFacts,
+    StatementBuilder,
+    StatementBuilders,
+    XapiIdentity,
+)
 from storage.database import Database
 from storage.models import OUTBOX_DEAD, Kudos, OutboxStatement, Person
 from storage.repositories import kudos, outbox, people
@@ -44,6 +50,11 @@ def builder(actor_mode: str = "account") -> StatementBuilder:
             bot_user_id=BOT,
         )
     )
+
+
+def builders(actor_mode: str = "account") -> StatementBuilders:
+    """The workspace's builder, as the services hold it."""
+    return StatementBuilders(builder(actor_mode).identity)
 
 
 def queue(database: Database, *statements: BuiltStatement) -> None:
@@ -152,7 +163,7 @@ def test_forgetting_a_person_voids_what_left_drops_the_rest_and_spares_others(
         outbox.mark_dead(session, ann_got.receive_statement_id, "400")
         # ann_gave.receive_statement_id never left.
 
-    erasure = forget_person(database, builder(), TEAM, "U0ANN", LATER)
+    erasure = forget_person(database, builders(), TEAM, "U0ANN", LATER)
 
     assert (erasure.kudos_deleted, erasure.statements_voided, erasure.statements_dropped) == (
         2,
@@ -182,8 +193,8 @@ def test_forgetting_twice_queues_no_second_round_of_voiding(database: Database) 
     with database.transaction() as session:
         outbox.mark_sent(session, [row.give_statement_id, row.receive_statement_id], NOW)
 
-    first = forget_person(database, builder(), TEAM, "U0ANN", LATER)
-    second = forget_person(database, builder(), TEAM, "U0ANN", LATER + timedelta(hours=1))
+    first = forget_person(database, builders(), TEAM, "U0ANN", LATER)
+    second = forget_person(database, builders(), TEAM, "U0ANN", LATER + timedelta(hours=1))
 
     assert first.statements_voided == 2
     assert (second.kudos_deleted, second.statements_voided, second.statements_dropped) == (
@@ -203,7 +214,7 @@ def test_statements_others_made_about_the_person_go_and_look_alike_ids_stay(
     with database.transaction() as session:
         outbox.mark_sent(session, [endorsed.id, of_anna.id], NOW)
 
-    erasure = forget_person(database, builder(), TEAM, "U0ANN", LATER)
+    erasure = forget_person(database, builders(), TEAM, "U0ANN", LATER)
 
     # Bob's endorsement names Ann (an agent in an extension, her profile activity): voided.
     assert (erasure.statements_voided, erasure.statements_dropped) == (1, 0)
@@ -216,7 +227,7 @@ def test_with_email_actors_statements_naming_her_address_go_too(database: Databa
     got = give(database, "k-bob-ann", BOB, ANN, actor_mode="email")
     assert "U0ANN" not in outbox_rows(database)[got.give_statement_id].body
 
-    erasure = forget_person(database, builder("email"), TEAM, "U0ANN", LATER)
+    erasure = forget_person(database, builders("email"), TEAM, "U0ANN", LATER)
 
     assert erasure.statements_dropped == 2
     assert not any("ann@example.com" in r.body for r in outbox_rows(database).values())
@@ -249,7 +260,7 @@ def test_voiding_statements_the_person_made_go_and_guildbot_voids_in_their_place
         outbox.mark_sent(session, [others.give_statement_id, others.receive_statement_id], NOW)
         outbox.mark_sent(session, [sent_void.id], NOW)
 
-    erasure = forget_person(database, builder(), TEAM, "U0ANN", LATER)
+    erasure = forget_person(database, builders(), TEAM, "U0ANN", LATER)
 
     after = outbox_rows(database)
     assert sent_void.id not in after and pending_void.id not in after
@@ -298,7 +309,7 @@ def test_a_statement_erasure_counts_as_dropped_can_never_be_claimed_by_a_forward
     anns = {ann.give_statement_id, ann.receive_statement_id}
     forwarder = ForwarderDuringErasure(database, monkeypatch)
 
-    erasure = forget_person(database, builder(), TEAM, "U0ANN", NOW)
+    erasure = forget_person(database, builders(), TEAM, "U0ANN", NOW)
     claimed = set(forwarder.finished())
 
     dropped = anns - voided_targets(database)
@@ -315,7 +326,7 @@ def test_a_statement_being_sent_is_voided_and_its_void_waits_for_that_send(
     sending = claim(database)
     assert sending == [row.give_statement_id, row.receive_statement_id]
 
-    erasure = forget_person(database, builder(), TEAM, "U0ANN", NOW)
+    erasure = forget_person(database, builders(), TEAM, "U0ANN", NOW)
 
     assert (erasure.statements_voided, erasure.statements_dropped) == (2, 0)
     # Nothing of Ann is left in the row the forwarder is sending, but the row holds the voids
@@ -334,7 +345,7 @@ def test_a_statement_being_sent_is_voided_and_its_void_waits_for_that_send(
 def test_a_failed_send_of_an_erased_statement_is_not_retried(database: Database) -> None:
     row = give(database, "k-ann-bob", ANN, BOB)
     sending = claim(database)
-    forget_person(database, builder(), TEAM, "U0ANN", NOW)
+    forget_person(database, builders(), TEAM, "U0ANN", NOW)
 
     with database.transaction() as session:
         outbox.release(session, sending, NOW, "LRS answered 503")
@@ -365,7 +376,7 @@ def test_forgetting_a_workspace_voids_what_left_and_spares_other_workspaces(
         )
     sending = claim(database)  # a forwarder is POSTing the unsent kudos right now
 
-    erased = forget_workspace(database, builder(), TEAM, LATER)
+    erased = forget_workspace(database, builders(), TEAM, LATER)
 
     assert (erased.statements_voided, erased.statements_dropped) == (4, 0)
     assert erased.rows_deleted >= 3  # two kudos and Ann's profile

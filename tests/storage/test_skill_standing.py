@@ -23,7 +23,7 @@ from bot.domain.kudos import GiveKudos, KudosLimits, KudosService
 from bot.domain.people import Profile
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsRefused, SkillsService
-from bot.xapi.statements import StatementBuilder, XapiIdentity
+from bot.xapi.statements import StatementBuilders, XapiIdentity
 from storage.database import Database
 from storage.models import Endorsement, Kudos, Person, PersonSkill, SkillStanding
 from storage.repositories import kudos as kudos_repo
@@ -48,8 +48,8 @@ EVE = Profile("U0EVE", "Eve")
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def statement_builder() -> StatementBuilder:
-    return StatementBuilder(
+def statement_builders() -> StatementBuilders:
+    return StatementBuilders(
         XapiIdentity(
             team_id=TEAM,
             home_page="https://acme.slack.com/",
@@ -64,7 +64,7 @@ class Guild:
 
     database: Database
     clock: SettableClock
-    statements: StatementBuilder
+    statements: StatementBuilders
     skills: SkillsService
     kudos: KudosService
     experts: ExpertFinder
@@ -100,7 +100,7 @@ class Guild:
 
 def guild(database: Database, now: datetime = T0) -> Guild:
     clock = SettableClock(now)
-    statements = statement_builder()
+    statements = statement_builders()
     names = SkillNames()
     skills = SkillsService(database, statements, clock, names)
     return Guild(

@@ -79,7 +79,7 @@ class BotHarness:
     @property
     def team_id(self) -> str:
         """The workspace of the bot token (single-token mode)."""
-        return self.services.statements.identity.team_id
+        return self.services.statements.default.identity.team_id
 
     def installed_too(self, team_id: str) -> None:
         """Another workspace is stored, as an install stores it (for `--team`)."""

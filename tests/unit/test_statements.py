@@ -22,6 +22,7 @@ from bot.xapi.statements import (
     QuestionFacts,
     SessionFacts,
     StatementBuilder,
+    StatementBuilders,
     XapiIdentity,
     derived_id,
     iso_duration,
@@ -502,6 +503,36 @@ def test_activities_are_named_to_tell_them_apart_without_message_text() -> None:
     assert workspace["definition"]["name"] == {"en-US": "Acme"}
     faq = document(builder().searched(ANN, None, "", "T2", WHEN))["object"]
     assert faq["definition"] == {"type": v.COLLECTION, "name": {"en-US": "FAQ"}}
+
+
+def test_each_workspace_s_statements_carry_its_own_identity_an_unknown_one_the_default() -> None:
+    """Distributed with OAuth: one process builds every workspace's statements, each with
+    the identity stored for it; a team with none stored gets the process's own."""
+    process = XapiIdentity("", "https://slack.com/", "https://slack.com/guildbot", "account")
+    builders = StatementBuilders(process)
+    for team, home in (
+        ("T0NORTH", "https://north.slack.com/"),
+        ("T0SOUTH", "https://south.slack.com/"),
+    ):
+        builders.remember(replace(process, team_id=team, home_page=home, activity_base=home + "x"))
+
+    def kudos(team: str) -> dict[str, Any]:
+        give, _ = builders.for_team(team).kudos_given(facts())
+        return document(give)
+
+    north, south, unknown = kudos("T0NORTH"), kudos("T0SOUTH"), kudos("T0ELSEWHERE")
+    for built, team, home in (
+        (north, "T0NORTH", "https://north.slack.com/"),
+        (south, "T0SOUTH", "https://south.slack.com/"),
+        (unknown, "", "https://slack.com/"),
+    ):
+        assert built["actor"]["account"]["homePage"] == home
+        [workspace] = built["context"]["contextActivities"]["grouping"]
+        assert workspace["id"] == home
+        assert built["object"]["id"].startswith(home.rstrip("/") + "/")
+        assert built["context"]["extensions"].get(v.EXT_TEAM, "") == team
+    assert len({north["id"], south["id"], unknown["id"]}) == 3, "ids derived per workspace"
+    assert builders.for_team("T0NORTH") is builders.for_team("T0NORTH"), "built once"
 
 
 def test_extension_iris_are_the_same_whatever_the_activity_base() -> None:

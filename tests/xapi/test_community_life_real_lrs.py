@@ -18,7 +18,7 @@ from tests.support.lrs import (
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
 from tests.support.lunch import schedule_values
-from tests.support.slack import FakeSlack
+from tests.support.slack import TEAM_ID, FakeSlack
 from tests.support.xapi_profile import off_profile
 
 pytestmark = pytest.mark.lrs
@@ -68,7 +68,7 @@ async def test_one_query_returns_a_communitys_whole_life(
     while await bot.services.forwarder.drain_once():
         pass
 
-    community = bot.services.statements.activity_id("communities", community_id)
+    community = bot.services.statements.for_team(TEAM_ID).activity_id("communities", community_id)
     status, page = await real_lrs.get(activity=community, related_activities="true", limit="200")
 
     assert status == 200, page

@@ -18,7 +18,7 @@ from tests.support.lrs import (
     RealLrs,
     real_lrs_fixture,  # noqa: F401 (registers the fixture)
 )
-from tests.support.slack import FakeSlack
+from tests.support.slack import TEAM_ID, FakeSlack
 from tests.support.xapi_profile import off_profile
 
 pytestmark = pytest.mark.lrs
@@ -60,7 +60,7 @@ async def test_one_query_returns_everything_about_a_skill(
     while await bot.services.forwarder.drain_once():
         pass
 
-    base = bot.services.statements.activity_id("skills", skill)
+    base = bot.services.statements.for_team(TEAM_ID).activity_id("skills", skill)
     status, page = await real_lrs.get(activity=base, related_activities="true", limit="200")
 
     assert status == 200, page

@@ -233,7 +233,7 @@ async def test_everything_about_the_skill_is_one_activity_query(
     week: tuple[BotHarness, Week], real_lrs: RealLrs
 ) -> None:
     bot, p = week
-    skill = bot.services.statements.activity_id("skills", p.skill)
+    skill = bot.services.statements.for_team(TEAM_ID).activity_id("skills", p.skill)
 
     about = await everything(real_lrs, activity=skill, related_activities="true")
 
@@ -268,7 +268,7 @@ async def test_a_session_and_a_question_are_each_one_registration_following_the_
     asked = await everything(real_lrs, registration=question[0])
     by_question = await everything(
         real_lrs,
-        activity=bot.services.statements.activity_id("questions", question[0]),
+        activity=bot.services.statements.for_team(TEAM_ID).activity_id("questions", question[0]),
         related_activities="true",
     )
 
