@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import json
 import logging
@@ -43,7 +42,7 @@ from bot.domain.suggestions import SuggestionService
 from bot.domain.workspace import data_key
 from bot.executor import BlockingExecutor
 from bot.health import Health
-from bot.installations import oauth_settings, workspace_clients
+from bot.installations import Installed, installed_workspaces, oauth_settings
 from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
@@ -51,8 +50,7 @@ from bot.slack_client import build_web_client, slack_session
 from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, StatementBuilders, XapiIdentity
-from handlers import tick_jobs
-from handlers.digest import post_digest
+from handlers import digest_job, tick_jobs
 from handlers.effects import EffectRunner
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
@@ -374,6 +372,26 @@ async def start_services(
     return workspace, services, oauth
 
 
+def installed_in(
+    settings: Settings,
+    services: Services,
+    workspace: WorkspaceFacts,
+    client: AsyncWebClient,
+    oauth: AsyncOAuthSettings | None,
+) -> Installed:
+    """Where the tick works: the one workspace of SLACK_BOT_TOKEN, or each one with a bot in
+    the installation store, with its own token."""
+    if oauth is None:
+
+        async def the_one() -> list[tuple[str, AsyncWebClient]]:
+            return [(workspace.team_id, client)]
+
+        return the_one
+    return installed_workspaces(
+        settings, services.database, services.executor, oauth.installation_store, client
+    )
+
+
 async def migrated_database(settings: Settings) -> Database:
     """The database, its migrations applied; a start-up error naming DATABASE_URL otherwise."""
     database = Database(settings.database_url)
@@ -406,8 +424,7 @@ async def serve(
         await session.close()
         raise
     bolt, lazy_runner, effects = build_bolt_app(services, client, oauth)
-    if oauth:
-        effects.workspace_client = workspace_clients(settings, oauth.installation_store, client)
+    installed = installed_in(settings, services, workspace, client, oauth)
     gate = Gate()
     runner = web.AppRunner(
         build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
@@ -422,15 +439,9 @@ async def serve(
         socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
         await socket_handler.connect_async()
     await services.forwarder.start()
-    jobs = tick_jobs(services, client, effects)
-    digest = None
-    if settings.digest_channel:
-        # On its cron schedule, and on every tick too: a digest missed or failed while due
-        # (`GRACE`) goes out on the next tick; the database claim keeps it to one post.
-        digest_job = functools.partial(post_digest, services, client)
-        digest = (services.digest.schedule, digest_job)
-        jobs.append(digest_job)
-    tick = start_tick(jobs, digest=digest, digest_grace=GRACE)
+    # The digest on its cron schedule, and on every tick too (see `tick_jobs`).
+    digest = (services.digest.schedule, digest_job(services, installed))
+    tick = start_tick(tick_jobs(services, effects, installed), digest=digest, digest_grace=GRACE)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()

@@ -16,7 +16,16 @@ import aiohttp
 from sqlalchemy import select
 
 from bot.xapi import vocabulary as v
-from storage.models import Contribution, Kudos, OutboxStatement, Workspace, slack_bots
+from storage.models import (
+    Answer,
+    Contribution,
+    Kudos,
+    OutboxStatement,
+    Question,
+    Workspace,
+    slack_bots,
+)
+from tests.handlers.test_questions import message_event
 from tests.support.blackbox import StartBot
 from tests.support.process import BotProcess, eventually
 from tests.support.slack import (
@@ -356,3 +365,78 @@ async def test_a_community_of_the_org_counts_messages_from_any_of_its_workspaces
     await eventually(lambda: bool(bot.rows(Contribution)), what="Cat's contribution")
     [counted] = bot.rows(Contribution)
     assert (counted.team_id, counted.user_id) == (ACME.id, "U0CAT")
+
+
+# The tick, per workspace ------------------------------------------------------------------------
+
+QA = "C0QA"
+NUDGE_S = 7.2
+"""QA_NUDGE_HOURS=0.002: a question with an answer but none accepted reminds its asker after
+7.2 s, found by the first tick after that (the tick runs at start-up, then every 30 s)."""
+
+
+async def ask_and_get_an_answer(bot: BotProcess, slack: FakeSlack, team: Team, asker: str) -> str:
+    """`asker` asks in `team`, and someone answers in the thread; returns the question's id."""
+    status, _ = await bot.command(
+        "/ask", f"How do we rotate the {team.name} password?", asker, team_id=team.id
+    )
+    assert status == 200
+    [question] = await eventually(
+        lambda: [q for q in bot.rows(Question) if q.team_id == team.id and q.ts],
+        what=f"the question in {team.name} to be posted",
+    )
+    text = "Run the rotate-secrets job"
+    ts = slack.write(QA, "U0BOB", text, thread_ts=question.ts)
+    message = message_event("U0BOB", text, ts, question.ts, channel=QA)
+    body = event_body(message, f"Ev{team.id}", team_id=team.id)
+    status, _ = await bot.post(body, sign(body), content_type="application/json")
+    assert status == 200
+    await eventually(
+        lambda: [a for a in bot.rows(Answer) if a.question_id == question.id],
+        what=f"the answer in {team.name} to be stored",
+    )
+    return question.id
+
+
+def reminders_to(slack: FakeSlack, user: str, since: int = 0) -> list[Call]:
+    """The bot's DMs to `user` (their `D…` channel, as conversations.open gives it)."""
+    dm = "D" + user.lstrip("U")
+    return [
+        call
+        for call in slack.calls[since:]
+        if call.method == "chat.postMessage" and call.args.get("channel") == dm
+    ]
+
+
+async def test_the_tick_nudges_each_installed_workspace_with_its_own_token_and_not_one_uninstalled(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH, QA_CHANNEL=QA, QA_NUDGE_HOURS="0.002")
+    for team in (NORTH, SOUTH):
+        await install(bot, slack, team)
+    north_question = await ask_and_get_an_answer(bot, slack, NORTH, "U0ANN")
+    await ask_and_get_an_answer(bot, slack, SOUTH, "U0CAT")
+    await quiet(slack)
+
+    uninstall = event_body({"type": "app_uninstalled"}, "Ev0UNINSTALL", team_id=NORTH.id)
+    status, _ = await bot.post(uninstall, sign(uninstall), content_type="application/json")
+    assert status == 200
+    north_tokens = slack.tokens_of(NORTH.id)
+    for token in north_tokens:
+        del slack.tokens[token]  # Slack revokes them
+    uninstalled_at = len(slack.calls)
+
+    [reminder] = await eventually(
+        lambda: reminders_to(slack, "U0CAT", uninstalled_at),
+        timeout=NUDGE_S + 40,
+        what="the South asker's reminder",
+    )
+    assert "answer" in reminder.args["text"]
+    assert reminder.token in slack.tokens_of(SOUTH.id)
+    await quiet(slack)
+
+    assert not reminders_to(slack, "U0ANN"), "North's asker is not reminded after the uninstall"
+    assert not [call for call in slack.calls[uninstalled_at:] if call.token in north_tokens]
+    assert not [call for call in slack.calls[uninstalled_at:] if call.token is None]
+    [north] = [q for q in bot.rows(Question) if q.id == north_question]
+    assert north.nudge_at is not None, "North's nudge waits, in case guildbot is reinstalled"

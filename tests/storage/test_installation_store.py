@@ -14,9 +14,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings, load_settings
 from bot.executor import BlockingExecutor
-from bot.installations import InstallationStore, OAuthStateStore, workspace_clients
+from bot.installations import (
+    InstallationStore,
+    OAuthStateStore,
+    installed_workspaces,
+    workspace_clients,
+)
 from storage.database import Database
-from storage.repositories import erasure
+from storage.repositories import erasure, workspaces
+from storage.repositories.installations import InstalledTeam
 from tests.support.process import bot_env
 
 CLIENT_ID = "111.222"
@@ -110,7 +116,14 @@ async def test_the_tick_finds_an_org_wide_install_by_the_orgs_id(
     await store.async_save(install("T0NORTH", "xoxb-north"))
     client_of = workspace_clients(oauth_settings, store, AsyncWebClient())
 
-    org, north, nobody = [await client_of(key) for key in ("E0ORG", "T0NORTH", "E0OTHER")]
+    org, north, nobody = [
+        await client_of(team)
+        for team in (
+            InstalledTeam("E0ORG", "E0ORG", org_wide=True),
+            InstalledTeam("T0NORTH", None, org_wide=False),
+            InstalledTeam("E0OTHER", "E0OTHER", org_wide=True),
+        )
+    ]
 
     assert org is not None and org.token == "xoxb-org"
     assert north is not None and north.token == "xoxb-north"
@@ -176,3 +189,38 @@ async def test_an_install_links_state_expires_after_ten_minutes(
     late = OAuthStateStore(database, executor, lambda: now + timedelta(minutes=10, seconds=1))
 
     assert await late.async_consume(issued) is False
+
+
+async def test_the_tick_works_where_a_bot_is_installed_each_with_its_token(
+    database: Database, executor: BlockingExecutor
+) -> None:
+    settings = load_settings(
+        {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": "secret",
+            "SLACK_SIGNING_SECRET": "signing",
+            "DATABASE_URL": database.url,
+        },
+        env_file=None,
+    )
+    store = InstallationStore(CLIENT_ID, database, executor)
+    await InstallationStore("999.999", database, executor).async_save(install("T0XYZ", "xoxb-x"))
+    await store.async_save(install("T0ACME", "xoxb-acme"))
+    await store.async_save(install("T0BETA", "xoxb-beta"))
+    await store.async_save(install(None, "xoxb-org", enterprise_id="E0ORG", org_wide=True))
+    with database.transaction() as session:
+        # An org-wide install's data is the org's (bot.domain.workspace.data_key).
+        workspaces.remember(session, "E0ORG", "https://org/", "E0ORG", None, datetime.now(UTC))
+    installed = installed_workspaces(
+        settings, database, executor, store, AsyncWebClient(base_url="http://127.0.0.1:9/")
+    )
+
+    found = {team: client.token for team, client in await installed()}
+    assert found == {
+        "T0ACME": "xoxb-acme",
+        "T0BETA": "xoxb-beta",
+        "E0ORG": "xoxb-org",
+    }
+
+    await store.async_delete_all(enterprise_id=None, team_id="T0BETA")  # uninstalled
+    assert "T0BETA" not in {team for team, _ in await installed()}
