@@ -494,22 +494,7 @@ class FakeSlack:
         team_id, installer = granted.split(":")
         token = f"xoxb-{team_id}-{len(self.tokens) + 1}"
         self.tokens[token] = team_id
-        org = self.orgs.get(team_id)
-        if org is not None:
-            # Org-wide: no workspace, the org instead (Slack's enterprise/apps reference).
-            return {
-                "ok": True,
-                "app_id": "A0GUILD",
-                "authed_user": {"id": installer},
-                "scope": self.scopes,
-                "token_type": "bot",
-                "access_token": token,
-                "bot_user_id": BOT_USER_ID,
-                "team": None,
-                "enterprise": {"id": org.id, "name": org.name},
-                "is_enterprise_install": True,
-            }, {}
-        return {
+        answer: dict[str, Any] = {
             "ok": True,
             "app_id": "A0GUILD",
             "authed_user": {"id": installer},
@@ -517,10 +502,20 @@ class FakeSlack:
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": BOT_USER_ID,
-            "team": {"id": team_id, "name": self.teams[team_id].name},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }, {}
+        }
+        org = self.orgs.get(team_id)
+        if org is not None:
+            # Org-wide: no workspace, the org instead (Slack's enterprise/apps reference).
+            answer.update(
+                team=None, enterprise={"id": org.id, "name": org.name}, is_enterprise_install=True
+            )
+        else:
+            answer.update(
+                team={"id": team_id, "name": self.teams[team_id].name},
+                enterprise=None,
+                is_enterprise_install=False,
+            )
+        return answer, {}
 
     def _auth_test(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         org = self.orgs.get(self.tokens.get(self._caller or "", ""))
