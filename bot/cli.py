@@ -6,10 +6,13 @@ guildbot playground [--lrs-endpoint URL --lrs-key K --lrs-secret S]
                                      the real bot against a local stand-in of Slack, with a page
 guildbot status                      the database, the outbox, each process's forwarder
 guildbot db upgrade                  apply database migrations
-guildbot outbox status               pending / dead-lettered statements, with reasons
-guildbot outbox retry-dead           queue dead-lettered statements again
-guildbot export --since DATE         statements as JSON lines on stdout
-guildbot report --since DATE         counts per person and per skill tag for L&D (CSV or JSON)
+guildbot outbox status [--team T…]   pending / dead-lettered statements, with reasons
+guildbot outbox retry-dead [--team T…]
+                                     queue dead-lettered statements again
+guildbot export --since DATE [--team T…]
+                                     statements as JSON lines on stdout
+guildbot report --since DATE [--team T…]
+                                     counts per person and per skill tag for L&D (CSV or JSON)
 guildbot forget --user U…            erase a person (voids what reached the LRS)
 guildbot forget --team T…            erase a whole workspace (voids what reached the LRS)
 guildbot lrs credentials add NAME [--read-only] | list | revoke NAME
@@ -17,7 +20,8 @@ guildbot lrs credentials add NAME [--read-only] | list | revoke NAME
 guildbot lrs replay --to URL         send everything the inbuilt LRS holds to another LRS
 
 The operator's commands (status, db, outbox, export, report, forget, lrs) need only the database,
-never Slack settings; `--dir PATH` points them at a playground's data.
+never Slack settings; `--dir PATH` points them at a playground's data. `--team T…` restricts
+outbox, export and report to one workspace (without it: every workspace's data).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -81,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="use the data of the playground in PATH (e.g. .playground) instead of DATABASE_URL",
     )
+    # For the commands below `data` that read or change every workspace's data.
+    one_team = argparse.ArgumentParser(add_help=False)
+    one_team.add_argument(
+        "--team",
+        metavar="T…",
+        help="only this workspace's data (its Slack team id, e.g. T012AB3CD); default: all",
+    )
     parser.set_defaults(action=_run)
     commands = parser.add_subparsers(title="commands")
     commands.add_parser("run", help="start the bot").set_defaults(action=_run)
@@ -109,14 +121,14 @@ def _parser() -> argparse.ArgumentParser:
 
     outbox = commands.add_parser("outbox", help="the xAPI outbox").add_subparsers(required=True)
     outbox.add_parser(
-        "status", parents=[data], help="pending and dead-lettered statements"
+        "status", parents=[data, one_team], help="pending and dead-lettered statements"
     ).set_defaults(action=_outbox_status)
     outbox.add_parser(
-        "retry-dead", parents=[data], help="queue dead-lettered statements again"
+        "retry-dead", parents=[data, one_team], help="queue dead-lettered statements again"
     ).set_defaults(action=_outbox_retry_dead)
 
     export = commands.add_parser(
-        "export", parents=[data], help="statements as JSON lines on stdout"
+        "export", parents=[data, one_team], help="statements as JSON lines on stdout"
     )
     export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
     export.add_argument("--until", type=_date, help="YYYY-MM-DD (UTC), exclusive")
@@ -124,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        parents=[data],
+        parents=[data, one_team],
         help="counts per person and per skill tag for L&D (aggregates only)",
     )
     report.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC), inclusive")
@@ -297,9 +309,29 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
+
+
+def _team(database: Database, team_id: str | None) -> str | None:
+    """The workspace `--team` names (None: every workspace); an unknown one is refused."""
+    if team_id is None:
+        return None
+    if not TEAM_ID.match(team_id):
+        raise ConfigError(f"--team {team_id!r} is not a Slack team id: expected e.g. T012AB3CD")
+    with database.reading() as session:
+        known = sorted(w.team_id for w in workspaces.every(session))
+    if team_id not in known:
+        raise ConfigError(
+            f"--team {team_id}: no workspace {team_id} in this database "
+            f"(it has {', '.join(known) or 'none yet'})"
+        )
+    return team_id
+
+
 def _outbox_status(args: argparse.Namespace) -> int:
     database = _open_database(_data_settings(args))
-    counts = operations.outbox_counts(database)
+    team_id = _team(database, args.team)
+    counts = operations.outbox_counts(database, team_id)
     print(f"pending: {counts.pending}")
     print(f"sent:    {counts.sent}")
     print(f"dead:    {counts.dead}")
@@ -307,7 +339,7 @@ def _outbox_status(args: argparse.Namespace) -> int:
         print(f"oldest pending since: {counts.oldest_pending_at.isoformat()}")
     if counts.last_sent_at:
         print(f"last delivery: {counts.last_sent_at.isoformat()}")
-    for letter in operations.dead_letters(database):
+    for letter in operations.dead_letters(database, team_id=team_id):
         print(f"dead {letter.statement_id}: {letter.reason}")
     return 0
 
@@ -352,25 +384,30 @@ def _when(moment: datetime) -> str:
 
 
 def _outbox_retry_dead(args: argparse.Namespace) -> int:
-    queued = operations.retry_dead(_open_database(_data_settings(args)), utcnow())
-    print(f"{queued} dead-lettered statement(s) queued again; a running bot sends them shortly")
+    database = _open_database(_data_settings(args))
+    team_id = _team(database, args.team)
+    queued = operations.retry_dead(database, utcnow(), team_id)
+    of = f" of {team_id}" if team_id else ""
+    print(f"{queued} dead-lettered statement(s){of} queued again; a running bot sends them shortly")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     database = _open_database(_data_settings(args))
-    for body in operations.export_statements(database, args.since, args.until):
+    team_id = _team(database, args.team)
+    for body in operations.export_statements(database, args.since, args.until, team_id):
         sys.stdout.write(body + "\n")
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     database = _open_database(_data_settings(args))
+    team_id = _team(database, args.team)
     until = args.until or utcnow()
     if until <= args.since:
         print("guildbot: --until must be after --since", file=sys.stderr)
         return EXIT_USAGE
-    built = build_report(database, args.since, until)
+    built = build_report(database, args.since, until, team_id)
     if args.chart:
         try:
             Path(args.chart).write_bytes(activity_chart(built.weeks, until))

@@ -35,7 +35,9 @@ from bot.config import Settings
 from bot.executor import BlockingExecutor
 from storage.database import Database
 from storage.models import slack_bots, slack_installations
+from storage.repositories import installations as installations_repo
 from storage.repositories import oauth_states
+from storage.repositories.installations import InstalledTeam
 
 LOG = logging.getLogger("guildbot.installations")
 
@@ -194,12 +196,18 @@ def oauth_settings(
     return oauth
 
 
+WorkspaceClient = Callable[[InstalledTeam], Awaitable[AsyncWebClient | None]]
+"""A workspace's own Slack client; None when guildbot is no longer installed there."""
+Installed = Callable[[], Awaitable[list[tuple[str, AsyncWebClient]]]]
+"""The workspaces guildbot is installed in right now (team ids), each with its own client."""
+
+
 def workspace_clients(
     settings: Settings, store: AsyncInstallationStore, client: AsyncWebClient
-) -> Callable[[str], Awaitable[AsyncWebClient | None]]:
-    """For work not answering a request (the tick): a workspace's own client, its rotating
-    token refreshed first, as Bolt's authorize does for requests; None when guildbot is no
-    longer installed there."""
+) -> WorkspaceClient:
+    """For work not answering a request (the tick): a workspace's own client (an org-wide
+    install's for an org's data), its rotating token refreshed first, as Bolt's authorize
+    does for requests; None when guildbot is no longer installed there."""
     assert settings.slack_client_id and settings.slack_client_secret
     rotator = AsyncTokenRotator(
         client_id=settings.slack_client_id,
@@ -207,8 +215,12 @@ def workspace_clients(
         client=client,
     )
 
-    async def client_of(team_id: str) -> AsyncWebClient | None:
-        bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+    async def client_of(team: InstalledTeam) -> AsyncWebClient | None:
+        bot = await store.async_find_bot(
+            enterprise_id=team.enterprise_id,
+            team_id=team.team_id,
+            is_enterprise_install=team.org_wide,
+        )
         if bot is None:
             return None
         refreshed = await rotator.perform_bot_token_rotation(
@@ -225,3 +237,42 @@ def workspace_clients(
         )
 
     return client_of
+
+
+def installed_workspaces(
+    settings: Settings,
+    database: Database,
+    executor: BlockingExecutor,
+    store: AsyncInstallationStore,
+    client: AsyncWebClient,
+) -> Installed:
+    """For the tick: each workspace with a bot in the installation store, with its own
+    client. A workspace that uninstalled guildbot has no bot left, so none of its work is
+    claimed (it waits, in case guildbot is reinstalled) and its tokens are never used."""
+    assert settings.slack_client_id
+    client_id = settings.slack_client_id
+    client_of = workspace_clients(settings, store, client)
+
+    def teams() -> list[InstalledTeam]:
+        with database.reading() as session:
+            return installations_repo.installed(session, client_id)
+
+    async def installed() -> list[tuple[str, AsyncWebClient]]:
+        found = []
+        for team in await executor.run(teams):
+            try:
+                own = await client_of(team)
+            except Exception:
+                # Its token could not be refreshed (Slack slow or down): the next tick tries.
+                LOG.warning(
+                    "no client for workspace %s this tick: its token could not be refreshed",
+                    team.team_id,
+                    exc_info=True,
+                    extra={"team": team.team_id},
+                )
+                continue
+            if own is not None:  # else uninstalled since it was listed
+                found.append((team.team_id, own))
+        return found
+
+    return installed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import json
 import logging
@@ -40,10 +39,11 @@ from bot.domain.routing import Router
 from bot.domain.skill_names import SkillNames
 from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
+from bot.domain.workspace import data_key
 from bot.domain.workspace_settings import WorkspaceSettingsService
 from bot.executor import BlockingExecutor
 from bot.health import Health
-from bot.installations import oauth_settings, workspace_clients
+from bot.installations import Installed, installed_workspaces, oauth_settings
 from bot.lrs.http import Lrs, LrsIdentity
 from bot.scheduler import cron_trigger, start_tick
 from bot.services import Services
@@ -51,8 +51,7 @@ from bot.slack_client import build_web_client, slack_session
 from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, StatementBuilders, XapiIdentity
-from handlers import tick_jobs
-from handlers.digest import post_digest
+from handlers import digest_job, tick_jobs
 from handlers.effects import EffectRunner
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
@@ -134,12 +133,15 @@ async def discover_workspace(
                 "OAuth & Permissions (see app_manifest.yml) and reinstall the app"
             )
     enterprise_id = identity.get("enterprise_id") or None
-    if enterprise_id and not settings.xapi_homepage:
+    # A token installed org-wide is the org's: auth.test names the org's URL, and requests
+    # from each of its workspaces are keyed by the org (`data_key`), as with OAuth.
+    org_wide = bool(identity.get("is_enterprise_install"))
+    if enterprise_id and not org_wide and not settings.xapi_homepage:
         raise StartupError(
             "XAPI_HOMEPAGE is not set: expected your Enterprise Grid org's URL, e.g. "
             "https://acme.enterprise.slack.com/ (user ids are org-wide on Grid)"
         )
-    team_id = identity["team_id"]
+    team_id = data_key(identity["team_id"], enterprise_id, org_wide) or identity["team_id"]
 
     def remember() -> str:
         with database.transaction() as session:
@@ -360,6 +362,26 @@ async def start_services(
     return workspace, services, oauth
 
 
+def installed_in(
+    settings: Settings,
+    services: Services,
+    workspace: WorkspaceFacts,
+    client: AsyncWebClient,
+    oauth: AsyncOAuthSettings | None,
+) -> Installed:
+    """Where the tick works: the one workspace of SLACK_BOT_TOKEN, or each one with a bot in
+    the installation store, with its own token."""
+    if oauth is None:
+
+        async def the_one() -> list[tuple[str, AsyncWebClient]]:
+            return [(workspace.team_id, client)]
+
+        return the_one
+    return installed_workspaces(
+        settings, services.database, services.executor, oauth.installation_store, client
+    )
+
+
 async def migrated_database(settings: Settings) -> Database:
     """The database, its migrations applied; a start-up error naming DATABASE_URL otherwise."""
     database = Database(settings.database_url)
@@ -392,8 +414,7 @@ async def serve(
         await session.close()
         raise
     bolt, lazy_runner, effects = build_bolt_app(services, client, oauth)
-    if oauth:
-        effects.workspace_client = workspace_clients(settings, oauth.installation_store, client)
+    installed = installed_in(settings, services, workspace, client, oauth)
     gate = Gate()
     runner = web.AppRunner(
         build_web_app(bolt, services, gate), access_log=None, shutdown_timeout=5, **SERVER_LIMITS
@@ -408,15 +429,9 @@ async def serve(
         socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
         await socket_handler.connect_async()
     await services.forwarder.start()
-    jobs = tick_jobs(services, client, effects)
-    digest = None
-    if settings.digest_channel:
-        # On its cron schedule, and on every tick too: a digest missed or failed while due
-        # (`GRACE`) goes out on the next tick; the database claim keeps it to one post.
-        digest_job = functools.partial(post_digest, services, client)
-        digest = (services.digest.schedule, digest_job)
-        jobs.append(digest_job)
-    tick = start_tick(jobs, digest=digest, digest_grace=GRACE)
+    # The digest on its cron schedule, and on every tick too (see `tick_jobs`).
+    digest = (services.digest.schedule, digest_job(services, installed))
+    tick = start_tick(tick_jobs(services, effects, installed), digest=digest, digest_grace=GRACE)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()

@@ -2,6 +2,9 @@
 it every ~30 s. Due rows are claimed atomically, so with several replicas each one is acted on
 once; work that fell due while every process was down is found on the first tick.
 
+What the tick and the digest do is `handlers.tick_jobs` and `handlers.digest_job`: in each
+workspace guildbot is installed in, with its own token.
+
 The weekly digest is the one other job: a cron job at `DIGEST_CRON` in `TIMEZONE`."""
 
 from __future__ import annotations

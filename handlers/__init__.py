@@ -8,15 +8,18 @@ domain services on the executor.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.installations import Installed
 from bot.services import Services
 from handlers import (
     channels,
     communities,
+    digest,
     experts,
     faq,
     guild,
@@ -35,6 +38,12 @@ from handlers import (
 )
 from handlers.effects import EffectRunner
 from handlers.seam import resolver
+
+log = logging.getLogger("guildbot.tick")
+
+Job = Callable[[], Awaitable[object]]
+WorkspaceJob = Callable[[AsyncWebClient, str], Awaitable[object]]
+"""Tick work in one workspace: its client (with its token), its team id."""
 
 # `unhandled` comes last: it acks whatever the capabilities before it did not match.
 MODULES = (
@@ -69,18 +78,48 @@ def register_all(app: AsyncApp, services: Services) -> EffectRunner:
     return effects
 
 
-def tick_jobs(
-    services: Services, client: AsyncWebClient, effects: EffectRunner
-) -> list[Callable[[], Awaitable[object]]]:
-    """What the database tick runs in every process (see bot/scheduler.py)."""
-    return [
+def tick_jobs(services: Services, effects: EffectRunner, installed: Installed) -> list[Job]:
+    """What the database tick runs in every process (see bot/scheduler.py): in each workspace
+    guildbot is installed in, with that workspace's token, the work due there; then what
+    needs no Slack."""
+    in_each_workspace: list[WorkspaceJob] = [
         # Effects first: what acknowledged actions still owe is the most overdue work.
-        functools.partial(effects.perform_due, client),
-        functools.partial(questions.nudge_questions, services, effects, client),
-        functools.partial(lunchlearn.run_session_jobs, services, client, effects),
+        effects.perform_due,
+        functools.partial(questions.nudge_questions, services, effects),
+        functools.partial(lunchlearn.run_session_jobs, services, effects),
+        # A digest every process missed or failed to post while due (`GRACE`); the claim
+        # keeps it to one post per workspace.
+        functools.partial(digest.post_digest, services),
+    ]
+    return [
+        # First, so the work after it has them: settings another process saved.
+        functools.partial(services.run, services.workspace_settings.reload_if_changed),
+        functools.partial(each_workspace, installed, in_each_workspace),
         functools.partial(services.run, services.experts.rescore_due),
         # "Learn from" suggestions, a day old at most.
         functools.partial(services.run, services.suggestions.refresh_due),
-        # Settings another process saved: in force here within a tick.
-        functools.partial(services.run, services.workspace_settings.reload_if_changed),
     ]
+
+
+def digest_job(services: Services, installed: Installed) -> Job:
+    """The digest's cron job (`DIGEST_CRON`): the tick's loop over the workspaces, posting
+    each one's digest to its own digest channel with its own token."""
+    return functools.partial(
+        each_workspace, installed, [functools.partial(digest.post_digest, services)]
+    )
+
+
+async def each_workspace(installed: Installed, jobs: list[WorkspaceJob]) -> None:
+    """Runs `jobs` in each workspace guildbot is installed in; one workspace's failure is
+    logged and leaves the others' work, and its own next job, to run."""
+    for team_id, client in await installed():
+        for job in jobs:
+            try:
+                await job(client, team_id)
+            except Exception:
+                log.exception(
+                    "tick job %s failed in workspace %s; it runs again next tick",
+                    getattr(job, "func", job).__qualname__,
+                    team_id,
+                    extra={"team": team_id},
+                )

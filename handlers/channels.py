@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.services import Services
 from handlers.effects import EffectRunner
+from handlers.seam import workspace_in
 
 log = logging.getLogger("guildbot.handlers.channels")
 
@@ -30,7 +31,7 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
         body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
     ) -> None:
         named = channel_named_in(body)
-        team_id = context.team_id
+        team_id = workspace_in(context).team_id
         if named and team_id and services.channels.is_new(team_id, *named):
             try:
                 await services.run(services.channels.seen, team_id, *named)

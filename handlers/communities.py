@@ -38,7 +38,17 @@ from handlers.effects import EffectRunner, Undeliverable
 from handlers.guard import error_code
 from handlers.home import publish_home
 from handlers.people import profiles
-from handlers.seam import Owed, Seam, Turn, doing, perform_owed, says, subcommand, workspace_for
+from handlers.seam import (
+    Owed,
+    Seam,
+    Turn,
+    doing,
+    perform_owed,
+    says,
+    subcommand,
+    workspace_for,
+    workspace_in,
+)
 from handlers.slack_time import from_ts
 
 log = logging.getLogger("guildbot.handlers.communities")
@@ -261,8 +271,8 @@ def in_community(services: Services) -> Callable[..., Awaitable[bool]]:
     """A listener matcher: a message in a community's channel (not the Q&A channel, whose
     replies are answers)."""
 
-    async def matches(event: dict, body: dict) -> bool:
-        return await _community_of(services, body["team_id"], event) is not None
+    async def matches(event: dict, context: AsyncBoltContext) -> bool:
+        return await _community_of(services, workspace_in(context).team_id, event) is not None
 
     return matches
 

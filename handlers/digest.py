@@ -1,6 +1,7 @@
-"""The weekly digest job (not a listener): the scheduler runs it at `DIGEST_CRON`, and the
-database tick runs it too, so a digest every process missed or failed to post still goes out
-within `bot.domain.digest.GRACE`. Exactly one process posts each period's digest."""
+"""The weekly digest job (not a listener), per workspace: the scheduler runs it at
+`DIGEST_CRON` for every workspace guildbot is installed in, and the database tick runs it too,
+so a digest every process missed or failed to post still goes out within
+`bot.domain.digest.GRACE`. Exactly one process posts each workspace's digest of a period."""
 
 from __future__ import annotations
 
@@ -12,20 +13,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from bot.views.chart import activity_chart
 from bot.views.digest import CHART_FILENAME, chart_comment, digest_blocks, digest_text
+from handlers.seam import workspace_for
 
 log = logging.getLogger("guildbot.handlers.digest")
 
 
-async def post_digest(services: Services, client: AsyncWebClient) -> bool:
-    """Posts the due digest to `DIGEST_CHANNEL` if this process claims it; True when posted.
+async def post_digest(services: Services, client: AsyncWebClient, team_id: str) -> bool:
+    """Posts the workspace's due digest to its digest channel (`client` has its token) if
+    this process claims it; True when posted.
 
     The weekly-activity chart always goes with it, as a file in the digest's thread; a chart
     that fails to upload is logged and does not make the digest post twice.
     """
-    channel = services.settings.digest_channel
+    channel = workspace_for(services, team_id).settings.digest_channel
     if not channel:
         return False
-    team_id = services.statements.default.identity.team_id
     period = await services.run(services.digest.claim, team_id, channel)
     if period is None:
         return False
@@ -35,7 +37,12 @@ async def post_digest(services: Services, client: AsyncWebClient) -> bool:
             channel=channel, text=digest_text(digest), blocks=digest_blocks(digest)
         )
     except Exception:
-        log.exception("the digest for %s could not be posted; it is tried again", period.end)
+        log.exception(
+            "the digest of %s for %s could not be posted; it is tried again",
+            team_id,
+            period.end,
+            extra={"team": team_id},
+        )
         await services.run(services.digest.failed, team_id, period)
         return False
     await services.run(services.digest.posted, team_id, period, posted["ts"])
@@ -52,5 +59,5 @@ async def post_digest(services: Services, client: AsyncWebClient) -> bool:
             initial_comment=chart_comment(),
         )
     except Exception:
-        log.exception("the digest's chart could not be uploaded")
+        log.exception("the digest's chart in %s could not be uploaded", team_id)
     return True

@@ -37,14 +37,10 @@ from handlers.guard import error_code
 log = logging.getLogger("guildbot.effects")
 
 Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] | None]]
-WorkspaceClient = Callable[[str], Awaitable[AsyncWebClient | None]]
-"""A workspace's own Slack client, by team id; None once guildbot is uninstalled there."""
-UNINSTALLED = "guildbot is no longer installed in that workspace"
 
 # Slack's answers that will not change however often we ask.
 REFUSED_FOR_GOOD = frozenset(
     {
-        "account_inactive",
         "cannot_dm_bot",
         "channel_not_found",
         "invalid_blocks",
@@ -58,6 +54,9 @@ REFUSED_FOR_GOOD = frozenset(
         "users_not_found",
     }
 )
+# Slack's answers when the workspace's token is no good: guildbot was uninstalled there (or its
+# tokens revoked) and its event has not reached us. Nothing about the effect is wrong.
+TOKEN_REFUSED = frozenset({"account_inactive", "invalid_auth", "not_authed", "token_revoked"})
 METADATA_EVENT = "guildbot_effect"
 TICK_BATCH = 20
 # After this, a Web API call cut short at shutdown has surely ended, one way or the other.
@@ -80,8 +79,6 @@ class EffectRunner:
         self._services = services
         self._performers: dict[str, Performer] = {}
         self._in_flight: dict[str, OwedEffect] = {}
-        self.workspace_client: WorkspaceClient | None = None
-        """Distributed with OAuth: the tick does each effect with its workspace's token."""
 
     def performs(self, kind: str, performer: Performer) -> None:
         """Registers how effects of `kind` are done (one performer per kind)."""
@@ -105,29 +102,20 @@ class EffectRunner:
         for effect in claimed:
             await self._perform(client, effect)
 
-    async def perform_due(self, client: AsyncWebClient) -> int:
-        """The tick: does every effect whose time has come; returns how many it tried."""
+    async def perform_due(self, client: AsyncWebClient, team_id: str) -> int:
+        """The tick, for one workspace it works for (`client` has its token): does every
+        effect owed there whose time has come; returns how many it tried."""
         queue = self._services.effects
         tried = 0
-        while batch := await self._services.run(queue.claim_due, TICK_BATCH):
+        while batch := await self._services.run(queue.claim_due, team_id, TICK_BATCH):
             for effect in batch:
-                own = await self._client_of(client, effect.team_id)
-                if own is None:
-                    await self._bury(effect, UNINSTALLED, tell=False)
-                else:
-                    await self._perform(own, effect)
+                await self._perform(client, effect)
             tried += len(batch)
             if len(batch) < TICK_BATCH:
                 break
         if tried:
             await self._services.run(queue.tidy)
         return tried
-
-    async def _client_of(self, client: AsyncWebClient, team_id: str) -> AsyncWebClient | None:
-        """The client for an effect the tick does: the workspace's own when distributed."""
-        if self.workspace_client is None:
-            return client
-        return await self.workspace_client(team_id)
 
     async def respond(
         self,
@@ -195,6 +183,20 @@ class EffectRunner:
 
     async def _slack_refused(self, effect: OwedEffect, error: SlackApiError) -> None:
         code = error_code(error) or f"HTTP {error.response.status_code}"
+        if code in TOKEN_REFUSED:
+            log.warning(
+                "effect %s (%s) waits: Slack refused workspace %s's token (%s); guildbot was "
+                "probably uninstalled there",
+                effect.key,
+                effect.kind,
+                effect.team_id,
+                code,
+                extra={"team": effect.team_id},
+            )
+            await self._services.run(
+                self._services.effects.wait_for_token, effect, f"Slack said {code}"
+            )
+            return
         if code in REFUSED_FOR_GOOD:
             await self._bury(effect, f"Slack said {code}")
             return

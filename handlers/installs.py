@@ -27,15 +27,23 @@ def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
 
     async def uninstalled(ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        log.info("uninstalled from workspace %s", context.team_id, extra={"team": context.team_id})
+        where = installed_in(context)
+        log.info("uninstalled from workspace %s", where, extra={"team": where})
         if revocations is not None:
             await revocations.handle_app_uninstalled_events(context)
 
     async def revoked(ack: AsyncAck, event: dict, context: AsyncBoltContext) -> None:
         await ack()
-        log.info("tokens revoked in workspace %s", context.team_id, extra={"team": context.team_id})
+        where = installed_in(context)
+        log.info("tokens revoked in workspace %s", where, extra={"team": where})
         if revocations is not None:
             await revocations.handle_tokens_revoked_events(event, context)
 
     app.event("app_uninstalled")(uninstalled)
     app.event("tokens_revoked")(revoked)
+
+
+def installed_in(context: AsyncBoltContext) -> str | None:
+    """Where the installation is: a workspace, or an org (an org-wide install's events name
+    no workspace)."""
+    return context.team_id or context.enterprise_id

@@ -504,12 +504,13 @@ def telling(count: int) -> str:
 
 
 async def run_session_jobs(
-    services: Services, client: AsyncWebClient, effects: EffectRunner
+    services: Services, effects: EffectRunner, client: AsyncWebClient, team_id: str
 ) -> int:
-    """The tick's lunch-and-learn job: reminders, the check-in button appearing and going,
-    the presenter's code at the start, and feedback prompts after the end. The claim owes
-    the DMs and redraws; they are done right away, and retried by the tick if Slack fails."""
-    done = await services.run(services.lunchlearn.due_jobs)
+    """The tick's lunch-and-learn job, for one workspace (`client` has its token): reminders,
+    the check-in button appearing and going, the presenter's code at the start, and feedback
+    prompts after the end. The claim owes the DMs and redraws; they are done right away, and
+    retried by the tick if Slack fails."""
+    done = await services.run(services.lunchlearn.due_jobs, team_id)
     if done.recorded:
         services.forwarder.wake()
     await effects.perform_now(client, list(done.effects))

@@ -608,10 +608,13 @@ async def update_dm(client: AsyncWebClient, dm: RoutedDm) -> None:
         log.info("routed DM %s to %s left as it was: %s", dm.ts, dm.user_id, code)
 
 
-async def nudge_questions(services: Services, effects: EffectRunner, client: AsyncWebClient) -> int:
-    """The tick's Q&A job: questions past `QA_NUDGE_HOURS` with no answer go to the next
-    experts; those with answers but none accepted remind the asker. Each question once: the
-    claim owes the work in its transaction, so a Slack failure after it loses nothing."""
-    nudged = await services.run(services.routing.due_nudges)
+async def nudge_questions(
+    services: Services, effects: EffectRunner, client: AsyncWebClient, team_id: str
+) -> int:
+    """The tick's Q&A job, for one workspace (`client` has its token): questions past
+    `QA_NUDGE_HOURS` with no answer go to the next experts; those with answers but none
+    accepted remind the asker. Each question once: the claim owes the work in its
+    transaction, so a Slack failure after it loses nothing."""
+    nudged = await services.run(services.routing.due_nudges, team_id)
     await effects.perform_now(client, nudged.effects)
     return nudged.questions

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.services import Services
 from bot.views import resources as views
 from bot.views.help import RESOURCES, SHARE, command_help_text
 from bot.views.resource_list import OPEN_ACTION
 from handlers.effects import EffectRunner
-from handlers.seam import Seam, Turn, doing, says
+from handlers.seam import Seam, Turn, doing, says, workspace_in
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
@@ -78,8 +78,9 @@ async def opened(ack: AsyncAck, body: dict, turn: Turn) -> None:
 def reacted_on_a_resource(services: Services) -> Callable[..., Awaitable[bool]]:
     """A listener matcher: the reaction is on a message that shared resources."""
 
-    async def matches(event: dict, body: dict) -> bool:
-        return bool(await _resources_reacted_on(services, body["team_id"], event))
+    async def matches(event: dict, context: AsyncBoltContext) -> bool:
+        team_id = workspace_in(context).team_id
+        return bool(await _resources_reacted_on(services, team_id, event))
 
     return matches
 

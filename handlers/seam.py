@@ -42,7 +42,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.effects import OwedEffect
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.workspace import Workspace, WorkspaceSettings
+from bot.domain.workspace import Workspace, WorkspaceSettings, data_key
 from bot.services import Services
 from handlers.effects import EffectRunner, Performer
 from handlers.guard import Listener, boundary, tell
@@ -190,9 +190,12 @@ def workspace_in(context: AsyncBoltContext) -> Workspace:
 
 
 def workspace_of(services: Services, context: AsyncBoltContext) -> Workspace:
-    """The request's workspace."""
-    team_id = context.team_id or services.statements.default.identity.team_id
-    return workspace_for(services, team_id, context.enterprise_id)
+    """The request's workspace, keyed by whose data it is: an org-wide install's org."""
+    org_wide = bool(context.is_enterprise_install)
+    key = data_key(context.team_id, context.enterprise_id, org_wide)
+    return workspace_for(
+        services, key or services.statements.default.identity.team_id, context.enterprise_id
+    )
 
 
 def workspace_for(services: Services, team_id: str, enterprise_id: str | None = None) -> Workspace:

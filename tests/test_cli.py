@@ -16,7 +16,7 @@ from bot.cli import main
 from storage.models import Kudos, OutboxStatement, ProcessStatus
 from storage.repositories import outbox as outbox_repo
 from tests.support.harness import BotHarness, bot_env
-from tests.support.slack import FakeSlack
+from tests.support.slack import TEAM_ID, FakeSlack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,6 +35,13 @@ def operator_env(
 def statements(bot: BotHarness) -> list[OutboxStatement]:
     with bot.database.reading() as session:
         return list(session.exec(select(OutboxStatement)))
+
+
+def all_dead(bot: BotHarness) -> None:
+    """The LRS rejected every statement so far."""
+    with bot.database.transaction() as session:
+        for row in statements(bot):
+            outbox_repo.mark_dead(session, row.statement_id, "rejected")
 
 
 async def test_outbox_status_shows_counts_and_dead_letter_reasons(
@@ -109,9 +116,7 @@ async def test_retry_dead_queues_dead_letters_again(
 ) -> None:
     bot = operator_env
     await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
-    with bot.database.transaction() as session:
-        for row in statements(bot):
-            outbox_repo.mark_dead(session, row.statement_id, "rejected")
+    all_dead(bot)
 
     assert main(["outbox", "retry-dead"]) == 0
 
@@ -260,3 +265,98 @@ def test_output_into_a_closed_pipe_ends_quietly(command: list[str], tmp_path: Pa
 
     assert ran.stderr == ""
     assert ran.returncode == 1
+
+
+# --team: one workspace's data ----------------------------------------------------------------------
+
+OTHER = "T0OTHER"
+
+
+async def kudos_in_two_workspaces(bot: BotHarness) -> None:
+    """A kudos in the bot's workspace and one in another guildbot was installed in."""
+    bot.installed_too(OTHER)
+    for team in (TEAM_ID, OTHER):
+        _, reply = await bot.command(
+            "/kudos", f"<@U0BOB> for the {team} demo", "U0ANN", team_id=team
+        )
+        assert reply["text"].startswith("Kudos sent"), reply
+
+
+async def test_team_restricts_outbox_status_and_retry_dead_to_one_workspace(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await kudos_in_two_workspaces(bot)
+    all_dead(bot)
+    theirs = {row.statement_id for row in statements(bot) if row.team_id == OTHER}
+
+    assert main(["outbox", "status", "--team", OTHER]) == 0
+    out = capsys.readouterr().out
+    assert "dead:    2" in out and "pending: 0" in out
+    assert {
+        line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("dead ")
+    } == theirs
+    assert TEAM_ID not in out
+
+    assert main(["outbox", "retry-dead", "--team", OTHER]) == 0
+    assert "2 dead-lettered statement(s) of T0OTHER queued again" in capsys.readouterr().out
+    assert {(row.team_id, row.status) for row in statements(bot)} == {
+        (OTHER, "pending"),
+        (TEAM_ID, "dead"),
+    }
+
+    assert main(["outbox", "status"]) == 0  # without --team: every workspace
+    out = capsys.readouterr().out
+    assert "pending: 2" in out and "dead:    2" in out
+
+
+async def test_team_restricts_export_to_one_workspace(
+    operator_env: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = operator_env
+    await kudos_in_two_workspaces(bot)
+    today = datetime.now(UTC).date().isoformat()
+
+    assert main(["export", "--since", today, "--team", OTHER]) == 0
+    theirs = capsys.readouterr().out.splitlines()
+    assert main(["export", "--since", today]) == 0
+    everyone = capsys.readouterr().out.splitlines()
+
+    assert sorted(theirs) == sorted(row.body for row in statements(bot) if row.team_id == OTHER)
+    assert len(theirs) == 2 and len(everyone) == 4
+    assert sorted(everyone) == sorted(row.body for row in statements(bot))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["outbox", "status"],
+        ["outbox", "retry-dead"],
+        ["export", "--since", "2026-11-01"],
+        ["report", "--since", "2026-11-01"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("team", "said"),
+    [
+        ("acme", "--team 'acme' is not a Slack team id: expected e.g. T012AB3CD"),
+        ("T0NOWHERE", "--team T0NOWHERE: no workspace T0NOWHERE in this database (it has T0GUILD)"),
+    ],
+)
+async def test_a_bad_team_gets_one_line_and_changes_nothing(
+    operator_env: BotHarness,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    team: str,
+    said: str,
+) -> None:
+    bot = operator_env
+    await bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+    all_dead(bot)
+
+    assert main([*command, "--team", team]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"guildbot: {said}"]
+    assert {row.status for row in statements(bot)} == {"dead"}

@@ -129,12 +129,12 @@ async def seed_all_capabilities(bot: BotHarness, clock: SettableClock) -> None:
     await bot.press("lunch_not_going", lunch.id, "U0EVE")
     client = build_web_client(bot.settings)
     at(SESSION_START - timedelta(minutes=5))
-    await run_session_jobs(bot.services, client, bot.effects)
+    await run_session_jobs(bot.services, bot.effects, client, TEAM_ID)
     await bot.press("lunch_checkin", lunch.id, "U0DAN")
     at(SESSION_START + timedelta(minutes=1))
-    await run_session_jobs(bot.services, client, bot.effects)  # the presenter is recorded
+    await run_session_jobs(bot.services, bot.effects, client, TEAM_ID)  # the presenter is recorded
     at(SESSION_START + timedelta(minutes=46))
-    await run_session_jobs(bot.services, client, bot.effects)  # feedback prompts
+    await run_session_jobs(bot.services, bot.effects, client, TEAM_ID)  # feedback prompts
     await bot.press("lunch_rate_4", f"{lunch.id}|4", "U0DAN")
     await bot.submit(bot.opened_views()[-1], rating_values(4), "U0DAN", view_id="V0RATE")
 
@@ -332,3 +332,29 @@ async def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(
     assert tags == {"'" + slug for slug in hostile[:-1]} | {"safe-name"}
     for row in rows:
         assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for cell in row), row
+
+
+async def test_team_restricts_the_report_to_one_workspace(
+    operator: BotHarness, clock: SettableClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = "T0OTHER"
+    clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    operator.installed_too(other)
+    _, reply = await operator.command(
+        "/kudos", "<@U0DAN> for the release notes", "U0EVE", team_id=other
+    )
+    assert reply["text"].startswith("Kudos sent"), reply
+
+    def report(*team: str) -> dict[str, Any]:
+        assert main([*REPORT, "--format", "json", *team]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    ours, theirs, everyone = report("--team", TEAM_ID), report("--team", other), report()
+
+    assert {p: measures_of(row) for p, row in ours["people"].items()} == EXPECTED_PEOPLE
+    assert {p: measures_of(row) for p, row in theirs["people"].items()} == {
+        "U0EVE": {"kudos_given": 1},
+        "U0DAN": {"kudos_received": 1},
+    }
+    assert everyone["totals"]["kudos_given"] == 3
+    assert everyone["statements"] == ours["statements"] + theirs["statements"]

@@ -144,9 +144,11 @@ class EffectQueue:
         with self._database.transaction() as session:
             return [_owed(c) for c in effects_repo.claim(session, keys, self._clock(), LEASE)]
 
-    def claim_due(self, limit: int = 20) -> list[OwedEffect]:
+    def claim_due(self, team_id: str, limit: int = 20) -> list[OwedEffect]:
+        """The workspace's effects whose time has come: one the tick works for (guildbot is
+        installed there), so what an uninstalled workspace is owed waits, unclaimed."""
         with self._database.transaction() as session:
-            claimed = effects_repo.claim_due(session, self._clock(), limit, LEASE)
+            claimed = effects_repo.claim_due(session, team_id, self._clock(), limit, LEASE)
             return [_owed(c) for c in claimed]
 
     @batchable
@@ -184,6 +186,19 @@ class EffectQueue:
                 session, effect.key, effect.claim_token, self._clock() + delay, reason
             )
         return delay
+
+    def wait_for_token(self, effect: OwedEffect, reason: str) -> None:
+        """Slack refused the workspace's token (guildbot uninstalled there, its event not seen
+        yet): the effect waits, as one of an uninstalled workspace does, spending no attempt."""
+        with self._database.transaction() as session:
+            effects_repo.retry_later(
+                session,
+                effect.key,
+                effect.claim_token,
+                self._clock() + LAST_RETRY,
+                reason,
+                uncounted=True,
+            )
 
     def hand_over(self, effects: Sequence[OwedEffect], settle: timedelta) -> None:
         """Shutdown: gives claimed effects back for the next process. They were cut short,

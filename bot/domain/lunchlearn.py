@@ -531,8 +531,8 @@ class LunchLearnService:
 
     # The tick ---------------------------------------------------------------------------------
 
-    def due_jobs(self, limit: int = 50) -> JobsDone:
-        """Reminders, the check-in window, the start and the feedback prompt that fell due,
+    def due_jobs(self, team_id: str, limit: int = 50) -> JobsDone:
+        """The workspace's reminders, check-in window, start and feedback prompt that fell due,
         each claimed once however many processes tick, and what they owe Slack owed in the
         same transaction: a Slack failure after the claim delays a DM, never loses it."""
         now = self._clock()
@@ -540,7 +540,7 @@ class LunchLearnService:
         owed: list[Effect] = []
         redraws: list[Effect] = []
         with self._database.transaction() as db:
-            claimed = sessions_repo.claim_due_jobs(db, now, limit)
+            claimed = sessions_repo.claim_due_jobs(db, team_id, now, limit)
             # Several reminders of one session due at once (the bot was down): only the last.
             latest = {
                 job.session_id: job

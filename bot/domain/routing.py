@@ -259,13 +259,13 @@ class Router:
             questions_repo.pause(session, team_id, user_id, until)
         return until
 
-    def due_nudges(self, limit: int = 50) -> Nudged:
-        """Claims the questions whose nudge is due (each by exactly one process) and owes,
-        in the same transaction, what each needs: routing on when nobody answered, a
-        reminder to the asker when someone did. A Slack failure afterwards loses neither."""
+    def due_nudges(self, team_id: str, limit: int = 50) -> Nudged:
+        """Claims the workspace's questions whose nudge is due (each by exactly one process)
+        and owes, in the same transaction, what each needs: routing on when nobody answered,
+        a reminder to the asker when someone did. A Slack failure afterwards loses neither."""
         now = self._clock()
         with self._database.transaction() as session:
-            claimed = questions_repo.claim_due_nudges(session, now, limit)
+            claimed = questions_repo.claim_due_nudges(session, team_id, now, limit)
             owed = []
             for question in claimed:
                 if questions_repo.answers_to(session, question.id):

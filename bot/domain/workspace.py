@@ -2,6 +2,10 @@
 
 A workspace's settings are what its L&D admins stored (bot/domain/workspace_settings.py) over
 the environment's, which are every workspace's defaults; resolved once per request.
+
+Whose data a request reads and writes (`data_key`): its workspace's, or, where guildbot is
+installed org-wide on Enterprise Grid, the org's: one set of people, kudos, experts, questions
+and FAQ across every workspace of the org (Slack's user ids are org-wide there).
 """
 
 from __future__ import annotations
@@ -66,12 +70,22 @@ class WorkspaceSettings:
         return self.qa_channel
 
 
+def data_key(team_id: str | None, enterprise_id: str | None, org_wide: bool) -> str | None:
+    """The key of the data a request is about (every table's `team_id`): the org's id for a
+    request to an org-wide install, so the org's workspaces share their data; else the
+    workspace's id (a workspace of an org that installed guildbot in it alone included)."""
+    if org_wide and enterprise_id:
+        return enterprise_id
+    return team_id
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The workspace of one request. Plain data, so it survives Bolt's copy of the request
     for lazy listeners; the Slack client with its token is Bolt's own, per request."""
 
     team_id: str
+    """The key of its data (`data_key`): an org-wide install's org id, else the workspace's."""
     enterprise_id: str | None
     settings: WorkspaceSettings
     identity: XapiIdentity

@@ -190,11 +190,14 @@ def claim(
     return _lease(session, list(session.connection().execute(_locked(session, query))), now, lease)
 
 
-def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[ClaimedEffect]:
-    """Claims effects whose time has come and that nobody holds, oldest first (the tick)."""
+def claim_due(
+    session: Session, team_id: str, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedEffect]:
+    """Claims the workspace's effects whose time has come and that nobody holds, oldest first
+    (the tick)."""
     query = (
         select(_TABLE)
-        .where(*_claimable(now), _TABLE.c.next_attempt_at <= now)
+        .where(*_claimable(now), _TABLE.c.team_id == team_id, _TABLE.c.next_attempt_at <= now)
         .order_by(_TABLE.c.seq)
         .limit(limit)
     )
@@ -305,14 +308,22 @@ def finish(
 
 
 def retry_later(
-    session: Session, key: str, token: str, next_attempt_at: datetime, reason: str | None
+    session: Session,
+    key: str,
+    token: str,
+    next_attempt_at: datetime,
+    reason: str | None,
+    uncounted: bool = False,
 ) -> None:
-    """Gives a claimed effect back for a later attempt (after a failure, or at shutdown)."""
+    """Gives a claimed effect back for a later attempt (after a failure, or at shutdown);
+    `uncounted`: the attempt its claim counted is taken back."""
     values: dict[str, object] = {
         "next_attempt_at": next_attempt_at,
         "claimed_until": None,
         "claim_token": None,
     }
+    if uncounted:
+        values["attempts"] = SlackEffect.attempts - 1
     if reason is not None:
         values["last_error"] = reason[:2000]
     session.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from sqlalchemy import Table, text, update
+from sqlalchemy import Table, and_, text, update
 from sqlmodel import Session, SQLModel, col, delete, or_, select
 
 from storage.models import (
@@ -122,6 +122,11 @@ def delete_workspace(session: Session, team_id: str, keep: Collection[str] = ())
     Search index entries follow their questions and answers (triggers)."""
     deleted = 0
     for table in workspace_tables(keep):
-        result = session.execute(table.delete().where(table.c.team_id == team_id))
+        rows = table.c.team_id == team_id
+        if "is_enterprise_install" in table.c:
+            # An org-wide install's (slack_sdk's tables): the org's id, and no workspace.
+            org_wide = and_(table.c.enterprise_id == team_id, table.c.is_enterprise_install)
+            rows = or_(rows, org_wide)
+        result = session.execute(table.delete().where(rows))
         deleted += result.rowcount or 0
     return deleted

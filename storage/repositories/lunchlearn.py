@@ -140,12 +140,16 @@ def drop_jobs(session: Session, session_id: str) -> None:
     )
 
 
-def claim_due_jobs(session: Session, now: datetime, limit: int) -> list[SessionJob]:
-    """Due jobs, each claimed by exactly one process: marked done in the same statement
-    (PostgreSQL skips rows another process holds)."""
+def claim_due_jobs(session: Session, team_id: str, now: datetime, limit: int) -> list[SessionJob]:
+    """The workspace's due jobs, each claimed by exactly one process: marked done in the same
+    statement (PostgreSQL skips rows another process holds)."""
     due = (
         select(SessionJob.session_id, SessionJob.kind)
-        .where(col(SessionJob.done_at).is_(None), SessionJob.due_at <= now)
+        .where(
+            SessionJob.team_id == team_id,
+            col(SessionJob.done_at).is_(None),
+            SessionJob.due_at <= now,
+        )
         .order_by(SessionJob.due_at)
         .limit(limit)
     )

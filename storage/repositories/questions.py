@@ -246,12 +246,15 @@ def decline(
         )
 
 
-def claim_due_nudges(session: Session, now: datetime, limit: int) -> list[Question]:
-    """Open questions whose nudge is due, each claimed by exactly one process: the nudge time
-    is cleared in the same statement (PostgreSQL skips rows another process holds)."""
+def claim_due_nudges(session: Session, team_id: str, now: datetime, limit: int) -> list[Question]:
+    """The workspace's open questions whose nudge is due, each claimed by exactly one process:
+    the nudge time is cleared in the same statement (PostgreSQL skips rows another process
+    holds)."""
     due = (
         select(Question.id)
-        .where(col(Question.nudge_at) <= now, Question.status == "open")
+        .where(
+            Question.team_id == team_id, col(Question.nudge_at) <= now, Question.status == "open"
+        )
         .order_by(Question.nudge_at)
         .limit(limit)
     )

@@ -111,7 +111,7 @@ def client_of(bot: BotHarness) -> AsyncWebClient:
 
 
 async def run_digest(bot: BotHarness) -> bool:
-    return await post_digest(bot.services, client_of(bot))
+    return await post_digest(bot.services, client_of(bot), TEAM_ID)
 
 
 def digests(*fakes: FakeSlack) -> list[dict[str, Any]]:

@@ -129,7 +129,7 @@ async def schedule(bot: BotHarness, view_id: str, presenter: str, start: datetim
 
 
 async def tick(bot: BotHarness) -> None:
-    await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
+    await run_session_jobs(bot.services, bot.effects, build_web_client(bot.settings), TEAM_ID)
 
 
 async def use_everything(bot: BotHarness, clock: SettableClock) -> dict[str, str]:

@@ -515,6 +515,6 @@ async def test_admins_see_slack_effects_slack_refused_and_can_try_them_again(
     assert section(redrawn, "Slack posts and messages owed").endswith(
         "1 waiting · 0 that Slack refused"
     )
-    assert await bot.effects.perform_due(bot.slack_client) == 1
+    assert await bot.effects.perform_due(bot.slack_client, bot.team_id) == 1
     assert len(bot.slack.calls_to("chat.postMessage")) == 2
     assert bot.services.effects.counts() == EffectCounts(pending=0, dead=0)

@@ -179,7 +179,7 @@ async def test_a_post_slack_refuses_for_good_is_dead_and_the_giver_hears_why(
     [dead] = bot.services.effects.dead_effects()
     assert dead.kind == "kudos.recognition" and dead.reason == "Slack said invalid_blocks"
     # Not retried: the tick finds nothing to do.
-    assert await bot.effects.perform_due(bot.slack_client) == 0
+    assert await bot.effects.perform_due(bot.slack_client, bot.team_id) == 0
 
 
 async def test_values_that_name_a_skill_become_skill_activities_and_evidence(

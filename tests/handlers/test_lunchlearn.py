@@ -237,12 +237,14 @@ def date_token(moment: datetime) -> str:
 
 
 async def tick(bot: BotHarness) -> int:
-    return await run_session_jobs(bot.services, build_web_client(bot.settings), bot.effects)
+    return await run_session_jobs(
+        bot.services, bot.effects, build_web_client(bot.settings), TEAM_ID
+    )
 
 
 async def tick_all(bot: BotHarness) -> None:
     """The whole database tick, as every process runs it: owed effects, then session jobs."""
-    for job in tick_jobs(bot.services, build_web_client(bot.settings), bot.effects):
+    for job in tick_jobs(bot.services, bot.effects, bot.installed):
         await job()
 
 

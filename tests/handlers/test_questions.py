@@ -17,7 +17,7 @@ from bot.domain.effects import MAX_ATTEMPTS
 from storage.models import Answer, OutboxStatement, Question, QuestionSkill
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
-from tests.support.slack import GUILDBOT, FakeSlack, reaction_event
+from tests.support.slack import GUILDBOT, TEAM_ID, FakeSlack, reaction_event
 
 QA = "C0QA"
 ASKED = "http://adlnet.gov/expapi/verbs/asked"
@@ -418,7 +418,7 @@ async def test_a_question_slack_never_takes_is_withdrawn_so_asking_again_asks_on
     assert slack.responses == [] and len(questions(clocked_qa_bot)) == 1
     for _ in range(MAX_ATTEMPTS - 1):
         clock.now += timedelta(minutes=11)
-        assert await clocked_qa_bot.effects.perform_due(clocked_qa_bot.slack_client) == 1
+        assert await clocked_qa_bot.effects.perform_due(clocked_qa_bot.slack_client, TEAM_ID) == 1
 
     # An hour of retries later, the /ask's response URL has expired: the asker hears it by DM.
     assert slack.responses == []

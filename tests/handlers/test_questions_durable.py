@@ -64,7 +64,7 @@ def owed(bot: BotHarness, kind: str) -> list[SlackEffect]:
 async def next_tick(bot: BotHarness, clock: SettableClock) -> int:
     """The database tick once the retries are due; returns how many effects it tried."""
     clock.now += timedelta(minutes=11)
-    return await bot.effects.perform_due(bot.slack_client)
+    return await bot.effects.perform_due(bot.slack_client, bot.team_id)
 
 
 def posted_questions(bot: BotHarness) -> list[tuple[str, dict[str, Any]]]:

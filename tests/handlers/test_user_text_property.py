@@ -48,7 +48,7 @@ from handlers.lunchlearn import run_session_jobs
 from storage.models import LunchSession
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
-from tests.support.slack import FakeSlack
+from tests.support.slack import TEAM_ID, FakeSlack
 
 QA = "C0QA"
 DIGEST = "C0DIGEST"
@@ -296,11 +296,11 @@ class Driver:
         await self.event({**event, "event_ts": f"{1764500000 + self.next_id()}.000200"})
 
     async def digest(self) -> None:
-        await post_digest(self.harness.services, build_web_client(self.harness.settings))
+        await post_digest(self.harness.services, build_web_client(self.harness.settings), TEAM_ID)
 
     async def tick(self) -> None:
         client = build_web_client(self.harness.settings)
-        await run_session_jobs(self.harness.services, client, self.harness.effects)
+        await run_session_jobs(self.harness.services, self.harness.effects, client, TEAM_ID)
 
     def next_monday_noon(self) -> None:
         """Each example in its own week, so the digest has a period to post."""

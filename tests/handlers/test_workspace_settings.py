@@ -159,7 +159,7 @@ async def test_another_replica_uses_the_change_from_its_next_database_tick(
 
         _, answer = await other.command("/ask", "How do I profile a slow script?", "U0BOB")
         assert answer["text"] == f"Posting your question in <#{QA}>…"
-        for job in tick_jobs(other.services, other.slack_client, other.effects):
+        for job in tick_jobs(other.services, other.effects, other.installed):
             await job()
         _, answer = await other.command("/ask", "Which logging library is best?", "U0CAT")
         assert answer["text"] == f"Posting your question in <#{NEW_QA}>…"
@@ -368,7 +368,7 @@ async def test_forgetting_a_person_takes_them_out_of_the_settings_and_their_log(
     assert stored == {"lnd_admins": ('["U0ANN"]', "U0ANN"), "kudos_daily_limit": ("3", "")}
     assert not any("U0CAT" in str(change) for change in changes_logged(bot))
     # The running bot has it from its next tick: Cat is no admin, her change nobody's.
-    for job in tick_jobs(bot.services, bot.slack_client, bot.effects):
+    for job in tick_jobs(bot.services, bot.effects, bot.installed):
         await job()
     [home] = await open_home(bot, "U0ANN")
     assert "A former colleague set *Kudos a day* to 3 (was 5)" in section(home, "Settings changes")

@@ -119,9 +119,13 @@ async def test_reminders_go_only_to_the_sessions_own_workspaces_attendees(
     await b.press("lunch_going", theirs.id, "U0ANN")
 
     clock.now = ours.starts_at - timedelta(hours=24)
-    done = await a.bot.services.run(a.bot.services.lunchlearn.due_jobs)
+    lunchlearn = a.bot.services.lunchlearn
+    ours_done = await a.bot.services.run(lunchlearn.due_jobs, a.team_id)
+    assert ours_done.count == 1
+    assert owed_reminders(a) == [(a.team_id, ours.id, "U0BOB")], "the tick claims per workspace"
+    theirs_done = await a.bot.services.run(lunchlearn.due_jobs, b.team_id)
 
-    assert done.count == 2
+    assert theirs_done.count == 1
     assert owed_reminders(a) == sorted(
         [
             (a.team_id, ours.id, "U0BOB"),

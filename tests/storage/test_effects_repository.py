@@ -21,6 +21,7 @@ from storage.repositories.effects import EffectCounts
 from tests.support.clock import SettableClock
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+TEAM = "T0GUILD"
 
 
 def queue(database: Database, clock: SettableClock) -> EffectQueue:
@@ -33,7 +34,7 @@ def owe_effects(database: Database, *effects: Effect, now: datetime = NOW) -> li
 
 
 def post(n: int, **extra: object) -> Effect:
-    return Effect("kudos.recognition", f"post:{n}", "T0GUILD", {"kudos": [f"k{n}"], **extra})
+    return Effect("kudos.recognition", f"post:{n}", TEAM, {"kudos": [f"k{n}"], **extra})
 
 
 def test_an_effect_is_owed_once_per_key_and_claimed_by_one_process(database: Database) -> None:
@@ -46,10 +47,10 @@ def test_an_effect_is_owed_once_per_key_and_claimed_by_one_process(database: Dat
     assert claimed.payload == {"kudos": ["k1"]}
     assert claimed.attempts == 1 and not claimed.may_have_reached_slack
     assert second.claim(["post:1"]) == []
-    assert second.claim_due() == []
+    assert second.claim_due(TEAM) == []
 
     first.done(claimed, {"ts": "1.000100"})
-    assert second.claim_due() == []
+    assert second.claim_due(TEAM) == []
     assert first.counts().pending == 0
 
 
@@ -63,9 +64,9 @@ def test_a_failure_comes_back_later_and_the_retry_knows_it_may_have_been_done(
 
     delay = effects.failed(claimed, "Slack said internal_error")
     assert delay is not None and timedelta(seconds=2.5) <= delay <= timedelta(seconds=5)
-    assert effects.claim_due() == []  # not before its time
+    assert effects.claim_due(TEAM) == []  # not before its time
     clock.now = NOW + delay
-    [again] = effects.claim_due()
+    [again] = effects.claim_due(TEAM)
     assert again.attempts == 2 and again.may_have_reached_slack
 
 
@@ -77,9 +78,9 @@ def test_a_process_that_died_mid_effect_only_delays_it_until_its_lease_runs_out(
     [lost] = queue(database, clock).claim(["post:1"])
 
     clock.now = NOW + LEASE - timedelta(seconds=1)
-    assert queue(database, clock).claim_due() == []
+    assert queue(database, clock).claim_due(TEAM) == []
     clock.now = NOW + LEASE
-    [taken] = queue(database, clock).claim_due()
+    [taken] = queue(database, clock).claim_due(TEAM)
     assert taken.attempts == 2
     # The dead process's claim can no longer end the effect.
     queue(database, clock).done(lost)
@@ -113,9 +114,9 @@ def test_shutdown_hands_claimed_effects_over_once_their_calls_have_settled(
 
     stopping.hand_over(claimed, settle=timedelta(seconds=20))
 
-    assert queue(database, clock).claim_due() == []  # a call cut short may still land
+    assert queue(database, clock).claim_due(TEAM) == []  # a call cut short may still land
     clock.now = NOW + timedelta(seconds=20)
-    taken = queue(database, clock).claim_due()
+    taken = queue(database, clock).claim_due(TEAM)
     assert {e.key for e in taken} == {"post:1", "post:2"}
     assert all(e.may_have_reached_slack for e in taken)
 
@@ -134,11 +135,11 @@ def test_finished_effects_are_forgotten_after_a_week_pending_ones_never(
     assert effects.tidy() == 2
     assert effects.counts().pending == 1
     assert owe_effects(database, post(1)) == ["post:1"]
-    assert {e.key for e in effects.claim_due()} == {"post:1", "post:3"}
+    assert {e.key for e in effects.claim_due(TEAM)} == {"post:1", "post:3"}
 
 
 def redraw(n: int, **extra: object) -> Effect:
-    return Effect("lunch.redraw", f"redraw:{n}", "T0GUILD", {"session": f"s{n}", **extra})
+    return Effect("lunch.redraw", f"redraw:{n}", TEAM, {"session": f"s{n}", **extra})
 
 
 def owe_latest_effects(database: Database, *effects: Effect, now: datetime = NOW) -> list[str]:
@@ -153,7 +154,7 @@ def test_redraws_owed_while_one_waits_are_that_one(database: Database) -> None:
     owe_latest_effects(database, redraw(1, clicks=2))
     owe_latest_effects(database, redraw(2))
 
-    claimed = effects.claim_due()
+    claimed = effects.claim_due(TEAM)
     assert sorted(e.key for e in claimed) == ["redraw:1", "redraw:2"]
     assert [e.payload for e in claimed if e.key == "redraw:1"] == [{"session": "s1", "clicks": 2}]
     assert all(effects.done(e) is False for e in claimed)
@@ -171,7 +172,7 @@ def test_a_redraw_owed_after_it_was_done_or_buried_is_owed_anew(database: Databa
     clock.now = NOW + timedelta(minutes=1)
     owe_latest_effects(database, redraw(1), redraw(2), now=clock.now)
 
-    again = effects.claim_due()
+    again = effects.claim_due(TEAM)
     assert sorted(e.key for e in again) == ["redraw:1", "redraw:2"]
     assert all(e.attempts == 1 for e in again)
     assert effects.counts() == EffectCounts(pending=2, dead=0)
@@ -185,11 +186,11 @@ def test_a_redraw_owed_while_waiting_to_retry_is_due_now_and_keeps_its_attempts(
     owe_latest_effects(database, redraw(1))
     [claimed] = effects.claim(["redraw:1"])
     assert effects.failed(claimed, "Slack said fatal_error") is not None
-    assert effects.claim_due() == []
+    assert effects.claim_due(TEAM) == []
 
     owe_latest_effects(database, redraw(1))
 
-    [due] = effects.claim_due()
+    [due] = effects.claim_due(TEAM)
     assert due.attempts == 2
 
 
@@ -202,7 +203,7 @@ def test_a_redraw_owed_while_being_done_is_done_once_more_after_it(database: Dat
     # The state changes while the first redraw is on its way: nobody else may draw it now
     # (two redraws racing could leave the older on show) …
     owe_latest_effects(database, redraw(1))
-    assert other.claim(["redraw:1"]) == [] and other.claim_due() == []
+    assert other.claim(["redraw:1"]) == [] and other.claim_due(TEAM) == []
 
     # … and the holder, finishing, learns it is owed once more.
     assert holder.done(drawing, {"ts": "1.0"}) is True
@@ -210,7 +211,7 @@ def test_a_redraw_owed_while_being_done_is_done_once_more_after_it(database: Dat
     assert again.attempts == 1
     assert holder.done(again) is False
     assert holder.counts().pending == 0
-    assert other.claim_due() == []
+    assert other.claim_due(TEAM) == []
 
 
 def test_a_redraw_held_by_a_process_that_died_is_owed_as_a_waiting_one(
@@ -223,7 +224,7 @@ def test_a_redraw_held_by_a_process_that_died_is_owed_as_a_waiting_one(
 
     owe_latest_effects(database, redraw(1), now=clock.now)
 
-    [taken] = queue(database, clock).claim_due()
+    [taken] = queue(database, clock).claim_due(TEAM)
     assert queue(database, clock).done(taken) is False
     assert queue(database, clock).done(lost) is False  # its claim ended with its lease
     assert queue(database, clock).counts().pending == 0
@@ -239,9 +240,9 @@ def test_an_effect_owed_claimed_is_done_by_its_process_and_by_another_once_the_l
     with database.transaction() as session:
         assert owe_claimed(session, [post(1)], NOW) == ["post:1"]
 
-    assert other.claim(["post:1"]) == [] and other.claim_due() == []
+    assert other.claim(["post:1"]) == [] and other.claim_due(TEAM) == []
     clock.now = NOW + LEASE
-    [taken_over] = other.claim_due()
+    [taken_over] = other.claim_due(TEAM)
     assert taken_over.attempts == 2 and taken_over.may_have_reached_slack
 
     [claimed] = mine.claimed_here(["post:1"])

@@ -107,7 +107,7 @@ def client_of(bot: BotHarness) -> AsyncWebClient:
 
 
 async def nudge(bot: BotHarness) -> int:
-    return await nudge_questions(bot.services, bot.effects, client_of(bot))
+    return await nudge_questions(bot.services, bot.effects, client_of(bot), TEAM_ID)
 
 
 def dms(slack: FakeSlack) -> list[tuple[str, dict[str, Any]]]:
@@ -311,12 +311,12 @@ async def test_a_nudge_slack_failed_is_done_by_a_later_tick_once(
     assert await nudge(bot) == 0
     # …but owed: the next tick sends each once.
     clock.now += timedelta(minutes=11)
-    await bot.effects.perform_due(client_of(bot))
+    await bot.effects.perform_due(client_of(bot), TEAM_ID)
     assert routed(bot.slack, unanswered) == ["U0BOB", "U0CAT", "U0DAN", "U0EVE", "U0FAY"]
     [(to, text)] = reminders(bot.slack)
     assert to == "U0ANN" and "an answer" in text
     clock.now += timedelta(minutes=11)
-    assert await bot.effects.perform_due(client_of(bot)) == 0
+    assert await bot.effects.perform_due(client_of(bot), TEAM_ID) == 0
     assert len(dms(bot.slack)) == sent + 3
 
 
@@ -346,9 +346,7 @@ async def test_a_question_that_fell_due_while_no_process_ran_is_nudged_on_the_fi
     # Three days later a process starts: the tick runs at start-up and finds the question.
     clock.now += timedelta(days=3)
     second = await processes.start()
-    jobs = tick_jobs(second.services, client_of(second), second.effects)
-    assert nudge_questions in [getattr(job, "func", None) for job in jobs]
-    tick = start_tick(jobs)
+    tick = start_tick(tick_jobs(second.services, second.effects, second.installed))
     try:
         await eventually(lambda: stored(second, question.id).nudge_at is None)
         await eventually(lambda: len(routed(second.slack, question)) == 2)

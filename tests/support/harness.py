@@ -19,6 +19,7 @@ from bot.slack_client import build_web_client, slack_session
 from handlers.effects import EffectRunner
 from storage.database import Database
 from storage.migrate import upgrade
+from storage.repositories import workspaces
 from tests.support.slack import (
     SIGNING_SECRET,
     FakeSlack,
@@ -74,6 +75,27 @@ class BotHarness:
     @property
     def database(self) -> Database:
         return self.services.database
+
+    @property
+    def team_id(self) -> str:
+        """The workspace of the bot token (single-token mode)."""
+        return self.services.statements.default.identity.team_id
+
+    def installed_too(self, team_id: str) -> None:
+        """Another workspace is stored, as an install stores it (for `--team`)."""
+        with self.database.transaction() as session:
+            workspaces.remember(
+                session,
+                team_id=team_id,
+                home_page=f"https://{team_id.lower()}.slack.com/",
+                enterprise_id=None,
+                bot_user_id=None,
+                now=self.clock(),
+            )
+
+    async def installed(self) -> list[tuple[str, AsyncWebClient]]:
+        """Where the tick works (`handlers.tick_jobs`): this workspace, with its client."""
+        return [(self.team_id, self.slack_client)]
 
     @property
     def url(self) -> str:

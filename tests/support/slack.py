@@ -47,10 +47,11 @@ def block_action_body(
     response_url: str,
     team_id: str = TEAM_ID,
     at: float | None = None,
+    org: Org | None = None,
 ) -> str:
     """A button press, as Slack posts it: form-encoded `payload` JSON; pressed `at` (epoch
-    seconds; default now)."""
-    payload = {
+    seconds; default now); in a workspace of `org`, installed org-wide, it names the org."""
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": team_id, "domain": "acme"},
         "user": {"id": user_id, "team_id": team_id, "name": user_id.lower()},
@@ -69,6 +70,9 @@ def block_action_body(
             }
         ],
     }
+    if org is not None:
+        payload["team"] |= {"enterprise_id": org.id, "enterprise_name": org.name}
+        payload |= {"enterprise": {"id": org.id, "name": org.name}, "is_enterprise_install": True}
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -80,40 +84,59 @@ def slash_command_body(
     response_url: str = "",
     trigger_id: str | None = None,
     team_id: str = TEAM_ID,
+    org: Org | None = None,
 ) -> str:
-    return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "team_domain": "acme",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0GUILD",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id or f"{time.time_ns()}.{user_id}.trigger",
-        }
-    )
+    """A slash command, as Slack posts it; from a workspace of `org`, where guildbot is
+    installed org-wide, it names the org too and says the install is org-wide."""
+    body = {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "team_domain": "acme",
+        "channel_id": channel_id,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0GUILD",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id or f"{time.time_ns()}.{user_id}.trigger",
+    }
+    if org is not None:
+        body |= {"enterprise_id": org.id, "enterprise_name": org.name}
+        body["is_enterprise_install"] = "true"
+    return urlencode(body)
 
 
-def event_body(event: dict[str, Any], event_id: str, team_id: str = TEAM_ID) -> str:
-    """An Events API delivery (JSON), as Slack posts it; a retry reuses the event id."""
-    return json.dumps(
-        {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "api_app_id": "A0GUILD",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True}],
+def event_body(
+    event: dict[str, Any], event_id: str, team_id: str = TEAM_ID, org: Org | None = None
+) -> str:
+    """An Events API delivery (JSON), as Slack posts it; a retry reuses the event id. To an
+    org-wide install (`org`), the event names the workspace it happened in (`team_id`) and
+    the org, and its authorization is the org's, with no workspace."""
+    authorization: dict[str, Any] = {"team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True}
+    body: dict[str, Any] = {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "api_app_id": "A0GUILD",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "is_ext_shared_channel": False,
+    }
+    if org is not None:
+        body["enterprise_id"] = org.id
+        authorization = {
+            "enterprise_id": org.id,
+            "team_id": None,
+            "user_id": BOT_USER_ID,
+            "is_bot": True,
+            "is_enterprise_install": True,
         }
-    )
+    body["authorizations"] = [authorization]
+    return json.dumps(body)
 
 
 def reaction_event(
@@ -237,6 +260,18 @@ class Team:
     name: str
 
 
+@dataclass(frozen=True)
+class Org:
+    """An Enterprise Grid org: its workspaces share one set of people (user ids are
+    org-wide), and an org admin can install the app once for all of them."""
+
+    id: str
+    url: str
+    """The org's own address (`https://<org>.enterprise.slack.com/`), not a workspace's."""
+    name: str
+    teams: tuple[Team, ...] = ()
+
+
 @dataclass
 class User:
     id: str
@@ -292,7 +327,9 @@ class FakeSlack:
     teams: dict[str, Team] = field(default_factory=dict)
     """Workspaces other than the default one (TEAM_ID), by id."""
     tokens: dict[str, str] = field(default_factory=dict)
-    """The bot token each install issued, to its team id."""
+    """The bot token each install issued, to its team id (an org-wide install's: its org id)."""
+    orgs: dict[str, Org] = field(default_factory=dict)
+    """Enterprise Grid orgs, by id."""
     install_codes: dict[str, str] = field(default_factory=dict)
     """Codes Slack's consent screen handed out and oauth.v2.access has yet to exchange."""
     base_url: str = ""
@@ -311,6 +348,16 @@ class FakeSlack:
         self.teams[team.id] = team
         code = f"code-{team.id}-{len(self.install_codes) + len(self.tokens)}"
         self.install_codes[code] = f"{team.id}:{installer}"
+        return code
+
+    def consent_org(self, org: Org, installer: str = "W0ADMIN") -> str:
+        """An admin of `org` approved installing the app org-wide: the code Slack redirects
+        them back with."""
+        self.orgs[org.id] = org
+        for team in org.teams:
+            self.teams[team.id] = team
+        code = f"code-{org.id}-{len(self.install_codes) + len(self.tokens)}"
+        self.install_codes[code] = f"{org.id}:{installer}"
         return code
 
     def tokens_of(self, team_id: str) -> set[str]:
@@ -447,7 +494,7 @@ class FakeSlack:
         team_id, installer = granted.split(":")
         token = f"xoxb-{team_id}-{len(self.tokens) + 1}"
         self.tokens[token] = team_id
-        return {
+        answer: dict[str, Any] = {
             "ok": True,
             "app_id": "A0GUILD",
             "authed_user": {"id": installer},
@@ -455,12 +502,36 @@ class FakeSlack:
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": BOT_USER_ID,
-            "team": {"id": team_id, "name": self.teams[team_id].name},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }, {}
+        }
+        org = self.orgs.get(team_id)
+        if org is not None:
+            # Org-wide: no workspace, the org instead (Slack's enterprise/apps reference).
+            answer.update(
+                team=None, enterprise={"id": org.id, "name": org.name}, is_enterprise_install=True
+            )
+        else:
+            answer.update(
+                team={"id": team_id, "name": self.teams[team_id].name},
+                enterprise=None,
+                is_enterprise_install=False,
+            )
+        return answer, {}
 
     def _auth_test(self, _: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        org = self.orgs.get(self.tokens.get(self._caller or "", ""))
+        if org is not None:
+            # An org-wide token: the org's address and name; its id stands for the team.
+            return {
+                "ok": True,
+                "url": org.url,
+                "team": org.name,
+                "user": "guildbot",
+                "team_id": org.id,
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0GUILD",
+                "enterprise_id": org.id,
+                "is_enterprise_install": True,
+            }, {"x-oauth-scopes": self.scopes}
         team = self.teams.get(self.tokens.get(self._caller or "", ""))
         if self._caller and self.tokens and team is None:
             return {"ok": False, "error": "invalid_auth"}, {}
