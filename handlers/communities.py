@@ -100,6 +100,8 @@ async def create(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
         intent,
         command["trigger_id"],
         slack_response_url(command.get("response_url"), turn.services.settings),
+        # The workspace asked from, when the data is an org's: its channel goes there.
+        command["team_id"] if command.get("team_id", turn.team_id) != turn.team_id else None,
     )
     await ack(text=views.creating_text(intent.name))
     return Owed.of(created.effects)
@@ -343,7 +345,9 @@ async def create_channel(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | 
     if name is None:
         return None  # created already, or gone
     try:
-        created = await client.conversations_create(name=name)
+        # An org-wide install's token must say which of the org's workspaces it is for.
+        where = {"team_id": owed["workspace"]} if "workspace" in owed else {}
+        created = await client.conversations_create(name=name, **where)
     except SlackApiError as error:
         if error_code(error) != "name_taken":
             raise

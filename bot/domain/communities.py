@@ -169,9 +169,11 @@ class CommunityService:
         intent: Intent,
         cause: str,
         response_url: str | None = None,
+        in_workspace: str | None = None,
     ) -> Changed:
         """Stores the community (its channel comes after the ack), its creator as owner, and
-        owes the channel's creation (`response_url`: where to tell the creator how it went)."""
+        owes the channel's creation (`response_url`: where to tell the creator how it went;
+        `in_workspace`: which workspace of an org-wide install the channel goes in)."""
         if not intent.name or not intent.skills:
             raise CommunityRefused(
                 "Give the community a name and at least one topic skill, for example "
@@ -194,6 +196,8 @@ class CommunityService:
             payload = {"community": community.id, "creator": creator.user_id, "cause": cause}
             if response_url:
                 payload["response_url"] = response_url
+            if in_workspace:
+                payload["workspace"] = in_workspace
             effect = Effect(CREATE_CHANNEL, f"{CREATE_CHANNEL}:{community.id}", team_id, payload)
             owed = owe(session, [effect], now)
         return Changed(community.id, community.name, None, True, tuple(owed))

@@ -49,3 +49,17 @@ async def test_an_org_token_serves_the_orgs_workspaces_as_one_set_of_people(
     assert rows and {row.team_id for row in rows} == {ACME.id}
     homes = {json.loads(row.body)["actor"]["account"]["homePage"] for row in rows}
     assert homes == {ACME.url}, "one actor per person across the org"
+
+
+async def test_a_community_created_from_an_org_workspace_gets_its_channel_there(
+    org_bot: BotHarness, slack: FakeSlack
+) -> None:
+    """An org-wide token must name the workspace a new channel goes in: the one the
+    `/community create` came from."""
+    _, reply = await org_bot.command(
+        "/community", "create data-science #python", "U0ANN", team_id=ENGINEERING.id, org=ACME
+    )
+    await org_bot.settle()
+
+    assert "data-science" in slack.channel_names, reply
+    assert slack.created_in["data-science"] == ENGINEERING.id

@@ -324,6 +324,8 @@ class FakeSlack:
     """Channels by name, those conversations.create made and those a test says exist."""
     members: dict[str, set[str]] = field(default_factory=dict)
     """Who is in each channel, as conversations.create/invite/kick/join left it."""
+    created_in: dict[str, str | None] = field(default_factory=dict)
+    """The workspace (`team_id`) each channel conversations.create made was asked for in."""
     teams: dict[str, Team] = field(default_factory=dict)
     """Workspaces other than the default one (TEAM_ID), by id."""
     tokens: dict[str, str] = field(default_factory=dict)
@@ -661,6 +663,11 @@ class FakeSlack:
 
     def _conversations_create(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         name = args.get("name", "")
+        org = self.orgs.get(self.tokens.get(self._caller or "", ""))
+        if org is not None and args.get("team_id") not in {team.id for team in org.teams}:
+            # An org-wide token must say in which of the org's workspaces (Slack's reference).
+            return {"ok": False, "error": "missing_argument"}, {}
+        self.created_in[name] = args.get("team_id")
         if name in self.channel_names:
             return {"ok": False, "error": "name_taken"}, {}
         channel_id = f"C{next(self._ts):08d}"
