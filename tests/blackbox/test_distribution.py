@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -447,3 +448,56 @@ async def test_the_tick_nudges_each_installed_workspace_with_its_own_token_and_n
     assert not [call for call in slack.calls[uninstalled_at:] if call.token is None]
     [north] = [q for q in bot.rows(Question) if q.id == north_question]
     assert north.nudge_at is not None, "North's nudge waits, in case guildbot is reinstalled"
+
+
+def said(reply: Any, slack: FakeSlack, since: int) -> str:
+    """Everything the bot told the person: the ack, and answers through the response URL."""
+    return json.dumps([reply, *slack.responses[since:]])
+
+
+async def test_expert_and_ask_in_each_workspace_use_its_token_and_see_only_its_people(
+    start_bot: StartBot, slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH, QA_CHANNEL=QA)
+    for team in (NORTH, SOUTH):
+        await install(bot, slack, team)
+    status, _ = await bot.command("/skills", "add kafka:expert", "U0ANN", team_id=NORTH.id)
+    assert status == 200
+    await quiet(slack)
+
+    for team, finds_ann in ((NORTH, True), (SOUTH, False)):
+        calls_before, told_before = len(slack.calls), len(slack.responses)
+        status, reply = await bot.command(
+            "/expert", "kafka", "U0CAT", team_id=team.id, response_url=slack.response_url
+        )
+        assert status == 200
+        await quiet(slack)
+        assert ("U0ANN" in said(reply, slack, told_before)) is finds_ann, team.name
+
+        status, _ = await bot.command(
+            "/ask", f"Who owns the {team.name} kafka cluster?", "U0CAT", team_id=team.id
+        )
+        assert status == 200
+        await eventually(
+            lambda team=team: [q for q in bot.rows(Question) if q.team_id == team.id and q.ts],
+            what=f"the question in {team.name} to be posted",
+        )
+        await quiet(slack)
+        made = [call for call in slack.calls[calls_before:] if call.method != "auth.test"]
+        assert made and {call.token for call in made} == slack.tokens_of(team.id), team.name
+        [posted] = [
+            call
+            for call in made
+            if call.method == "chat.postMessage" and call.args.get("channel") == QA
+        ]
+        assert team.name in str(posted.args), "each workspace's question in its own post"
+
+    asked = {q.team_id: q.text for q in bot.rows(Question)}
+    assert asked == {
+        NORTH.id: "Who owns the North kafka cluster?",
+        SOUTH.id: "Who owns the South kafka cluster?",
+    }
+    assert workspaces_named(bot) == {
+        NORTH.id: {(NORTH.url, NORTH.url, NORTH.id)},
+        SOUTH.id: {(SOUTH.url, SOUTH.url, SOUTH.id)},
+    }
