@@ -104,6 +104,7 @@ class Settings:
         return WorkspaceSettings(
             qa_channel=self.qa_channel,
             digest_channel=self.digest_channel,
+            digest_cron=self.digest_cron,
             lnd_admins=LndAdmins(self.lnd_admins),
             kudos_emoji=self.kudos_emoji,
             kudos_managers=self.kudos_managers,

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.cron import cron_schedule
 from bot.domain.refused import Refused
 from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from storage.database import Database
@@ -72,6 +73,7 @@ class SettingsForm:
 
     qa_channel: str | None
     digest_channel: str | None
+    digest_cron: str
     lnd_admins: tuple[str, ...]
     kudos_managers: tuple[str, ...]
     kudos_emoji: str
@@ -127,6 +129,7 @@ def read_form(form: SettingsForm) -> WorkspaceSettings:
     settings = WorkspaceSettings(
         qa_channel=check("qa_channel", _channel, form.qa_channel),
         digest_channel=check("digest_channel", _channel, form.digest_channel),
+        digest_cron=check("digest_cron", _schedule, form.digest_cron),
         lnd_admins=LndAdmins(check("lnd_admins", _admins, form.lnd_admins) or frozenset()),
         kudos_managers=check("kudos_managers", _users, form.kudos_managers),
         kudos_emoji=check("kudos_emoji", _emoji, form.kudos_emoji),
@@ -146,6 +149,19 @@ def _channel(raw: str | None) -> str | None:
     if raw and not CHANNEL_ID.match(raw):
         raise ValueError("That isn't a channel: pick one from the list.")
     return raw or None
+
+
+def _schedule(raw: str) -> str:
+    expression = " ".join((raw or "").split())
+    try:
+        # Only the fields matter here: the time zone is the process's, whichever it is.
+        cron_schedule(expression, "UTC")
+    except ValueError as problem:
+        # The form first: Slack cuts a field error short at 150 characters.
+        raise ValueError(
+            f"Type minute hour day month weekday, e.g. 0 9 * * 1 for Mondays 09:00 ({problem})."
+        ) from None
+    return expression
 
 
 def _users(raw: Iterable[str]) -> frozenset[str]:
