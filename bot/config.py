@@ -414,8 +414,8 @@ def _reminders(raw: str) -> tuple[int, ...]:
         return reminder_minutes(raw)
     except ValueError:
         raise ConfigError(
-            f"LUNCHLEARN_REMINDERS={raw!r} is malformed: expected durations such as 24h,15m "
-            "(d, h or m; comma-separated)"
+            f"LUNCHLEARN_REMINDERS={raw!r} is malformed: expected durations such as "
+            "24h,2h30m,15m (d, h, m; comma-separated)"
         ) from None
 
 

@@ -221,7 +221,7 @@ async def test_bad_values_are_field_errors_and_change_nothing(bot: BotHarness) -
         "kudos_emoji": "That one is taken: askers accept answers with it. Try trophy or clap.",
         "kudos_daily_limit": "Type a whole number, 1 or more.",
         "lunchlearn_reminders": (
-            "Type offsets such as 24h, 15m (d, h or m, comma-separated), or nothing for none."
+            "Type offsets such as 24h, 2h30m, 15m (d, h, m; comma-separated), or nothing for none."
         ),
         "digest_cron": (
             "Type minute hour day month weekday, e.g. 0 9 * * 1 for Mondays 09:00 "
