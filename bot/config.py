@@ -104,6 +104,7 @@ class Settings:
         return WorkspaceSettings(
             qa_channel=self.qa_channel,
             digest_channel=self.digest_channel,
+            digest_cron=self.digest_cron,
             lnd_admins=LndAdmins(self.lnd_admins),
             kudos_emoji=self.kudos_emoji,
             kudos_managers=self.kudos_managers,
@@ -413,8 +414,8 @@ def _reminders(raw: str) -> tuple[int, ...]:
         return reminder_minutes(raw)
     except ValueError:
         raise ConfigError(
-            f"LUNCHLEARN_REMINDERS={raw!r} is malformed: expected durations such as 24h,15m "
-            "(d, h or m; comma-separated)"
+            f"LUNCHLEARN_REMINDERS={raw!r} is malformed: expected durations such as "
+            "24h,2h30m,15m (d, h, m; comma-separated)"
         ) from None
 
 

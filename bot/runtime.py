@@ -24,7 +24,7 @@ from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
 from bot.domain.channels import ChannelNames
 from bot.domain.communities import CommunityService
-from bot.domain.digest import GRACE, DigestService
+from bot.domain.digest import DigestService
 from bot.domain.effects import EffectQueue
 from bot.domain.experts import ExpertFinder
 from bot.domain.faq import FaqSearch
@@ -51,7 +51,7 @@ from bot.slack_client import build_web_client, slack_session
 from bot.slack_edge import SERVER_LIMITS
 from bot.xapi.forwarder import Forwarder, LrsConfig
 from bot.xapi.statements import StatementBuilder, StatementBuilders, XapiIdentity
-from handlers import digest_job, tick_jobs
+from handlers import tick_jobs
 from handlers.effects import EffectRunner
 from storage.database import POOL_SIZE, Database
 from storage.migrate import upgrade
@@ -316,7 +316,6 @@ def build_services(
             database,
             clock,
             gaps,
-            cron_trigger(settings.digest_cron, settings.timezone),
             settings.timezone,
         ),
         health=Health(database, executor, forwarder),
@@ -429,9 +428,7 @@ async def serve(
         socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
         await socket_handler.connect_async()
     await services.forwarder.start()
-    # The digest on its cron schedule, and on every tick too (see `tick_jobs`).
-    digest = (services.digest.schedule, digest_job(services, installed))
-    tick = start_tick(tick_jobs(services, effects, installed), digest=digest, digest_grace=GRACE)
+    tick = start_tick(tick_jobs(services, effects, installed))
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise pause request handling.
     gc.freeze()

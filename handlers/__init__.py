@@ -87,8 +87,8 @@ def tick_jobs(services: Services, effects: EffectRunner, installed: Installed) -
         effects.perform_due,
         functools.partial(questions.nudge_questions, services, effects),
         functools.partial(lunchlearn.run_session_jobs, services, effects),
-        # A digest every process missed or failed to post while due (`GRACE`); the claim
-        # keeps it to one post per workspace.
+        # The digest, due on the workspace's own schedule (or missed by every process, for
+        # `GRACE`); the claim keeps it to one post per workspace and period.
         functools.partial(digest.post_digest, services),
     ]
     return [
@@ -99,14 +99,6 @@ def tick_jobs(services: Services, effects: EffectRunner, installed: Installed) -
         # "Learn from" suggestions, a day old at most.
         functools.partial(services.run, services.suggestions.refresh_due),
     ]
-
-
-def digest_job(services: Services, installed: Installed) -> Job:
-    """The digest's cron job (`DIGEST_CRON`): the tick's loop over the workspaces, posting
-    each one's digest to its own digest channel with its own token."""
-    return functools.partial(
-        each_workspace, installed, [functools.partial(digest.post_digest, services)]
-    )
 
 
 async def each_workspace(installed: Installed, jobs: list[WorkspaceJob]) -> None:

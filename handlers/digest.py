@@ -1,7 +1,8 @@
-"""The weekly digest job (not a listener), per workspace: the scheduler runs it at
-`DIGEST_CRON` for every workspace guildbot is installed in, and the database tick runs it too,
-so a digest every process missed or failed to post still goes out within
-`bot.domain.digest.GRACE`. Exactly one process posts each workspace's digest of a period."""
+"""The weekly digest job (not a listener), per workspace: the database tick runs it in every
+workspace guildbot is installed in, so each workspace's digest goes out within a tick of its
+own schedule's time (its `digest_cron` setting), and one every process missed or failed to
+post still goes out within `bot.domain.digest.GRACE`. Exactly one process posts each
+workspace's digest of a period."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ async def post_digest(services: Services, client: AsyncWebClient, team_id: str) 
     The weekly-activity chart always goes with it, as a file in the digest's thread; a chart
     that fails to upload is logged and does not make the digest post twice.
     """
-    channel = workspace_for(services, team_id).settings.digest_channel
+    settings = workspace_for(services, team_id).settings
+    channel = settings.digest_channel
     if not channel:
         return False
-    period = await services.run(services.digest.claim, team_id, channel)
+    period = await services.run(services.digest.claim, team_id, channel, settings.digest_cron)
     if period is None:
         return False
     try:

@@ -1,10 +1,11 @@
 """The weekly digest: what a period brought, posted once per period whatever the replicas.
 
-The period is the time between the last two times `DIGEST_CRON` fires (in `TIMEZONE`): a
-digest due at Monday 09:00 covers the week since the previous Monday 09:00. A digest is due
-from its fire time for `GRACE`: the scheduler's cron job posts it on time, and the database
-tick (also at start-up) posts one that every process missed or failed to post. The claim is a
-row per workspace and period (`digest_run`), so of several replicas exactly one posts.
+The period is the time between the last two times the workspace's schedule fires (its
+`digest_cron` setting, in `TIMEZONE`): a digest due at Monday 09:00 covers the week since the
+previous Monday 09:00. A digest is due from its fire time for `GRACE`: the database tick (every
+30 s, and at start-up) posts it, so a digest every process missed or failed to post still goes
+out. The claim is a row per workspace and period (`digest_run`), so of several replicas
+exactly one posts.
 
 What it counts, in [start, end):
 - kudos given that still stand, from how many givers to how many receivers, and the values
@@ -18,6 +19,7 @@ What it counts, in [start, end):
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.cron import cron_schedule
 from bot.domain.gaps import Gap, KnowledgeGaps
 from bot.domain.lunchlearn import Lunch
 from bot.domain.reporting import WeekActivity, standing_statements, weekly_activity
@@ -53,7 +56,7 @@ _MAX_LOOKBACK = timedelta(days=5 * 366)
 
 
 class Schedule(Protocol):
-    """An APScheduler trigger (see `bot.scheduler.cron_trigger`)."""
+    """An APScheduler trigger (see `bot.cron.cron_schedule`)."""
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
@@ -120,26 +123,26 @@ class DigestService:
         database: Database,
         clock: Clock,
         gaps: KnowledgeGaps,
-        schedule: Schedule,
         timezone: str,
     ) -> None:
         self._database = database
         self._clock = clock
         self._gaps = gaps
-        self.schedule = schedule
         self._timezone = timezone
 
-    def due(self) -> Period | None:
-        """The period whose digest is due now, if its fire time is less than `GRACE` ago."""
+    def due(self, schedule: str) -> Period | None:
+        """The period whose digest is due now on `schedule` (five-field cron), if its fire time
+        is less than `GRACE` ago."""
         now = self._clock()
-        period = last_period(self.schedule, now)
+        period = last_period(_schedule(schedule, self._timezone), now)
         if period is None or now - period.end > GRACE:
             return None
         return period
 
-    def claim(self, team_id: str, channel_id: str) -> Period | None:
-        """The due period, when this process is the one to post its digest."""
-        period = self.due()
+    def claim(self, team_id: str, channel_id: str, schedule: str) -> Period | None:
+        """The period due on the workspace's `schedule`, when this process is the one to post
+        its digest."""
+        period = self.due(schedule)
         if period is None:
             return None
         now = self._clock()
@@ -206,6 +209,12 @@ class DigestService:
             activity=weekly_activity(statements, chart_start, end),
             resources=shared,
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _schedule(expression: str, timezone: str) -> Schedule:
+    """Each tick asks for every workspace's: the few schedules in use, parsed once."""
+    return cron_schedule(expression, timezone)
 
 
 def fastest_helpers(firsts: list[repo.FirstAnswer], limit: int = TOP_HELPERS) -> list[Helper]:

@@ -48,6 +48,8 @@ class WorkspaceSettings:
 
     qa_channel: str | None
     digest_channel: str | None
+    digest_cron: str
+    """When the digest is due: five-field cron in the process's `TIMEZONE`."""
     lnd_admins: LndAdmins
     kudos_emoji: str
     kudos_managers: frozenset[str]

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.cron import cron_schedule
 from bot.domain.refused import Refused
 from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from storage.database import Database
@@ -30,7 +31,7 @@ CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 EMOJI = re.compile(r"^[a-z0-9_+\-']+$")
 TAKEN_EMOJI = "white_check_mark"
 """Askers accept answers with it."""
-_DURATION = re.compile(r"^(\d+)([dhm])$")
+_DURATION = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
 _MINUTES = {"d": 1440, "h": 60, "m": 1}
 
 EDITABLE = tuple(f.name for f in fields(WorkspaceSettings))
@@ -44,22 +45,24 @@ def emoji_name(raw: str) -> str:
 
 
 def reminder_minutes(raw: str) -> tuple[int, ...]:
-    """`24h,15m` → (1440, 15), largest first; ValueError for anything else."""
+    """`24h,2h30m,15m` → (1440, 150, 15), largest first; ValueError for anything else.
+    An offset is days, hours and minutes, in that order, each at most once (`1d12h`)."""
     minutes: set[int] = set()
     for part in (p.strip().lower() for p in raw.split(",") if p.strip()):
         match = _DURATION.match(part)
-        if not match or int(match.group(1)) == 0:
+        total = match and sum(int(n) * _MINUTES[u] for u, n in match.groupdict().items() if n)
+        if not total:
             raise ValueError(part)
-        minutes.add(int(match.group(1)) * _MINUTES[match.group(2)])
+        minutes.add(total)
     return tuple(sorted(minutes, reverse=True))
 
 
 def reminder_text(minutes: Iterable[int]) -> str:
-    """(1440, 15) → `24h, 15m`: offsets as they are typed."""
+    """(1440, 150, 15) → `24h, 2h30m, 15m`: offsets as they are typed."""
 
     def offset(m: int) -> str:
         if m % 60:
-            return f"{m}m"
+            return f"{m // 60}h{m % 60}m" if m > 60 else f"{m}m"
         # A day stays 24h, as the default says it.
         return f"{m // 60}h" if m % 1440 or m == 1440 else f"{m // 1440}d"
 
@@ -72,6 +75,7 @@ class SettingsForm:
 
     qa_channel: str | None
     digest_channel: str | None
+    digest_cron: str
     lnd_admins: tuple[str, ...]
     kudos_managers: tuple[str, ...]
     kudos_emoji: str
@@ -127,6 +131,7 @@ def read_form(form: SettingsForm) -> WorkspaceSettings:
     settings = WorkspaceSettings(
         qa_channel=check("qa_channel", _channel, form.qa_channel),
         digest_channel=check("digest_channel", _channel, form.digest_channel),
+        digest_cron=check("digest_cron", _schedule, form.digest_cron),
         lnd_admins=LndAdmins(check("lnd_admins", _admins, form.lnd_admins) or frozenset()),
         kudos_managers=check("kudos_managers", _users, form.kudos_managers),
         kudos_emoji=check("kudos_emoji", _emoji, form.kudos_emoji),
@@ -146,6 +151,19 @@ def _channel(raw: str | None) -> str | None:
     if raw and not CHANNEL_ID.match(raw):
         raise ValueError("That isn't a channel: pick one from the list.")
     return raw or None
+
+
+def _schedule(raw: str) -> str:
+    expression = " ".join((raw or "").split())
+    try:
+        # Only the fields matter here: the time zone is the process's, whichever it is.
+        cron_schedule(expression, "UTC")
+    except ValueError as problem:
+        # The form first: Slack cuts a field error short at 150 characters.
+        raise ValueError(
+            f"Type minute hour day month weekday, e.g. 0 9 * * 1 for Mondays 09:00 ({problem})."
+        ) from None
+    return expression
 
 
 def _users(raw: Iterable[str]) -> frozenset[str]:
@@ -183,7 +201,7 @@ def _reminders(raw: str) -> tuple[int, ...]:
         return reminder_minutes(raw or "")
     except ValueError:
         raise ValueError(
-            "Type offsets such as 24h, 15m (d, h or m, comma-separated), or nothing for none."
+            "Type offsets such as 24h, 2h30m, 15m (d, h, m; comma-separated), or nothing for none."
         ) from None
 
 

@@ -29,6 +29,7 @@ CHECKIN_CODE_ON = "on"
 LABELS = {
     "qa_channel": "Q&A channel",
     "digest_channel": "Digest channel",
+    "digest_cron": "Digest schedule",
     "lnd_admins": "L&D admins",
     "kudos_managers": "Kudos managers",
     "kudos_emoji": "Kudos emoji",
@@ -73,6 +74,12 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
             channel(settings.digest_channel),
             "Where the weekly digest goes. Empty: no digest.",
             optional=True,
+        ),
+        field(
+            "digest_cron",
+            text(settings.digest_cron, 100),
+            "When it goes: minute hour day month weekday, in guildbot's time zone. "
+            "0 9 * * 1 is Mondays 09:00; 30 16 * * 5 is Fridays 16:30.",
         ),
         field(
             "lnd_admins",
@@ -145,6 +152,7 @@ def read_settings_form(values: dict[str, Any]) -> SettingsForm:
     return SettingsForm(
         qa_channel=element("qa_channel").get("selected_conversation"),
         digest_channel=element("digest_channel").get("selected_conversation"),
+        digest_cron=text("digest_cron"),
         lnd_admins=tuple(element("lnd_admins").get("selected_users") or ()),
         kudos_managers=tuple(element("kudos_managers").get("selected_users") or ()),
         kudos_emoji=text("kudos_emoji"),

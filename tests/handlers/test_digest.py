@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apscheduler.triggers.date import DateTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
@@ -23,7 +22,6 @@ from bot.cli import main
 from bot.domain.digest import GRACE, Period
 from bot.domain.people import Profile
 from bot.domain.questions import AskIntent
-from bot.scheduler import cron_trigger, start_tick
 from bot.slack_client import build_web_client
 from bot.views.chart import HEIGHT_PX, WIDTH_PX, activity_chart
 from handlers.digest import post_digest
@@ -410,43 +408,13 @@ async def test_a_lapsed_claim_is_taken_over_by_the_other_process(
     one = await processes.start()
     two = await processes.start()
     clock.now = END + timedelta(seconds=10)
-    assert one.services.digest.claim(TEAM_ID, DIGEST) == PERIOD  # …and then it died
+    assert one.services.digest.claim(TEAM_ID, DIGEST, "0 9 * * 1") == PERIOD  # …and then it died
 
     assert await run_digest(two) is False
     clock.now += timedelta(minutes=5)
     assert await run_digest(two) is True
     assert await run_digest(one) is False
     assert len(digests(one.slack, two.slack)) == 1
-
-
-# Scheduling ---------------------------------------------------------------------------------------
-
-
-async def test_the_digest_runs_as_a_cron_job_with_coalescing_and_a_grace() -> None:
-    ran = asyncio.Event()
-
-    async def job() -> None:
-        ran.set()
-
-    trigger = cron_trigger("0 9 * * 1", BERLIN)
-    tick = start_tick([], digest=(trigger, job), digest_grace=GRACE)
-    try:
-        digest = tick.scheduler.get_job("digest")
-        assert digest is not None and digest.trigger is trigger
-        assert digest.coalesce is True and digest.max_instances == 1
-        assert digest.misfire_grace_time == GRACE.total_seconds() == 6 * 3600
-        local = digest.next_run_time
-        assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
-        assert str(local.tzinfo) == BERLIN
-    finally:
-        tick.scheduler.shutdown(wait=False)
-
-    soon = DateTrigger(datetime.now(UTC) + timedelta(milliseconds=200))
-    tick = start_tick([], digest=(soon, job))
-    try:
-        await asyncio.wait_for(ran.wait(), timeout=5)
-    finally:
-        tick.scheduler.shutdown(wait=False)
 
 
 def test_a_malformed_digest_cron_stops_start_up_naming_it(

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from handlers import digest_job, tick_jobs
+from handlers import tick_jobs
 from storage.models import Question, SlackEffect
 from tests.handlers.test_questions import message_event
+from tests.handlers.test_workspace_settings import filled, open_settings
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import TEAM_ID, Call, FakeSlack, event_body, sign
@@ -122,20 +123,10 @@ async def test_each_workspace_is_nudged_and_gets_its_digest_with_its_own_token(
     assert sorted(post.token for post in digests(qa_bot.slack)) == sorted(TOKENS.values())
     assert tokens_used(qa_bot.slack) == set(TOKENS.values())
 
-    # Once per workspace and period, however often the tick or the cron job runs.
+    # Once per workspace and period, however often the tick runs.
     await tick(qa_bot, Installs(qa_bot, TEAM_ID, OTHER))
-    await digest_job(qa_bot.services, Installs(qa_bot, TEAM_ID, OTHER))()
     assert len(digests(qa_bot.slack)) == 2
     assert len(reminders_to(qa_bot.slack, ASKERS[OTHER])) == 1
-
-
-async def test_the_digest_cron_job_posts_each_workspaces_digest_with_its_own_token(
-    qa_bot: BotHarness,
-) -> None:
-    await digest_job(qa_bot.services, Installs(qa_bot, TEAM_ID, OTHER))()
-
-    posts = digests(qa_bot.slack)
-    assert sorted(post.token for post in posts) == sorted(TOKENS.values())
 
 
 async def test_an_uninstalled_workspaces_work_waits_and_goes_out_if_it_reinstalls(
@@ -222,3 +213,42 @@ async def test_an_owed_effect_whose_token_slack_refuses_waits_without_spending_a
     await tick(qa_bot, installs)
     [done] = owed_effects(qa_bot)
     assert done.status == "done"
+
+
+async def test_each_workspace_gets_its_digest_on_its_own_schedule_once(
+    tmp_path: Path, slack: FakeSlack, clock: SettableClock
+) -> None:
+    """Both workspaces start on the default (Mondays 09:00 UTC); the other's admin moves its
+    digest to Wednesdays 09:00 on Monday at noon."""
+    settings = settings_for(tmp_path, slack, DIGEST_CHANNEL=DIGEST, LND_ADMINS="U0ANN")
+    bot = await BotHarness(settings, slack, clock).start()
+    try:
+        modal = await open_settings(bot, "U0ANN")
+        assert modal is not None
+        values = filled(modal, digest_cron="0 9 * * wed")
+        status, answer = await bot.submit(modal, values, "U0ANN", team_id=OTHER)
+        assert status == 200 and "errors" not in (answer or {}), answer
+        installs = Installs(bot, TEAM_ID, OTHER)
+
+        async def tick_at(now: datetime) -> list[str | None]:
+            """The tick at `now`: whose digests it posted (by token)."""
+            clock.now = now
+            before = len(digests(slack))
+            await tick(bot, installs)
+            return [post.token for post in digests(slack)[before:]]
+
+        monday = clock.now.replace(hour=9)
+        wednesday = monday + timedelta(days=2)
+        # Monday's digest is due (3 hours ago) here only; the other's last fire time,
+        # Wednesday 25 November, is too long ago.
+        assert await tick_at(clock.now) == [TOKENS[TEAM_ID]]
+        assert await tick_at(wednesday - timedelta(seconds=20)) == []
+        assert await tick_at(wednesday + timedelta(seconds=10)) == [TOKENS[OTHER]]
+        [moved] = digests(slack)[-1:]
+        assert moved.args["text"].startswith("Guild digest, Wed 25 Nov – Wed 2 Dec:")
+        assert await tick_at(wednesday + timedelta(seconds=40)) == []
+        assert await tick_at(monday + timedelta(days=7, seconds=10)) == [TOKENS[TEAM_ID]]
+        assert await tick_at(monday + timedelta(days=7, seconds=40)) == []
+        assert await tick_at(wednesday + timedelta(days=7, seconds=10)) == [TOKENS[OTHER]]
+    finally:
+        await bot.close()

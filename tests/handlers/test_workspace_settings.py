@@ -177,6 +177,7 @@ async def test_the_modal_shows_the_settings_in_force(bot: BotHarness) -> None:
     assert [b["block_id"] for b in modal["blocks"]] == [
         "qa_channel",
         "digest_channel",
+        "digest_cron",
         "lnd_admins",
         "kudos_managers",
         "kudos_emoji",
@@ -192,6 +193,7 @@ async def test_the_modal_shows_the_settings_in_force(bot: BotHarness) -> None:
     assert initial(modal, "lunchlearn_reminders")["value"] == "24h, 15m"
     assert initial(modal, "lunchlearn_checkin_code")["selected_options"] == []
     assert initial(modal, "digest_channel")["selected_conversation"] is None
+    assert initial(modal, "digest_cron")["value"] == "0 9 * * 1"
 
     # Saved untouched: nothing changes, nothing is logged.
     await save(bot, modal, "U0ANN")
@@ -210,6 +212,7 @@ async def test_bad_values_are_field_errors_and_change_nothing(bot: BotHarness) -
         kudos_emoji=":white_check_mark:",
         kudos_daily_limit="0",
         lunchlearn_reminders="tomorrow",
+        digest_cron="0 9 * * 8",
     )
 
     assert answer["response_action"] == "errors"
@@ -218,7 +221,11 @@ async def test_bad_values_are_field_errors_and_change_nothing(bot: BotHarness) -
         "kudos_emoji": "That one is taken: askers accept answers with it. Try trophy or clap.",
         "kudos_daily_limit": "Type a whole number, 1 or more.",
         "lunchlearn_reminders": (
-            "Type offsets such as 24h, 15m (d, h or m, comma-separated), or nothing for none."
+            "Type offsets such as 24h, 2h30m, 15m (d, h, m; comma-separated), or nothing for none."
+        ),
+        "digest_cron": (
+            "Type minute hour day month weekday, e.g. 0 9 * * 1 for Mondays 09:00 "
+            "(weekday 8 is out of range (0-7, 0 or 7 = Sunday))."
         ),
     }
     assert changes_logged(bot) == []

@@ -39,6 +39,7 @@ T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 GENEROUS = WorkspaceSettings(
     qa_channel=None,
     digest_channel=None,
+    digest_cron="0 9 * * 1",
     lnd_admins=LndAdmins(),
     kudos_emoji="trophy",
     kudos_managers=frozenset(),

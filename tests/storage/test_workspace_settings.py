@@ -23,6 +23,7 @@ ACME, GLOBEX = "T0ACME", "T0GLOBEX"
 DEFAULTS = WorkspaceSettings(
     qa_channel="C0QA",
     digest_channel=None,
+    digest_cron="0 9 * * 1",
     lnd_admins=LndAdmins(frozenset({"U0ANN"})),
     kudos_emoji="trophy",
     kudos_managers=frozenset(),
@@ -38,6 +39,7 @@ def form_of(settings: WorkspaceSettings, **changes: object) -> SettingsForm:
     form = SettingsForm(
         qa_channel=settings.qa_channel,
         digest_channel=settings.digest_channel,
+        digest_cron=settings.digest_cron,
         lnd_admins=tuple(sorted(settings.lnd_admins.user_ids)),
         kudos_managers=tuple(sorted(settings.kudos_managers)),
         kudos_emoji=settings.kudos_emoji,

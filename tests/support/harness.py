@@ -22,6 +22,7 @@ from storage.migrate import upgrade
 from storage.repositories import workspaces
 from tests.support.slack import (
     SIGNING_SECRET,
+    TEAM_ID,
     FakeSlack,
     block_action_body,
     block_suggestion_body,
@@ -167,10 +168,16 @@ class BotHarness:
         return result
 
     async def submit(
-        self, view: dict[str, Any], values: dict[str, Any], user: str, view_id: str = "V0FORM"
+        self,
+        view: dict[str, Any],
+        values: dict[str, Any],
+        user: str,
+        view_id: str = "V0FORM",
+        team_id: str = TEAM_ID,
     ) -> tuple[int, Any]:
-        """Submits a modal as `user` filled it in, and waits for the lazy work after the ack."""
-        body = view_submission_body(view, view_id, values, user)
+        """Submits a modal as `user` (of `team_id`) filled it in, and waits for the lazy work
+        after the ack."""
+        body = view_submission_body(view, view_id, values, user, team_id)
         result = await self.post(body, sign(body))
         await self.settle()
         return result
