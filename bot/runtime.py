@@ -36,7 +36,7 @@ from bot.domain.people import PeopleDirectory
 from bot.domain.questions import QuestionService
 from bot.domain.resources import ResourceService
 from bot.domain.routing import Router
-from bot.domain.skill_names import SkillNames
+from bot.domain.skill_names import SkillNamesByTeam
 from bot.domain.skills import SkillsService
 from bot.domain.suggestions import SuggestionService
 from bot.domain.workspace import data_key
@@ -279,15 +279,18 @@ def build_services(
         if settings.lrs_endpoint
         else None
     )
-    names = SkillNames.from_file(settings.skill_aliases_file)
+    workspace_settings = WorkspaceSettingsService(database, clock, settings.workspace_defaults)
+    workspace_settings.load()
+    # The alias file's names in every workspace, its own aliases (an L&D setting) added over them.
+    names = SkillNamesByTeam.from_file(
+        settings.skill_aliases_file, lambda team_id: workspace_settings.of(team_id).skill_aliases
+    )
     skills = SkillsService(database, statements, clock, names)
     experts = ExpertFinder(database, statements, clock, names, skills.catalogue)
     gaps = KnowledgeGaps(database, clock)
     kudos = KudosService(database, statements, clock, skills)
     lunchlearn = LunchLearnService(database, statements, clock, skills)
     forwarder = Forwarder(database, executor, lrs, clock=clock)
-    workspace_settings = WorkspaceSettingsService(database, clock, settings.workspace_defaults)
-    workspace_settings.load()
     return Services(
         settings=settings,
         database=database,

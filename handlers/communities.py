@@ -92,7 +92,7 @@ async def show_help(ack: AsyncAck) -> None:
 @doing("change the community")
 async def create(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
     rest = command["text"].strip().partition(" ")[2]
-    intent = turn.services.communities.read(rest)
+    intent = turn.services.communities.read(turn.team_id, rest)
     created = await turn.services.run(
         turn.services.communities.create,
         turn.team_id,
@@ -116,7 +116,7 @@ async def link(ack: AsyncAck, command: dict, turn: Turn) -> Owed:
             "Name the channel as Slack links it: `/community link #channel #skill …` "
             "(pick the channel from the list Slack shows)."
         )
-    intent = turn.services.communities.read(rest.split(">", 1)[1])
+    intent = turn.services.communities.read(turn.team_id, rest.split(">", 1)[1])
     linked = await turn.record(
         turn.services.communities.link,
         turn.team_id,

@@ -162,7 +162,7 @@ async def unknown(ack: AsyncAck, command: dict) -> None:
 
 @doing("schedule the session", field="title")
 async def schedule(ack: AsyncAck, view: dict, turn: Turn) -> Owed:
-    services, names = turn.services, turn.services.skills.names
+    services, names = turn.services, turn.services.skills.names.for_team(turn.team_id)
     values = read_state(view["state"]["values"])
     tags = tuple(dict.fromkeys(names.canonical(t) for t in read_values(values.get("tags") or "")))
     draft = read_form(values, services.clock(), tuple(t for t in tags if t))

@@ -34,7 +34,7 @@ async def share_help(ack: AsyncAck) -> None:
 
 @doing("share it")
 async def share(ack: AsyncAck, command: dict, turn: Turn) -> None:
-    intent = turn.services.resources.read_share(command["text"].strip())
+    intent = turn.services.resources.read_share(turn.team_id, command["text"].strip())
     [(_, new)] = await turn.record(
         turn.services.resources.share,
         turn.team_id,

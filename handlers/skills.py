@@ -84,14 +84,14 @@ async def show_own_profile(ack: AsyncAck, command: dict, turn: Turn) -> None:
 @doing(SKILLS_DOING)
 async def add_skills(ack: AsyncAck, command: dict, turn: Turn) -> None:
     skills = turn.services.skills
-    wanted = read_skill_list(_rest(command), skills.names)
+    wanted = read_skill_list(_rest(command), skills.names.for_team(turn.team_id))
     await _change(ack, turn, skills.declare, wanted, command["trigger_id"])
 
 
 @doing(SKILLS_DOING)
 async def remove_skills(ack: AsyncAck, command: dict, turn: Turn) -> None:
     skills = turn.services.skills
-    slugs = read_skill_names(_rest(command), skills.names)
+    slugs = read_skill_names(_rest(command), skills.names.for_team(turn.team_id))
     await _change(ack, turn, skills.remove, slugs, command["trigger_id"])
 
 
@@ -156,7 +156,7 @@ async def open_edit_form(body: dict, client: AsyncWebClient, turn: Turn) -> None
 async def suggest_skills(ack: AsyncAck, body: dict, turn: Turn) -> None:
     skills = turn.services.skills
     typed = (body.get("value") or "").strip()
-    slug = skills.names.canonical(typed)
+    slug = skills.names.for_team(turn.team_id).canonical(typed)
     if not slug:
         await ack(options=[])
         return
@@ -183,7 +183,9 @@ class Saved:
 async def save_edit_form(ack: AsyncAck, view: dict, turn: Turn) -> Saved:
     skills = turn.services.skills
     values = view["state"]["values"]
-    wanted = read_picked(_chosen(values, _picked_on_form(values)), skills.names)
+    wanted = read_picked(
+        _chosen(values, _picked_on_form(values)), skills.names.for_team(turn.team_id)
+    )
     await turn.record(skills.replace, turn.team_id, turn.actor, wanted, f"form:{view['id']}")
     await ack()
     return Saved()

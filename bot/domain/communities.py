@@ -27,7 +27,7 @@ from bot.domain import standing, text
 from bot.domain.effects import Effect, owe
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.skill_names import SkillNames
+from bot.domain.skill_names import SkillNamesByTeam
 from bot.domain.workspace import WorkspaceSettings
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import BuiltStatement, CommunityFacts, StatementBuilders, queued
@@ -132,7 +132,7 @@ class CommunityService:
         database: Database,
         statements: StatementBuilders,
         clock: Clock,
-        names: SkillNames,
+        names: SkillNamesByTeam,
     ) -> None:
         self._database = database
         self._statements = statements
@@ -141,7 +141,7 @@ class CommunityService:
 
     # Reading what was typed -----------------------------------------------------------------
 
-    def read(self, typed: str) -> Intent:
+    def read(self, team_id: str, typed: str) -> Intent:
         """`<name> #skill … [description]`: the name before the first tag, the rest after."""
         try:
             read = text.read(typed)
@@ -155,7 +155,9 @@ class CommunityService:
                 after.append(token.raw)
             else:
                 before.append(token.raw)
-        skills = tuple(dict.fromkeys(s for s in map(self._names.canonical, read.tags) if s))
+        skills = tuple(
+            dict.fromkeys(s for s in map(self._names.for_team(team_id).canonical, read.tags) if s)
+        )
         if len(skills) > MAX_SKILLS:
             raise CommunityRefused(f"A community has up to {MAX_SKILLS} topic skills.")
         return Intent(channel_name(" ".join(before)), skills, " ".join(after)[:500])

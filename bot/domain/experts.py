@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.domain import standing, text
 from bot.domain.people import Profile
-from bot.domain.skill_names import SkillNames, fold
+from bot.domain.skill_names import SkillNamesByTeam, fold
 from bot.domain.skills import SkillCatalogue
 from bot.xapi.statements import StatementBuilders, queued
 from storage.database import Database
@@ -72,7 +72,7 @@ class ExpertFinder:
         database: Database,
         statements: StatementBuilders,
         clock: Clock,
-        names: SkillNames,
+        names: SkillNamesByTeam,
         catalogue: SkillCatalogue,
     ) -> None:
         self._database = database
@@ -88,8 +88,9 @@ class ExpertFinder:
         known = self._catalogue.all(team_id)
         if folded in known:
             return Match(topic, folded, "exact")
-        canonical = self._names.canonical(topic)
-        if canonical in known or self._names.is_alias(topic):
+        names = self._names.for_team(team_id)
+        canonical = names.canonical(topic)
+        if canonical in known or names.is_alias(topic):
             return Match(topic, canonical, "alias")
         close = difflib.get_close_matches(folded, known, n=1, cutoff=CLOSE_ENOUGH)
         if close:

@@ -183,7 +183,7 @@ class QuestionService:
                 f"Ask a question of at least {MIN_QUESTION_WORDS} words, so people can answer "
                 f"it. For example: `{ASK_EXAMPLE}`"
             )
-        names = self._skills.names
+        names = self._skills.names.for_team(team_id)
         tags = [topic, *parsed.tags] if topic else parsed.tags
         typed_tags = tuple(dict.fromkeys(t for t in (names.canonical(x) for x in tags) if t))
         return AskIntent(words, typed_tags or self.suggest_tags(team_id, words))
@@ -191,7 +191,7 @@ class QuestionService:
     def suggest_tags(self, team_id: str, question: str) -> tuple[str, ...]:
         """Known skills the question's words name (aliases included), in order of mention."""
         catalogue = self._skills.catalogue.all(team_id)
-        names = self._skills.names
+        names = self._skills.names.for_team(team_id)
         # Short words ("go", "ai", "pm") are too often plain English to stand for a skill.
         words = [
             names.canonical(w) if len(w) > 2 else fold(w)

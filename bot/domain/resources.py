@@ -24,7 +24,7 @@ from bot.clock import Clock, occurred
 from bot.domain import text
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.skill_names import SkillNames
+from bot.domain.skill_names import SkillNamesByTeam
 from bot.xapi import vocabulary as v
 from bot.xapi.statements import CommunityFacts, ResourceFacts, StatementBuilders, queued
 from storage.database import Database
@@ -120,14 +120,18 @@ def files_in(files: Sequence[Mapping[str, Any]]) -> list[Shared]:
 
 class ResourceService:
     def __init__(
-        self, database: Database, statements: StatementBuilders, clock: Clock, names: SkillNames
+        self,
+        database: Database,
+        statements: StatementBuilders,
+        clock: Clock,
+        names: SkillNamesByTeam,
     ) -> None:
         self._database = database
         self._statements = statements
         self._clock = clock
         self._names = names
 
-    def read_share(self, typed: str) -> ShareIntent:
+    def read_share(self, team_id: str, typed: str) -> ShareIntent:
         """`<url> [title] #skill …`: the first link, the words as its title, tags as skills."""
         try:
             read = text.read(typed)
@@ -140,7 +144,9 @@ class ResourceService:
             )
         words = [t.raw for t in read.tokens if t.kind == "word" and not _LINK.fullmatch(t.raw)]
         title = text.as_typed(" ".join(words))[:MAX_TITLE] if words else links[0].title
-        skills = tuple(dict.fromkeys(s for s in map(self._names.canonical, read.tags) if s))
+        skills = tuple(
+            dict.fromkeys(s for s in map(self._names.for_team(team_id).canonical, read.tags) if s)
+        )
         return ShareIntent(Shared(links[0].key, links[0].url, title, links[0].kind), skills)
 
     def share(
@@ -213,7 +219,7 @@ class ResourceService:
     def search(self, team_id: str, typed: str) -> list[Hit]:
         """The best resources for a topic: a skill's name or alias, or words of titles."""
         topic = typed.strip()
-        canonical = self._names.canonical(topic) if " " not in topic else ""
+        canonical = self._names.for_team(team_id).canonical(topic) if " " not in topic else ""
         with self._database.reading() as session:
             found = repo.search(session, team_id, canonical or topic, self._clock(), SHOWN)
             if not found and canonical and canonical != topic:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 MAX_LENGTH = 64
@@ -116,3 +116,37 @@ class SkillNames:
         """Canonical names the alias table knows, declared by anyone or not (built once: every
         /kudos with values asks)."""
         return self._well_known
+
+
+class SkillNamesByTeam:
+    """Each workspace's skill names: the alias file's in every workspace, and a workspace's
+    own aliases (its L&D setting, `read_alias_lines`' format) added over them, its own line
+    winning. Made again only when the workspace's aliases change."""
+
+    def __init__(
+        self,
+        file_aliases: Mapping[str, str] | None = None,
+        own_aliases: Callable[[str], str] = lambda team_id: "",
+    ) -> None:
+        self._file_aliases = dict(file_aliases or {})
+        self.default = SkillNames(self._file_aliases)
+        self._own_aliases = own_aliases
+        self._by_team: dict[str, tuple[str, SkillNames]] = {}
+
+    @classmethod
+    def from_file(
+        cls, path: Path | None, own_aliases: Callable[[str], str] = lambda team_id: ""
+    ) -> SkillNamesByTeam:
+        if path is None:
+            return cls(None, own_aliases)
+        return cls(read_alias_lines(path.read_text().splitlines(), source=str(path)), own_aliases)
+
+    def for_team(self, team_id: str) -> SkillNames:
+        own = self._own_aliases(team_id)
+        if not own:
+            return self.default
+        made = self._by_team.get(team_id)
+        if made is None or made[0] != own:
+            extra = {**self._file_aliases, **read_alias_lines(own.splitlines())}
+            made = self._by_team[team_id] = (own, SkillNames(extra))
+        return made[1]

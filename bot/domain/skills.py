@@ -13,7 +13,7 @@ from bot.domain import standing, text
 from bot.domain.erasure import SkillsErased, forget_skills
 from bot.domain.people import Profile
 from bot.domain.refused import Refused
-from bot.domain.skill_names import SkillNames, fold
+from bot.domain.skill_names import SkillNames, SkillNamesByTeam, fold
 from bot.views import mrkdwn
 from bot.xapi.statements import BuiltStatement, StatementBuilders, queued
 from storage.database import Database
@@ -142,21 +142,23 @@ class SkillCatalogue:
 
     MAX_AGE = timedelta(seconds=60)
 
-    def __init__(self, database: Database, names: SkillNames, clock: Clock) -> None:
+    def __init__(self, database: Database, names: SkillNamesByTeam, clock: Clock) -> None:
         self._database = database
         self._names = names
         self._clock = clock
-        self._cached: dict[str, tuple[datetime, frozenset[str]]] = {}
+        self._cached: dict[str, tuple[datetime, frozenset[str], frozenset[str]]] = {}
 
     def all(self, team_id: str) -> frozenset[str]:
         now = self._clock()
+        # The workspace's aliases in force now: an admin's change shows at once.
+        well_known = self._names.for_team(team_id).well_known
         cached = self._cached.get(team_id)
-        if cached is None or now - cached[0] > self.MAX_AGE:
+        if cached is None or now - cached[0] > self.MAX_AGE or cached[1] is not well_known:
             with self._database.reading() as session:
                 declared = skills_repo.catalogue(session, team_id)
-            cached = (now, frozenset(declared) | self._names.well_known)
+            cached = (now, well_known, frozenset(declared) | well_known)
             self._cached[team_id] = cached
-        return cached[1]
+        return cached[2]
 
     def forget_cached(self, team_id: str) -> None:
         self._cached.pop(team_id, None)
@@ -164,7 +166,11 @@ class SkillCatalogue:
 
 class SkillsService:
     def __init__(
-        self, database: Database, statements: StatementBuilders, clock: Clock, names: SkillNames
+        self,
+        database: Database,
+        statements: StatementBuilders,
+        clock: Clock,
+        names: SkillNamesByTeam,
     ) -> None:
         self._database = database
         self._statements = statements
@@ -285,7 +291,7 @@ class SkillsService:
 
     def suggest(self, team_id: str, typed: str, limit: int = 20) -> list[str]:
         """Skills whose name contains what was typed, those starting with it first."""
-        wanted = self.names.canonical(typed)
+        wanted = self.names.for_team(team_id).canonical(typed)
         folded = fold(typed)
         known = self.catalogue.all(team_id)
         hits = [slug for slug in known if folded and folded in slug]
@@ -392,8 +398,9 @@ class SkillsService:
 
     def skills_named(self, session: Session, team_id: str, values: Sequence[str]) -> list[str]:
         """Which typed values (e.g. kudos values) name a skill, as canonical names."""
-        canonical = list(dict.fromkeys(c for c in (self.names.canonical(v) for v in values) if c))
-        known = skills_repo.known(session, team_id, canonical) | self.names.well_known
+        names = self.names.for_team(team_id)
+        canonical = list(dict.fromkeys(c for c in (names.canonical(v) for v in values) if c))
+        known = skills_repo.known(session, team_id, canonical) | names.well_known
         return [slug for slug in canonical if slug in known]
 
     def _queue(

@@ -58,6 +58,9 @@ class WorkspaceSettings:
     lunchlearn_reminders: tuple[int, ...]
     """Reminder offsets before a session starts, in minutes, largest first."""
     lunchlearn_checkin_code: bool
+    skill_aliases: str = ""
+    """The workspace's own skill aliases, `canonical: alias, alias` a line, added to the alias
+    file's (its own line wins); empty: the file's alone."""
 
     def kudos_limit(self, giver_id: str) -> int:
         """How many kudos the giver may give a day."""

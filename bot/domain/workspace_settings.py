@@ -22,6 +22,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.cron import cron_schedule
 from bot.domain.refused import Refused
+from bot.domain.skill_names import AliasFileProblem, read_alias_lines
 from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from storage.database import Database
 from storage.repositories import workspace_settings as settings_repo
@@ -83,6 +84,7 @@ class SettingsForm:
     kudos_manager_daily_limit: str
     lunchlearn_reminders: str
     lunchlearn_checkin_code: bool
+    skill_aliases: str = ""
 
 
 class SettingsRefused(Refused):
@@ -141,6 +143,7 @@ def read_form(form: SettingsForm) -> WorkspaceSettings:
         ),
         lunchlearn_reminders=check("lunchlearn_reminders", _reminders, form.lunchlearn_reminders),
         lunchlearn_checkin_code=bool(form.lunchlearn_checkin_code),
+        skill_aliases=check("skill_aliases", _aliases, form.skill_aliases),
     )
     if errors:
         raise SettingsRefused(errors)
@@ -203,6 +206,19 @@ def _reminders(raw: str) -> tuple[int, ...]:
         raise ValueError(
             "Type offsets such as 24h, 2h30m, 15m (d, h, m; comma-separated), or nothing for none."
         ) from None
+
+
+def _aliases(raw: str) -> str:
+    lines = (raw or "").splitlines()
+    for number, line in enumerate(lines, start=1):
+        try:
+            read_alias_lines([line])
+        except AliasFileProblem:
+            # Numbered as the admin sees the field, blank lines counted.
+            raise ValueError(
+                f"Line {number} isn't skill: alias, alias (e.g. kubernetes: k8s, kube)."
+            ) from None
+    return "\n".join(line.strip() for line in lines if line.strip())
 
 
 def stored_value(settings: WorkspaceSettings, name: str) -> Any:

@@ -37,6 +37,7 @@ LABELS = {
     "kudos_manager_daily_limit": "Kudos a day for managers",
     "lunchlearn_reminders": "Lunch-and-learn reminders",
     "lunchlearn_checkin_code": "Check-in code",
+    "skill_aliases": "Skill aliases",
 }
 """Each setting's name in Slack; its block id in the modal is the setting's own name."""
 
@@ -128,6 +129,18 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
             "Checking in to a lunch-and-learn also asks for a code.",
             optional=True,
         ),
+        field(
+            "skill_aliases",
+            PlainTextInputElement(
+                action_id="value",
+                initial_value=settings.skill_aliases or None,
+                multiline=True,
+                max_length=3000,
+            ),
+            "One skill a line: skill: alias, alias (e.g. kubernetes: k8s, kube). "
+            "Added to guildbot's own; yours win.",
+            optional=True,
+        ),
     ]
     return View(
         type="modal",
@@ -160,6 +173,7 @@ def read_settings_form(values: dict[str, Any]) -> SettingsForm:
         kudos_manager_daily_limit=text("kudos_manager_daily_limit"),
         lunchlearn_reminders=text("lunchlearn_reminders"),
         lunchlearn_checkin_code=any(o.get("value") == CHECKIN_CODE_ON for o in checked),
+        skill_aliases=text("skill_aliases"),
     )
 
 
@@ -167,6 +181,8 @@ def shown(name: str, value: Any) -> str:
     """A stored value as App Home shows it: channels and people as links, the rest as read."""
     if value is None or value == []:
         return "none" if name.endswith(("admins", "managers", "reminders")) else "not set"
+    if name == "skill_aliases":
+        return escape(value.replace("\n", "; ")) or "none"
     if name.endswith("_channel"):
         return f"<#{value}>"
     if name in ("lnd_admins", "kudos_managers"):

@@ -13,13 +13,19 @@ from sqlmodel import select
 
 from bot.cli import main
 from handlers import tick_jobs
-from storage.models import Kudos, SessionJob, WorkspaceSetting, WorkspaceSettingChange
+from storage.models import (
+    Kudos,
+    PersonSkill,
+    SessionJob,
+    WorkspaceSetting,
+    WorkspaceSettingChange,
+)
 from tests.handlers.test_home import open_home, section
 from tests.handlers.test_kudos_reactions import react
 from tests.handlers.test_lunchlearn import schedule
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, bot_env, settings_for
-from tests.support.slack import FakeSlack
+from tests.support.slack import TEAM_ID, FakeSlack
 
 QA, NEW_QA = "C0QA", "C0NEWQA"
 SETTINGS = "home_lnd_settings"
@@ -185,6 +191,7 @@ async def test_the_modal_shows_the_settings_in_force(bot: BotHarness) -> None:
         "kudos_manager_daily_limit",
         "lunchlearn_reminders",
         "lunchlearn_checkin_code",
+        "skill_aliases",
     ]
     assert initial(modal, "lnd_admins")["selected_users"] == ["U0ANN"]
     assert initial(modal, "kudos_emoji")["value"] == ":trophy:"
@@ -397,3 +404,74 @@ async def test_new_reminders_and_the_check_in_code_hold_for_the_next_session(
         jobs = session.exec(select(SessionJob).where(SessionJob.session_id == lunch.id))
         reminders = sorted(j.kind for j in jobs if j.kind.startswith("reminder"))
     assert reminders == ["reminder:120"]
+
+
+# Skill aliases ---------------------------------------------------------------------------------
+
+OTHER_TEAM = "T0OTHER"
+
+
+async def skills_in(bot: BotHarness, user: str, team_id: str = TEAM_ID) -> set[str]:
+    with bot.database.reading() as session:
+        rows = session.exec(
+            select(PersonSkill).where(PersonSkill.user_id == user, PersonSkill.team_id == team_id)
+        )
+        return {row.slug for row in rows}
+
+
+async def test_a_workspaces_own_skill_aliases_add_to_the_files_in_that_workspace_alone(
+    tmp_path: Path, slack: FakeSlack, clock: SettableClock
+) -> None:
+    """The alias file (SKILL_ALIASES_FILE) is every workspace's; an admin's aliases are added
+    to it in their workspace, their own line winning."""
+    aliases_file = tmp_path / "aliases.txt"
+    aliases_file.write_text("monitoring: o11y, mon\n")
+    settings = settings_for(
+        tmp_path, slack, LND_ADMINS="U0ANN", SKILL_ALIASES_FILE=str(aliases_file)
+    )
+    bot = await BotHarness(settings, slack, clock).start()
+    try:
+        modal = await open_settings(bot, "U0ANN")
+        assert modal is not None
+        assert initial(modal, "skill_aliases")["value"] is None
+        answer = await save(bot, modal, "U0ANN", skill_aliases="observability: o11y, obs\n")
+        assert answer in ({}, {"text": ""}, None), answer
+
+        _, reply = await bot.command("/skills", "add o11y:expert, mon", "U0BOB")
+        assert reply["text"].startswith("Added"), reply
+        assert await skills_in(bot, "U0BOB") == {"observability", "monitoring"}
+        _, found = await bot.command("/expert", "obs", "U0CAT")
+        assert found["text"] == "Who knows #observability: <@U0BOB>", found
+
+        # Another workspace has the file's aliases alone.
+        _, reply = await bot.command("/skills", "add o11y:expert, obs", "U0CAT", team_id=OTHER_TEAM)
+        assert reply["text"].startswith("Added"), reply
+        assert await skills_in(bot, "U0CAT", OTHER_TEAM) == {"monitoring", "obs"}
+
+        assert changes_logged(bot) == [
+            ("skill_aliases", json.dumps(""), json.dumps("observability: o11y, obs"), "U0ANN")
+        ]
+        reopened = await open_settings(bot, "U0ANN")
+        assert reopened is not None
+        assert initial(reopened, "skill_aliases")["value"] == "observability: o11y, obs"
+    finally:
+        await bot.close()
+
+
+async def test_a_bad_alias_line_is_a_field_error_naming_it_and_changes_nothing(
+    bot: BotHarness,
+) -> None:
+    modal = await open_settings(bot, "U0ANN")
+    assert modal is not None
+
+    answer = await save(
+        bot, modal, "U0ANN", skill_aliases="observability: o11y\n\nk8s = kubernetes"
+    )
+
+    assert answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        "skill_aliases": "Line 3 isn't skill: alias, alias (e.g. kubernetes: k8s, kube)."
+    }
+    assert changes_logged(bot) == []
+    await bot.command("/skills", "add o11y", "U0BOB")
+    assert await skills_in(bot, "U0BOB") == {"o11y"}

@@ -21,7 +21,7 @@ from bot.domain.erasure import forget_person
 from bot.domain.experts import ExpertFinder, Ranked
 from bot.domain.kudos import GiveKudos, KudosService
 from bot.domain.people import Profile
-from bot.domain.skill_names import SkillNames
+from bot.domain.skill_names import SkillNamesByTeam
 from bot.domain.skills import SkillsRefused, SkillsService
 from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from bot.xapi.statements import StatementBuilders, XapiIdentity
@@ -116,7 +116,7 @@ class Guild:
 def guild(database: Database, now: datetime = T0) -> Guild:
     clock = SettableClock(now)
     statements = statement_builders()
-    names = SkillNames()
+    names = SkillNamesByTeam()
     skills = SkillsService(database, statements, clock, names)
     return Guild(
         database=database,
