@@ -13,6 +13,7 @@ from bot.domain.skill_names import (
     SHIPPED_ALIASES,
     AliasFileProblem,
     SkillNames,
+    SkillNamesByTeam,
     fold,
     read_alias_lines,
 )
@@ -226,6 +227,33 @@ def test_skill_names_from_a_file(tmp_path: Path) -> None:
     path.write_text("python: py\nbroken\n", encoding="utf-8")
     with pytest.raises(AliasFileProblem, match=r"aliases\.txt line 2"):
         SkillNames.from_file(path)
+
+
+def test_a_workspaces_own_aliases_add_to_the_files_and_win_and_follow_its_changes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "aliases.txt"
+    path.write_text("monitoring: o11y, mon\n", encoding="utf-8")
+    own = {"T0OWN": "observability: o11y, obs"}
+    names = SkillNamesByTeam.from_file(path, lambda team_id: own.get(team_id, ""))
+
+    mine, others = names.for_team("T0OWN"), names.for_team("T0ELSE")
+    assert [mine.canonical(t) for t in ("o11y", "obs", "mon", "k8s")] == [
+        "observability",
+        "observability",
+        "monitoring",
+        "kubernetes",
+    ]
+    assert [others.canonical(t) for t in ("o11y", "obs", "mon")] == [
+        "monitoring",
+        "obs",
+        "monitoring",
+    ]
+    assert names.for_team("T0OWN") is mine  # made once while the setting stays
+
+    own["T0OWN"] = "tracing: obs"
+    assert names.for_team("T0OWN").canonical("obs") == "tracing"
+    assert names.for_team("T0OWN").canonical("o11y") == "monitoring"
 
 
 # The SKILL_ALIASES_FILE setting ----------------------------------------------------------------
