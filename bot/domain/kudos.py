@@ -354,9 +354,7 @@ class KudosService:
         """The recognition to post for these kudos; None when none still stands (undone,
         removed or erased before it was posted)."""
         with self._database.reading() as session:
-            standing_kudos = [
-                k for k in kudos_repo.by_ids(session, kudos_ids) if k.revoked_at is None
-            ]
+            standing_kudos = kudos_repo.standing(session, kudos_ids)
         if not standing_kudos:
             return None
         first = standing_kudos[0]
@@ -365,7 +363,7 @@ class KudosService:
             first.giver_id,
             tuple(k.receiver_id for k in standing_kudos),
             first.reason,
-            tuple(first.tags),
+            first.tags,
         )
 
     def owe_reaction(

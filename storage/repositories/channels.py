@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from storage.models import SlackChannel
+
+_TABLE = SlackChannel.__table__  # type: ignore[attr-defined]
+# Built once, in Core: every kudos' statements name their channel, on the ack path.
+_NAME = select(_TABLE.c.name).where(
+    _TABLE.c.team_id == bindparam("team_id"), _TABLE.c.channel_id == bindparam("channel_id")
+)
 
 
 def remember(session: Session, team_id: str, channel_id: str, name: str, now: datetime) -> None:
@@ -26,5 +33,9 @@ def remember(session: Session, team_id: str, channel_id: str, name: str, now: da
 
 
 def name_of(session: Session, team_id: str, channel_id: str) -> str | None:
-    row = session.get(SlackChannel, (team_id, channel_id))
-    return row.name if row else None
+    name: str | None = (
+        session.connection()
+        .execute(_NAME, {"team_id": team_id, "channel_id": channel_id})
+        .scalar_one_or_none()
+    )
+    return name

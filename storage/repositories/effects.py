@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, or_, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -29,7 +29,7 @@ from storage.models import (
     SlackEffect,
 )
 from storage.repositories._sql import insert_ignoring_duplicates
-from storage.types import aware_utc
+from storage.types import UTCDateTime, aware_utc
 
 
 @dataclass(frozen=True)
@@ -285,26 +285,45 @@ def finish(
     """Ends a claimed effect as done, dead or dropped; False when the claim was lost, or
     when it is to be done but was owed again meanwhile (see `again_if_owed`)."""
     assert status in (EFFECT_DONE, EFFECT_DEAD, EFFECT_DROPPED)
-    c = _TABLE.c
-    held = [c.key == key, c.claim_token == token, c.status == EFFECT_PENDING]
-    if status == EFFECT_DONE:
-        held.append(c.owed_again.is_(False))
-    # Core, not the ORM: this runs after every Slack effect, and the ORM's UPDATE would bring
-    # loaded rows up to date for nothing.
     ended = session.connection().execute(
+        _FINISH_DONE if status == EFFECT_DONE else _FINISH_ENDED,
+        {
+            "effect_key": key,
+            "token": token,
+            "new_status": status,
+            "new_result": result,
+            "error": reason[:2000] if reason else None,
+            "now": now,
+        },
+    )
+    return ended.first() is not None
+
+
+def _finish(done: bool) -> Any:
+    c = _TABLE.c
+    held = [c.key == bindparam("effect_key"), c.claim_token == bindparam("token")]
+    held.append(c.status == EFFECT_PENDING)
+    if done:
+        held.append(c.owed_again.is_(False))
+    return (
         update(_TABLE)
         .where(*held)
         .values(
-            status=status,
-            result=result,
-            last_error=reason[:2000] if reason else None,
-            finished_at=now,
+            status=bindparam("new_status"),
+            result=bindparam("new_result"),
+            last_error=bindparam("error"),
+            finished_at=bindparam("now", type_=UTCDateTime),
             claimed_until=None,
             claim_token=None,
         )
         .returning(c.key)
     )
-    return ended.first() is not None
+
+
+# Built once, in Core, not the ORM: this runs after every Slack effect, and the ORM's UPDATE
+# would bring loaded rows up to date for nothing.
+_FINISH_DONE = _finish(done=True)
+_FINISH_ENDED = _finish(done=False)
 
 
 def retry_later(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func
@@ -75,22 +76,54 @@ def by_ids(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:
 
 
 _TABLE = Kudos.__table__  # type: ignore[attr-defined]
+# Built once, in Core: both run after every recognition.
+_SET_POST = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(post_ts=bindparam("ts"))
+)
+_ANY_STANDING = (
+    select(_TABLE.c.id)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.revoked_at.is_(None))
+    .limit(1)
+)
+
+
+_STANDING = select(
+    _TABLE.c.id, _TABLE.c.giver_id, _TABLE.c.receiver_id, _TABLE.c.reason, _TABLE.c.tags
+).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.revoked_at.is_(None))
+
+
+@dataclass(frozen=True)
+class StandingKudos:
+    id: str
+    giver_id: str
+    receiver_id: str
+    reason: str
+    tags: tuple[str, ...]
+
+
+def standing(session: Session, kudos_ids: Sequence[str]) -> list[StandingKudos]:
+    """The kudos with these ids that exist and are not revoked, in the order given. Core, not
+    the ORM: read for every recognition."""
+    if not kudos_ids:
+        return []
+    found = {
+        row.id: StandingKudos(row.id, row.giver_id, row.receiver_id, row.reason, tuple(row.tags))
+        for row in session.connection().execute(_STANDING, {"ids": list(kudos_ids)})
+    }
+    return [found[kudos_id] for kudos_id in kudos_ids if kudos_id in found]
 
 
 def set_post(session: Session, kudos_ids: Sequence[str], post_ts: str) -> None:
-    """Where the recognition was posted (the `permalink` stays the message the kudos is for).
-    Core, not the ORM: it runs after every recognition."""
-    session.connection().execute(
-        update(_TABLE).where(_TABLE.c.id.in_(list(kudos_ids))).values(post_ts=post_ts)
-    )
+    """Where the recognition was posted (the `permalink` stays the message the kudos is for)."""
+    session.connection().execute(_SET_POST, {"ids": list(kudos_ids), "ts": post_ts})
 
 
 def any_standing(session: Session, kudos_ids: Sequence[str]) -> bool:
     """Whether any of these kudos exists and is not revoked."""
-    query = select(_TABLE.c.id).where(
-        _TABLE.c.id.in_(list(kudos_ids)), _TABLE.c.revoked_at.is_(None)
-    )
-    return session.connection().execute(query.limit(1)).first() is not None
+    found = session.connection().execute(_ANY_STANDING, {"ids": list(kudos_ids)})
+    return found.first() is not None
 
 
 def involving(session: Session, team_id: str, user_id: str) -> list[Kudos]:

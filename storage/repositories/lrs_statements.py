@@ -8,13 +8,27 @@ either order, unless the target is itself a voiding statement.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, select, text, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -99,7 +113,7 @@ def store(session: Session, statements: Iterable[NewLrsStatement], ignore_known:
             continue
         added += 1
         _index(session, seq, statement)
-        _remember_definitions(session, statement.data)
+        _remember_definitions(session, [statement.data])
         if statement.attachments:
             _link_attachments(session, seq, statement.attachments)
     return added
@@ -154,20 +168,14 @@ def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
     keys = {s.statement_id: lrs_keys.statement_keys(s.data) for s in added}
     # Statements stored earlier that refer to these ones: found by their keys too, and
     # voiding them.
-    referrers = connection.execute(
-        select(_STATEMENT.c.seq, _STATEMENT.c.voiding, _STATEMENT.c.target_id).where(
-            _STATEMENT.c.target_id.in_(list(new))
-        )
-    ).all()
+    referrers = connection.execute(_REFERRERS, {"ids": list(new)}).all()
     key_rows = [
         {"key": k, "seq": new[_normal_id(s.statement_id)]}
         for s in added
         for k in sorted(keys[s.statement_id])
     ]
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    connection.execute(maker(_KEY).on_conflict_do_nothing(), key_rows)
-    for statement in added:
-        _remember_definitions(session, statement.data)
+    connection.execute(_insert_ignoring(_KEY, dialect), key_rows)
+    _remember_definitions(session, [s.data for s in added])
     for statement in added:
         seq = new[_normal_id(statement.statement_id)]
         theirs = [r for r in referrers if r.target_id == _normal_id(statement.statement_id)]
@@ -177,6 +185,17 @@ def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
 
 
 _OWN_INSERTS: dict[str, Any] = {}
+# Built once: looked for on every ack that records something.
+_REFERRERS = select(_STATEMENT.c.seq, _STATEMENT.c.voiding, _STATEMENT.c.target_id).where(
+    _STATEMENT.c.target_id.in_(bindparam("ids", expanding=True))
+)
+
+
+@functools.cache
+def _insert_ignoring(table: Table, dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING, built once per table and dialect."""
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return maker(table).on_conflict_do_nothing()
 
 
 def _insert_own(dialect: str) -> Any:
@@ -293,26 +312,30 @@ def _add_keys(session: Session, seq: int, keys: Iterable[str]) -> None:
     session.execute(maker(_KEY).on_conflict_do_nothing(), rows)
 
 
-def _remember_definitions(session: Session, data: Mapping[str, Any]) -> None:
+def _remember_definitions(session: Session, statements: Iterable[Mapping[str, Any]]) -> None:
+    """The activity definitions these statements carry, in one INSERT (each once)."""
     rows = {}
-    for activity in lrs_keys.activities(data):
-        definition = activity.get("definition")
-        if not definition:
-            continue
-        text_ = json.dumps(definition, sort_keys=True, separators=(",", ":"))
-        activity_key = lrs_keys.digest(activity["id"])
-        definition_hash = lrs_keys.digest(text_)
-        rows[(activity_key, definition_hash)] = {
-            "activity_key": activity_key,
-            "definition_hash": definition_hash,
-            "activity_id": activity["id"],
-            "definition": text_,
-            "seen_at": datetime.now(UTC),
-        }
+    seen_at = datetime.now(UTC)
+    for data in statements:
+        for activity in lrs_keys.activities(data):
+            definition = activity.get("definition")
+            if not definition:
+                continue
+            text_ = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+            activity_key = lrs_keys.digest(activity["id"])
+            definition_hash = lrs_keys.digest(text_)
+            rows[(activity_key, definition_hash)] = {
+                "activity_key": activity_key,
+                "definition_hash": definition_hash,
+                "activity_id": activity["id"],
+                "definition": text_,
+                "seen_at": seen_at,
+            }
     if rows:
-        dialect = session.get_bind().dialect.name
-        maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(maker(_DEFINITION).on_conflict_do_nothing(), list(rows.values()))
+        connection = session.connection()
+        connection.execute(
+            _insert_ignoring(_DEFINITION, connection.dialect.name), list(rows.values())
+        )
 
 
 def _link_attachments(session: Session, seq: int, hashes: Sequence[str]) -> None:
