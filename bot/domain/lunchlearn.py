@@ -23,7 +23,7 @@ from bot.clock import Clock, occurred
 from bot.domain import standing, text
 from bot.domain.effects import Effect, owe, owe_latest
 from bot.domain.people import Profile, stored_learners
-from bot.domain.refused import Refused
+from bot.domain.refused import FieldsRefused, Refused
 from bot.domain.rows import copied
 from bot.domain.skills import SkillsService
 from bot.domain.workspace import WorkspaceSettings
@@ -91,15 +91,8 @@ class SessionRefused(Refused):
 NOT_HERE = "That session isn't one of this workspace's."
 
 
-class FormErrors(Refused):
+class FormErrors(FieldsRefused):
     """Problems with the scheduling form, per field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-    def field_errors(self, default_field: str) -> dict[str, str]:
-        return dict(self.errors)
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,14 @@ class Refused(Exception):
     def field_errors(self, default_field: str) -> dict[str, str]:
         """The refusal as a form's field errors; `default_field` when it names none."""
         return {self.field or default_field: self.message}
+
+
+class FieldsRefused(Refused):
+    """A form with problems in several fields: each field's own message (by field name)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+    def field_errors(self, default_field: str) -> dict[str, str]:
+        return dict(self.errors)

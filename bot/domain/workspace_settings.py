@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.cron import cron_schedule
-from bot.domain.refused import Refused
+from bot.domain.refused import FieldsRefused
 from bot.domain.skill_names import AliasFileProblem, read_alias_lines
 from bot.domain.workspace import LndAdmins, WorkspaceSettings
 from storage.database import Database
@@ -87,15 +87,8 @@ class SettingsForm:
     skill_aliases: str = ""
 
 
-class SettingsRefused(Refused):
+class SettingsRefused(FieldsRefused):
     """Values that are not settings, per field (the field is the setting's name)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-    def field_errors(self, default_field: str) -> dict[str, str]:
-        return dict(self.errors)
 
 
 @dataclass(frozen=True)
