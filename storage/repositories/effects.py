@@ -74,21 +74,22 @@ _TABLE = SlackEffect.__table__  # type: ignore[attr-defined]
 def add(session: Session, effects: Sequence[NewEffect], now: datetime) -> None:
     """Owes the effects; one already owed under the same key stays as it is."""
     for effect in effects:
-        insert_ignoring_duplicates(
-            session,
-            SlackEffect,
-            {
-                "key": effect.key,
-                "team_id": effect.team_id,
-                "kind": effect.kind,
-                "payload": effect.payload,
-                "status": EFFECT_PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "expires_at": effect.expires_at,
-                "created_at": now,
-            },
-        )
+        insert_ignoring_duplicates(session, SlackEffect, _owed_row(effect, now, attempts=0))
+
+
+def _owed_row(effect: NewEffect, now: datetime, attempts: int) -> dict[str, Any]:
+    """The row of an effect owed from `now`, after `attempts` attempts."""
+    return {
+        "key": effect.key,
+        "team_id": effect.team_id,
+        "kind": effect.kind,
+        "payload": effect.payload,
+        "status": EFFECT_PENDING,
+        "attempts": attempts,
+        "next_attempt_at": now,
+        "expires_at": effect.expires_at,
+        "created_at": now,
+    }
 
 
 def add_claimed(
@@ -101,23 +102,9 @@ def add_claimed(
     claimed: list[ClaimedEffect] = []
     known: list[str] = []
     for effect in effects:
-        new = insert_ignoring_duplicates(
-            session,
-            SlackEffect,
-            {
-                "key": effect.key,
-                "team_id": effect.team_id,
-                "kind": effect.kind,
-                "payload": effect.payload,
-                "status": EFFECT_PENDING,
-                "attempts": 1,
-                "next_attempt_at": now,
-                "expires_at": effect.expires_at,
-                "created_at": now,
-                "claimed_until": now + lease,
-                "claim_token": token,
-            },
-        )
+        row = _owed_row(effect, now, attempts=1)
+        row.update(claimed_until=now + lease, claim_token=token)
+        new = insert_ignoring_duplicates(session, SlackEffect, row)
         if not new:
             known.append(effect.key)
             continue
