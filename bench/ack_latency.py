@@ -225,6 +225,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_of_threads(pid: int) -> dict[int, float]:
+    """CPU time each thread of the process has used so far, by thread id (the main thread's
+    id is the process's)."""
+    used = {}
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError):
+            stat = Path(f"/proc/{pid}/task/{thread}/stat").read_text()
+            fields = stat.rpartition(")")[2].split()
+            used[int(thread)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def pin(pid: int, cpus: set[int]) -> None:
     """Like `taskset -p`: the process (all its threads) runs only on `cpus`."""
     for thread in os.listdir(f"/proc/{pid}/task"):
@@ -398,6 +410,19 @@ async def measure_latency(
     return results, posted
 
 
+async def measure_bare_capacity(args: argparse.Namespace, bare_url: str, bare_pid: int) -> None:
+    """The anchor: how many `/noop` bare Bolt acknowledges per second on the same core, closed
+    loop with as many in flight, and its CPU time per request (the floor under any command)."""
+    total = round(args.capacity_seconds * 1000)
+    cpu_before = cpu_seconds(bare_pid)
+    taken = await closed_loop([bare_url], bare_requests("capacity", total), args.in_flight)
+    cpu_used = cpu_seconds(bare_pid) - cpu_before
+    print(
+        f"capacity of bare Bolt, same loop: {total} /noop acknowledged in {taken:.2f} s = "
+        f"{total / taken:.0f}/s; {1000 * cpu_used / total:.2f} ms CPU per request"
+    )
+
+
 async def measure_capacity(
     args: argparse.Namespace, bots: list[BotProcess], slack_url: str, posted: int
 ) -> None:
@@ -410,10 +435,15 @@ async def measure_capacity(
         profiles.append(await start_profile(bots[0].pid, args.profile))
         await asyncio.sleep(1.0)  # py-spy attaches
     cpu_before = sum(cpu_seconds(bot.pid) for bot in bots)
+    threads_before = cpu_of_threads(bots[0].pid)
     started = time.perf_counter()
     acked_in = await closed_loop(urls, kudos, args.in_flight)
     done_at = await drained(slack_url, posted + total)
     cpu_used = sum(cpu_seconds(bot.pid) for bot in bots) - cpu_before
+    threads_used = {
+        tid: used - threads_before.get(tid, 0.0)
+        for tid, used in cpu_of_threads(bots[0].pid).items()
+    }
     for profile in profiles:
         await stop_profile(profile)
     print(
@@ -426,6 +456,14 @@ async def measure_capacity(
     print(
         f"bot CPU time: {1000 * cpu_used / total:.2f} ms per kudos, its core "
         f"{100 * cpu_used / (done_at - started) / args.replicas:.0f} % busy"
+    )
+    main_thread = threads_used.pop(bots[0].pid, 0.0)
+    others = sorted((used for used in threads_used.values() if used > 0), reverse=True)
+    print(
+        f"of which, per kudos (first bot): event loop {1000 * main_thread / total * args.replicas:.2f} ms, "
+        "other threads "
+        + ", ".join(f"{1000 * used / total * args.replicas:.2f}" for used in others[:4])
+        + " ms"
     )
     if args.profile:
         print(f"py-spy, capacity run of the first bot: {args.profile}")
@@ -471,6 +509,7 @@ async def bench(args: argparse.Namespace) -> int:
             results, posted = await measure_latency(targets, slack_url, posted, rate, count, runs)
             within = report_latency(results, runs) if runs else True
             print()
+            await measure_bare_capacity(args, bare_url + "/slack/events", bare.pid)
             await measure_capacity(args, bots, slack_url, posted)
             failed = sum(sum(r.failures.values()) for rs in results.values() for r in rs)
             if failed:
