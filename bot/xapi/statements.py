@@ -837,17 +837,24 @@ def _serialise(statement: Statement, timestamp: datetime, duration: str | None =
 
 def _without_empty(value: Any) -> Any:
     """Drops empty strings, objects and lists at any depth (a reaction kudos has no reason to
-    send): strict LRSs reject `"response": ""` and the like, and an absent value says the same."""
+    send): strict LRSs reject `"response": ""` and the like, and an absent value says the same.
+    Every statement an ack records passes through here, so leaves are judged in place rather
+    than by a call each."""
     if isinstance(value, dict):
-        pruned = {key: _without_empty(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if not _empty(item)}
+        kept = {}
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                item = _without_empty(item)
+            if item is not None and (item or not isinstance(item, (str, dict, list))):
+                kept[key] = item
+        return kept
     if isinstance(value, list):
-        return [item for item in map(_without_empty, value) if not _empty(item)]
+        return [
+            item
+            for item in (_without_empty(i) if isinstance(i, (dict, list)) else i for i in value)
+            if item is not None and (item or not isinstance(item, (str, dict, list)))
+        ]
     return value
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, (str, dict, list)) and not value)
 
 
 def _lang(text: str) -> LanguageMap:
