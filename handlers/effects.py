@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from handlers.guard import error_code
 
 log = logging.getLogger("guildbot.effects")
 
-Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] | None]]
+Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable["Mapping[str, Any] | Recorded | None"]]
 
 # Slack's answers that will not change however often we ask.
 REFUSED_FOR_GOOD = frozenset(
@@ -63,6 +64,16 @@ TICK_BATCH = 20
 CALL_SETTLES = timedelta(seconds=CALL_TIMEOUT_S + 5)
 # Slack honours a response URL for 30 minutes.
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a performer returns when its capability records what the effect did itself (where
+    the message went): `record` runs in one unit of work with marking the effect done, and
+    returns the keys of effects it owed as a consequence (claimed here), done at once."""
+
+    result: Mapping[str, Any] | None
+    record: Callable[[], Sequence[str]]
 
 
 class Undeliverable(Exception):
@@ -158,7 +169,7 @@ class EffectRunner:
             await self._services.run(queue.dead, effect, f"nothing performs {effect.kind}")
             return
         self._in_flight[effect.key] = effect
-        again = False
+        again, owed = False, ()
         try:
             result = await performer(client, effect)
         except Undeliverable as never:
@@ -174,12 +185,25 @@ class EffectRunner:
             )
             await self._failed(effect, f"unexpected error, reference {reference}")
         else:
-            again = await self._services.run(queue.done, effect, result)
+            again, owed = await self._done(effect, result)
         finally:
             self._in_flight.pop(effect.key, None)
+        if owed:
+            await self.perform_now(client, owed)
         if again:
             # Owed again while being done (its state changed meanwhile): show the latest.
             await self.perform_now(client, [effect.key])
+
+    async def _done(
+        self, effect: OwedEffect, result: Mapping[str, Any] | Recorded | None
+    ) -> tuple[bool, Sequence[str]]:
+        """Marks the effect done (with the performer's own record, if it returned one)."""
+        queue = self._services.effects
+        if isinstance(result, Recorded):
+            return await self._services.run(
+                queue.done_recording, effect, result.result, result.record
+            )
+        return await self._services.run(queue.done, effect, result), ()
 
     async def _slack_refused(self, effect: OwedEffect, error: SlackApiError) -> None:
         code = error_code(error) or f"HTTP {error.response.status_code}"

@@ -6,6 +6,7 @@ statements. After the ack: post the recognition.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from bot.views.kudos import (
     recognition_text,
     undone_text,
 )
-from handlers.effects import EffectRunner, post_once
+from handlers.effects import EffectRunner, Recorded, post_once
 from handlers.guard import error_code
 from handlers.home import refresh_homes
 from handlers.seam import Owed, Seam, Turn, doing, perform_owed, says, subcommand
@@ -148,28 +149,37 @@ async def finish_undo(handoff: Undone, respond: AsyncRespond, turn: Turn) -> Non
 # What the kudos owe Slack ---------------------------------------------------------------
 
 
-async def perform_recognition(turn: Turn, effect: OwedEffect) -> Mapping[str, Any] | None:
+async def perform_recognition(
+    turn: Turn, effect: OwedEffect
+) -> Recorded | Mapping[str, Any] | None:
     """Posts the recognition of kudos still standing, then confirms to the giver when the
-    form asked for it, and redraws the App Home of everyone involved."""
+    form asked for it, and redraws the App Home of everyone involved. Where it was posted is
+    recorded with the effect's completion (kudos taken back meanwhile then owe its removal)."""
     services = turn.services
     recognition = await services.run(services.kudos.recognition, effect.payload["kudos"])
     if recognition is None:
         return None  # taken back (or erased) before it was posted
-    result = await _post_recognition(turn, effect, recognition)
-    if result.get("deleted"):
-        return result
+    ts = await _post_recognition(turn, effect, recognition)
     confirm = effect.payload.get("confirm")
     if confirm and services.clock() - effect.created_at < UNDO_WINDOW:
-        await _confirm(turn, effect, recognition, confirm, "ts" in result)
+        await _confirm(turn, effect, recognition, confirm, ts is not None)
     receivers = list(recognition.receiver_ids)
     await refresh_homes(services, turn.client, turn.team_id, [recognition.giver_id, *receivers])
-    return result
+    if ts is None:
+        return {"via": "response_url"}
+    record = functools.partial(
+        services.kudos.record_post,
+        turn.team_id,
+        recognition.kudos_ids,
+        effect.payload["channel"],
+        ts,
+    )
+    return Recorded({"ts": ts}, record)
 
 
-async def _post_recognition(
-    turn: Turn, effect: OwedEffect, recognition: Recognition
-) -> dict[str, Any]:
-    """Posts it where the kudos were given; answers in place where the bot cannot post."""
+async def _post_recognition(turn: Turn, effect: OwedEffect, recognition: Recognition) -> str | None:
+    """Posts it where the kudos were given and returns its ts; answers in place where the bot
+    cannot post (None)."""
     client, owed = turn.client, effect.payload
     channel, thread_ts = owed["channel"], owed.get("thread_ts")
     text = recognition_text(recognition.giver_id, recognition.receiver_ids, recognition.reason)
@@ -177,17 +187,13 @@ async def _post_recognition(
         recognition.giver_id, recognition.receiver_ids, recognition.reason, recognition.values
     )
     try:
-        ts = await post_once(client, effect, channel, text, blocks, thread_ts)
+        return await post_once(client, effect, channel, text, blocks, thread_ts)
     except SlackApiError as error:
         if error_code(error) not in UNREACHABLE_BY_BOT or not owed.get("response_url"):
             raise
         # A private channel without the bot, or a DM between people: answer in place.
         await turn.effects.respond(effect, text, blocks, "in_channel")
-        return {"via": "response_url"}
-    if not await turn.services.run(turn.services.kudos.record_post, recognition.kudos_ids, ts):
-        await delete_post(client, channel, ts)  # undone while it was being posted
-        return {"ts": ts, "deleted": True}
-    return {"ts": ts}
+        return None
 
 
 async def _confirm(

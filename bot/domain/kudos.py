@@ -604,12 +604,19 @@ class KudosService:
         return Leaderboard(period, ranked["receiver"], ranked["giver"])
 
     @batchable
-    def record_post(self, kudos_ids: Sequence[str], post_ts: str) -> bool:
-        """Remembers where the recognition was posted (undo and removal need it). False when
-        the kudos were taken back while it was being posted: the post must go too."""
+    def record_post(
+        self, team_id: str, kudos_ids: Sequence[str], channel_id: str, post_ts: str
+    ) -> list[str]:
+        """Remembers where the recognition was posted (undo and removal need it). When the
+        kudos were taken back (or erased) while it was being posted, the post must go too:
+        that is owed, claimed by this process; returns its key."""
         with self._database.transaction() as session:
             kudos_repo.set_post(session, kudos_ids, post_ts)
-            return kudos_repo.any_standing(session, kudos_ids)
+            if kudos_repo.any_standing(session, kudos_ids):
+                return []
+            payload = {"channel": channel_id, "ts": post_ts}
+            late = Effect(UNPOST, f"{UNPOST}:{team_id}:late:{post_ts}", team_id, payload)
+            return owe_claimed(session, [late], self._clock())
 
     def removed(self, kudos_ids: Sequence[str]) -> Revoked | None:
         """What the giver is told of kudos an admin removed (None once erased)."""

@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from storage.models import Kudos, OutboxStatement
+from storage.models import Kudos, OutboxStatement, SlackEffect
 from tests.support.clock import SettableClock
 from tests.support.harness import BotHarness, settings_for
 from tests.support.slack import GUILDBOT, FakeSlack
@@ -37,6 +37,34 @@ def rows(bot: BotHarness) -> tuple[list[Kudos], list[dict]]:
         kudos = list(session.exec(select(Kudos)))
         statements = [json.loads(r.body) for r in session.exec(select(OutboxStatement))]
     return kudos, statements
+
+
+async def test_kudos_taken_back_while_their_recognition_is_posted_lose_the_post_at_once(
+    undo_bot: BotHarness, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recognition is read, then the kudos are taken back before the post is recorded:
+    recording it owes the post's removal, which goes at once, and both effects end done."""
+    read = undo_bot.services.kudos.recognition
+
+    def taken_back_meanwhile(kudos_ids: list[str]) -> object:
+        recognition = read(kudos_ids)
+        with undo_bot.database.transaction() as session:
+            for kudos in session.exec(select(Kudos).where(col(Kudos.id).in_(kudos_ids))):
+                kudos.revoked_at = clock()
+        return recognition
+
+    monkeypatch.setattr(undo_bot.services.kudos, "recognition", taken_back_meanwhile)
+
+    status, _ = await undo_bot.command("/kudos", "<@U0BOB> for the great demo", "U0ANN")
+
+    assert status == 200
+    [post] = undo_bot.slack.calls_to("chat.postMessage")
+    [deleted] = undo_bot.slack.calls_to("chat.delete")
+    [kudos], _ = rows(undo_bot)
+    assert (deleted["channel"], deleted["ts"]) == (post["channel"], kudos.post_ts)
+    with undo_bot.database.reading() as session:
+        effects = {e.kind: e.status for e in session.exec(select(SlackEffect))}
+    assert effects == {"kudos.recognition": "done", "kudos.unpost": "done"}
 
 
 async def test_undo_deletes_the_post_voids_the_statements_and_returns_the_quota(
