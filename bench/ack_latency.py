@@ -219,10 +219,15 @@ async def drained(slack_url: str, expected: int, timeout: float = 120.0) -> floa
     return time.perf_counter()
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time the process has used so far (user + system, all threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def _cpu_in(stat: Path) -> float:
+    """User + system CPU seconds from a /proc `stat` file (a process's or one thread's)."""
+    fields = stat.read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far (all threads)."""
+    return _cpu_in(Path(f"/proc/{pid}/stat"))
 
 
 def cpu_of_threads(pid: int) -> dict[int, float]:
@@ -230,10 +235,8 @@ def cpu_of_threads(pid: int) -> dict[int, float]:
     id is the process's)."""
     used = {}
     for thread in os.listdir(f"/proc/{pid}/task"):
-        with contextlib.suppress(FileNotFoundError):
-            stat = Path(f"/proc/{pid}/task/{thread}/stat").read_text()
-            fields = stat.rpartition(")")[2].split()
-            used[int(thread)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
+            used[int(thread)] = _cpu_in(Path(f"/proc/{pid}/task/{thread}/stat"))
     return used
 
 
@@ -457,12 +460,13 @@ async def measure_capacity(
         f"bot CPU time: {1000 * cpu_used / total:.2f} ms per kudos, its core "
         f"{100 * cpu_used / (done_at - started) / args.replicas:.0f} % busy"
     )
-    main_thread = threads_used.pop(bots[0].pid, 0.0)
-    others = sorted((used for used in threads_used.values() if used > 0), reverse=True)
+    # The first bot handled 1 / replicas of the kudos.
+    per_kudos = {tid: 1000 * used * args.replicas / total for tid, used in threads_used.items()}
+    event_loop = per_kudos.pop(bots[0].pid, 0.0)
+    others = sorted((ms for ms in per_kudos.values() if ms > 0), reverse=True)[:4]
     print(
-        f"of which, per kudos (first bot): event loop {1000 * main_thread / total * args.replicas:.2f} ms, "
-        "other threads "
-        + ", ".join(f"{1000 * used / total * args.replicas:.2f}" for used in others[:4])
+        f"of which, per kudos (first bot): event loop {event_loop:.2f} ms, other threads "
+        + ", ".join(f"{ms:.2f}" for ms in others)
         + " ms"
     )
     if args.profile:

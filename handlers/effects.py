@@ -37,7 +37,18 @@ from handlers.guard import error_code
 
 log = logging.getLogger("guildbot.effects")
 
-Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable["Mapping[str, Any] | Recorded | None"]]
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a performer returns when its capability records what the effect did itself (where
+    the message went): `record` runs in one unit of work with marking the effect done, and
+    returns the keys of effects it owed as a consequence (claimed here), done at once."""
+
+    result: Mapping[str, Any] | None
+    record: Callable[[], Sequence[str]]
+
+
+Performer = Callable[[AsyncWebClient, OwedEffect], Awaitable[Mapping[str, Any] | Recorded | None]]
 
 # Slack's answers that will not change however often we ask.
 REFUSED_FOR_GOOD = frozenset(
@@ -64,16 +75,6 @@ TICK_BATCH = 20
 CALL_SETTLES = timedelta(seconds=CALL_TIMEOUT_S + 5)
 # Slack honours a response URL for 30 minutes.
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What a performer returns when its capability records what the effect did itself (where
-    the message went): `record` runs in one unit of work with marking the effect done, and
-    returns the keys of effects it owed as a consequence (claimed here), done at once."""
-
-    result: Mapping[str, Any] | None
-    record: Callable[[], Sequence[str]]
 
 
 class Undeliverable(Exception):
