@@ -5,16 +5,18 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Insert, Table, literal_column, text
+from sqlalchemy import Table, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
+from storage.prepared import Prepared
+
 
 @functools.cache
-def _insert_or_ignore(table: Table, dialect: str) -> Insert:
+def _insert_or_ignore(table: Table, dialect: str) -> Prepared:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING tells new from ignored on both databases (psycopg reports rowcount -1 here).
-    return insert(table).on_conflict_do_nothing().returning(literal_column("1"))
+    return Prepared(insert(table).on_conflict_do_nothing().returning(literal_column("1")))
 
 
 def insert_ignoring_duplicates(
@@ -24,31 +26,30 @@ def insert_ignoring_duplicates(
 
     Used wherever a redelivered request must not count twice: the unique key decides, in the
     same transaction as the effect, with no read-then-write race. One statement per table,
-    values bound at execution, so SQLAlchemy compiles it once (this is on the ack path).
+    run on the driver (this is on the ack path).
     """
-    connection = session.connection()
     table: Table = model.__table__  # type: ignore[attr-defined]
-    statement = _insert_or_ignore(table, connection.dialect.name)
-    return connection.execute(statement, values).first() is not None
+    statement = _insert_or_ignore(table, session.get_bind().dialect.name)
+    return bool(statement.rows(session, values))
 
 
 @functools.cache
-def _insert_many_or_ignore(table: Table, dialect: str, key: str) -> Insert:
+def _insert_many_or_ignore(table: Table, dialect: str, key: str) -> Prepared:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing().returning(table.c[key])
+    return Prepared(insert(table).on_conflict_do_nothing().returning(table.c[key]))
 
 
 def insert_many_ignoring_duplicates(
     session: Session, model: type[SQLModel], rows: list[dict[str, Any]], key: str
 ) -> set[Any]:
-    """Like `insert_ignoring_duplicates` for many rows in one multi-row INSERT; returns the
-    `key` values of the rows that were new."""
+    """Like `insert_ignoring_duplicates` for many rows; returns the `key` values of the rows
+    that were new. One driver call per row: on the driver that costs less than one
+    multi-row INSERT through SQLAlchemy, and it keeps RETURNING on every driver."""
     if not rows:
         return set()
-    connection = session.connection()
     table: Table = model.__table__  # type: ignore[attr-defined]
-    statement = _insert_many_or_ignore(table, connection.dialect.name, key)
-    return set(connection.execute(statement, rows).scalars())
+    statement = _insert_many_or_ignore(table, session.get_bind().dialect.name, key)
+    return {found[0] for row in rows for found in statement.rows(session, row)}
 
 
 def advisory_locks(session: Session, keys: list[str]) -> None:

@@ -9,11 +9,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from storage.models import SlackChannel
+from storage.prepared import Prepared
 
 _TABLE = SlackChannel.__table__  # type: ignore[attr-defined]
-# Built once, in Core: every kudos' statements name their channel, on the ack path.
-_NAME = select(_TABLE.c.name).where(
-    _TABLE.c.team_id == bindparam("team_id"), _TABLE.c.channel_id == bindparam("channel_id")
+# Run on the driver (storage/prepared.py): every kudos names its channel before the ack.
+_NAME = Prepared(
+    select(_TABLE.c.name).where(
+        _TABLE.c.team_id == bindparam("team_id"), _TABLE.c.channel_id == bindparam("channel_id")
+    )
 )
 
 
@@ -33,9 +36,5 @@ def remember(session: Session, team_id: str, channel_id: str, name: str, now: da
 
 
 def name_of(session: Session, team_id: str, channel_id: str) -> str | None:
-    name: str | None = (
-        session.connection()
-        .execute(_NAME, {"team_id": team_id, "channel_id": channel_id})
-        .scalar_one_or_none()
-    )
-    return name
+    found = _NAME.rows(session, {"team_id": team_id, "channel_id": channel_id})
+    return str(found[0][0]) if found else None

@@ -28,6 +28,7 @@ from storage.models import (
     EFFECT_PENDING,
     SlackEffect,
 )
+from storage.prepared import Prepared
 from storage.repositories._sql import insert_ignoring_duplicates
 from storage.types import UTCDateTime, aware_utc
 
@@ -272,8 +273,8 @@ def finish(
     """Ends a claimed effect as done, dead or dropped; False when the claim was lost, or
     when it is to be done but was owed again meanwhile (see `again_if_owed`)."""
     assert status in (EFFECT_DONE, EFFECT_DEAD, EFFECT_DROPPED)
-    ended = session.connection().execute(
-        _FINISH_DONE if status == EFFECT_DONE else _FINISH_ENDED,
+    ended = (_FINISH_DONE if status == EFFECT_DONE else _FINISH_ENDED).rows(
+        session,
         {
             "effect_key": key,
             "token": token,
@@ -283,16 +284,16 @@ def finish(
             "now": now,
         },
     )
-    return ended.first() is not None
+    return bool(ended)
 
 
-def _finish(done: bool) -> Any:
+def _finish(done: bool) -> Prepared:
     c = _TABLE.c
     held = [c.key == bindparam("effect_key"), c.claim_token == bindparam("token")]
     held.append(c.status == EFFECT_PENDING)
     if done:
         held.append(c.owed_again.is_(False))
-    return (
+    return Prepared(
         update(_TABLE)
         .where(*held)
         .values(
@@ -307,8 +308,7 @@ def _finish(done: bool) -> Any:
     )
 
 
-# Built once, in Core, not the ORM: this runs after every Slack effect, and the ORM's UPDATE
-# would bring loaded rows up to date for nothing.
+# Built once, in Core, not the ORM, and run on the driver: this runs after every Slack effect.
 _FINISH_DONE = _finish(done=True)
 _FINISH_ENDED = _finish(done=False)
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, or_, select, update
 
 from storage.models import Kudos
+from storage.prepared import Prepared
 from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
 from storage.types import UTCDateTime, aware_utc
 
@@ -76,22 +77,22 @@ def by_ids(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:
 
 
 _TABLE = Kudos.__table__  # type: ignore[attr-defined]
-# Built once, in Core: both run after every recognition.
-_SET_POST = (
+# Run on the driver (storage/prepared.py): each runs once for every recognition.
+_SET_POST = Prepared(
     update(_TABLE)
     .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
     .values(post_ts=bindparam("ts"))
 )
-_ANY_STANDING = (
+_ANY_STANDING = Prepared(
     select(_TABLE.c.id)
     .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.revoked_at.is_(None))
     .limit(1)
 )
-
-
-_STANDING = select(
-    _TABLE.c.id, _TABLE.c.giver_id, _TABLE.c.receiver_id, _TABLE.c.reason, _TABLE.c.tags
-).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.revoked_at.is_(None))
+_STANDING = Prepared(
+    select(
+        _TABLE.c.id, _TABLE.c.giver_id, _TABLE.c.receiver_id, _TABLE.c.reason, _TABLE.c.tags
+    ).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.revoked_at.is_(None))
+)
 
 
 @dataclass(frozen=True)
@@ -104,26 +105,26 @@ class StandingKudos:
 
 
 def standing(session: Session, kudos_ids: Sequence[str]) -> list[StandingKudos]:
-    """The kudos with these ids that exist and are not revoked, in the order given. Core, not
-    the ORM: read for every recognition."""
+    """The kudos with these ids that exist and are not revoked, in the order given."""
     if not kudos_ids:
         return []
     found = {
-        row.id: StandingKudos(row.id, row.giver_id, row.receiver_id, row.reason, tuple(row.tags))
-        for row in session.connection().execute(_STANDING, {"ids": list(kudos_ids)})
+        kudos_id: StandingKudos(kudos_id, giver_id, receiver_id, reason, tuple(tags))
+        for kudos_id, giver_id, receiver_id, reason, tags in _STANDING.rows(
+            session, {"ids": list(kudos_ids)}
+        )
     }
     return [found[kudos_id] for kudos_id in kudos_ids if kudos_id in found]
 
 
 def set_post(session: Session, kudos_ids: Sequence[str], post_ts: str) -> None:
     """Where the recognition was posted (the `permalink` stays the message the kudos is for)."""
-    session.connection().execute(_SET_POST, {"ids": list(kudos_ids), "ts": post_ts})
+    _SET_POST.run(session, {"ids": list(kudos_ids), "ts": post_ts})
 
 
 def any_standing(session: Session, kudos_ids: Sequence[str]) -> bool:
     """Whether any of these kudos exists and is not revoked."""
-    found = session.connection().execute(_ANY_STANDING, {"ids": list(kudos_ids)})
-    return found.first() is not None
+    return bool(_ANY_STANDING.rows(session, {"ids": list(kudos_ids)}))
 
 
 def involving(session: Session, team_id: str, user_id: str) -> list[Kudos]:
@@ -150,15 +151,17 @@ def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
     advisory_locks(session, [f"kudos-quota:{team_id}:{giver_id}"])
 
 
-# Built once: these run inside every /kudos before the ack.
-_COUNT_GIVEN = select(func.count()).where(
-    Kudos.team_id == bindparam("team_id"),
-    Kudos.giver_id == bindparam("giver_id"),
-    Kudos.created_at >= bindparam("since", type_=UTCDateTime),
-    Kudos.created_at < bindparam("until", type_=UTCDateTime),
-    col(Kudos.revoked_at).is_(None),
+# Run on the driver (storage/prepared.py): these run inside every /kudos before the ack.
+_COUNT_GIVEN = Prepared(
+    select(func.count()).where(
+        Kudos.team_id == bindparam("team_id"),
+        Kudos.giver_id == bindparam("giver_id"),
+        Kudos.created_at >= bindparam("since", type_=UTCDateTime),
+        Kudos.created_at < bindparam("until", type_=UTCDateTime),
+        col(Kudos.revoked_at).is_(None),
+    )
 )
-_EXISTING = select(Kudos.id).where(col(Kudos.id).in_(bindparam("ids", expanding=True)))
+_EXISTING = Prepared(select(Kudos.id).where(col(Kudos.id).in_(bindparam("ids", expanding=True))))
 
 
 def count_given(
@@ -166,12 +169,13 @@ def count_given(
 ) -> int:
     """Kudos the giver gave in [since, until) that still stand (revoked ones don't count)."""
     parameters = {"team_id": team_id, "giver_id": giver_id, "since": since, "until": until}
-    return session.connection().execute(_COUNT_GIVEN, parameters).scalar_one()
+    [(count,)] = _COUNT_GIVEN.rows(session, parameters)
+    return int(count)
 
 
 def existing(session: Session, kudos_ids: Sequence[str]) -> set[str]:
     """Which of these kudos ids are already stored."""
-    return set(session.connection().execute(_EXISTING, {"ids": list(kudos_ids)}).scalars())
+    return {found for (found,) in _EXISTING.rows(session, {"ids": list(kudos_ids)})}
 
 
 def leaders(

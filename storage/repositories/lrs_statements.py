@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Insert,
     Select,
     Table,
     and_,
@@ -39,6 +38,7 @@ from storage.models import (
     LrsStatementAttachment,
     LrsStatementKey,
 )
+from storage.prepared import Prepared
 from storage.repositories import lrs_keys
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
@@ -124,8 +124,9 @@ def store_own(session: Session, statements: Iterable[tuple[str, str]]) -> None:
     the LRS holds them as soon as the transaction that made them commits.
 
     This runs before every ack that records something, so statements that refer to no other
-    (all but voiding ones) are stored together: one INSERT, one for their keys, one for their
-    activity definitions, one look for statements that refer to them. The rest go one by one.
+    (all but voiding ones) are stored together, on the driver (storage/prepared.py): an INSERT
+    each, one call for their keys, one for their activity definitions, one look for
+    statements that refer to them. The rest go one by one.
     """
     plain: list[NewLrsStatement] = []
     referring: list[NewLrsStatement] = []
@@ -141,7 +142,6 @@ def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
     if not statements:
         return
     dialect = session.get_bind().dialect.name
-    connection = session.connection()
     rows = [
         {
             "statement_id": _normal_id(s.statement_id),
@@ -159,46 +159,49 @@ def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
         stored = datetime.now(UTC)
         for row in rows:
             row["stored"] = stored
-    new = {
-        statement_id: seq for seq, statement_id in connection.execute(_insert_own(dialect), rows)
-    }
+    insert_own = _insert_own(dialect)
+    new = {statement_id: seq for row in rows for seq, statement_id in insert_own.rows(session, row)}
     added = [s for s in statements if _normal_id(s.statement_id) in new]
     if not added:
         return
     keys = {s.statement_id: lrs_keys.statement_keys(s.data) for s in added}
     # Statements stored earlier that refer to these ones: found by their keys too, and
     # voiding them.
-    referrers = connection.execute(_REFERRERS, {"ids": list(new)}).all()
+    referrers = _REFERRERS.rows(session, {"ids": list(new)})
     key_rows = [
         {"key": k, "seq": new[_normal_id(s.statement_id)]}
         for s in added
         for k in sorted(keys[s.statement_id])
     ]
-    connection.execute(_insert_ignoring(_KEY, dialect), key_rows)
+    _insert_ignoring(_KEY, dialect).run_many(session, key_rows)
     _remember_definitions(session, [s.data for s in added])
     for statement in added:
         seq = new[_normal_id(statement.statement_id)]
-        theirs = [r for r in referrers if r.target_id == _normal_id(statement.statement_id)]
-        if any(r.voiding for r in theirs):
+        theirs = [r for r in referrers if r[2] == _normal_id(statement.statement_id)]
+        if any(voiding for _, voiding, _ in theirs):
             session.execute(update(_STATEMENT).where(_STATEMENT.c.seq == seq).values(voided=True))
-        _spread(session, [r.seq for r in theirs], keys[statement.statement_id])
+        _spread(
+            session, [referrer_seq for referrer_seq, _, _ in theirs], keys[statement.statement_id]
+        )
 
 
-_OWN_INSERTS: dict[str, Any] = {}
-# Built once: looked for on every ack that records something.
-_REFERRERS = select(_STATEMENT.c.seq, _STATEMENT.c.voiding, _STATEMENT.c.target_id).where(
-    _STATEMENT.c.target_id.in_(bindparam("ids", expanding=True))
+_OWN_INSERTS: dict[str, Prepared] = {}
+# Run on the driver (storage/prepared.py): looked for on every ack that records something.
+_REFERRERS = Prepared(
+    select(_STATEMENT.c.seq, _STATEMENT.c.voiding, _STATEMENT.c.target_id).where(
+        _STATEMENT.c.target_id.in_(bindparam("ids", expanding=True))
+    )
 )
 
 
 @functools.cache
-def _insert_ignoring(table: Table, dialect: str) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING, built once per table and dialect."""
+def _insert_ignoring(table: Table, dialect: str) -> Prepared:
+    """INSERT … ON CONFLICT DO NOTHING, built once per table and dialect, run on the driver."""
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return maker(table).on_conflict_do_nothing()
+    return Prepared(maker(table).on_conflict_do_nothing())
 
 
-def _insert_own(dialect: str) -> Any:
+def _insert_own(dialect: str) -> Prepared:
     """INSERT … ON CONFLICT DO NOTHING RETURNING seq, statement_id, built once per dialect."""
     if dialect not in _OWN_INSERTS:
         if dialect == "postgresql":
@@ -206,9 +209,11 @@ def _insert_own(dialect: str) -> Any:
             query = postgresql.insert(_STATEMENT).values(stored=func.clock_timestamp())
         else:
             query = sqlite.insert(_STATEMENT)
-        _OWN_INSERTS[dialect] = query.on_conflict_do_nothing(
-            index_elements=["statement_id"]
-        ).returning(_STATEMENT.c.seq, _STATEMENT.c.statement_id)
+        _OWN_INSERTS[dialect] = Prepared(
+            query.on_conflict_do_nothing(index_elements=["statement_id"]).returning(
+                _STATEMENT.c.seq, _STATEMENT.c.statement_id
+            )
+        )
     return _OWN_INSERTS[dialect]
 
 
@@ -332,10 +337,8 @@ def _remember_definitions(session: Session, statements: Iterable[Mapping[str, An
                 "seen_at": seen_at,
             }
     if rows:
-        connection = session.connection()
-        connection.execute(
-            _insert_ignoring(_DEFINITION, connection.dialect.name), list(rows.values())
-        )
+        dialect = session.get_bind().dialect.name
+        _insert_ignoring(_DEFINITION, dialect).run_many(session, list(rows.values()))
 
 
 def _link_attachments(session: Session, seq: int, hashes: Sequence[str]) -> None:
