@@ -31,7 +31,8 @@ log = logging.getLogger("guildbot.slack")
 class PooledWebClient(AsyncWebClient):
     """A Web API client bound to one pooled aiohttp session. Without a session slack_sdk opens
     (and closes) a connection per call. A copy is the client itself: a ClientSession cannot be
-    deep-copied, and Bolt deep-copies what lazy listeners get."""
+    deep-copied, and Bolt deep-copies what its own lazy listeners get (the seam's get the
+    request itself)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -28,7 +28,7 @@ log = logging.getLogger("guildbot.handlers")
 
 Listener = Callable[..., Awaitable[None]]
 
-# Set in the request's context when its ack listener failed; lazy copies of the request see it.
+# Set in the request's context when its ack listener failed: its lazy listeners do not run.
 _ACK_FAILED = "guildbot_ack_failed"
 
 
@@ -46,13 +46,13 @@ def apology(reference: str) -> str:
 
 
 def boundary(
-    fn: Listener, call: Callable[[AsyncArgs], Awaitable[None]]
+    fn: Listener, call: Callable[[AsyncArgs], Awaitable[None]], lazy: bool
 ) -> Callable[[AsyncArgs], Awaitable[None]]:
-    """Runs `call` (which runs `fn`) inside the error boundary; see the module's docstring."""
+    """Runs `call` (which runs `fn`, an ack listener or, with `lazy`, one that runs after the
+    ack) inside the error boundary; see the module's docstring."""
 
     async def listener(args: AsyncArgs) -> None:
-        lazy = args.request.lazy_only
-        if lazy and args.context.get(_ACK_FAILED):
+        if lazy and ack_failed(args.context):
             return
         # Everything the listener logs carries these, as fields in JSON logs.
         fields = {
@@ -85,10 +85,14 @@ def boundary(
             )
             await _tell_user(args, apology(reference))
 
-    # Bolt tells lazy functions apart by name.
     listener.__name__ = fn.__name__
     listener.__qualname__ = fn.__qualname__
     return listener
+
+
+def ack_failed(context: Mapping[str, Any]) -> bool:
+    """Whether the request's ack listener failed (its lazy listeners have nothing to finish)."""
+    return bool(context.get(_ACK_FAILED))
 
 
 async def _tell_user(args: AsyncArgs, text: str) -> None:

@@ -45,7 +45,7 @@ from bot.domain.refused import Refused
 from bot.domain.workspace import Workspace, WorkspaceSettings, data_key
 from bot.services import Services
 from handlers.effects import EffectRunner, Performer
-from handlers.guard import Listener, boundary, tell
+from handlers.guard import Listener, ack_failed, boundary, tell
 from handlers.people import PersonNotFound, SlackSlow, profiles
 from handlers.slack_time import slack_time
 
@@ -163,20 +163,13 @@ Performing = Callable[[Turn, OwedEffect], Awaitable[Any]]
 @dataclass
 class Resolved:
     """What the seam keeps in a request's context: what the middleware resolved, then what the
-    ack listener handed on or refused.
-
-    Bolt deep-copies a request's context for each lazy listener. Lazy listeners share this
-    instead: it holds plain, immutable data, they only read it, and copying a workspace's
-    settings and a profile field by field cost about 0.1 ms of the event loop's 1.3 ms per
-    kudos (bench/ack_latency.py)."""
+    ack listener handed on or refused, for its lazy listeners (which get the same request,
+    see `start_after_ack`)."""
 
     workspace: Workspace
     actor: Profile | ActorUnknown | None = None
     handoff: Any = None
     refusal: str | None = None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Resolved:
-        return self
 
 
 def resolved(context: AsyncBoltContext) -> Resolved:
@@ -269,11 +262,21 @@ class Seam:
         self.effects = effects
 
     def __call__(self, ack: Listener, *lazy: Listener) -> dict[str, Any]:
-        """Bolt's `ack=` and `lazy=` for these listeners; the first lazy one tells refusals."""
-        return {
-            "ack": self._bind(ack, lazy=False, tells=False),
-            "lazy": [self._bind(fn, lazy=True, tells=i == 0) for i, fn in enumerate(lazy)],
-        }
+        """Bolt's `ack=` and `lazy=` for these listeners: the ack listener, which starts the
+        lazy ones after it itself (see `start_after_ack`); the first lazy one tells refusals."""
+        acks = self._bind(ack, lazy=False, tells=False)
+        after = [self._bind(fn, lazy=True, tells=i == 0) for i, fn in enumerate(lazy)]
+        if not after:
+            return {"ack": acks, "lazy": []}
+
+        async def ack_then_start(args: AsyncArgs) -> None:
+            await acks(args)
+            if not ack_failed(args.context):
+                start_after_ack(args, after)
+
+        ack_then_start.__name__ = acks.__name__
+        ack_then_start.__qualname__ = acks.__qualname__
+        return {"ack": ack_then_start, "lazy": []}
 
     def performer(self, fn: Performing) -> Performer:
         """An effect performer taking `(turn, effect)`, bound to the services."""
@@ -301,12 +304,12 @@ class Seam:
             try:
                 returned = await fn(**{n: self._argument(n, args, purpose) for n in names})
             except Refused as refusal:
-                await self._render(args, refusal, purpose)
+                await self._render(args, refusal, purpose, lazy)
                 return
             if not lazy and returned is not None:
                 resolved(args.context).handoff = returned
 
-        return boundary(fn, call)
+        return boundary(fn, call, lazy=lazy)
 
     async def _lazy_may_run(self, args: AsyncArgs, takes: type | None, tells: bool) -> bool:
         found = resolved(args.context)
@@ -332,7 +335,9 @@ class Seam:
             slack_time(args.body or {}),
         )
 
-    async def _render(self, args: AsyncArgs, refusal: Refused, purpose: Purpose) -> None:
+    async def _render(
+        self, args: AsyncArgs, refusal: Refused, purpose: Purpose, lazy: bool
+    ) -> None:
         """The refusal, on the surface the request came from."""
         body: dict[str, Any] = args.body or {}
         if body.get("type") == "event_callback":
@@ -346,7 +351,7 @@ class Seam:
             await args.ack(response_action="errors", errors=await self._plain(args, errors))
         elif body.get("type") == "block_suggestion" and args.ack.response is None:
             await args.ack(options=[])
-        elif args.request.lazy_only or "command" in body:
+        elif lazy or "command" in body:
             await tell(args, refusal.message)
         else:
             # A button or shortcut: acked now, told by its first lazy listener.
@@ -360,6 +365,16 @@ class Seam:
         known = await self.services.run(self.services.people.fresh, workspace.team_id, mentioned)
         names = {uid: person.name for uid, person in known.items()}
         return {field: plain(text, names)[:FIELD_ERROR_MAX] for field, text in errors.items()}
+
+
+def start_after_ack(args: AsyncArgs, listeners: Iterable[Callable[[AsyncArgs], Any]]) -> None:
+    """Starts an ack's lazy listeners on the app's lazy runner (which shutdown waits for), with
+    the request itself. Bolt's own `lazy=` gives each one a deep copy of the request, its body
+    parsed again: about 0.2 ms of the event loop's time per kudos (bench/ack_latency.py). They
+    only read the request, and what they share (`Resolved`) was shared already."""
+    runner = args.context.listener_runner.lazy_listener_runner
+    for listener in listeners:
+        runner.start(function=listener, request=args.request)
 
 
 def _known_actor(actor: Profile | ActorUnknown | None, purpose: Purpose) -> Profile:
