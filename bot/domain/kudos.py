@@ -446,22 +446,20 @@ class KudosService:
         )
         kudos_repo.add(
             session,
-            Kudos(
-                id=kudos_id,
-                team_id=request.team_id,
-                giver_id=request.giver.user_id,
-                receiver_id=receiver.user_id,
-                reason=request.reason,
-                tags=list(request.values),
-                channel_id=request.channel_id,
-                source=request.source,
-                source_key=request.source_key,
-                message_ts=request.message_ts,
-                permalink=request.permalink,
-                give_statement_id=give.id,
-                receive_statement_id=receive.id,
-                created_at=now,
-            ),
+            id=kudos_id,
+            team_id=request.team_id,
+            giver_id=request.giver.user_id,
+            receiver_id=receiver.user_id,
+            reason=request.reason,
+            tags=list(request.values),
+            channel_id=request.channel_id,
+            source=request.source,
+            source_key=request.source_key,
+            message_ts=request.message_ts,
+            permalink=request.permalink,
+            give_statement_id=give.id,
+            receive_statement_id=receive.id,
+            created_at=now,
         )
         outbox_repo.add(session, queued(request.team_id, (give, receive)), now)
         # Values that name a skill are evidence for the receiver in /expert.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, or_, select, update
@@ -15,9 +16,10 @@ from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
 from storage.types import UTCDateTime, aware_utc
 
 
-def add(session: Session, kudos: Kudos) -> bool:
-    """Stores a kudos unless its (source, receiver) was already recorded; True when new."""
-    return insert_ignoring_duplicates(session, Kudos, kudos.model_dump())
+def add(session: Session, **values: Any) -> bool:
+    """Stores a kudos (its column values) unless its (source, receiver) was already recorded;
+    True when new. Values, not a `Kudos`: building the model costs more than the insert."""
+    return insert_ignoring_duplicates(session, Kudos, values)
 
 
 def get_many(session: Session, kudos_ids: Sequence[str]) -> list[Kudos]:

@@ -104,7 +104,7 @@ def give(
         created_at=NOW,
     )
     with database.transaction() as session:
-        assert kudos.add(session, row)
+        assert kudos.add(session, **row.model_dump())
     queue(database, give_statement, receive_statement)
     return row
 

@@ -157,13 +157,13 @@ def test_two_processes_caching_the_same_new_person_at_once_both_succeed(
 
 def test_a_kudos_is_recorded_once_per_source_and_receiver(database: Database) -> None:
     with database.transaction() as session:
-        assert kudos.add(session, a_kudos("k1"))
+        assert kudos.add(session, **a_kudos("k1").model_dump())
     with database.transaction() as session:
         # The same slash command delivered again (new id, same trigger and receiver).
-        assert not kudos.add(session, a_kudos("k1-again"))
-        assert kudos.add(session, a_kudos("k2", receiver="U0CAT"))
-        assert kudos.add(session, a_kudos("k3", source_key="trigger-2"))
-        assert kudos.add(session, a_kudos("k4", team="T0OTHER"))
+        assert not kudos.add(session, **a_kudos("k1-again").model_dump())
+        assert kudos.add(session, **a_kudos("k2", receiver="U0CAT").model_dump())
+        assert kudos.add(session, **a_kudos("k3", source_key="trigger-2").model_dump())
+        assert kudos.add(session, **a_kudos("k4", team="T0OTHER").model_dump())
 
     with database.reading() as session:
         stored = {k.id: k for k in session.exec(select(Kudos))}
@@ -176,10 +176,19 @@ def test_kudos_involving_someone_are_the_ones_they_gave_or_received(
     database: Database,
 ) -> None:
     with database.transaction() as session:
-        kudos.add(session, a_kudos("given", giver="U0ANN", receiver="U0BOB", source_key="s1"))
-        kudos.add(session, a_kudos("received", giver="U0CAT", receiver="U0ANN", source_key="s2"))
-        kudos.add(session, a_kudos("others", giver="U0BOB", receiver="U0CAT", source_key="s3"))
-        kudos.add(session, a_kudos("elsewhere", team="T0OTHER", source_key="s4"))
+        kudos.add(
+            session,
+            **a_kudos("given", giver="U0ANN", receiver="U0BOB", source_key="s1").model_dump(),
+        )
+        kudos.add(
+            session,
+            **a_kudos("received", giver="U0CAT", receiver="U0ANN", source_key="s2").model_dump(),
+        )
+        kudos.add(
+            session,
+            **a_kudos("others", giver="U0BOB", receiver="U0CAT", source_key="s3").model_dump(),
+        )
+        kudos.add(session, **a_kudos("elsewhere", team="T0OTHER", source_key="s4").model_dump())
 
     with database.reading() as session:
         anns = {k.id for k in kudos.involving(session, TEAM, "U0ANN")}
@@ -191,8 +200,8 @@ def test_kudos_can_be_fetched_annotated_with_their_post_and_deleted(
     database: Database,
 ) -> None:
     with database.transaction() as session:
-        kudos.add(session, a_kudos("k1", source_key="s1"))
-        kudos.add(session, a_kudos("k2", source_key="s2"))
+        kudos.add(session, **a_kudos("k1", source_key="s1").model_dump())
+        kudos.add(session, **a_kudos("k2", source_key="s2").model_dump())
     with database.transaction() as session:
         kudos.set_post(session, ["k1"], "1709370000.000100")
 

@@ -56,9 +56,9 @@ def test_deleted_rows_leave_no_trace_in_the_file(tmp_path: Path) -> None:
     database = built_without_secure_delete(Database(f"sqlite:///{path}"))
     upgrade(database)
     with database.transaction() as session:
-        kudos.add(session, a_kudos("k1", "for the demo"))
-        kudos.add(session, a_kudos("k2", f"for the {SECRET} write-up"))
-        kudos.add(session, a_kudos("k3", "for the review"))
+        kudos.add(session, **a_kudos("k1", "for the demo").model_dump())
+        kudos.add(session, **a_kudos("k2", f"for the {SECRET} write-up").model_dump())
+        kudos.add(session, **a_kudos("k3", "for the review").model_dump())
     with database.transaction() as session:
         session.exec(delete(Kudos).where(col(Kudos.id) == "k2"))
     # Closing the last connection checkpoints the WAL into the file.
