@@ -45,16 +45,19 @@ Job = Callable[[], Awaitable[object]]
 WorkspaceJob = Callable[[AsyncWebClient, str], Awaitable[object]]
 """Tick work in one workspace: its client (with its token), its team id."""
 
-# `unhandled` comes last: it acks whatever the capabilities before it did not match.
+# Bolt tries listeners in the order they were registered, and each one it tries costs about
+# 10 µs of the event loop: kudos come first, the most frequent requests that write (a /kudos
+# tried 17 listeners before its own; now 5). `unhandled` comes last: it acks whatever the
+# capabilities before it did not match.
 MODULES = (
+    kudos,
+    kudos_reactions,
+    kudos_shortcuts,
     installs,
     channels,
     guild,
     home,
     workspace_settings,
-    kudos,
-    kudos_reactions,
-    kudos_shortcuts,
     skills,
     experts,
     # Before questions: its message listener takes every message the ones before it leave.
