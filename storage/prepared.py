@@ -30,7 +30,8 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     """The parameters in the order the SQL takes them (IN lists expanded)."""
-    binds: tuple[Processor, ...]
+    pairs: tuple[tuple[str, Processor], ...]
+    """Each parameter's name, with what turns its value into the driver's."""
     defaults: Mapping[str, Any]
     """Columns the statement sets that the call left out: their Python-side defaults."""
     results: tuple[Processor, ...]
@@ -142,7 +143,7 @@ def _compile(
     return _Compiled(
         sql=compiled.string,
         names=tuple(names),
-        binds=tuple(processors),
+        pairs=tuple(zip(names, processors, strict=True)),
         defaults=defaults,
         results=results,
         positional=compiled.positional,
@@ -206,16 +207,13 @@ def _default(statement: Any, kind: str | None, bind: BindParameter[Any]) -> Any:
 
 
 def _values(compiled: _Compiled, parameters: Mapping[str, Any]) -> Any:
-    given = dict(parameters)
-    for name in compiled.lists:
-        given.update((f"{name}_{n}", v) for n, v in enumerate(given.pop(name), start=1))
-    values = []
-    for name, processor in zip(compiled.names, compiled.binds, strict=True):
-        value = given[name] if name in given else compiled.defaults[name]
-        values.append(value if processor is None else processor(value))
-    if compiled.positional:
-        return values
-    return dict(zip(compiled.names, values, strict=True))
+    given = parameters
+    if compiled.lists or compiled.defaults:
+        given = {**compiled.defaults, **parameters}
+        for name in compiled.lists:
+            given.update((f"{name}_{n}", v) for n, v in enumerate(given.pop(name), start=1))
+    values = [given[n] if p is None else p(given[n]) for n, p in compiled.pairs]
+    return values if compiled.positional else dict(zip(compiled.names, values, strict=True))
 
 
 def _wrapped(compiled: _Compiled, values: Any, error: Exception, dialect: Dialect) -> DBAPIError:
