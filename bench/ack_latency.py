@@ -287,10 +287,11 @@ def py_spy() -> str:
 
 
 async def start_profile(pid: int, output: str) -> asyncio.subprocess.Process:
-    """py-spy sampling `pid` (every thread, on CPU only) at 200 Hz until stopped, into
-    collapsed stacks (what flamegraph.pl or speedscope.app draw)."""
+    """py-spy sampling `pid` at 200 Hz until stopped, into collapsed stacks (what flamegraph.pl
+    or speedscope.app draw): every thread, but only while it holds the GIL. On one core a
+    thread waiting for the GIL is "on CPU" too, and counting it overstated whichever waited."""
     return await asyncio.create_subprocess_exec(
-        py_spy(), "record", "--pid", str(pid), "--rate", "200", "--threads",
+        py_spy(), "record", "--pid", str(pid), "--rate", "200", "--threads", "--gil",
         "--format", "raw", "--output", output, "--nonblocking",
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
