@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -215,3 +216,30 @@ def test_kudos_can_be_fetched_annotated_with_their_post_and_deleted(
         assert kudos.delete_many(session, []) == 0
     with database.reading() as session:
         assert [k.id for k in kudos.get_many(session, ["k1", "k2"])] == ["k2"]
+
+
+def test_a_givers_quota_is_checked_by_one_transaction_at_a_time(database: Database) -> None:
+    """The quota check and the insert hold the giver's lock: a second transaction for the same
+    giver waits until the first commits, so it counts the first one's kudos."""
+    first_locked, counted = threading.Event(), []
+    day = (NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+
+    def first() -> None:
+        with database.transaction() as session:
+            kudos.lock_giver(session, TEAM, "U0ANN")
+            first_locked.set()
+            time.sleep(0.3)  # the second one is waiting meanwhile
+            kudos.add(session, **a_kudos("k1").model_dump())
+
+    def second() -> None:
+        first_locked.wait(5)
+        with database.transaction() as session:
+            kudos.lock_giver(session, TEAM, "U0ANN")
+            counted.append(kudos.count_given(session, TEAM, "U0ANN", *day))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert counted == [1]
