@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.lazy_listener.async_internals import to_runnable_function
-from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -26,37 +23,7 @@ from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from bot.xapi import profile
 from handlers import register_all
 from handlers.effects import EffectRunner
-
-
-class TrackedLazyRunner(AsyncioLazyListenerRunner):
-    """Bolt's asyncio lazy runner, keeping its tasks so shutdown can wait for them."""
-
-    def __init__(self, logger: logging.Logger) -> None:
-        super().__init__(logger)
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
-        task = asyncio.ensure_future(
-            to_runnable_function(internal_func=function, logger=self.logger, request=request)
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
-    async def wait(self, timeout: float) -> None:
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
-
-    async def cancel(self) -> None:
-        """Cuts short what is still running (shutdown, once its grace is over)."""
-        tasks = set(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+from handlers.seam import TrackedLazyRunner
 
 
 def build_bolt_app(

@@ -37,7 +37,7 @@ from handlers import (
     workspace_settings,
 )
 from handlers.effects import EffectRunner
-from handlers.seam import resolver
+from handlers.seam import Resolver
 
 log = logging.getLogger("guildbot.tick")
 
@@ -75,7 +75,7 @@ def register_all(app: AsyncApp, services: Services) -> EffectRunner:
     """Registers every capability's listeners, and the performers of the effects they owe."""
     effects = EffectRunner(services)
     # First: every listener and matcher after it reads what it resolves.
-    app.use(resolver(services))
+    app.use(Resolver(services))
     for module in MODULES:
         module.register(app, services, effects)
     return effects

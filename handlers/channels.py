@@ -7,7 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.services import Services
 from handlers.effects import EffectRunner
@@ -26,18 +29,31 @@ def channel_named_in(body: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
-    async def remember_channel_name(
-        body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
-    ) -> None:
-        named = channel_named_in(body)
-        team_id = workspace_in(context).team_id
+class RememberChannelNames(AsyncMiddleware):
+    """Keeps the name of the channel a request came from, when it is new. A class, not a
+    function: for a function middleware Bolt builds every argument it could inject."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        services = self._services
+        named = channel_named_in(req.body)
+        team_id = workspace_in(req.context).team_id
         if named and team_id and services.channels.is_new(team_id, *named):
             try:
                 await services.run(services.channels.seen, team_id, *named)
             except Exception:
                 # A name is only for reading statements: never worth failing a request.
                 log.warning("could not keep the name of channel %s", named[0], exc_info=True)
-        await next_()
+        return await next()
 
-    app.use(remember_channel_name)
+
+def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:
+    app.use(RememberChannelNames(services))

@@ -1,6 +1,6 @@
 """The seam between Bolt and the capabilities: what a listener needs, resolved once per request.
 
-Middleware (`resolver`) puts two things in the request's context, before any listener runs:
+Middleware (`Resolver`) puts two things in the request's context, before any listener runs:
 - the `Workspace` the request comes from: its settings and the xAPI identity its statements
   are built with (an installation's own when distributed, else the process's);
 - for a person's own action (a command, a button, a shortcut, a form), their cached profile,
@@ -26,6 +26,7 @@ nothing to hand on) is skipped.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
@@ -37,6 +38,11 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.lazy_listener.async_internals import to_runnable_function
+from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.effects import OwedEffect
@@ -180,20 +186,28 @@ def resolved(context: AsyncBoltContext) -> Resolved:
 # The middleware ----------------------------------------------------------------------------
 
 
-def resolver(services: Services) -> Callable[..., Awaitable[None]]:
-    """Bolt middleware: resolves the workspace and the acting person, once per request."""
+class Resolver(AsyncMiddleware):
+    """Bolt middleware: resolves the workspace and the acting person, once per request. A
+    class, not a function: for a function middleware Bolt builds every argument it could
+    inject, on every request."""
 
-    async def resolve(
-        body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
-    ) -> None:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        services, context = self._services, req.context
         workspace = workspace_of(services, context)
         context[RESOLVED] = found = Resolved(workspace)
-        user_id = acting_user(body)
+        user_id = acting_user(req.body)
         if user_id is not None:
             found.actor = await _actor(services, context.client, workspace.team_id, user_id)
-        await next_()
-
-    return resolve
+        return await next()
 
 
 def workspace_in(context: AsyncBoltContext) -> Workspace:
@@ -367,14 +381,52 @@ class Seam:
         return {field: plain(text, names)[:FIELD_ERROR_MAX] for field, text in errors.items()}
 
 
+class TrackedLazyRunner(AsyncioLazyListenerRunner):
+    """Bolt's asyncio lazy runner, keeping its tasks so shutdown can wait for them; the seam
+    starts lazy listeners on it itself (`start_after_ack`)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__(logger)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
+        self.track(
+            to_runnable_function(internal_func=function, logger=self.logger, request=request)
+        )
+
+    def track(self, work: Awaitable[None]) -> None:
+        """Runs `work` as a task that shutdown waits for."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout: float) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def cancel(self) -> None:
+        """Cuts short what is still running (shutdown, once its grace is over)."""
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+
 def start_after_ack(args: AsyncArgs, listeners: Iterable[Callable[[AsyncArgs], Any]]) -> None:
     """Starts an ack's lazy listeners on the app's lazy runner (which shutdown waits for), with
-    the request itself. Bolt's own `lazy=` gives each one a deep copy of the request, its body
-    parsed again: about 0.2 ms of the event loop's time per kudos (bench/ack_latency.py). They
-    only read the request, and what they share (`Resolved`) was shared already."""
+    the ack's own arguments. Bolt's `lazy=` gives each one a deep copy of the request, its body
+    parsed again, and builds its arguments anew: about 0.15 ms of the event loop's time per
+    kudos (bench/ack_latency.py). They only read the request, and what they share (`Resolved`)
+    was shared already."""
     runner = args.context.listener_runner.lazy_listener_runner
+    assert isinstance(runner, TrackedLazyRunner), "build_bolt_app installs the tracked runner"
     for listener in listeners:
-        runner.start(function=listener, request=args.request)
+        runner.track(listener(args))
 
 
 def _known_actor(actor: Profile | ActorUnknown | None, purpose: Purpose) -> Profile:

@@ -17,7 +17,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app import PooledClient, TrackedLazyRunner
 from bot.domain.refused import Refused
 from handlers.people import LOOKUP_TIMEOUT_S
-from handlers.seam import Seam, Turn, doing, resolver
+from handlers.seam import Resolver, Seam, Turn, doing
 from tests.support.harness import BotHarness
 from tests.support.slack import (
     SIGNING_SECRET,
@@ -114,7 +114,7 @@ async def app(bot: BotHarness) -> AsyncIterator[tuple[AsyncApp, TrackedLazyRunne
     lazy = TrackedLazyRunner(logging.getLogger("guildbot.bolt.lazy"))
     app.listener_runner.lazy_listener_runner = lazy
     app.use(PooledClient(bot.slack_client))  # as build_bolt_app does
-    app.use(resolver(bot.services))
+    app.use(Resolver(bot.services))
     on = Seam(bot.services, bot.effects)
     app.command("/whoami", matchers=[_says_help])(**on(help_text))
     app.command("/whoami")(**on(whoami, greet_later, never_for_greeted))
