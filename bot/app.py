@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -23,7 +22,7 @@ from bot.slack_edge import MAX_BODY_BYTES, SlackEdge
 from bot.xapi import profile
 from handlers import register_all
 from handlers.effects import EffectRunner
-from handlers.seam import TrackedLazyRunner
+from handlers.seam import BeforeListeners, TrackedLazyRunner
 
 
 def build_bolt_app(
@@ -50,7 +49,7 @@ def build_bolt_app(
     return app, lazy_runner, effects
 
 
-class PooledClient(AsyncMiddleware):
+class PooledClient(BeforeListeners):
     """Every request uses a client on the app's pooled session. Bolt otherwise builds a client
     per request on the same session, and lazy listeners get deep copies of it, which a session
     cannot survive (a pooled client's copy is itself). The token is the request's workspace's:
@@ -61,15 +60,8 @@ class PooledClient(AsyncMiddleware):
     def __init__(self, client: PooledWebClient) -> None:
         self._client = client
 
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse | None:
+    async def before(self, req: AsyncBoltRequest) -> None:
         req.context["client"] = self._client.with_token(req.context.bot_token)
-        return await next()
 
 
 class Gate:

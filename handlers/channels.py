@@ -4,17 +4,14 @@ xAPI activity names. Runs before every listener; costs a write only for a name n
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 
 from bot.services import Services
 from handlers.effects import EffectRunner
-from handlers.seam import workspace_in
+from handlers.seam import BeforeListeners, workspace_in
 
 log = logging.getLogger("guildbot.handlers.channels")
 
@@ -29,20 +26,13 @@ def channel_named_in(body: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-class RememberChannelNames(AsyncMiddleware):
-    """Keeps the name of the channel a request came from, when it is new. A class, not a
-    function: for a function middleware Bolt builds every argument it could inject."""
+class RememberChannelNames(BeforeListeners):
+    """Keeps the name of the channel a request came from, when it is new."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse | None:
+    async def before(self, req: AsyncBoltRequest) -> None:
         services = self._services
         named = channel_named_in(req.body)
         team_id = workspace_in(req.context).team_id
@@ -52,7 +42,6 @@ class RememberChannelNames(AsyncMiddleware):
             except Exception:
                 # A name is only for reading statements: never worth failing a request.
                 log.warning("could not keep the name of channel %s", named[0], exc_info=True)
-        return await next()
 
 
 def register(app: AsyncApp, services: Services, effects: EffectRunner) -> None:

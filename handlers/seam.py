@@ -186,13 +186,10 @@ def resolved(context: AsyncBoltContext) -> Resolved:
 # The middleware ----------------------------------------------------------------------------
 
 
-class Resolver(AsyncMiddleware):
-    """Bolt middleware: resolves the workspace and the acting person, once per request. A
-    class, not a function: for a function middleware Bolt builds every argument it could
-    inject, on every request."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
+class BeforeListeners(AsyncMiddleware):
+    """Bolt middleware that does its work on the request, then lets it go on. A class, not a
+    function: for a function middleware Bolt builds every argument it could inject, on every
+    request."""
 
     async def async_process(
         self,
@@ -201,13 +198,26 @@ class Resolver(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
+        await self.before(req)
+        return await next()
+
+    async def before(self, req: AsyncBoltRequest) -> None:
+        raise NotImplementedError
+
+
+class Resolver(BeforeListeners):
+    """Resolves the workspace and the acting person, once per request."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def before(self, req: AsyncBoltRequest) -> None:
         services, context = self._services, req.context
         workspace = workspace_of(services, context)
         context[RESOLVED] = found = Resolved(workspace)
         user_id = acting_user(req.body)
         if user_id is not None:
             found.actor = await _actor(services, context.client, workspace.team_id, user_id)
-        return await next()
 
 
 def workspace_in(context: AsyncBoltContext) -> Workspace:
