@@ -52,8 +52,6 @@ def boundary(
     ack) inside the error boundary; see the module's docstring."""
 
     async def listener(args: AsyncArgs) -> None:
-        if lazy and ack_failed(args.context):
-            return
         # Everything the listener logs carries these, as fields in JSON logs.
         fields = {
             "listener": f"{fn.__module__}.{fn.__name__}",

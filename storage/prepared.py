@@ -11,6 +11,7 @@ own connection, inside its transaction. Errors come out as SQLAlchemy's, as from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,7 +130,7 @@ def _compile(
     names: list[str] = []
     processors: list[Processor] = []
     defaults: dict[str, Any] = {}
-    for name in _bind_names(compiled, binds, lists):
+    for name in _bind_names(compiled):
         base = name.rpartition("_")[0] if name not in binds else name
         names.append(name)
         # An IN list's elements take the type of the list's parameter.
@@ -168,16 +169,14 @@ def _sized(lists: Mapping[str, int]) -> Callable[[Any], Any]:
     return replace
 
 
-def _bind_names(compiled: Any, binds: Mapping[str, Any], lists: Mapping[str, int]) -> list[str]:
+def _bind_names(compiled: Any) -> list[str]:
+    """The parameters the SQL takes: in order (qmark), or as named in it (pyformat)."""
     if compiled.positional:
         return list(compiled.positiontup)
-    names: list[str] = []
-    for name in binds:
-        if name in lists:
-            names += [f"{name}_{n}" for n in range(1, lists[name] + 1)]
-        else:
-            names.append(name)
-    return names
+    return list(dict.fromkeys(_PYFORMAT.findall(compiled.string)))
+
+
+_PYFORMAT = re.compile(r"%\(([^)]+)\)s")
 
 
 def _writes(statement: Any) -> str | None:
@@ -195,12 +194,11 @@ def _default(statement: Any, kind: str | None, bind: BindParameter[Any]) -> Any:
     default, as SQLAlchemy would fill it; else the value the statement holds."""
     column = statement.table.c.get(bind.key) if kind == "insert" else None
     default = None if column is None else column.default
-    if default is not None and default.is_callable:
-        return default.arg(None)
     if default is not None and default.is_scalar:
         return default.arg
     if default is not None:
-        raise TypeError(f"the default of {bind.key!r} is SQL; pass the value")
+        # Computed per row (a function, SQL): compiled once, it would be the same every time.
+        raise TypeError(f"the default of {bind.key!r} is computed; pass the value")
     if bind.required:
         raise TypeError(f"no value for the parameter {bind.key!r} of a prepared statement")
     return bind.effective_value

@@ -3,10 +3,11 @@ own execution would, inside the session's transaction, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Column, MetaData, String, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
@@ -182,3 +183,15 @@ def test_values_the_statement_holds_are_bound_with_those_of_the_call(database: D
     with database.reading() as session:
         found = reacted.rows(session, {"ids": ["k0", "k1"]})
     assert found == [("k1",)]
+
+
+def test_a_default_computed_per_row_must_be_passed(database: Database) -> None:
+    """Compiled once, a function's default would be the same for every row: refused."""
+    table = Table(
+        "stamped",
+        MetaData(),
+        Column("id", String, primary_key=True),
+        Column("token", String, default=lambda: secrets.token_hex(4)),
+    )
+    with pytest.raises(TypeError, match="token"), database.transaction() as session:
+        Prepared(table.insert()).run(session, {"id": "a"})
