@@ -51,11 +51,11 @@ def build_bolt_app(
 
 class PooledClient(BeforeListeners):
     """Every request uses a client on the app's pooled session. Bolt otherwise builds a client
-    per request on the same session, and lazy listeners get deep copies of it, which a session
-    cannot survive (a pooled client's copy is itself). The token is the request's workspace's:
-    the app's own, or (distributed with OAuth) the one Bolt's authorize found. A class, not a
-    function: a function middleware gets `say` and the like built, with Bolt's client, before
-    it can swap it."""
+    per request on the same session (and Bolt's own lazy listeners would get deep copies of
+    it, which a session cannot survive; a pooled client's copy is itself). The token is the
+    request's workspace's: the app's own, or (distributed with OAuth) the one Bolt's authorize
+    found. A class, not a function: a function middleware gets `say` and the like built, with
+    Bolt's client, before it can swap it."""
 
     def __init__(self, client: PooledWebClient) -> None:
         self._client = client
