@@ -176,13 +176,13 @@ def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
     _insert_ignoring(_KEY, dialect).run_many(session, key_rows)
     _remember_definitions(session, [s.data for s in added])
     for statement in added:
-        seq = new[_normal_id(statement.statement_id)]
-        theirs = [r for r in referrers if r[2] == _normal_id(statement.statement_id)]
-        if any(voiding for _, voiding, _ in theirs):
+        statement_id = _normal_id(statement.statement_id)
+        # (seq, voiding) of each statement stored earlier that refers to this one
+        theirs = [(s, voiding) for s, voiding, target in referrers if target == statement_id]
+        if any(voiding for _, voiding in theirs):
+            seq = new[statement_id]
             session.execute(update(_STATEMENT).where(_STATEMENT.c.seq == seq).values(voided=True))
-        _spread(
-            session, [referrer_seq for referrer_seq, _, _ in theirs], keys[statement.statement_id]
-        )
+        _spread(session, [s for s, _ in theirs], keys[statement.statement_id])
 
 
 _OWN_INSERTS: dict[str, Prepared] = {}
