@@ -38,7 +38,6 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_bolt.lazy_listener.async_internals import to_runnable_function
 from slack_bolt.lazy_listener.asyncio_runner import AsyncioLazyListenerRunner
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -392,17 +391,12 @@ class Seam:
 
 
 class TrackedLazyRunner(AsyncioLazyListenerRunner):
-    """Bolt's asyncio lazy runner, keeping its tasks so shutdown can wait for them; the seam
-    starts lazy listeners on it itself (`start_after_ack`)."""
+    """The app's lazy runner: the seam starts lazy listeners on it (`start_after_ack`), and it
+    keeps their tasks so shutdown can wait for them."""
 
     def __init__(self, logger: logging.Logger) -> None:
         super().__init__(logger)
         self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
-        self.track(
-            to_runnable_function(internal_func=function, logger=self.logger, request=request)
-        )
 
     def track(self, work: Awaitable[None]) -> None:
         """Runs `work` as a task that shutdown waits for."""
