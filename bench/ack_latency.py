@@ -110,13 +110,14 @@ def help_requests(label: str, count: int) -> list[Request]:
     ]
 
 
-def write_requests(label: str, count: int) -> list[Request]:
+def write_requests(label: str, count: int, values: str = "") -> list[Request]:
     """A real /kudos each: stored with its statements and owed recognition before the ack.
-    The givers take turns (`GIVER_COUNT` of them, FakeSlack knows each), as in a workplace."""
+    The givers take turns (`GIVER_COUNT` of them, FakeSlack knows each), as in a workplace.
+    `values`: appended to each reason (`#python` names a skill: evidence for Bob)."""
     return [
         _signed(
             "/kudos",
-            f"<@U0BOB> for the great demo number {i}",
+            f"<@U0BOB> for the great demo number {i} {values}".rstrip(),
             f"U0GIVER{i % GIVER_COUNT:02d}",
             f"bench.{label}.{i}",
             "Kudos sent",
