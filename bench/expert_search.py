@@ -367,16 +367,17 @@ def standings(seed: Seed) -> list[dict[str, Any]]:
         if r["kudos_id"] not in revoked:
             pair.append(r["created_at"])
     opted_out = {r["user_id"] for r in seed.tables["skill_opt_out"]}
+    bands = standing.bands(seed.now)
     rows = []
     for slug, user_id in dict.fromkeys([*levels, *endorsed, *kudos]):
         if user_id in opted_out:
             continue
         evidence = skills_repo.Evidence(
             levels.get((slug, user_id)),
-            tuple(endorsed.get((slug, user_id), ())),
-            tuple(kudos.get((slug, user_id), ())),
+            skills_repo.Dated.of(endorsed.get((slug, user_id), ()), bands),
+            skills_repo.Dated.of(kudos.get((slug, user_id), ()), bands),
         )
-        row = standing.score(TEAM, slug, user_id, evidence, seed.now)
+        row = standing.score(TEAM, slug, user_id, evidence)
         if row is not None:
             rows.append(row.model_dump())
     return rows
@@ -427,8 +428,10 @@ def check_standings(database: Database, seed: Seed, rng: random.Random) -> str:
             stored = session.get(SkillStanding, (TEAM, slug, user_id))
             expected = None
             if not skills_repo.opted_out(session, TEAM, user_id):
-                evidence = skills_repo.evidence(session, TEAM, slug, [user_id])[user_id]
-                expected = standing.score(TEAM, slug, user_id, evidence, seed.now)
+                evidence = skills_repo.evidence(
+                    session, TEAM, slug, [user_id], standing.bands(seed.now)
+                )[user_id]
+                expected = standing.score(TEAM, slug, user_id, evidence)
             got = None if stored is None else tuple(getattr(stored, f) for f in fields)
             wanted = None if expected is None else tuple(getattr(expected, f) for f in fields)
             if got != wanted:

@@ -107,7 +107,11 @@ class Prepared:
 
 def _driver(session: Session) -> tuple[Dialect, Any]:
     """The dialect and the driver's connection, inside the session's transaction (begun now
-    if it was not yet: on SQLite that is the BEGIN IMMEDIATE of `Database.transaction`)."""
+    if it was not yet: on SQLite that is the BEGIN IMMEDIATE of `Database.transaction`). Rows
+    added through the ORM are flushed first, as `Session.execute` would, so the statement sees
+    them."""
+    if session.autoflush:
+        session.flush()
     connection = session.connection()
     return connection.dialect, connection.connection.driver_connection
 

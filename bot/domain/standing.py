@@ -33,46 +33,56 @@ RECENT = timedelta(days=90)
 YEAR = timedelta(days=365)
 
 
-def age_weight(at: datetime, now: datetime) -> float:
-    age = now - at
-    if age <= RECENT:
-        return 1.0
-    if age <= YEAR:
-        return 0.5
-    return 0.25
+RECENT_WEIGHT = 1.0
+THIS_YEAR_WEIGHT = 0.5
+OLDER_WEIGHT = 0.25
 
 
-def _next_change(at: datetime, now: datetime) -> datetime | None:
-    """When this piece of evidence next drops a band, if ever."""
-    return next((at + span for span in (RECENT, YEAR) if at + span >= now), None)
+def bands(now: datetime) -> skills_repo.Bands:
+    """The age bands as of `now`: a piece exactly on a boundary counts in the newer band."""
+    return skills_repo.Bands(now - RECENT, now - YEAR)
+
+
+def _points(weight: float, dated: skills_repo.Dated) -> float:
+    return weight * (
+        dated.recent * RECENT_WEIGHT
+        + dated.this_year * THIS_YEAR_WEIGHT
+        + dated.older * OLDER_WEIGHT
+    )
 
 
 def score(
-    team_id: str, slug: str, user_id: str, evidence: skills_repo.Evidence, now: datetime
+    team_id: str, slug: str, user_id: str, evidence: skills_repo.Evidence
 ) -> SkillStanding | None:
-    """The standing this evidence earns, or None when there is none."""
-    dated = [(ENDORSEMENT_POINTS, at) for at in evidence.endorsed_at]
-    dated += [(KUDOS_POINTS, at) for at in evidence.kudos_at]
-    dated += [(ANSWER_POINTS, at) for at in evidence.answers_at]
-    dated += [(SESSION_POINTS, at) for at in evidence.sessions_at]
-    dated += [(CONTRIBUTION_POINTS, at) for at in evidence.contributed_at]
-    if evidence.level is None and not dated:
+    """The standing this evidence (counted in `bands(now)`) earns, or None when there is
+    none."""
+    weighted = (
+        (ENDORSEMENT_POINTS, evidence.endorsed),
+        (KUDOS_POINTS, evidence.kudos),
+        (ANSWER_POINTS, evidence.answers),
+        (SESSION_POINTS, evidence.sessions),
+        (CONTRIBUTION_POINTS, evidence.contributed),
+    )
+    pieces = sum(dated.count for _, dated in weighted)
+    if evidence.level is None and not pieces:
         return None
     points = LEVEL_POINTS.get(evidence.level or "", 0.0)
-    points += sum(weight * age_weight(at, now) for weight, at in dated)
-    changes = [change for _, at in dated if (change := _next_change(at, now)) is not None]
+    points += sum(_points(weight, dated) for weight, dated in weighted)
+    # When the earliest piece of a band drops to the next one.
+    changes = [d.first_recent + RECENT for _, d in weighted if d.first_recent is not None]
+    changes += [d.first_this_year + YEAR for _, d in weighted if d.first_this_year is not None]
     return SkillStanding(
         team_id=team_id,
         slug=slug,
         user_id=user_id,
         score=round(points, 6),
-        pieces=len(dated) + (evidence.level is not None),
+        pieces=pieces + (evidence.level is not None),
         level=evidence.level,
-        endorsements=len(evidence.endorsed_at),
-        kudos=len(evidence.kudos_at),
-        answers=len(evidence.answers_at),
-        sessions=len(evidence.sessions_at),
-        contributions=len(evidence.contributed_at),
+        endorsements=evidence.endorsed.count,
+        kudos=evidence.kudos.count,
+        answers=evidence.answers.count,
+        sessions=evidence.sessions.count,
+        contributions=evidence.contributed.count,
         # Just past the boundary, so the rescore sees the piece in its new band.
         rescore_at=min(changes) + timedelta(microseconds=1) if changes else None,
     )
@@ -89,11 +99,11 @@ def refresh(
         by_skill.setdefault(slug, []).append(user_id)
     left_out = skills_repo.opted_out_among(session, team_id, [u for _, u in wanted])
     for slug, user_ids in by_skill.items():
-        found = skills_repo.evidence(session, team_id, slug, user_ids)
+        found = skills_repo.evidence(session, team_id, slug, user_ids, bands(now))
         for user_id in user_ids:
             standing = None
             if user_id not in left_out:
-                standing = score(team_id, slug, user_id, found[user_id], now)
+                standing = score(team_id, slug, user_id, found[user_id])
             if standing is None:
                 skills_repo.delete_standing(session, team_id, slug, user_id)
             else:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal_column, select
+from sqlalchemy import Date, Table, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, SQLModel
 
 from storage.prepared import Prepared
@@ -66,3 +69,24 @@ def advisory_locks(session: Session, keys: list[str]) -> None:
 
 # Run on the driver: every /kudos takes its giver's before the ack.
 _ADVISORY_LOCK = Prepared(select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key")))))
+
+
+class UtcDate(FunctionElement[Any]):
+    """The UTC calendar day of a stored time, on either database."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(UtcDate)
+@compiles(UtcDate, "sqlite")
+def _utc_date_sqlite(element: UtcDate, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps times as UTC text (storage/types.py): its date() reads the day off. (Also
+    # how the statement reads in logs.)
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(UtcDate, "postgresql")
+def _utc_date_postgresql(element: UtcDate, compiler: SQLCompiler, **kw: Any) -> str:
+    # Not the session's time zone: the day as UTC sees it, as on SQLite.
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS date)"

@@ -16,7 +16,6 @@ from storage.models import (
     LunchSession,
 )
 from storage.repositories._sql import insert_ignoring_duplicates
-from storage.types import aware_utc
 
 # Communities ------------------------------------------------------------------------------------
 
@@ -226,24 +225,6 @@ def top_contributors(
         .limit(limit)
     )
     return [(user_id, int(count)) for user_id, count in rows]
-
-
-def contribution_times(
-    session: Session, team_id: str, slug: str, user_ids: Sequence[str]
-) -> dict[str, list[datetime]]:
-    """When each person contributed to communities with the skill (expert evidence)."""
-    found: dict[str, list[datetime]] = {uid: [] for uid in user_ids}
-    for user_id, at in session.exec(
-        select(Contribution.user_id, Contribution.at)
-        .join(CommunitySkill, col(CommunitySkill.community_id) == col(Contribution.community_id))
-        .where(
-            CommunitySkill.team_id == team_id,
-            CommunitySkill.slug == slug,
-            col(Contribution.user_id).in_(list(user_ids)),
-        )
-    ):
-        found[user_id].append(aware_utc(at))  # type: ignore[arg-type]
-    return found
 
 
 def contributed_skills(session: Session, team_id: str, user_id: str) -> set[str]:

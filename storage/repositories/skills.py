@@ -3,16 +3,20 @@ evidence query behind expert ranking."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, or_
+from sqlalchemy import Select, and_, bindparam, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from storage.models import (
     Answer,
+    CommunitySkill,
+    Contribution,
     Endorsement,
     Kudos,
     KudosSkill,
@@ -27,8 +31,9 @@ from storage.models import (
     SkillStanding,
     SkillStatement,
 )
+from storage.prepared import Prepared
 from storage.repositories import communities as communities_repo
-from storage.repositories._sql import advisory_locks, insert_ignoring_duplicates
+from storage.repositories._sql import UtcDate, advisory_locks, insert_ignoring_duplicates
 from storage.types import aware_utc
 
 # Catalogue --------------------------------------------------------------------------------------
@@ -45,12 +50,20 @@ def catalogue(session: Session, team_id: str) -> list[str]:
     return list(session.exec(select(Skill.slug).where(Skill.team_id == team_id)))
 
 
+# Run on the driver (storage/prepared.py): a kudos naming a value asks before the ack.
+_KNOWN = Prepared(
+    select(Skill.slug).where(
+        Skill.team_id == bindparam("team_id"),
+        col(Skill.slug).in_(bindparam("slugs", expanding=True)),
+    )
+)
+
+
 def known(session: Session, team_id: str, slugs: Iterable[str]) -> set[str]:
     wanted = list(set(slugs))
     if not wanted:
         return set()
-    query = select(Skill.slug).where(Skill.team_id == team_id, col(Skill.slug).in_(wanted))
-    return set(session.exec(query))
+    return {slug for (slug,) in _KNOWN.rows(session, {"team_id": team_id, "slugs": wanted})}
 
 
 # Declarations ---------------------------------------------------------------------------------
@@ -200,13 +213,19 @@ def opted_out(session: Session, team_id: str, user_id: str) -> bool:
     return session.get(SkillOptOut, (team_id, user_id)) is not None
 
 
+_OPTED_OUT = Prepared(
+    select(SkillOptOut.user_id).where(
+        SkillOptOut.team_id == bindparam("team_id"),
+        col(SkillOptOut.user_id).in_(bindparam("ids", expanding=True)),
+    )
+)
+
+
 def opted_out_among(session: Session, team_id: str, user_ids: Sequence[str]) -> set[str]:
     if not user_ids:
         return set()
-    query = select(SkillOptOut.user_id).where(
-        SkillOptOut.team_id == team_id, col(SkillOptOut.user_id).in_(list(set(user_ids)))
-    )
-    return set(session.exec(query))
+    parameters = {"team_id": team_id, "ids": list(set(user_ids))}
+    return {user_id for (user_id,) in _OPTED_OUT.rows(session, parameters)}
 
 
 def delete_person_skills(session: Session, team_id: str, user_id: str) -> None:
@@ -255,103 +274,180 @@ def unlink_statements(session: Session, statement_ids: Sequence[str]) -> None:
 # Expert standing -------------------------------------------------------------------------------
 
 
+class Bands(NamedTuple):
+    """Two cut-offs that split dated evidence into three age bands (the newest first)."""
+
+    recent_since: datetime
+    year_since: datetime
+
+
+@dataclass(frozen=True)
+class Dated:
+    """One kind of dated evidence for one person and skill, counted per age band: how many
+    pieces at or after `recent_since`, how many before it but at or after `year_since`, how
+    many older, and the earliest piece of each of the two newer bands (when it leaves it)."""
+
+    recent: int = 0
+    this_year: int = 0
+    older: int = 0
+    first_recent: datetime | None = None
+    first_this_year: datetime | None = None
+
+    @property
+    def count(self) -> int:
+        return self.recent + self.this_year + self.older
+
+    @classmethod
+    def of(cls, times: Iterable[datetime], bands: Bands) -> Dated:
+        recent = [at for at in times if at >= bands.recent_since]
+        this_year = [at for at in times if bands.year_since <= at < bands.recent_since]
+        return cls(
+            len(recent),
+            len(this_year),
+            sum(1 for at in times if at < bands.year_since),
+            min(recent, default=None),
+            min(this_year, default=None),
+        )
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What counts for one person and one skill: the declared level and dated evidence."""
 
     level: str | None
-    endorsed_at: tuple[datetime, ...]
-    kudos_at: tuple[datetime, ...]
-    answers_at: tuple[datetime, ...] = ()
-    """When the person's answers to questions tagged with the skill were accepted."""
-    sessions_at: tuple[datetime, ...] = ()
-    """When the person presented lunch-and-learns on the skill."""
-    contributed_at: tuple[datetime, ...] = ()
-    """The first contribution of each day the person contributed to a community with the skill."""
+    endorsed: Dated = Dated()
+    kudos: Dated = Dated()
+    answers: Dated = Dated()
+    """The person's answers to questions tagged with the skill, when each was accepted."""
+    sessions: Dated = Dated()
+    """The lunch-and-learns the person presented on the skill."""
+    contributed: Dated = Dated()
+    """The days the person contributed to a community with the skill (the first time each)."""
+
+
+# Evidence queries take `team_id`, `slug`, the people (`ids`) and the bands' cut-offs; they run on
+# the driver (storage/prepared.py): a kudos naming a skill rescores its receiver before the ack.
+_TEAM = bindparam("team_id")
+_SLUG = bindparam("slug")
+_PEOPLE = bindparam("ids", expanding=True)
+
+
+def _banded(pieces: Select) -> Prepared:
+    """`pieces` selects (person, when) rows: a statement that sums them per person and band."""
+    rows = pieces.subquery()
+    who, at = rows.c
+    recent_since = bindparam("recent_since", type_=at.type)
+    year_since = bindparam("year_since", type_=at.type)
+    recent = at >= recent_since
+    this_year = and_(at >= year_since, at < recent_since)
+    return Prepared(
+        select(
+            who,
+            func.count(),
+            func.sum(case((recent, 1), else_=0)),
+            func.sum(case((this_year, 1), else_=0)),
+            func.min(case((recent, at))),
+            func.min(case((this_year, at))),
+        ).group_by(who)
+    )
+
+
+_LEVELS = Prepared(
+    select(PersonSkill.user_id, PersonSkill.level).where(
+        PersonSkill.team_id == _TEAM,
+        PersonSkill.slug == _SLUG,
+        col(PersonSkill.user_id).in_(_PEOPLE),
+    )
+)
+_ENDORSED = _banded(
+    select(Endorsement.user_id, Endorsement.created_at).where(
+        Endorsement.team_id == _TEAM,
+        Endorsement.slug == _SLUG,
+        col(Endorsement.user_id).in_(_PEOPLE),
+    )
+)
+_KUDOS = _banded(
+    select(KudosSkill.receiver_id, KudosSkill.created_at)
+    .join(Kudos, col(Kudos.id) == col(KudosSkill.kudos_id))
+    .where(
+        KudosSkill.team_id == _TEAM,
+        KudosSkill.slug == _SLUG,
+        col(KudosSkill.receiver_id).in_(_PEOPLE),
+        col(Kudos.revoked_at).is_(None),
+    )
+)
+_ANSWERS = _banded(
+    select(Answer.author_id, Answer.accepted_at)
+    .select_from(QuestionSkill)
+    .join(Question, col(Question.id) == col(QuestionSkill.question_id))
+    .join(Answer, col(Answer.id) == col(Question.accepted_answer_id))
+    .where(
+        QuestionSkill.team_id == _TEAM,
+        QuestionSkill.slug == _SLUG,
+        col(Answer.author_id).in_(_PEOPLE),
+        col(Answer.accepted_at).is_not(None),
+    )
+)
+_SESSIONS = _banded(
+    select(LunchSession.presenter_id, LunchSession.presented_at)
+    .select_from(SessionSkill)
+    .join(LunchSession, col(LunchSession.id) == col(SessionSkill.session_id))
+    .where(
+        SessionSkill.team_id == _TEAM,
+        SessionSkill.slug == _SLUG,
+        col(LunchSession.presenter_id).in_(_PEOPLE),
+        col(LunchSession.presented_at).is_not(None),
+        LunchSession.status != "cancelled",
+    )
+)
+# A day of contributing counts once: each person's first contribution of each (UTC) day.
+_CONTRIBUTED = _banded(
+    select(Contribution.user_id, func.min(Contribution.at))
+    .join(CommunitySkill, col(CommunitySkill.community_id) == col(Contribution.community_id))
+    .where(
+        CommunitySkill.team_id == _TEAM,
+        CommunitySkill.slug == _SLUG,
+        col(Contribution.user_id).in_(_PEOPLE),
+    )
+    .group_by(Contribution.user_id, UtcDate(Contribution.at))
+)
 
 
 def evidence(
-    session: Session, team_id: str, slug: str, user_ids: Sequence[str]
+    session: Session, team_id: str, slug: str, user_ids: Sequence[str], bands: Bands
 ) -> dict[str, Evidence]:
-    """Each person's evidence for one skill, three queries however many people."""
+    """Each person's evidence for one skill, counted in `bands`: six queries however many
+    people or pieces, each summed by the database."""
     wanted = list(set(user_ids))
-    levels = dict(
-        session.exec(
-            select(PersonSkill.user_id, PersonSkill.level).where(
-                PersonSkill.team_id == team_id,
-                PersonSkill.slug == slug,
-                col(PersonSkill.user_id).in_(wanted),
-            )
-        ).all()
+    parameters = {
+        "team_id": team_id,
+        "slug": slug,
+        "ids": wanted,
+        "recent_since": bands.recent_since,
+        "year_since": bands.year_since,
+    }
+    levels = dict(_LEVELS.rows(session, parameters))
+    endorsed, kudos, answers, sessions, contributed = (
+        {who: _dated(*sums) for who, *sums in query.rows(session, parameters)}
+        for query in (_ENDORSED, _KUDOS, _ANSWERS, _SESSIONS, _CONTRIBUTED)
     )
-    endorsed: dict[str, list[datetime]] = {uid: [] for uid in wanted}
-    for user_id, at in session.exec(
-        select(Endorsement.user_id, Endorsement.created_at).where(
-            Endorsement.team_id == team_id,
-            Endorsement.slug == slug,
-            col(Endorsement.user_id).in_(wanted),
-        )
-    ):
-        endorsed[user_id].append(aware_utc(at))
-    kudos: dict[str, list[datetime]] = {uid: [] for uid in wanted}
-    for user_id, at in session.exec(
-        select(KudosSkill.receiver_id, KudosSkill.created_at)
-        .join(Kudos, col(Kudos.id) == col(KudosSkill.kudos_id))
-        .where(
-            KudosSkill.team_id == team_id,
-            KudosSkill.slug == slug,
-            col(KudosSkill.receiver_id).in_(wanted),
-            col(Kudos.revoked_at).is_(None),
-        )
-    ):
-        kudos[user_id].append(aware_utc(at))
-    answers: dict[str, list[datetime]] = {uid: [] for uid in wanted}
-    for user_id, at in session.exec(
-        select(Answer.author_id, Answer.accepted_at)
-        .select_from(QuestionSkill)
-        .join(Question, col(Question.id) == col(QuestionSkill.question_id))
-        .join(Answer, col(Answer.id) == col(Question.accepted_answer_id))
-        .where(
-            QuestionSkill.team_id == team_id,
-            QuestionSkill.slug == slug,
-            col(Answer.author_id).in_(wanted),
-            col(Answer.accepted_at).is_not(None),
-        )
-    ):
-        answers[user_id].append(aware_utc(at))
-    sessions: dict[str, list[datetime]] = {uid: [] for uid in wanted}
-    for user_id, at in session.exec(
-        select(LunchSession.presenter_id, LunchSession.presented_at)
-        .select_from(SessionSkill)
-        .join(LunchSession, col(LunchSession.id) == col(SessionSkill.session_id))
-        .where(
-            SessionSkill.team_id == team_id,
-            SessionSkill.slug == slug,
-            col(LunchSession.presenter_id).in_(wanted),
-            col(LunchSession.presented_at).is_not(None),
-            LunchSession.status != "cancelled",
-        )
-    ):
-        sessions[user_id].append(aware_utc(at))
-    contributed = communities_repo.contribution_times(session, team_id, slug, wanted)
     return {
         uid: Evidence(
             levels.get(uid),
-            tuple(sorted(endorsed[uid])),
-            tuple(sorted(kudos[uid])),
-            tuple(sorted(answers[uid])),
-            tuple(sorted(sessions[uid])),
-            _first_of_each_day(contributed[uid]),
+            endorsed.get(uid, Dated()),
+            kudos.get(uid, Dated()),
+            answers.get(uid, Dated()),
+            sessions.get(uid, Dated()),
+            contributed.get(uid, Dated()),
         )
         for uid in wanted
     }
 
 
-def _first_of_each_day(times: Sequence[datetime]) -> tuple[datetime, ...]:
-    firsts: dict[object, datetime] = {}
-    for at in sorted(times):
-        firsts.setdefault(at.date(), at)
-    return tuple(firsts.values())
+def _dated(total: int, recent: int, this_year: int, first: Any, then: Any) -> Dated:
+    return Dated(
+        int(recent), int(this_year), total - recent - this_year, aware_utc(first), aware_utc(then)
+    )
 
 
 def lock_standings(session: Session, team_id: str, pairs: Sequence[tuple[str, str]]) -> None:
@@ -399,14 +495,22 @@ def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list
 
 def save_standing(session: Session, standing: SkillStanding) -> None:
     """Inserts or replaces the row in one statement (no read-then-write race)."""
-    values = standing.model_dump()
-    connection = session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    _upsert_standing(session.get_bind().dialect.name).run(session, standing.model_dump())
+
+
+@functools.cache
+def _upsert_standing(dialect: str) -> Prepared:
+    """INSERT … ON CONFLICT DO UPDATE of a standing, built once per dialect, run on the driver
+    (a kudos naming a skill saves one before the ack)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(SkillStanding.__table__)  # type: ignore[attr-defined]
     keys = ("team_id", "slug", "user_id")
-    connection.execute(
-        statement.values(values).on_conflict_do_update(
-            index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={
+                c.name: statement.excluded[c.name] for c in statement.table.c if c.name not in keys
+            },
         )
     )
 

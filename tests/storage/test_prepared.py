@@ -74,6 +74,18 @@ def test_a_duplicate_is_ignored_and_says_so(database: Database) -> None:
     assert stored is not None and stored.reason.endswith("#1")
 
 
+def test_a_read_sees_rows_the_same_session_added_through_the_orm(database: Database) -> None:
+    ids = Prepared(select(KUDOS.c.id).where(KUDOS.c.team_id == bindparam("team_id")))
+    with database.transaction() as session:
+        session.add(Kudos(**kudos_row(1)))  # pending: not flushed yet
+        seen = ids.rows(session, {"team_id": "T1"})
+        with session.no_autoflush:
+            session.add(Kudos(**kudos_row(2)))
+            unflushed = ids.rows(session, {"team_id": "T1"})
+    assert seen == [("k1",)]
+    assert unflushed == [("k1",)]  # as `Session.execute` inside `no_autoflush`
+
+
 def test_times_compare_and_come_back_aware_as_through_sqlalchemy(database: Database) -> None:
     with database.transaction() as session:
         for n in range(4):

@@ -217,16 +217,40 @@ def refresh(database: Database, pairs: list[tuple[str, str]], now: datetime = NO
         (timedelta(days=3000), 0.25),
     ],
 )
-def test_age_weight_bands_count_their_boundary_in_the_higher_band(
-    age: timedelta, weight: float
-) -> None:
-    assert standing.age_weight(NOW - age, NOW) == weight
+def test_age_bands_count_their_boundary_in_the_newer_band(age: timedelta, weight: float) -> None:
+    one_kudos = skills_repo.Dated.of([NOW - age], standing.bands(NOW))
+
+    scored = standing.score(TEAM, "python", "U0ANN", skills_repo.Evidence(None, kudos=one_kudos))
+
+    assert scored is not None
+    assert scored.score == weight * standing.KUDOS_POINTS
+
+
+def test_a_standing_is_rescored_when_the_earliest_piece_of_a_band_leaves_it() -> None:
+    now_bands = standing.bands(NOW)
+    evidence = skills_repo.Evidence(
+        None,
+        endorsed=skills_repo.Dated.of(
+            [NOW - timedelta(days=80), NOW - YEAR + timedelta(days=20)], now_bands
+        ),
+        kudos=skills_repo.Dated.of(
+            [NOW - timedelta(days=10), NOW - timedelta(days=100)], now_bands
+        ),
+    )
+
+    scored = standing.score(TEAM, "python", "U0ANN", evidence)
+
+    assert scored is not None
+    # The endorsement 80 days old turns 90 first; the other is a year old 20 days from now.
+    assert scored.rescore_at == NOW + timedelta(days=10) + MICROSECOND
+    assert (scored.endorsements, scored.kudos, scored.pieces) == (2, 2, 4)
+    assert scored.score == 1 + 0.5 + 1 + 0.5
 
 
 def test_no_evidence_is_no_standing() -> None:
-    nothing = skills_repo.Evidence(None, (), ())
+    nothing = skills_repo.Evidence(None)
 
-    assert standing.score(TEAM, "python", "U0ANN", nothing, NOW) is None
+    assert standing.score(TEAM, "python", "U0ANN", nothing) is None
 
 
 # Scores ------------------------------------------------------------------------------------------

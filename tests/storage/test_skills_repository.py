@@ -10,13 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from storage.database import Database
-from storage.models import Endorsement, Kudos, Person, PersonSkill, Skill, SkillStanding
+from storage.models import (
+    Community,
+    CommunitySkill,
+    Contribution,
+    Endorsement,
+    Kudos,
+    Person,
+    PersonSkill,
+    Skill,
+    SkillStanding,
+)
 from storage.repositories import skills
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+BANDS = skills.Bands(NOW - timedelta(days=90), NOW - timedelta(days=365))
+MICROSECOND = timedelta(microseconds=1)
 TEAM = "T0ACME"
 OTHER = "T0OTHER"
 
@@ -340,7 +353,7 @@ def test_due_for_rescore_is_every_row_of_the_skill_whose_time_has_come(
 # Evidence ---------------------------------------------------------------------------------------
 
 
-def test_evidence_is_the_level_and_the_dates_of_standing_endorsements_and_kudos(
+def test_evidence_is_the_level_and_the_standing_endorsements_and_kudos_by_age(
     database: Database,
 ) -> None:
     old = NOW - timedelta(days=400)
@@ -359,16 +372,72 @@ def test_evidence_is_the_level_and_the_dates_of_standing_endorsements_and_kudos(
         declare(session, "U0ANN", "python", "learning", team=OTHER)
 
     with database.reading() as session:
-        found = skills.evidence(session, TEAM, "python", ["U0ANN"])["U0ANN"]
-        nothing = skills.evidence(session, TEAM, "cobol", ["U0ANN"])["U0ANN"]
-        evidence_only = skills.evidence(session, TEAM, "sql", ["U0ANN"])["U0ANN"]
+        found = skills.evidence(session, TEAM, "python", ["U0ANN"], BANDS)["U0ANN"]
+        nothing = skills.evidence(session, TEAM, "cobol", ["U0ANN"], BANDS)["U0ANN"]
+        evidence_only = skills.evidence(session, TEAM, "sql", ["U0ANN"], BANDS)["U0ANN"]
 
+    two_days_ago = skills.Dated(recent=1, first_recent=NOW - timedelta(days=2))
     assert found.level == "expert"
-    assert sorted(found.endorsed_at) == [old, NOW - timedelta(days=1)]
-    assert found.kudos_at == (NOW - timedelta(days=2),)
-    assert all(at.tzinfo is not None for at in (*found.endorsed_at, *found.kudos_at))
-    assert nothing == skills.Evidence(None, (), ())
-    assert evidence_only == skills.Evidence(None, (), (NOW - timedelta(days=2),))
+    assert found.endorsed == skills.Dated(recent=1, older=1, first_recent=NOW - timedelta(days=1))
+    assert found.kudos == two_days_ago
+    assert found.kudos.first_recent is not None and found.kudos.first_recent.tzinfo is not None
+    assert nothing == skills.Evidence(None)
+    assert evidence_only == skills.Evidence(None, kudos=two_days_ago)
+
+
+def test_evidence_on_a_band_boundary_counts_in_the_newer_band(database: Database) -> None:
+    recent_since, year_since = BANDS
+    times = [
+        NOW,
+        recent_since,
+        recent_since - MICROSECOND,
+        year_since,
+        year_since - MICROSECOND,
+        year_since - timedelta(days=400),
+    ]
+    with database.transaction() as session:
+        for n, at in enumerate(times):
+            endorse(session, f"U0END{n}", "U0ANN", "python", when=at)
+
+    with database.reading() as session:
+        found = skills.evidence(session, TEAM, "python", ["U0ANN"], BANDS)["U0ANN"]
+
+    assert found.endorsed == skills.Dated(2, 2, 2, recent_since, year_since)
+    assert found.endorsed == skills.Dated.of(times, BANDS)
+
+
+def test_contributing_counts_once_a_day_as_utc_sees_it(database: Database) -> None:
+    midnight = datetime(2026, 3, 1, tzinfo=UTC)
+    with database.transaction() as session:
+        session.add(Community(id="c1", team_id=TEAM, name="py", created_at=midnight))
+        session.add(CommunitySkill(community_id="c1", slug="python", team_id=TEAM))
+        for n, at in enumerate(
+            [
+                midnight - timedelta(minutes=1),  # 28 February
+                midnight,  # 1 March, twice
+                midnight + timedelta(hours=23, minutes=59),
+                midnight + timedelta(days=1, minutes=1),  # 2 March
+            ]
+        ):
+            session.add(
+                Contribution(
+                    team_id=TEAM,
+                    channel_id="C0PY",
+                    ts=f"{n}.0",
+                    community_id="c1",
+                    user_id="U0ANN",
+                    permalink="https://acme.slack.com/archives/C0PY",
+                    at=at,
+                )
+            )
+
+    with database.reading() as session:
+        if database.dialect == "postgresql":
+            # Days are UTC days whatever the connection's time zone.
+            session.exec(text("SET LOCAL TIME ZONE 'America/New_York'"))  # type: ignore[call-overload]
+        found = skills.evidence(session, TEAM, "python", ["U0ANN"], BANDS)["U0ANN"]
+
+    assert found.contributed == skills.Dated(recent=3, first_recent=midnight - timedelta(minutes=1))
 
 
 def test_skills_with_evidence_are_those_declared_endorsed_or_named_by_kudos(
@@ -581,8 +650,10 @@ def test_kudos_received_by_skill_counts_only_standing_kudos_received(database: D
         assert skills.kudos_received_by_skill(session, TEAM, "U0ANN") == {"python": 2, "sql": 1}
         assert skills.kudos_received_by_skill(session, TEAM, "U0CAT") == {}
         assert skills.kudos_received_by_skill(session, OTHER, "U0ANN") == {"python": 1}
-        assert skills.evidence(session, TEAM, "python", ["U0ANN"])["U0ANN"].kudos_at == (NOW, NOW)
-        assert skills.evidence(session, TEAM, "python", ["U0CAT"])["U0CAT"].kudos_at == ()
+        ann = skills.evidence(session, TEAM, "python", ["U0ANN"], BANDS)["U0ANN"]
+        cat = skills.evidence(session, TEAM, "python", ["U0CAT"], BANDS)["U0CAT"]
+        assert ann.kudos == skills.Dated(recent=2, first_recent=NOW)
+        assert cat.kudos == skills.Dated()
 
     with database.transaction() as session:
         skills.delete_kudos_skills(session, ["k1"])
