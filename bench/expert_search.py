@@ -55,9 +55,9 @@ from sqlalchemy import Connection, event, func, select, text  # noqa: E402
 from bench._databases import postgres_database, sqlite_database  # noqa: E402
 from bot.domain import standing  # noqa: E402
 from bot.domain.experts import TOP, ExpertFinder  # noqa: E402
-from bot.domain.skill_names import SHIPPED_ALIASES, SkillNames  # noqa: E402
+from bot.domain.skill_names import SHIPPED_ALIASES, SkillNamesByTeam  # noqa: E402
 from bot.domain.skills import SkillsService  # noqa: E402
-from bot.xapi.statements import StatementBuilder, XapiIdentity  # noqa: E402
+from bot.xapi.statements import StatementBuilders, XapiIdentity  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -498,10 +498,10 @@ class Clock:
 
 def finder_for(database: Database, clock: Clock) -> ExpertFinder:
     """Built the way bot/runtime.py::build_services builds it."""
-    statements = StatementBuilder(
+    statements = StatementBuilders(
         XapiIdentity(TEAM, "https://bench.slack.com/", "https://guild.example.com/xapi")
     )
-    names = SkillNames()
+    names = SkillNamesByTeam()
     skills = SkillsService(database, statements, clock, names)
     return ExpertFinder(database, statements, clock, names, skills.catalogue)
 
