@@ -26,7 +26,7 @@ from sqlmodel import Session
 Processor = Callable[[Any], Any] | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     names: tuple[str, ...]
@@ -35,9 +35,23 @@ class _Compiled:
     """Each parameter's name, with what turns its value into the driver's."""
     defaults: Mapping[str, Any]
     """Columns the statement sets that the call left out: their Python-side defaults."""
-    results: tuple[Processor, ...]
+    result_types: tuple[Any, ...]
+    """The returned columns' types, for this dialect."""
+    dialect: Dialect
     positional: bool
     lists: tuple[str, ...]
+    _results: tuple[Processor, ...] | None = None
+
+    def results(self, description: Sequence[Any]) -> tuple[Processor, ...]:
+        """What turns each returned value into the column type's, made on the first rows read:
+        some drivers' processors depend on the type the server says it sent (PostgreSQL's
+        numbers), which only the cursor's description tells."""
+        if self._results is None:
+            self._results = tuple(
+                kind.result_processor(self.dialect, column[1])
+                for kind, column in zip(self.result_types, description, strict=True)
+            )
+        return self._results
 
 
 class Prepared:
@@ -57,10 +71,11 @@ class Prepared:
         """The rows it returns (a SELECT's, or RETURNING's), as the column types read them."""
         compiled, cursor = self._execute(session, parameters)
         rows = cursor.fetchall()
-        if not any(compiled.results):
+        results = compiled.results(cursor.description)
+        if not any(results):
             return [tuple(row) for row in rows]
         return [
-            tuple(v if p is None else p(v) for v, p in zip(row, compiled.results, strict=True))
+            tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True))
             for row in rows
         ]
 
@@ -141,16 +156,14 @@ def _compile(
         processors.append(binds[base].type.dialect_impl(dialect).bind_processor(dialect))
         if base not in parameters and base not in lists:
             defaults[name] = _default(statement, kind, binds[base])
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in statement.exported_columns
-    )
+    result_types = tuple(column.type.dialect_impl(dialect) for column in statement.exported_columns)
     return _Compiled(
         sql=compiled.string,
         names=tuple(names),
         pairs=tuple(zip(names, processors, strict=True)),
         defaults=defaults,
-        results=results,
+        result_types=result_types,
+        dialect=dialect,
         positional=compiled.positional,
         lists=tuple(lists),
     )

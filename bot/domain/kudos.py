@@ -466,7 +466,7 @@ class KudosService:
         skills_repo.add_kudos_skills(
             session, request.team_id, kudos_id, receiver.user_id, skills, now
         )
-        standing.refresh(session, request.team_id, [(s, receiver.user_id) for s in skills], now)
+        standing.add_kudos(session, request.team_id, [(s, receiver.user_id) for s in skills], now)
 
     def quota(self, team_id: str, giver: Profile, settings: WorkspaceSettings) -> Quota:
         """What the giver may still give today, in their own time zone."""

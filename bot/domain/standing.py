@@ -94,6 +94,36 @@ def refresh(
     """Rescores each (skill, person) pair from its evidence; people who opted out have none."""
     wanted = sorted(set(pairs))
     skills_repo.lock_standings(session, team_id, wanted)
+    _rescore(session, team_id, wanted, now)
+
+
+def add_kudos(
+    session: Session, team_id: str, pairs: Iterable[tuple[str, str]], now: datetime
+) -> None:
+    """A kudos given `now` names these (skill, receiver) pairs. A standing is exact until its
+    `rescore_at`, so one still current takes the new kudos as it is (a kudos more, fully
+    weighted) without reading the receiver's evidence again, which only grows; the others are
+    rescored from their evidence. The kudos' link to each skill is stored already."""
+    wanted = sorted(set(pairs))
+    skills_repo.lock_standings(session, team_id, wanted)
+    stale = []
+    for slug, user_id in wanted:
+        current = skills_repo.standing(session, team_id, slug, user_id)
+        if current is None or (current.rescore_at is not None and current.rescore_at <= now):
+            stale.append((slug, user_id))
+            continue
+        leaves_recent = now + RECENT + timedelta(microseconds=1)
+        current.score = round(current.score + KUDOS_POINTS * RECENT_WEIGHT, 6)
+        current.pieces += 1
+        current.kudos += 1
+        current.rescore_at = min(current.rescore_at or leaves_recent, leaves_recent)
+        skills_repo.save_standing(session, current)
+    _rescore(session, team_id, stale, now)
+
+
+def _rescore(session: Session, team_id: str, wanted: list[tuple[str, str]], now: datetime) -> None:
+    if not wanted:
+        return
     by_skill: dict[str, list[str]] = {}
     for slug, user_id in wanted:
         by_skill.setdefault(slug, []).append(user_id)

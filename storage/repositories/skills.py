@@ -493,6 +493,25 @@ def endorsements_given(session: Session, team_id: str, endorser_id: str) -> list
     return [(slug, user_id) for slug, user_id in session.exec(query)]
 
 
+_STANDING = SkillStanding.__table__  # type: ignore[attr-defined]
+_STANDING_OF = Prepared(
+    select(_STANDING).where(
+        _STANDING.c.team_id == bindparam("team_id"),
+        _STANDING.c.slug == bindparam("slug"),
+        _STANDING.c.user_id == bindparam("user_id"),
+    )
+)
+
+
+def standing(session: Session, team_id: str, slug: str, user_id: str) -> SkillStanding | None:
+    """The stored standing, detached: changing it changes nothing until it is saved."""
+    parameters = {"team_id": team_id, "slug": slug, "user_id": user_id}
+    rows = _STANDING_OF.rows(session, parameters)
+    if not rows:
+        return None
+    return SkillStanding(**dict(zip(_STANDING.c.keys(), rows[0], strict=True)))
+
+
 def save_standing(session: Session, standing: SkillStanding) -> None:
     """Inserts or replaces the row in one statement (no read-then-write race)."""
     _upsert_standing(session.get_bind().dialect.name).run(session, standing.model_dump())

@@ -7,13 +7,13 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, bindparam, select, update
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from storage.database import Database
-from storage.models import Kudos, SlackEffect
+from storage.models import Kudos, SkillStanding, SlackEffect
 from storage.prepared import Prepared
 
 NOW = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -72,6 +72,25 @@ def test_a_duplicate_is_ignored_and_says_so(database: Database) -> None:
         stored = session.get(Kudos, "k1")
     assert (first, again) == ([("k1",)], [])
     assert stored is not None and stored.reason.endswith("#1")
+
+
+def test_numbers_come_back_as_their_column_types_read_them(database: Database) -> None:
+    standing = SkillStanding(
+        team_id="T1", slug="python", user_id="U0ANN", score=2.25, pieces=3, level="expert"
+    )
+    with database.transaction() as session:
+        session.add(standing)
+    table = SkillStanding.__table__  # type: ignore[attr-defined]
+    read = Prepared(
+        select(table.c.score, table.c.pieces, func.sum(table.c.score)).group_by(
+            table.c.score, table.c.pieces
+        )
+    )
+    with database.reading() as session:
+        rows = read.rows(session, {})
+        again = read.rows(session, {})
+    assert rows == again == [(2.25, 3, 2.25)]
+    assert [type(v) for v in rows[0]] == [float, int, float]
 
 
 def test_a_read_sees_rows_the_same_session_added_through_the_orm(database: Database) -> None:

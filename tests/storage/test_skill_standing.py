@@ -626,23 +626,63 @@ def test_erasing_a_person_rescores_everyone_their_kudos_and_endorsements_counted
     assert app.rank("sql") == []
 
 
+def test_a_kudos_leaves_the_standing_a_rescore_from_all_evidence_would(
+    database: Database,
+) -> None:
+    app = guild(database)
+    app.declare(BOB, ("python", "practitioner"))
+    app.endorse(ANN, BOB, "python")
+    for day in (0, 1, 89, 90, 91, 200, 365, 366, 400, 800):
+        app.clock.now = T0 + timedelta(days=day)
+        for giver in (CAT, DAN):  # the second finds a standing just rescored
+            app.give(giver, BOB, "python")
+            with database.reading() as session:
+                evidence = skills_repo.evidence(
+                    session, TEAM, "python", ["U0BOB"], standing.bands(app.clock.now)
+                )["U0BOB"]
+            rescored = standing.score(TEAM, "python", "U0BOB", evidence)
+            assert rescored is not None
+            assert standings(database)[("python", "U0BOB")].model_dump() == rescored.model_dump()
+
+
+def test_a_kudos_for_a_current_standing_does_not_read_the_receivers_evidence(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = guild(database)
+    app.give(CAT, BOB, "python")
+    app.clock.now = T0 + timedelta(days=30)
+    reads = []
+    real = skills_repo.evidence
+    monkeypatch.setattr(
+        skills_repo, "evidence", lambda *args: reads.append(args[2:4]) or real(*args)
+    )
+
+    app.give(DAN, BOB, "python")  # Bob's standing is current until 90 days after the first
+    app.clock.now = T0 + RECENT + MICROSECOND
+    app.give(ANN, BOB, "python")  # the first kudos has aged: rescored from the evidence
+
+    assert reads == [("python", ["U0BOB"])]
+    assert scores(database) == {("python", "U0BOB"): 0.5 + 1 + 1}
+
+
 # Concurrent changes of one pair's evidence -----------------------------------------------------
 
 
 def _hold_the_first_refresh(
     monkeypatch: pytest.MonkeyPatch, holding: threading.Event, release: threading.Event
 ) -> None:
-    """The refresh in the thread named "first" writes its row, then waits (uncommitted)."""
-    real = standing.refresh
+    """The kudos' rescore in the thread named "first" writes its row, then waits
+    (uncommitted)."""
+    real = standing.add_kudos
 
-    def refresh(session: Session, team_id: str, pairs: Any, now: datetime) -> None:
+    def add_kudos(session: Session, team_id: str, pairs: Any, now: datetime) -> None:
         real(session, team_id, pairs, now)
         if threading.current_thread().name == "first":
             session.flush()
             holding.set()
             assert release.wait(20)
 
-    monkeypatch.setattr(standing, "refresh", refresh)
+    monkeypatch.setattr(standing, "add_kudos", add_kudos)
 
 
 def _wait_until_someone_waits_for_a_lock(database: Database) -> None:
