@@ -29,12 +29,12 @@ from bench.ack_latency import (  # noqa: E402
     cpu_seconds,
     database_url,
     drained,
-    pin,
+    start_bots,
     start_helper,
     stop_helper,
     write_requests,
 )
-from tests.support.process import BotProcess, bot_env, free_port  # noqa: E402
+from tests.support.process import BotProcess  # noqa: E402
 
 
 async def chunks(bot: BotProcess, slack_url: str, args: argparse.Namespace, values: str) -> None:
@@ -64,21 +64,10 @@ async def bench(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="guildbot-bench-evidence-"))
     slack, slack_url = await start_helper(["slack"], workdir)
     args.posted = 0
+    args.replicas = 1
     with database_url(workdir, args.postgres) as url:
-        bot = BotProcess(
-            bot_env(
-                workdir,
-                slack_url,
-                free_port(),
-                DATABASE_URL=url,
-                KUDOS_DAILY_LIMIT="10000000",
-                KUDOS_MANAGER_DAILY_LIMIT="10000000",
-            ),
-            workdir,
-        )
+        [bot] = await start_bots(args, workdir, slack_url, url)
         try:
-            await bot.start()
-            pin(bot.pid, {args.bot_cpu})
             print(f"{'PostgreSQL' if args.postgres else 'SQLite'}, bot on CPU {args.bot_cpu}")
             await chunks(bot, slack_url, args, "#python")
             await chunks(bot, slack_url, args, "")
