@@ -298,7 +298,7 @@ class Dated:
         return self.recent + self.this_year + self.older
 
     @classmethod
-    def of(cls, times: Iterable[datetime], bands: Bands) -> Dated:
+    def of(cls, times: Sequence[datetime], bands: Bands) -> Dated:
         recent = [at for at in times if at >= bands.recent_since]
         this_year = [at for at in times if bands.year_since <= at < bands.recent_since]
         return cls(
@@ -326,7 +326,7 @@ class Evidence:
 
 
 # Evidence queries take `team_id`, `slug`, the people (`ids`) and the bands' cut-offs; they run on
-# the driver (storage/prepared.py): a kudos naming a skill rescores its receiver before the ack.
+# the driver (storage/prepared.py): a kudos naming a skill may rescore its receiver before the ack.
 _TEAM = bindparam("team_id")
 _SLUG = bindparam("slug")
 _PEOPLE = bindparam("ids", expanding=True)
