@@ -27,13 +27,13 @@ from bench.ack_latency import (  # noqa: E402
     closed_loop,
     database_url,
     drained,
-    pin,
     posts_made,
+    start_bots,
     start_helper,
     stop_helper,
     write_requests,
 )
-from tests.support.process import BotProcess, bot_env, free_port  # noqa: E402
+from tests.support.process import BotProcess  # noqa: E402
 
 IDLE_S = 3.0
 # Requests are signed when built and Slack's signature is good for 5 minutes: build them in
@@ -57,21 +57,12 @@ async def bench(args: argparse.Namespace) -> None:
     os.sched_setaffinity(0, (cores - {args.bot_cpu}) or cores)
     workdir = Path(tempfile.mkdtemp(prefix="guildbot-bench-footprint-"))
     slack, slack_url = await start_helper(["slack"], workdir)
+    args.replicas = 1
+    bots: list[BotProcess] = []
     with database_url(workdir, args.postgres) as url:
-        bot = BotProcess(
-            bot_env(
-                workdir,
-                slack_url,
-                free_port(),
-                DATABASE_URL=url,
-                KUDOS_DAILY_LIMIT="10000000",
-                KUDOS_MANAGER_DAILY_LIMIT="10000000",
-            ),
-            workdir,
-        )
         try:
-            await bot.start()
-            pin(bot.pid, {args.bot_cpu})
+            bots += await start_bots(args, workdir, slack_url, url)
+            [bot] = bots
             await asyncio.sleep(IDLE_S)
             idle, _ = memory_mb(bot.pid)
             print(
@@ -100,7 +91,8 @@ async def bench(args: argparse.Namespace) -> None:
                 f"RSS {rss:.1f} MB, peak {peak:.1f} MB"
             )
         finally:
-            await bot.stop()
+            for bot in bots:
+                await bot.stop()
             await stop_helper(slack)
 
 

@@ -65,14 +65,16 @@ async def bench(args: argparse.Namespace) -> None:
     slack, slack_url = await start_helper(["slack"], workdir)
     args.posted = 0
     args.replicas = 1
+    bots: list[BotProcess] = []
     with database_url(workdir, args.postgres) as url:
-        [bot] = await start_bots(args, workdir, slack_url, url)
         try:
+            bots += await start_bots(args, workdir, slack_url, url)
             print(f"{'PostgreSQL' if args.postgres else 'SQLite'}, bot on CPU {args.bot_cpu}")
-            await chunks(bot, slack_url, args, "#python")
-            await chunks(bot, slack_url, args, "")
+            await chunks(bots[0], slack_url, args, "#python")
+            await chunks(bots[0], slack_url, args, "")
         finally:
-            await bot.stop()
+            for bot in bots:
+                await bot.stop()
             await stop_helper(slack)
 
 

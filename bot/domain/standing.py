@@ -31,6 +31,8 @@ CONTRIBUTION_POINTS = 0.25
 """Per day of contributing to a community with the skill: light evidence, below the rest."""
 RECENT = timedelta(days=90)
 YEAR = timedelta(days=365)
+JUST_PAST = timedelta(microseconds=1)
+"""A rescore is due just past a band's boundary, so it sees the piece in its new band."""
 
 
 RECENT_WEIGHT = 1.0
@@ -83,8 +85,7 @@ def score(
         answers=evidence.answers.count,
         sessions=evidence.sessions.count,
         contributions=evidence.contributed.count,
-        # Just past the boundary, so the rescore sees the piece in its new band.
-        rescore_at=min(changes) + timedelta(microseconds=1) if changes else None,
+        rescore_at=min(changes) + JUST_PAST if changes else None,
     )
 
 
@@ -112,7 +113,7 @@ def add_kudos(
         if current is None or (current.rescore_at is not None and current.rescore_at <= now):
             stale.append((slug, user_id))
             continue
-        leaves_recent = now + RECENT + timedelta(microseconds=1)
+        leaves_recent = now + RECENT + JUST_PAST
         current.score = round(current.score + KUDOS_POINTS * RECENT_WEIGHT, 6)
         current.pieces += 1
         current.kudos += 1
