@@ -45,14 +45,13 @@ def _insert_many_or_ignore(table: Table, dialect: str, key: str) -> Prepared:
 def insert_many_ignoring_duplicates(
     session: Session, model: type[SQLModel], rows: list[dict[str, Any]], key: str
 ) -> set[Any]:
-    """Like `insert_ignoring_duplicates` for many rows; returns the `key` values of the rows
-    that were new. One driver call per row: on the driver that costs less than one
-    multi-row INSERT through SQLAlchemy, and it keeps RETURNING on every driver."""
+    """Like `insert_ignoring_duplicates` for many rows, in one statement; returns the `key`
+    values of the rows that were new."""
     if not rows:
         return set()
     table: Table = model.__table__  # type: ignore[attr-defined]
     statement = _insert_many_or_ignore(table, session.get_bind().dialect.name, key)
-    return {found[0] for row in rows for found in statement.rows(session, row)}
+    return {found[0] for found in statement.rows_many(session, rows)}
 
 
 def advisory_locks(session: Session, keys: list[str]) -> None:

@@ -124,9 +124,9 @@ def store_own(session: Session, statements: Iterable[tuple[str, str]]) -> None:
     the LRS holds them as soon as the transaction that made them commits.
 
     This runs before every ack that records something, so statements that refer to no other
-    (all but voiding ones) are stored together, on the driver (storage/prepared.py): an INSERT
-    each, one call for their keys, one for their activity definitions, one look for
-    statements that refer to them. The rest go one by one.
+    (all but voiding ones) are stored together, on the driver (storage/prepared.py): one
+    INSERT for the statements, one for their keys, one for their activity definitions, one
+    look for statements that refer to them. The rest go one by one.
     """
     plain: list[NewLrsStatement] = []
     referring: list[NewLrsStatement] = []
@@ -160,7 +160,7 @@ def _store_plain(session: Session, statements: list[NewLrsStatement]) -> None:
         for row in rows:
             row["stored"] = stored
     insert_own = _insert_own(dialect)
-    new = {statement_id: seq for row in rows for seq, statement_id in insert_own.rows(session, row)}
+    new = {statement_id: seq for seq, statement_id in insert_own.rows_many(session, rows)}
     added = [s for s in statements if _normal_id(s.statement_id) in new]
     if not added:
         return
@@ -204,15 +204,12 @@ def _insert_ignoring(table: Table, dialect: str) -> Prepared:
 def _insert_own(dialect: str) -> Prepared:
     """INSERT … ON CONFLICT DO NOTHING RETURNING seq, statement_id, built once per dialect."""
     if dialect not in _OWN_INSERTS:
-        if dialect == "postgresql":
-            # The server's clock, the one `consistent_through` compares with.
-            query = postgresql.insert(_STATEMENT).values(stored=func.clock_timestamp())
-        else:
-            query = sqlite.insert(_STATEMENT)
+        maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        query = maker(_STATEMENT).on_conflict_do_nothing(index_elements=["statement_id"])
         _OWN_INSERTS[dialect] = Prepared(
-            query.on_conflict_do_nothing(index_elements=["statement_id"]).returning(
-                _STATEMENT.c.seq, _STATEMENT.c.statement_id
-            )
+            query.returning(_STATEMENT.c.seq, _STATEMENT.c.statement_id),
+            # On PostgreSQL the server's clock, the one `consistent_through` compares with.
+            each_row={"stored": func.clock_timestamp()} if dialect == "postgresql" else None,
         )
     return _OWN_INSERTS[dialect]
 

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from storage.database import Database
 from storage.models import Kudos, SkillStanding, SlackEffect
-from storage.prepared import Prepared
+from storage.prepared import MANY_ROWS, Prepared
 
 NOW = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
 KUDOS = Kudos.__table__  # type: ignore[attr-defined]
@@ -189,6 +189,21 @@ def test_many_rows_in_one_call(database: Database) -> None:
         insert.run_many(session, [kudos_row(n) for n in range(5)])
     with database.reading() as session:
         assert len(session.execute(select(KUDOS.c.id)).all()) == 5
+
+
+def test_many_rows_return_those_that_were_new_however_many_statements_they_take(
+    database: Database,
+) -> None:
+    count = 2 * MANY_ROWS + 5
+    with database.transaction() as session:
+        insert_or_ignore(database).rows(session, kudos_row(7))
+        new = insert_or_ignore(database).rows_many(
+            session, [kudos_row(n) for n in range(count)] + [kudos_row(3)]
+        )
+    with database.reading() as session:
+        stored = session.execute(select(KUDOS.c.id, KUDOS.c.created_at)).all()
+    assert sorted(id_ for (id_,) in new) == sorted(f"k{n}" for n in range(count) if n != 7)
+    assert sorted(stored) == sorted((f"k{n}", kudos_row(n)["created_at"]) for n in range(count))
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_transaction_is_undone(database: Database) -> None:
