@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._databases import postgres_database, sqlite_database  # noqa: E402
+from bench._servers import GIVER_COUNT  # noqa: E402
+from bot.config import load_settings  # noqa: E402
 from bot.domain.kudos import GiveKudos, KudosService  # noqa: E402
 from bot.domain.people import Profile  # noqa: E402
 from bot.domain.skill_names import SkillNamesByTeam  # noqa: E402
 from bot.domain.skills import SkillsService  # noqa: E402
-from bot.domain.workspace import LndAdmins, WorkspaceSettings  # noqa: E402
 from bot.xapi.statements import StatementBuilders, XapiIdentity  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -36,20 +37,14 @@ from storage.repositories import channels as channels_repo  # noqa: E402
 
 TEAM = "T0GUILD"
 CHANNEL = "C0GENERAL"
-GIVERS = [Profile(f"U0GIVER{n:02d}", f"Giver {n}") for n in range(40)]
+GIVERS = [Profile(f"U0GIVER{n:02d}", f"Giver {n}") for n in range(GIVER_COUNT)]
 BOB = Profile("U0BOB", "Bob", "bob@example.com")
-SETTINGS = WorkspaceSettings(
-    qa_channel=None,
-    digest_channel=None,
-    digest_cron="0 9 * * 1",
-    lnd_admins=LndAdmins(),
-    kudos_emoji="trophy",
-    kudos_managers=frozenset(),
-    kudos_daily_limit=10_000_000,
-    kudos_manager_daily_limit=10_000_000,
-    lunchlearn_reminders=(),
-    lunchlearn_checkin_code=False,
-)
+# As `ack_latency.py`'s bot is set: the environment's defaults, givers never out of kudos.
+SETTINGS = load_settings(
+    {"KUDOS_DAILY_LIMIT": "10000000", "KUDOS_MANAGER_DAILY_LIMIT": "10000000"},
+    env_file=None,
+    slack=False,
+).workspace_defaults
 
 
 def kudos_service(database: Database) -> KudosService:
