@@ -45,8 +45,8 @@ def _insert_many_or_ignore(table: Table, dialect: str, key: str) -> Prepared:
 def insert_many_ignoring_duplicates(
     session: Session, model: type[SQLModel], rows: list[dict[str, Any]], key: str
 ) -> set[Any]:
-    """Like `insert_ignoring_duplicates` for many rows, in one statement; returns the `key`
-    values of the rows that were new."""
+    """Like `insert_ignoring_duplicates` for many rows (one statement on PostgreSQL:
+    `Prepared.rows_many`); returns the `key` values of the rows that were new."""
     if not rows:
         return set()
     table: Table = model.__table__  # type: ignore[attr-defined]

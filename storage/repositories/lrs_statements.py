@@ -125,8 +125,9 @@ def store_own(session: Session, statements: Iterable[tuple[str, str]]) -> None:
 
     This runs before every ack that records something, so statements that refer to no other
     (all but voiding ones) are stored together, on the driver (storage/prepared.py): one
-    INSERT for the statements, one for their keys, one for their activity definitions, one
-    look for statements that refer to them. The rest go one by one.
+    call for the statements, one for their keys, one for their activity definitions (each one
+    multi-row INSERT on PostgreSQL), one look for statements that refer to them. The rest go
+    one by one.
     """
     plain: list[NewLrsStatement] = []
     referring: list[NewLrsStatement] = []
