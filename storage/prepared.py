@@ -117,7 +117,7 @@ class Prepared:
         rows it returns, in no promised order. On PostgreSQL, `MANY_ROWS` to a statement."""
         if not parameters:
             return []
-        if not _one_statement_per_row(_driver(session)[0]):
+        if not _one_statement_per_row(session.get_bind().dialect):
             return [found for row in parameters for found in self.rows(session, row)]
         found: list[tuple[Any, ...]] = []
         for statement, flat in self._multi_rows(parameters):
@@ -130,7 +130,7 @@ class Prepared:
         """Each multi-row INSERT the rows take, with its parameters: `name__0`, `name__1`, …"""
         if self._insert is None:
             raise TypeError("many rows at once are for INSERT statements")
-        names = tuple(parameters[0]) if parameters else ()
+        names = tuple(parameters[0])
         for start in range(0, len(parameters), MANY_ROWS):
             chunk = parameters[start : start + MANY_ROWS]
             flat = {f"{name}__{n}": row[name] for n, row in enumerate(chunk) for name in names}
