@@ -8,15 +8,23 @@ SQLite file and on a scratch PostgreSQL database, and prints the CPU time per ku
 round. Compare two trees by running it in each, alternately.
 
     .venv/bin/python bench/kudos_writer.py [--kudos 4000] [--batch 8] [--rounds 3] [--postgres URL]
+
+`--pages`: then, on SQLite, which pages one more transaction of `--batch` kudos writes to the
+write-ahead log (a commit writes each changed page whole, and the checkpoint copies it again),
+by the table or index each belongs to.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
+import struct
 import sys
 import time
+from collections import Counter
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,6 +99,26 @@ def cpu_per_kudos(
     return 1000 * (time.process_time() - started) / args.kudos
 
 
+def pages_written(
+    database: Database, kudos: KudosService, args: argparse.Namespace
+) -> Counter[str]:
+    """The pages one transaction of `--batch` kudos writes to SQLite's log, by b-tree: the log
+    is emptied first, and each frame's header names its page."""
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    cpu_per_kudos(
+        database, kudos, "pages", argparse.Namespace(**{**vars(args), "kudos": args.batch})
+    )
+    path = database.engine.url.database or ""
+    log = Path(path + "-wal").read_bytes()
+    (page_size,) = struct.unpack(">I", log[8:12])
+    frame = 24 + page_size  # a frame: its header (the page number first), then the page
+    pages = {struct.unpack(">I", log[at : at + 4])[0] for at in range(32, len(log), frame)}
+    with closing(sqlite3.connect(path)) as connection:  # dbstat: the b-tree of each page
+        owner = dict(connection.execute("SELECT pageno, name FROM dbstat"))
+    return Counter(owner.get(page, "(free)") for page in pages)
+
+
 def run(name: str, database: Database, args: argparse.Namespace) -> None:
     upgrade(database)
     with database.transaction() as session:
@@ -104,6 +132,11 @@ def run(name: str, database: Database, args: argparse.Namespace) -> None:
         f"(median of {args.rounds}: {shown}), {args.batch} to a transaction",
         flush=True,
     )
+    if args.pages and database.is_sqlite:
+        pages = pages_written(database, kudos, args)
+        print(f"{'':>10}  pages one transaction of {args.batch} writes: {pages.total()}")
+        for btree, count in pages.most_common():
+            print(f"{count:>16}  {btree}")
 
 
 def main() -> None:
@@ -113,6 +146,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: run there too")
     parser.add_argument("--cpu", type=int, default=0, help="the core to run on")
+    parser.add_argument(
+        "--pages", action="store_true", help="SQLite: the pages a transaction writes, by b-tree"
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {args.cpu})
     with sqlite_database() as database:
