@@ -91,12 +91,17 @@ def cpu_per_kudos(
     """Gives `--kudos` kudos, `--batch` to a transaction; the process's CPU ms per kudos."""
     given = requests(label, args.kudos)
     started = time.process_time()
-    for start in range(0, len(given), args.batch):
+    give(database, kudos, given, args.batch)
+    return 1000 * (time.process_time() - started) / args.kudos
+
+
+def give(database: Database, kudos: KudosService, given: list[GiveKudos], batch: int) -> None:
+    """As the group-commit writer does: `batch` kudos to a transaction."""
+    for start in range(0, len(given), batch):
         with database.batch() as session:
-            for request in given[start : start + args.batch]:
+            for request in given[start : start + batch]:
                 kudos.give(request, SETTINGS)
                 session.expunge_all()
-    return 1000 * (time.process_time() - started) / args.kudos
 
 
 def pages_written(
@@ -106,9 +111,7 @@ def pages_written(
     is emptied first, and each frame's header names its page."""
     with database.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    cpu_per_kudos(
-        database, kudos, "pages", argparse.Namespace(**{**vars(args), "kudos": args.batch})
-    )
+    give(database, kudos, requests("pages", args.batch), args.batch)
     path = database.engine.url.database or ""
     log = Path(path + "-wal").read_bytes()
     (page_size,) = struct.unpack(">I", log[8:12])
